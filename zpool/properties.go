@@ -73,7 +73,7 @@ func ParseProperties(out string) ([]Properties, error) {
 			}
 		}
 		pool, prop, value, source := f[0], f[1], f[2], f[3]
-		if pool == "" || prop == "" || strings.ContainsAny(pool+prop, " \t") {
+		if pool == "" || prop == "" || strings.ContainsAny(prop, " \t") {
 			return nil, fail("empty or malformed pool or property name")
 		}
 		if feature, ok := strings.CutPrefix(prop, "feature@"); ok {

@@ -199,7 +199,7 @@ func FuzzParseProperties(f *testing.F) {
 			return
 		}
 		for _, p := range pools {
-			if p.Pool == "" || strings.ContainsAny(p.Pool, " \t") {
+			if p.Pool == "" || strings.Contains(p.Pool, "\t") {
 				t.Fatalf("bad pool name %q", p.Pool)
 			}
 			for name, st := range p.Features() {

@@ -263,7 +263,7 @@ func (p *statusParser) line(n int, line string) error {
 	}
 	// The config: and NAME lines can be missing (seen on hosts and in pasted
 	// output); the tree then starts at the line naming the pool.
-	if f := strings.Fields(line); len(f) >= 2 && ((f[0] == p.cur.Name && vdevStates[f[1]]) || (f[0] == "NAME" && f[1] == "STATE")) {
+	if startsTree(line, p.cur.Name) {
 		if p.cur.Root != nil {
 			return p.fail(n, line, "second config tree for the same pool")
 		}
@@ -282,8 +282,8 @@ func (p *statusParser) startPool(n int, line, name string) error {
 		return err
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || strings.ContainsAny(name, " \t") {
-		return p.fail(n, line, "expected one pool name after \"pool:\"")
+	if name == "" || strings.Contains(name, "\t") {
+		return p.fail(n, line, "expected a pool name after \"pool:\"")
 	}
 	p.pools = append(p.pools, Pool{Name: name})
 	p.cur = &p.pools[len(p.pools)-1]
@@ -450,6 +450,22 @@ func (p *statusParser) treeLine(n int, line string) error {
 	}
 	p.stack = append(p.stack, treeFrame{indent: indent, vdev: v})
 	return nil
+}
+
+// startsTree reports whether an indented line is the NAME header of the
+// config tree or the tree's first line: the pool's name (which may hold
+// spaces) followed by a vdev state.
+func startsTree(line, pool string) bool {
+	rest := strings.TrimLeft(line, " \t")
+	if f := strings.Fields(rest); len(f) >= 2 && f[0] == "NAME" && f[1] == "STATE" {
+		return true
+	}
+	after, ok := strings.CutPrefix(rest, pool)
+	if !ok || after == "" || (after[0] != ' ' && after[0] != '\t') {
+		return false
+	}
+	f := strings.Fields(after)
+	return len(f) > 0 && vdevStates[f[0]]
 }
 
 // parseVdevLine reads "NAME STATE [READ WRITE CKSUM [more columns]] [note]"

@@ -604,3 +604,19 @@ func FuzzParseStatus(f *testing.F) {
 		}
 	})
 }
+
+func TestParseStatusPoolNameWithSpace(t *testing.T) {
+	// zpool(8) accepts spaces in pool names.
+	out := "  pool: my pool\n state: ONLINE\n" +
+		"\tmy pool     ONLINE       0     0     0\n" +
+		"\t  mirror-0  ONLINE       0     0     0\n" +
+		"\t    da0     ONLINE       0     0     0\n" +
+		"\t    da1     ONLINE       0     0     0\n"
+	pools, err := ParseStatus(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := render(pools[0].Root); got != "my pool:root=ONLINE[mirror-0:mirror=ONLINE[da0=ONLINE da1=ONLINE]]" {
+		t.Errorf("tree %s", got)
+	}
+}
