@@ -1,0 +1,79 @@
+package freebsdupdate
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Command is one invocation of a program: its argv (never a shell line), the
+// KEY=VALUE pairs to add to its environment, and what to feed its standard
+// input. The host package runs it.
+type Command struct {
+	Args  []string
+	Env   []string
+	Stdin []byte
+}
+
+// Program is the name freebsd-update is run by (found in PATH).
+const Program = "freebsd-update"
+
+// notFromCron lets fetch and upgrade run without a controlling terminal;
+// without it `fetch` refuses ("fetch should not be run non-interactively").
+const notFromCron = "--not-running-from-cron"
+
+// upgradeAnswers is how many "y" lines an upgrade gets on standard input.
+// freebsd-update asks "Does this look reasonable (y/n)?" on standard input
+// for the component list and when a custom kernel is replaced by GENERIC; it
+// takes end of input as yes too, but explicit answers do not depend on that.
+const upgradeAnswers = 8
+
+// batchEnv is the environment of every fetch, upgrade and install:
+//   - PAGER=cat: the lists of files removed, added and updated go to the
+//     output instead of through less(1), which would wait for a key;
+//   - EDITOR=/usr/bin/false: no editor ever takes over a terminal for a
+//     merge conflict; the conflict shows in the output (ClassifyFetch).
+//
+// freebsd-update reads merge decisions from /dev/tty, not from standard
+// input: the process must run without a controlling terminal so that those
+// reads fail at once, and its output should be watched with StallLine.
+var batchEnv = []string{"PAGER=cat", "EDITOR=/usr/bin/false"}
+
+// UpgradeCommand returns `freebsd-update --not-running-from-cron -r TARGET
+// upgrade` with its environment and answers. The target must be a valid
+// upgrade target name (see CheckUpgrade); only its form is checked here.
+func UpgradeCommand(target Release) (Command, error) {
+	if target.IsZero() || target.Patch != 0 || !target.Branch.Upgradable() {
+		return Command{}, fmt.Errorf("freebsd-update cannot upgrade to %q: want a RELEASE, RC, BETA or ALPHA name without patch level", target.String())
+	}
+	return Command{
+		Args:  []string{Program, notFromCron, "-r", target.String(), "upgrade"},
+		Env:   append([]string(nil), batchEnv...),
+		Stdin: bytes.Repeat([]byte("y\n"), upgradeAnswers),
+	}, nil
+}
+
+// FetchCommand returns `freebsd-update --not-running-from-cron fetch`: fetch
+// the patches of the running release.
+func FetchCommand() Command {
+	return Command{
+		Args: []string{Program, notFromCron, "fetch"},
+		Env:  append([]string(nil), batchEnv...),
+	}
+}
+
+// InstallCommand returns `freebsd-update --not-running-from-cron install`:
+// install the next phase of what is pending. (install does not need the
+// flag; it is passed so that every run is marked as automated alike.)
+func InstallCommand() Command {
+	return Command{
+		Args: []string{Program, notFromCron, "install"},
+		Env:  append([]string(nil), batchEnv...),
+	}
+}
+
+// UpdatesReadyCommand returns `freebsd-update updatesready`, the read-only
+// probe whose exit status tells whether an install is pending (see
+// ParseUpdatesReady).
+func UpdatesReadyCommand() Command {
+	return Command{Args: append([]string(nil), UpdatesReadyArgs...)}
+}

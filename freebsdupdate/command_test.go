@@ -1,0 +1,82 @@
+package freebsdupdate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestUpgradeCommand(t *testing.T) {
+	c, err := UpgradeCommand(MustParseRelease("14.2-RELEASE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"freebsd-update", "--not-running-from-cron", "-r", "14.2-RELEASE", "upgrade"}, c.Args); diff != "" {
+		t.Errorf("Args (-want +got):\n%s", diff)
+	}
+	if !hasEnv(c.Env, "PAGER=cat") {
+		t.Errorf("Env %q lacks PAGER=cat", c.Env)
+	}
+	if !hasEnv(c.Env, "EDITOR=/usr/bin/false") {
+		t.Errorf("Env %q lacks a non-interactive EDITOR", c.Env)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(c.Stdin), "\n"), "\n")
+	if len(lines) < 2 {
+		t.Errorf("Stdin %q: want several answers", c.Stdin)
+	}
+	for _, l := range lines {
+		if l != "y" {
+			t.Errorf("Stdin %q holds %q, want only y lines", c.Stdin, l)
+		}
+	}
+
+	for _, bad := range []string{"14.2-RELEASE-p3", "14.2-STABLE", "15.0-CURRENT"} {
+		if _, err := UpgradeCommand(MustParseRelease(bad)); err == nil {
+			t.Errorf("UpgradeCommand(%s) succeeded", bad)
+		}
+	}
+	if _, err := UpgradeCommand(Release{}); err == nil {
+		t.Error("UpgradeCommand(zero) succeeded")
+	}
+	if c, err := UpgradeCommand(MustParseRelease("15.0-BETA2")); err != nil || c.Args[3] != "15.0-BETA2" {
+		t.Errorf("UpgradeCommand(15.0-BETA2) = %q, %v", c.Args, err)
+	}
+}
+
+func TestFetchInstallCommands(t *testing.T) {
+	tests := []struct {
+		cmd  Command
+		args []string
+	}{
+		{FetchCommand(), []string{"freebsd-update", "--not-running-from-cron", "fetch"}},
+		{InstallCommand(), []string{"freebsd-update", "--not-running-from-cron", "install"}},
+		{UpdatesReadyCommand(), []string{"freebsd-update", "updatesready"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.args, tt.cmd.Args); diff != "" {
+			t.Errorf("Args (-want +got):\n%s", diff)
+		}
+		if tt.cmd.Stdin != nil {
+			t.Errorf("%q: Stdin %q, want none", tt.cmd.Args, tt.cmd.Stdin)
+		}
+	}
+	if !hasEnv(FetchCommand().Env, "PAGER=cat") || !hasEnv(InstallCommand().Env, "PAGER=cat") {
+		t.Error("fetch and install must page through cat")
+	}
+	// Builders return fresh slices: changing one command changes no other.
+	a := FetchCommand()
+	a.Env[0] = "PAGER=less"
+	if !hasEnv(FetchCommand().Env, "PAGER=cat") {
+		t.Error("FetchCommand shares its Env slice")
+	}
+}
+
+func hasEnv(env []string, kv string) bool {
+	for _, e := range env {
+		if e == kv {
+			return true
+		}
+	}
+	return false
+}

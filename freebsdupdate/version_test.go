@@ -1,0 +1,171 @@
+package freebsdupdate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/zupgrade/zupgrade/host"
+)
+
+func TestParseVersionsKRUFixtureStates(t *testing.T) {
+	// The states of freebsd-version-kru-states.txt, (A) to (G).
+	want := []Versions{
+		{Kernel: MustParseRelease("14.3-RELEASE"), Running: MustParseRelease("14.3-RELEASE"), Userland: MustParseRelease("14.3-RELEASE")},
+		{Kernel: MustParseRelease("14.3-RELEASE-p5"), Running: MustParseRelease("14.3-RELEASE"), Userland: MustParseRelease("14.3-RELEASE-p6")},
+		{Kernel: MustParseRelease("14.3-RELEASE-p5"), Running: MustParseRelease("14.3-RELEASE-p5"), Userland: MustParseRelease("14.3-RELEASE-p6")},
+		{Kernel: MustParseRelease("15.0-RELEASE"), Running: MustParseRelease("14.3-RELEASE-p5"), Userland: MustParseRelease("14.3-RELEASE-p6")},
+		{Kernel: MustParseRelease("15.0-RELEASE"), Running: MustParseRelease("15.0-RELEASE"), Userland: MustParseRelease("15.0-RELEASE")},
+		{Kernel: MustParseRelease("13.2-RELEASE"), Running: MustParseRelease("13.2-RELEASE"), Userland: MustParseRelease("13.1-RELEASE-p7")},
+		{Kernel: MustParseRelease("14.1-RELEASE-p6"), Running: MustParseRelease("14.1-RELEASE-p6"), Userland: MustParseRelease("14.1-RELEASE-p6")},
+	}
+	bs := blocks(t, "freebsd-version-kru-states.txt")
+	if len(bs) != len(want) {
+		t.Fatalf("%d states in the fixture, want %d", len(bs), len(want))
+	}
+	for i, b := range bs {
+		got, err := ParseVersionsKRU([]byte(b))
+		if err != nil {
+			t.Errorf("state %c: %v", 'A'+i, err)
+			continue
+		}
+		if got != want[i] {
+			t.Errorf("state %c = %+v, want %+v", 'A'+i, got, want[i])
+		}
+	}
+}
+
+func TestParseVersionsFromTranscripts(t *testing.T) {
+	tests := []struct {
+		fixture, command string
+		n                int
+		kru              bool
+		want             Versions
+	}{
+		{"freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-version -kru", 0, true,
+			Versions{Kernel: MustParseRelease("15.0-RELEASE"), Running: MustParseRelease("14.3-RELEASE-p5"), Userland: MustParseRelease("14.3-RELEASE-p6")}},
+		{"freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-version -kru", 1, true,
+			Versions{Kernel: MustParseRelease("15.0-RELEASE"), Running: MustParseRelease("15.0-RELEASE"), Userland: MustParseRelease("15.0-RELEASE")}},
+		{"freebsd-update-install-be-snapshot-interrupted-13.2.txt", "freebsd-version -kru", 0, true,
+			Versions{Kernel: MustParseRelease("13.2-RELEASE"), Running: MustParseRelease("13.2-RELEASE"), Userland: MustParseRelease("13.1-RELEASE-p7")}},
+		// Trailing spaces after the userland line ("10.2-RELEASE ").
+		{"freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 0, false,
+			Versions{Kernel: MustParseRelease("10.2-RELEASE"), Userland: MustParseRelease("10.2-RELEASE")}},
+		{"freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 1, false,
+			Versions{Kernel: MustParseRelease("10.3-RELEASE-p4"), Userland: MustParseRelease("10.3-RELEASE-p5")}},
+		{"freebsd-update-upgrade-into-mounted-be-basedir-11.1.txt", "freebsd-version -ku", 0, false,
+			Versions{Kernel: MustParseRelease("11.1-RELEASE"), Userland: MustParseRelease("11.1-RELEASE")}},
+	}
+	for _, tt := range tests {
+		r := runOf(t, tt.fixture, tt.command, tt.n)
+		// A transcript run ends at the next prompt; blank separator
+		// lines belong to the session, not to freebsd-version.
+		out := strings.TrimRight(r.Output, "\n") + "\n"
+		parse := ParseVersionsKU
+		if tt.kru {
+			parse = ParseVersionsKRU
+		}
+		got, err := parse([]byte(out))
+		if err != nil {
+			t.Errorf("%s run %d: %v", tt.fixture, tt.n, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("%s run %d = %+v, want %+v", tt.fixture, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestParseVersionsVariants(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		kru  bool
+		want Versions
+	}{
+		{"no final newline", "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE-p1", true,
+			Versions{Kernel: MustParseRelease("14.2-RELEASE"), Running: MustParseRelease("14.2-RELEASE"), Userland: MustParseRelease("14.2-RELEASE-p1")}},
+		{"trailing spaces and tabs", "14.2-RELEASE \t\n14.2-RELEASE  \n14.2-RELEASE-p1 \n", true,
+			Versions{Kernel: MustParseRelease("14.2-RELEASE"), Running: MustParseRelease("14.2-RELEASE"), Userland: MustParseRelease("14.2-RELEASE-p1")}},
+		{"CRLF", "15.0-BETA2\r\n15.0-BETA2\r\n", false,
+			Versions{Kernel: MustParseRelease("15.0-BETA2"), Userland: MustParseRelease("15.0-BETA2")}},
+		{"stable host", "14.1-STABLE\n14.1-STABLE\n14.1-STABLE\n", true,
+			Versions{Kernel: MustParseRelease("14.1-STABLE"), Running: MustParseRelease("14.1-STABLE"), Userland: MustParseRelease("14.1-STABLE")}},
+	}
+	for _, tt := range tests {
+		parse := ParseVersionsKU
+		if tt.kru {
+			parse = ParseVersionsKRU
+		}
+		got, err := parse([]byte(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %+v, %v; want %+v", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseVersionsErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		kru      bool
+		wantLine int
+	}{
+		{"empty", "", true, 0},
+		{"blank", " \n", true, 0},
+		{"two lines for -kru", "14.2-RELEASE\n14.2-RELEASE\n", true, 0},
+		{"three lines for -ku", "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE\n", false, 0},
+		{"joined on one line", "14.1-RELEASE-p6 14.1-RELEASE-p6 14.1-RELEASE-p6\n", true, 0},
+		{"blank line inside", "14.2-RELEASE\n\n14.2-RELEASE\n", true, 2},
+		{"garbage", "14.2-RELEASE\nfreebsd-version: not found\n14.2-RELEASE\n", true, 2},
+		{"usage", "usage: freebsd-version [-kru] [-j jail]\n", false, 0},
+	}
+	for _, tt := range tests {
+		parse, cmd := ParseVersionsKU, VersionKUCommand
+		if tt.kru {
+			parse, cmd = ParseVersionsKRU, VersionKRUCommand
+		}
+		_, err := parse([]byte(tt.in))
+		var pe *host.ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("%s: error %v, want a *host.ParseError", tt.name, err)
+			continue
+		}
+		if pe.Command != cmd || pe.Line != tt.wantLine {
+			t.Errorf("%s: ParseError{Command: %q, Line: %d}, want {%q, %d}", tt.name, pe.Command, pe.Line, cmd, tt.wantLine)
+		}
+	}
+}
+
+func TestVersionsNewest(t *testing.T) {
+	// freebsd-update names its boot environment after the newest of -ku.
+	v := Versions{Kernel: MustParseRelease("15.0-RELEASE"), Userland: MustParseRelease("14.3-RELEASE-p6")}
+	if got := v.Newest(); got != MustParseRelease("15.0-RELEASE") {
+		t.Errorf("Newest = %s", got)
+	}
+	v = Versions{Kernel: MustParseRelease("14.3-RELEASE-p5"), Running: MustParseRelease("14.3-RELEASE"), Userland: MustParseRelease("14.3-RELEASE-p6")}
+	if got := v.Newest(); got != MustParseRelease("14.3-RELEASE-p6") {
+		t.Errorf("Newest = %s", got)
+	}
+}
+
+func FuzzParseVersions(f *testing.F) {
+	for _, s := range []string{"14.3-RELEASE\n14.3-RELEASE\n14.3-RELEASE\n", "10.2-RELEASE\n10.2-RELEASE \n", "15.0-RELEASE\n14.3-RELEASE-p5\n14.3-RELEASE-p6\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, parse := range []func([]byte) (Versions, error){ParseVersionsKRU, ParseVersionsKU} {
+			v, err := parse([]byte(s))
+			if err != nil {
+				var pe *host.ParseError
+				if !errors.As(err, &pe) {
+					t.Fatalf("error %v is not a *host.ParseError", err)
+				}
+				continue
+			}
+			if v.Kernel.IsZero() || v.Userland.IsZero() {
+				t.Fatalf("parse(%q) succeeded with a zero release: %+v", s, v)
+			}
+		}
+	})
+}
