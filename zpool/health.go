@@ -14,6 +14,7 @@ type Problem struct {
 	Message string
 }
 
+// String returns the message.
 func (p Problem) String() string { return p.Message }
 
 // DataLeaves returns the physical members of the pool's data vdevs, in the
