@@ -291,6 +291,7 @@ func (p *statusParser) startPool(n int, line, name string) error {
 	p.continuation = nil
 	p.sawHeader = false
 	p.stack = nil
+	p.configLine = 0
 	return nil
 }
 

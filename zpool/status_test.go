@@ -620,3 +620,12 @@ func TestParseStatusPoolNameWithSpace(t *testing.T) {
 		t.Errorf("tree %s", got)
 	}
 }
+
+func TestParseStatusSecondPoolWithoutTree(t *testing.T) {
+	out := readFixture(t, "zpool-status-mirror-adaXp3-online.txt") + "\n  pool: tank\n state: ONLINE\n"
+	_, err := ParseStatus(out)
+	pe := wantParseError(t, err, StatusCommand, 0)
+	if !strings.Contains(pe.Reason, "pool tank has no config tree") {
+		t.Errorf("Reason = %q", pe.Reason)
+	}
+}
