@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zupgrade/zupgrade/host"
 )
 
 func TestValidateName(t *testing.T) {
@@ -157,5 +158,23 @@ func TestSnapshotRollbackInstructions(t *testing.T) {
 	}
 	if _, err := SnapshotRollbackInstructions("zroot/ROOT/default", "bad name"); err == nil {
 		t.Error("instructions for an invalid name")
+	}
+}
+
+func TestReadOnlyMatchesHost(t *testing.T) {
+	for _, args := range [][]string{CheckArgs(), ListArgs()} {
+		if !host.ReadOnly(args) {
+			t.Errorf("%q is not read-only to the host package", args)
+		}
+	}
+	name := "zupgrade-14.1-RELEASE-p6-to-14.2-RELEASE-20261126T130509"
+	create, _ := CreateArgs(name)
+	activate, _ := ActivateArgs(name, true)
+	destroy, _ := DestroyArgs(name)
+	snapshot, _ := SnapshotArgs("zroot/ROOT/default", name)
+	for _, args := range [][]string{create, activate, destroy, snapshot} {
+		if host.ReadOnly(args) {
+			t.Errorf("%q passes as read-only", args)
+		}
 	}
 }

@@ -3,16 +3,14 @@ package freebsdupdate
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/zupgrade/zupgrade/host"
 )
 
-// Command is one invocation of a program: its argv (never a shell line), the
-// KEY=VALUE pairs to add to its environment, and what to feed its standard
-// input. The host package runs it.
-type Command struct {
-	Args  []string
-	Env   []string
-	Stdin []byte
-}
+// Command is one invocation of a program as the host package runs it: its
+// argv (never a shell line), the KEY=VALUE pairs added to its environment,
+// and what is fed to its standard input.
+type Command = host.Command
 
 // Program is the name freebsd-update is run by (found in PATH).
 const Program = "freebsd-update"

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zupgrade/zupgrade/host"
 )
 
 func TestUpgradeCommand(t *testing.T) {
@@ -79,4 +80,29 @@ func hasEnv(env []string, kv string) bool {
 		}
 	}
 	return false
+}
+
+func TestProbesAreReadOnly(t *testing.T) {
+	// The dry-run runner lets a command through only when host.ReadOnly
+	// knows it: every probe here must be known, and nothing that changes
+	// the host may pass as one.
+	readOnly := [][]string{
+		UpdatesReadyCommand().Args,
+		QuirkProbeCommand().Args,
+		ListingCommand(WorkDir, "/"),
+		{"cat", TagPath(WorkDir)},
+	}
+	for _, args := range readOnly {
+		if !host.ReadOnly(args) {
+			t.Errorf("%q is not read-only to the host package", args)
+		}
+	}
+	upgrade, _ := UpgradeCommand(MustParseRelease("14.2-RELEASE"))
+	mutating := []Command{upgrade, FetchCommand(), InstallCommand()}
+	mutating = append(mutating, MetadataPathFix("/var/db/zupgrade/backup/freebsd-update.orig")...)
+	for _, c := range mutating {
+		if host.ReadOnly(c.Args) {
+			t.Errorf("%q passes as read-only", c.Args)
+		}
+	}
 }

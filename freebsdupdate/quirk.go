@@ -24,9 +24,8 @@ func QuirkProbeCommand() Command {
 	return Command{Args: []string{"grep", "-n", "-F", "-e", metadataPatternMarker, "-e", libsysMarker, ScriptPath}}
 }
 
-// quirkProbeLine names the probe in parse errors, quoted as a shell would
-// need it.
-const quirkProbeLine = `grep -n -F -e 'P="[' -e libsys ` + ScriptPath
+// quirkProbeLine names the probe in parse errors as captures name it.
+var quirkProbeLine = QuirkProbeCommand().Line()
 
 // ProbeLine is one line printed by grep -n: a line of the script and its
 // number.

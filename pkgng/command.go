@@ -1,13 +1,11 @@
 package pkgng
 
-// Command is one invocation of a program: its argv (never a shell line), the
-// KEY=VALUE pairs to add to its environment, and what to feed its standard
-// input. The host package runs it.
-type Command struct {
-	Args  []string
-	Env   []string
-	Stdin []byte
-}
+import "github.com/zupgrade/zupgrade/host"
+
+// Command is one invocation of a program as the host package runs it: its
+// argv (never a shell line), the KEY=VALUE pairs added to its environment,
+// and what is fed to its standard input.
+type Command = host.Command
 
 // batchEnv answers pkg's questions ahead of time, deliberately:
 //   - ASSUME_ALWAYS_YES=yes: every "Proceed with this action? [y/N]" is

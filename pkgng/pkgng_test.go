@@ -338,3 +338,16 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+func TestReadOnlyMatchesHost(t *testing.T) {
+	for _, args := range [][]string{ActivationArgs(), ConfigABIArgs(), QueryArgs(), PackagedBaseArgs()} {
+		if !host.ReadOnly(args) {
+			t.Errorf("%q is not read-only to the host package", args)
+		}
+	}
+	for _, c := range []Command{BootstrapCommand(), UpgradeCommand(), PortmasterCommand()} {
+		if host.ReadOnly(c.Args) {
+			t.Errorf("%q passes as read-only", c.Args)
+		}
+	}
+}
