@@ -280,3 +280,17 @@ func (l *Layout) layer(n string) (Layer, bool) {
 	}
 	return Layer{}, false
 }
+
+// LayoutFromText builds a Layout from the outputs of `gpart list` and
+// `glabel status` (which may be empty when it was not run).
+func LayoutFromText(gpartList, glabelStatus string) (*Layout, error) {
+	geoms, err := ParseList(gpartList)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := ParseGlabelStatus(glabelStatus)
+	if err != nil {
+		return nil, err
+	}
+	return &Layout{Geoms: geoms, Labels: labels}, nil
+}

@@ -12,17 +12,13 @@ import (
 // when the archive has one and withLabels is set, its glabel status member.
 func textLayout(t *testing.T, archive string, withLabels bool) *Layout {
 	t.Helper()
-	geoms, err := ParseList(testOutput(t, archive, "gpart list"))
+	glabel := ""
+	if withLabels {
+		glabel = testOutput(t, archive, "glabel status")
+	}
+	l, err := LayoutFromText(testOutput(t, archive, "gpart list"), glabel)
 	if err != nil {
 		t.Fatal(err)
-	}
-	l := &Layout{Geoms: geoms}
-	if withLabels {
-		labels, err := ParseGlabelStatus(testOutput(t, archive, "glabel status"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.Labels = labels
 	}
 	return l
 }
@@ -34,6 +30,39 @@ func xmlLayout(t *testing.T, data []byte) *Layout {
 		t.Fatal(err)
 	}
 	return l
+}
+
+func TestLayoutFromTextErrors(t *testing.T) {
+	list := testOutput(t, "gpart-list-bios-bsdinstall-da0.txtar", "gpart list da0")
+	if _, err := LayoutFromText("Geom name: da0\nbogus\n", ""); err == nil {
+		t.Error("bad gpart list: no error")
+	}
+	_, err := LayoutFromText(list, "gpt/zfs0 ada0p3\n")
+	wantParseError(t, err, "glabel status", 1)
+}
+
+func TestLayoutLookups(t *testing.T) {
+	l := textLayout(t, "gpart-list-mirror-crossed-labels.txtar", true)
+	g, ok := l.Geom("ada1")
+	if !ok {
+		t.Fatal("no geom ada1")
+	}
+	if p, ok := g.Partition(4); !ok || p.Name != "ada1p4" || p.Label != "zfs0" {
+		t.Errorf("Partition(4) = %+v, %v", p, ok)
+	}
+	if _, ok := g.Partition(5); ok {
+		t.Error("Partition(5) found")
+	}
+	if _, ok := l.Geom("ada2"); ok {
+		t.Error("Geom(ada2) found")
+	}
+	want := []string{"/dev/ada0p1", "/dev/gpt/efiboot0", "/dev/msdosfs/EFISYS"}
+	if diff := cmp.Diff(want, l.DevicePaths("ada0p1")); diff != "" {
+		t.Errorf("DevicePaths (-want +got):\n%s", diff)
+	}
+	if dg, ok := l.DiskGeom("ada9"); ok {
+		t.Errorf("DiskGeom(ada9) = %+v", dg)
+	}
 }
 
 func TestResolveMember(t *testing.T) {
