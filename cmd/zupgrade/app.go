@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/zupgrade/zupgrade/host"
+)
+
+// Env is the process environment a zupgrade invocation runs in. Tests pass
+// their own to run the whole CLI in-process.
+type Env struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Environ []string
+}
+
+// getenv looks key up in the invocation's environment.
+func (e Env) getenv(key string) string {
+	for _, kv := range e.Environ {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	StateDir string
+	Verbose  bool
+}
+
+const defaultStateDir = "/var/db/zupgrade"
+
+// Main runs zupgrade with args (args[0] is the program name) and returns the
+// exit code. It never calls os.Exit.
+func Main(ctx context.Context, args []string, env Env) int {
+	logger := log.NewWithOptions(env.Stderr, log.Options{Prefix: "zupgrade"})
+	app := newApp(env, logger)
+	err := app.RunContext(ctx, args)
+	if err != nil {
+		logger.Error(err.Error())
+	}
+	return exitCode(err)
+}
+
+func newApp(env Env, logger *log.Logger) *cli.App {
+	g := &globalOptions{}
+	app := &cli.App{
+		Name:  "zupgrade",
+		Usage: "upgrade a FreeBSD host whose root is on ZFS, safely",
+		Description: "zupgrade inspects the host, plans every step of the upgrade with the exact\n" +
+			"commands it will run (boot code on every mirror member included), and applies\n" +
+			"the plan across reboots, resuming by itself. Exit codes: docs/exit-codes.md.",
+		Reader:          env.Stdin,
+		Writer:          env.Stdout,
+		ErrWriter:       env.Stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return withCode(ExitUsage, err)
+		},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock, plans and logs (env ZUPGRADE_STATE_DIR)", Destination: &g.StateDir},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every command run", Destination: &g.Verbose},
+		},
+		Before: func(c *cli.Context) error {
+			if !c.IsSet("state-dir") {
+				if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
+					g.StateDir = v
+				}
+			}
+			if g.Verbose {
+				logger.SetLevel(log.DebugLevel)
+			}
+			return nil
+		},
+		Commands: []*cli.Command{
+			inspectCommand(g, env, logger),
+			planCommand(g, env, logger),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// hostRunner returns the runner for read-only commands: the real host
+// behind the read-only guard, or a capture when replay names one.
+func hostRunner(env Env, replay string, logger *log.Logger) (host.Runner, error) {
+	if replay != "" {
+		data, err := os.ReadFile(replay)
+		if err != nil {
+			return nil, usageErrorf("read capture: %v", err)
+		}
+		rp, err := host.ParseCapture(replay, data)
+		if err != nil {
+			return nil, withCode(ExitUsage, err)
+		}
+		return rp, nil
+	}
+	return host.ReadOnlyRunner{Next: loggingRunner{next: host.ExecRunner{Env: env.Environ}, logger: logger}}, nil
+}
+
+// loggingRunner logs every command at debug level.
+type loggingRunner struct {
+	next   host.Runner
+	logger *log.Logger
+}
+
+func (l loggingRunner) Run(ctx context.Context, cmd host.Command) (host.Result, error) {
+	res, err := l.next.Run(ctx, cmd)
+	l.logger.Debug("ran", "cmd", cmd.Line(), "exit", res.ExitCode, "err", err)
+	return res, err
+}
+
+func fprintf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, format, args...)
+}

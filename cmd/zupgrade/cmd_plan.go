@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/google/renameio/v2"
+	"github.com/urfave/cli/v2"
+
+	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/steps"
+)
+
+type planOptions struct {
+	To            string
+	JSON          bool
+	Output        string
+	Replay        string
+	Capture       string
+	Packages      string
+	ExtraPools    cli.StringSlice
+	NoPoolUpgrade bool
+}
+
+func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
+	opts := &planOptions{}
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "audit the host and print every step of the upgrade with its exact commands; changes nothing",
+		ArgsUsage: " ",
+		Description: "Without --to, plans a patch update of the running release. Exits 4 when a\n" +
+			"check blocks the plan. The host is only read: every command plan runs is\n" +
+			"checked against a list of read-only commands before it starts.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "target `RELEASE`, e.g. 14.2-RELEASE", Destination: &opts.To},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON", Destination: &opts.JSON},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "save the plan to `FILE` for zupgrade apply FILE", Destination: &opts.Output},
+			&cli.StringFlag{Name: "replay", Usage: "plan from a capture `FILE` (zupgrade inspect --capture) instead of this machine", Destination: &opts.Replay},
+			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE`", Destination: &opts.Capture},
+			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
+			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL` (the boot pool always is)", Destination: &opts.ExtraPools},
+			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("plan takes no arguments (did you mean --to %s?)", c.Args().First())
+			}
+			return runPlan(c.Context, g, opts, env, logger)
+		},
+	}
+}
+
+func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Options, error) {
+	switch o.Packages {
+	case "pkg", "portmaster", "none":
+	default:
+		return steps.Options{}, usageErrorf("--packages %q: want pkg, portmaster or none", o.Packages)
+	}
+	return steps.Options{
+		To: o.To, Packages: o.Packages, StateDir: g.StateDir,
+		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, Now: now,
+	}, nil
+}
+
+func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, logger *log.Logger) error {
+	sopts, err := opts.stepOptions(g, time.Now())
+	if err != nil {
+		return err
+	}
+	if opts.Capture != "" && opts.Replay != "" {
+		return usageErrorf("--capture and --replay exclude each other")
+	}
+	f, err := gatherFacts(ctx, env, opts.Replay, opts.Capture, logger)
+	if err != nil {
+		return err
+	}
+	p := steps.Build(f, sopts)
+	if opts.Output != "" {
+		data, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := renameio.WriteFile(opts.Output, append(data, '\n'), 0o600); err != nil {
+			return fmt.Errorf("save plan: %w", err)
+		}
+	}
+	if opts.JSON {
+		if err := writeJSON(env.Stdout, p); err != nil {
+			return err
+		}
+	} else {
+		renderPlan(env.Stdout, p)
+	}
+	if p.Blocked() {
+		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
+	}
+	return nil
+}
+
+func blockers(p *steps.Plan) string {
+	var ids []string
+	for _, c := range p.Checks {
+		if c.Verdict == steps.Block {
+			ids = append(ids, c.ID)
+		}
+	}
+	return strings.Join(ids, ", ")
+}
+
+// renderPlan prints a plan for a human: checks with their verdicts, then
+// each step with the commands it will run.
+func renderPlan(w io.Writer, p *steps.Plan) {
+	if p.Mode == "patch" {
+		fprintf(w, "Plan: patch update of %s\n\n", p.From)
+	} else {
+		fprintf(w, "Plan: upgrade %s -> %s\n\n", p.From, orDash(p.To))
+	}
+	fprintf(w, "Checks:\n")
+	for _, c := range p.Checks {
+		fprintf(w, "  [%-5s] %s: %s\n", c.Verdict, c.Title, c.Reason)
+		if c.Fix != "" && c.Verdict != steps.OK {
+			fprintf(w, "          fix: %s\n", c.Fix)
+		}
+	}
+	fprintf(w, "\nSteps:\n")
+	for i, s := range p.Steps {
+		kind := ""
+		if s.Checkpoint {
+			kind = " [reboot checkpoint]"
+		}
+		fprintf(w, "  %2d. %s (%s)%s\n", i+1, s.Title, s.ID, kind)
+		if s.Skip != "" {
+			fprintf(w, "      skipped: %s\n", s.Skip)
+			continue
+		}
+		for _, c := range s.Commands {
+			line := host.QuoteArgs(c.Args)
+			if len(c.Env) > 0 {
+				line = strings.Join(c.Env, " ") + " " + line
+			}
+			if c.When != "" {
+				line += "    # when " + c.When
+			}
+			fprintf(w, "      $ %s\n", line)
+		}
+		for _, n := range s.Notes {
+			fprintf(w, "      note: %s\n", n)
+		}
+		fprintf(w, "      verify: %s\n", s.Verify)
+	}
+	if p.Blocked() {
+		fprintf(w, "\nBLOCKED: fix the checks marked [block], then plan again.\n")
+	}
+}

@@ -1,0 +1,460 @@
+package steps
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/zupgrade/zupgrade/bootenv"
+	"github.com/zupgrade/zupgrade/facts"
+	"github.com/zupgrade/zupgrade/freebsdupdate"
+	"github.com/zupgrade/zupgrade/gpart"
+	"github.com/zupgrade/zupgrade/zpool"
+)
+
+// The stable IDs of the catalog's steps. The journal refers to steps by
+// these; they never change meaning.
+const (
+	StepPreflight    = "preflight"
+	StepQuirkMeta    = "quirk-metadata-path"
+	StepBackup       = "backup"
+	StepUpgrade      = "upgrade"
+	StepFetch        = "fetch"
+	StepInstall      = "install"
+	StepInstallKern  = "install-kernel"
+	StepBootcode     = "bootcode"
+	StepRebootKernel = "reboot-kernel"
+	StepInstallWorld = "install-world"
+	StepPackages     = "packages"
+	StepInstallLibs  = "install-libraries"
+	StepZpoolUpgrade = "zpool-upgrade"
+	StepZfsUpgrade   = "zfs-upgrade"
+	StepRebootFinal  = "reboot-final"
+)
+
+// legacyESPSize: ESPs smaller than this are the 800K boot1.efifat
+// partitions of installers before FreeBSD 12; they hold boot1.efi, which
+// loads /boot/loader.efi from the pool, and have no room for loader.efi.
+const legacyESPSize = 2 << 20
+
+// Paths on the host that the plan refers to.
+const (
+	gptzfsboot = gpart.GPTZFSBootPath
+	pmbr       = gpart.PMBRPath
+	loaderEFI  = gpart.LoaderEFIPath
+	rcScript   = "/usr/local/etc/rc.d/zupgrade"
+)
+
+// Build makes the plan for a host from its facts. It never fails: what
+// prevents an upgrade is a blocking check in the plan, so that the admin sees
+// every problem at once.
+func Build(f *facts.Facts, opts Options) *Plan {
+	if opts.Packages == "" {
+		opts.Packages = "pkg"
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = "/var/db/zupgrade"
+	}
+	t, tErr := parseTarget(f, opts.To)
+	p := &Plan{
+		Format:    PlanFormat,
+		Mode:      t.mode,
+		From:      f.Release.Running,
+		Options:   opts,
+		Facts:     *f,
+		FactsHash: Fingerprint(f),
+	}
+	if tErr == nil && t.mode == "upgrade" {
+		p.To = t.to.String()
+	}
+	p.Checks = preflight(f, opts, t, tErr)
+	b := builder{f: f, opts: opts, t: t}
+	if t.mode == "patch" {
+		p.Steps = b.patchSteps()
+	} else {
+		p.Steps = b.upgradeSteps()
+	}
+	return p
+}
+
+// parseTarget decides the mode and validates the target release.
+func parseTarget(f *facts.Facts, to string) (target, error) {
+	t := target{mode: "upgrade"}
+	if to == "" {
+		t.mode = "patch"
+	}
+	running := f.Release.Running
+	cur, err := freebsdupdate.ParseRelease(running)
+	if err != nil {
+		return t, fmt.Errorf("the running release %q is not one zupgrade understands: %v", running, err)
+	}
+	t.current = cur
+	if t.mode == "patch" {
+		return t, nil
+	}
+	tr, err := freebsdupdate.ParseRelease(to)
+	if err != nil {
+		return t, fmt.Errorf("--to %q: %v", to, err)
+	}
+	t.to = tr
+	move, err := freebsdupdate.CheckUpgrade(cur, tr)
+	if err != nil {
+		return t, err
+	}
+	t.move = move
+	return t, nil
+}
+
+type builder struct {
+	f    *facts.Facts
+	opts Options
+	t    target
+}
+
+func cmdOf(c freebsdupdate.Command) Cmd {
+	return Cmd{Args: c.Args, Env: c.Env, Stdin: string(c.Stdin)}
+}
+
+func (b builder) targetName() string {
+	if b.t.mode == "patch" {
+		return b.t.current.Base().String() + " (newest patch level)"
+	}
+	return b.t.to.String()
+}
+
+func (b builder) preflightStep() Step {
+	return Step{ID: StepPreflight, Title: "Preflight checks",
+		Verify: "every check above passes again when apply starts (the host is inspected anew)"}
+}
+
+func (b builder) quirkStep() Step {
+	s := Step{ID: StepQuirkMeta, Title: "Patch freebsd-update's metadata path check (8.x integrity-check bug)",
+		Verify: "freebsd-update's metadata path pattern accepts % and @"}
+	if b.f.Update.MetadataPattern != "old" {
+		s.Skip = "not needed: this freebsd-update accepts today's metadata"
+		return s
+	}
+	for _, c := range freebsdupdate.MetadataPathFix(path.Join(b.opts.StateDir, "backup", "freebsd-update.orig")) {
+		s.Commands = append(s.Commands, cmdOf(c))
+	}
+	return s
+}
+
+func (b builder) backupName() string {
+	to := ""
+	if b.t.mode == "upgrade" {
+		to = b.t.to.String()
+	}
+	name, err := bootenv.BackupName(b.f.Release.Running, to, b.opts.Now)
+	if err != nil {
+		// The running release is validated by the target check; a name
+		// that cannot be made is reported by that check's block.
+		return "zupgrade-backup-" + b.opts.Now.UTC().Format("20060102T150405")
+	}
+	return name
+}
+
+func (b builder) backupStep() Step {
+	name := b.backupName()
+	s := Step{ID: StepBackup, Title: "Backup boot environment " + name}
+	if b.f.BootEnvs.Tool == "bectl" && b.f.BootEnvs.Supported {
+		args, err := bootenv.CreateArgs(name)
+		if err != nil {
+			s.Skip = err.Error()
+			return s
+		}
+		s.Commands = []Cmd{{Args: args}}
+		s.Verify = "bectl list -H shows " + name
+		s.Notes = []string{"zupgrade rollback activates it and reboots"}
+		return s
+	}
+	ds := b.f.RootDataset
+	s.Title = "Backup snapshot " + ds + "@" + name
+	args, err := bootenv.SnapshotArgs(ds, name)
+	if err != nil {
+		s.Skip = err.Error()
+		return s
+	}
+	s.Commands = []Cmd{{Args: args}}
+	s.Verify = "zfs list -t snapshot shows " + ds + "@" + name
+	s.Notes = []string{"no boot environments here: zupgrade rollback explains how to return to this snapshot"}
+	return s
+}
+
+func (b builder) upgradeSteps() []Step {
+	to := b.targetName()
+	install := cmdOf(freebsdupdate.InstallCommand())
+	var upgrade Cmd
+	if c, err := freebsdupdate.UpgradeCommand(b.t.to); err == nil {
+		upgrade = cmdOf(c)
+	}
+	steps := []Step{
+		b.preflightStep(),
+		b.quirkStep(),
+		b.backupStep(),
+		{ID: StepUpgrade, Title: "Fetch the upgrade to " + to, Commands: []Cmd{upgrade},
+			Verify: "freebsd-update updatesready exits 0 and the fetched metadata is for " + to,
+			Notes:  []string{"never interactive: pager off, questions answered, a merge conflict stops the run and names the files"}},
+		{ID: StepInstallKern, Title: "Install the new kernel and /boot (install 1 of 3)", Commands: []Cmd{install},
+			Verify: "the kerneldone marker exists, or freebsd-version -k is " + to},
+		b.bootcodeStep(StepBootcode, "Write the new boot code to every boot-pool disk"),
+		b.rebootStep(StepRebootKernel, "Reboot into the new kernel", "uname -r is "+to+" (the new kernel is running)"),
+		{ID: StepInstallWorld, Title: "Install the new world (install 2 of 3)", Commands: []Cmd{install},
+			Verify: "freebsd-version -u is " + to},
+		b.packagesStep(),
+		{ID: StepInstallLibs, Title: "Remove old libraries (install 3 of 3)", Commands: []Cmd{withWhen(install, "freebsd-update asked for it after the world install")},
+			Verify: "no freebsd-update install is pending"},
+	}
+	steps = append(steps, b.poolSteps()...)
+	steps = append(steps, b.rebootStep(StepRebootFinal, "Final reboot and verification",
+		"freebsd-version -kru all print "+to+", the boot pool is healthy, boot code is current on every disk"))
+	return steps
+}
+
+func (b builder) patchSteps() []Step {
+	install := cmdOf(freebsdupdate.InstallCommand())
+	fetch := cmdOf(freebsdupdate.FetchCommand())
+	bc := b.bootcodeStep(StepBootcode, "Write boot code to every boot-pool disk if /boot changed")
+	bc.Notes = append(bc.Notes, "skipped when the boot files on every disk already equal /boot")
+	rb := b.rebootStep(StepRebootFinal, "Reboot if the kernel changed", "uname -r equals freebsd-version -k")
+	rb.Notes = append(rb.Notes, "skipped when the patches did not touch the kernel")
+	return []Step{
+		b.preflightStep(),
+		b.quirkStep(),
+		b.backupStep(),
+		{ID: StepFetch, Title: "Fetch patches for " + b.t.current.Base().String(), Commands: []Cmd{fetch},
+			Verify: "freebsd-update updatesready exits 0, or nothing is published beyond the installed patch level"},
+		{ID: StepInstall, Title: "Install the patches", Commands: []Cmd{install},
+			Verify: "no freebsd-update install is pending"},
+		bc,
+		rb,
+	}
+}
+
+func withWhen(c Cmd, when string) Cmd {
+	c.When = when
+	return c
+}
+
+func (b builder) rebootStep(id, title, verify string) Step {
+	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
+		Commands: []Cmd{
+			{Args: []string{"install", "-m", "0555", path.Join(b.opts.StateDir, "rc.d", "zupgrade"), rcScript}},
+			{Args: []string{"sysrc", "zupgrade_enable=YES"}},
+			{Args: []string{"shutdown", "-r", "now"}},
+		},
+		Notes: []string{"after boot, the rc.d hook runs zupgrade apply --resume; with --no-reboot apply stops here with exit 3"}}
+}
+
+// bootcodeStep writes BIOS boot code to every freebsd-boot partition and the
+// loader to every formatted ESP of every disk of the boot pool.
+func (b builder) bootcodeStep(id, title string) Step {
+	s := Step{ID: id, Title: title,
+		Verify: "read back: each freebsd-boot partition starts with " + gptzfsboot + ", sector 0 of each disk holds " + pmbr + "'s boot code, each ESP's loaders equal " + loaderEFI}
+	fallback := facts.FallbackName(b.f.Machine)
+	for _, d := range b.bootDisks() {
+		for _, bp := range d.BootPartitions {
+			args, err := bootcodeArgv(d, bp)
+			if err != nil {
+				s.Notes = append(s.Notes, err.Error())
+				continue
+			}
+			s.Commands = append(s.Commands, Cmd{Args: args})
+		}
+		for _, e := range d.ESPs {
+			switch {
+			case e.Size > 0 && e.Size < legacyESPSize:
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: skipped (boot1.efi loads /boot/loader.efi from the pool, and loader.efi does not fit there)", e.Name, d.Name, humanBytes(e.Size)))
+				continue
+			case e.Format == "empty":
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped", e.Name, d.Name))
+				continue
+			case e.Format == "unknown":
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s): file system unknown (%s); apply checks it before writing", e.Name, d.Name, e.FormatText))
+			}
+			s.Commands = append(s.Commands, espCommands(e, b.opts.StateDir, fallback)...)
+		}
+	}
+	if len(s.Commands) == 0 {
+		s.Skip = "no boot partitions found on the boot pool's disks"
+	}
+	if fallback != "" {
+		s.Notes = append(s.Notes, "efi/boot/"+fallback+" is replaced only when the one there is FreeBSD's loader (another system may own it)")
+	}
+	return s
+}
+
+// espCommands copies /boot/loader.efi onto an ESP: mounted where it already
+// is, or on a directory of the state dir; each file is written beside its
+// target and renamed over it, so that a power cut leaves the old or the new
+// loader, never half of one.
+func espCommands(e facts.ESP, stateDir, fallback string) []Cmd {
+	mnt := e.MountPoint
+	var cs []Cmd
+	if mnt == "" {
+		mnt = path.Join(stateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+		cs = append(cs,
+			Cmd{Args: []string{"mkdir", "-p", mnt}},
+			Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}})
+	}
+	copyTo := func(dir, file string) {
+		d := path.Join(mnt, dir)
+		cs = append(cs,
+			Cmd{Args: []string{"mkdir", "-p", d}},
+			Cmd{Args: []string{"cp", loaderEFI, path.Join(d, file+".new")}},
+			Cmd{Args: []string{"mv", path.Join(d, file+".new"), path.Join(d, file)}})
+	}
+	copyTo("efi/freebsd", "loader.efi")
+	if fallback != "" {
+		copyTo("efi/boot", fallback)
+	}
+	cs = append(cs, Cmd{Args: []string{"sync"}})
+	if e.MountPoint == "" {
+		cs = append(cs, Cmd{Args: []string{"umount", mnt}})
+	}
+	return cs
+}
+
+// bootcodeArgv is gpart's bootcode command for a freebsd-boot partition
+// of a disk, built (and guarded against any other partition type) by package
+// gpart.
+func bootcodeArgv(d facts.Disk, bp facts.Partition) ([]string, error) {
+	p := gpart.Partition{Name: bp.Name, Index: bp.Index, Type: gpart.TypeFreeBSDBoot}
+	t := gpart.BootTargets{Geom: d.Name, Scheme: d.Scheme, BootPartitions: []gpart.Partition{p}}
+	return t.BootcodeArgv(p)
+}
+
+// bootDisks returns the disks of the boot pool's members, each once, in
+// member order.
+func (b builder) bootDisks() []facts.Disk {
+	pool := bootPool(b.f)
+	if pool == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []facts.Disk
+	for _, m := range pool.Members {
+		if m.Disk == "" || seen[m.Disk] {
+			continue
+		}
+		seen[m.Disk] = true
+		if d := diskByName(b.f, m.Disk); d != nil {
+			out = append(out, *d)
+		}
+	}
+	return out
+}
+
+func (b builder) packagesStep() Step {
+	s := Step{ID: StepPackages, Title: "Upgrade third-party packages for the new ABI",
+		Verify: "pkg runs and every installed package is built for the new ABI"}
+	env := []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes"}
+	switch {
+	case b.opts.Packages == "none":
+		s.Skip = "--packages none: third-party software is the admin's to rebuild before the old libraries go"
+	case b.opts.Packages == "portmaster":
+		s.Commands = []Cmd{{Args: []string{"portmaster", "-aPf"}, Env: env}}
+	case !b.f.Pkg.Activated:
+		s.Skip = "pkg is not in use on this host"
+	default:
+		s.Commands = []Cmd{
+			{Args: []string{"pkg-static", "bootstrap", "-f", "-y"}, Env: env},
+			{Args: []string{"pkg-static", "upgrade", "-f", "-y"}, Env: env},
+		}
+		s.Notes = []string{"IGNORE_OSVERSION and ASSUME_ALWAYS_YES are set on purpose: pkg's OSVERSION question would stall an unattended run"}
+	}
+	if b.t.mode == "upgrade" && b.t.move != freebsdupdate.MoveMajor && s.Skip == "" {
+		s.Notes = append(s.Notes, "a minor upgrade keeps the ABI: packages are upgraded only if pkg reports they need it")
+	}
+	return s
+}
+
+// poolSteps are the one-way steps: zpool upgrade of the boot pool (and any
+// extra pools asked for), gated on the loader being able to read every
+// feature it enables, then boot code again, then zfs upgrade.
+func (b builder) poolSteps() []Step {
+	zp := Step{ID: StepZpoolUpgrade, Title: "Upgrade pool features (one-way)",
+		Verify: "every feature the step enables shows as enabled or active in zpool get, and none the loader cannot read is active"}
+	zf := Step{ID: StepZfsUpgrade, Title: "Upgrade file system versions (one-way)",
+		Verify: "zfs upgrade lists no file system below the current version"}
+	pool := bootPool(b.f)
+	pools := []*facts.Pool{}
+	if pool != nil {
+		pools = append(pools, pool)
+	}
+	for _, name := range b.opts.ExtraPools {
+		for i := range b.f.Pools {
+			if b.f.Pools[i].Name == name && name != b.f.BootPool {
+				pools = append(pools, &b.f.Pools[i])
+			}
+		}
+	}
+	switch {
+	case b.opts.NoPoolUpgrade:
+		zp.Skip = "--no-pool-upgrade"
+		zf.Skip = "--no-pool-upgrade"
+		return []Step{zp, zf}
+	case pool == nil:
+		zp.Skip = "no boot pool"
+		zf.Skip = "no boot pool"
+		return []Step{zp, zf}
+	}
+	for _, p := range pools {
+		if len(p.Upgradable) == 0 && p.LegacyVersion == 0 {
+			zp.Notes = append(zp.Notes, p.Name+": every feature already enabled")
+			continue
+		}
+		if len(p.LoaderUnreadable) > 0 && p.LegacyVersion == 0 {
+			// Enable only what the loader can read: one feature at a time
+			// instead of zpool upgrade, which would enable them all.
+			unreadable := map[string]bool{}
+			for _, u := range p.LoaderUnreadable {
+				unreadable[u] = true
+			}
+			for _, ft := range p.Upgradable {
+				if !unreadable[ft] {
+					zp.Commands = append(zp.Commands, Cmd{Args: []string{"zpool", "set", "feature@" + ft + "=enabled", p.Name}})
+				}
+			}
+			zp.Notes = append(zp.Notes, fmt.Sprintf("%s: %s not enabled: the FreeBSD loader cannot read them once active", p.Name, strings.Join(p.LoaderUnreadable, ", ")))
+		} else {
+			args, err := zpool.UpgradePoolArgv(p.Name)
+			if err != nil {
+				zp.Notes = append(zp.Notes, err.Error())
+				continue
+			}
+			zp.Commands = append(zp.Commands, Cmd{Args: args})
+		}
+		if p.Name == pool.Name {
+			zp.Notes = append(zp.Notes, "runs only after the new boot code was read back from every disk and the new kernel runs")
+		}
+		if len(p.Upgradable) > 0 && len(p.LoaderUnreadable) == 0 {
+			zp.Notes = append(zp.Notes, p.Name+" gains: "+strings.Join(p.Upgradable, ", "))
+		}
+		if c := strings.Join(p.Compatibility, ","); c != "" && c != "off" {
+			zp.Notes = append(zp.Notes, p.Name+": compatibility="+c+" limits what zpool upgrade enables")
+		}
+	}
+	if len(zf.Commands) == 0 {
+		zf.Skip = "every file system is at the current version"
+	}
+	if len(zp.Commands) == 0 {
+		zp.Skip = "nothing to enable"
+	} else {
+		bc := b.bootcodeStep("", "")
+		zp.Commands = append(zp.Commands, bc.Commands...)
+	}
+	for _, p := range pools {
+		if len(p.OldFilesystems) == 0 {
+			continue
+		}
+		args, err := zpool.UpgradeFilesystemsArgv(p.Name)
+		if err != nil {
+			zf.Notes = append(zf.Notes, err.Error())
+			continue
+		}
+		zf.Commands = append(zf.Commands, Cmd{Args: args})
+		zf.Notes = append(zf.Notes, p.Name+": "+strings.Join(p.OldFilesystems, ", ")+" below the current version")
+	}
+	return []Step{zp, zf}
+}

@@ -1,0 +1,292 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zupgrade/zupgrade/facts"
+	"github.com/zupgrade/zupgrade/freebsdupdate"
+)
+
+// minFreeBytes is the free space below which the boot pool blocks an
+// upgrade: freebsd-update keeps the old and new files of the whole base
+// system under /var/db/freebsd-update, and the backup boot environment grows
+// as files change.
+const (
+	minFreeBytes  = 2 << 30
+	warnFreeBytes = 8 << 30
+)
+
+// smallBootPartition is the freebsd-boot size below which a plan warns; the
+// installer has made 512K ones since FreeBSD 10, older layouts used 64K.
+const smallBootPartition = 128 << 10
+
+// target is the parsed target of a plan.
+type target struct {
+	mode    string // "upgrade" or "patch"
+	current freebsdupdate.Release
+	to      freebsdupdate.Release
+	move    freebsdupdate.Move
+}
+
+// preflight runs every check on f for the target and returns them in a fixed
+// order. It never stops early: the admin sees everything that is wrong.
+func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
+	var cs []Check
+	add := func(id, title string, v Verdict, reason, fix string) {
+		cs = append(cs, Check{ID: id, Title: title, Verdict: v, Reason: reason, Fix: fix})
+	}
+
+	if f.Root {
+		add("root", "running as root", OK, "uid 0", "")
+	} else {
+		add("root", "running as root", Block, "zupgrade is not running as root", "run it as root (su - or sudo)")
+	}
+
+	if f.OS == "FreeBSD" {
+		add("freebsd", "the host runs FreeBSD", OK, f.OS+" "+f.Release.Running, "")
+	} else {
+		add("freebsd", "the host runs FreeBSD", Block, fmt.Sprintf("uname -s says %q", f.OS), "zupgrade only upgrades FreeBSD hosts")
+	}
+
+	if f.Jailed {
+		add("jail", "not inside a jail", Block, "security.jail.jailed is 1", "upgrade the host, then its jails with freebsd-update -j")
+	}
+
+	pool := bootPool(f)
+	switch {
+	case !strings.HasPrefix(f.RootMount, "zfs:"):
+		add("zfs-root", "root file system on ZFS", Block, fmt.Sprintf("vfs.root.mountfrom is %q", f.RootMount), "zupgrade upgrades hosts whose root is on ZFS; use freebsd-update directly")
+	case pool == nil:
+		add("zfs-root", "root file system on ZFS", Block, fmt.Sprintf("root is %s but zpool status does not show pool %q", f.RootMount, f.BootPool), "import the boot pool, then plan again")
+	default:
+		add("zfs-root", "root file system on ZFS", OK, fmt.Sprintf("%s on pool %s", f.RootDataset, pool.Name), "")
+	}
+
+	if pool != nil {
+		if len(pool.Problems) == 0 {
+			add("pool-health", "boot pool healthy, every member ONLINE", OK, fmt.Sprintf("%s is %s with %d member(s) ONLINE", pool.Name, pool.Health, len(pool.Members)), "")
+		} else {
+			add("pool-health", "boot pool healthy, every member ONLINE", Block, strings.Join(pool.Problems, "; "),
+				"repair the pool first (zpool status -x; replace or online the missing device and let it resilver): boot code cannot be written to a missing disk")
+		}
+		if pool.Scan.InProgress {
+			add("pool-scan", "no scrub or resilver running", Block, pool.Scan.Kind+" in progress: "+pool.Scan.Text,
+				"wait until it finishes (zpool status), or stop a scrub with zpool scrub -s "+pool.Name)
+		} else {
+			add("pool-scan", "no scrub or resilver running", OK, "none running", "")
+		}
+		switch {
+		case pool.Size == 0:
+			add("free-space", "free space on the boot pool", Warn, "the pool's free space is unknown", "check zpool list "+pool.Name)
+		case pool.Free < minFreeBytes:
+			add("free-space", "free space on the boot pool", Block, fmt.Sprintf("%s free on %s", humanBytes(pool.Free), pool.Name), "free at least "+humanBytes(minFreeBytes)+" (old boot environments and snapshots: bectl list, zfs list -t snapshot)")
+		case pool.Free < warnFreeBytes:
+			add("free-space", "free space on the boot pool", Warn, fmt.Sprintf("%s free on %s", humanBytes(pool.Free), pool.Name), "an upgrade may need several GiB; consider freeing space")
+		default:
+			add("free-space", "free space on the boot pool", OK, humanBytes(pool.Free)+" free", "")
+		}
+	}
+
+	// Target.
+	switch {
+	case tErr != nil:
+		add("target", "target release", Block, tErr.Error(), "name a newer release, e.g. --to 14.2-RELEASE, or leave --to out to apply patches")
+	case t.mode == "patch":
+		add("target", "target release", OK, "patches for "+t.current.Base().String(), "")
+	default:
+		add("target", "target release", OK, fmt.Sprintf("%s upgrade from %s to %s", t.move, t.current, t.to), "")
+	}
+
+	// freebsd-update's own state.
+	switch {
+	case f.Pkg.Pkgbase:
+		add("pkgbase", "base system installed by freebsd-update, not packages", Block, "pkg which /usr/bin/uname: the base system is packaged (pkgbase); freebsd-update refuses such hosts",
+			"upgrade with pkg: pkg upgrade -r FreeBSD-base (zupgrade does not drive pkgbase upgrades yet)")
+	default:
+		add("pkgbase", "base system installed by freebsd-update, not packages", OK, "distribution sets", "")
+	}
+	if f.Update.Pending {
+		fetched := f.Update.Fetched
+		own := tErr == nil && t.mode == "upgrade" && fetched != "" && sameBase(fetched, t.to)
+		if own {
+			add("pending-update", "no foreign pending freebsd-update install", OK,
+				fmt.Sprintf("an install for %s is already pending (next: %s); apply continues from there", fetched, phaseOr(f.Update.Phase)), "")
+		} else {
+			what := "an install is pending"
+			if fetched != "" {
+				what += " for " + fetched
+			}
+			if f.Update.Phase != "" {
+				what += " (next phase: " + f.Update.Phase + ")"
+			}
+			add("pending-update", "no foreign pending freebsd-update install", Block, what,
+				"finish it (freebsd-update install, rebooting when it says so) or drop it (rm -r /var/db/freebsd-update/*-install), then plan again")
+		}
+	} else {
+		add("pending-update", "no foreign pending freebsd-update install", OK, "nothing pending", "")
+	}
+	switch f.Update.MetadataPattern {
+	case "old":
+		add("quirk-metadata-path", "freebsd-update accepts today's metadata", Warn, "this freebsd-update rejects metadata paths with % and @ (the 8.x integrity-check bug)", "apply patches it (step quirk-metadata-path), keeping a backup")
+	case "unknown":
+		add("quirk-metadata-path", "freebsd-update accepts today's metadata", Warn, "could not find freebsd-update's metadata path pattern", "check "+freebsdupdate.ScriptPath)
+	}
+	if tErr == nil && t.mode == "upgrade" && t.current.Major == 14 && t.to.Major >= 15 {
+		if f.Update.LibsysOrdering {
+			add("en-25-18", "EN-25:18 installed before 14 -> 15", OK, "freebsd-update installs libsys in order", "")
+		} else {
+			add("en-25-18", "EN-25:18 installed before 14 -> 15", Block, "this freebsd-update lacks the EN-25:18 fix (libsys install ordering); upgrading to 15 with it can leave the system inoperative (bug 289769)",
+				"apply patches to "+t.current.Base().String()+" first (zupgrade apply with no --to), reboot, then plan again")
+		}
+	}
+
+	// Boot environments.
+	switch {
+	case f.BootEnvs.Tool == "bectl" && f.BootEnvs.Supported:
+		add("boot-environments", "backup boot environment possible", OK, "bectl check passes", "")
+	case f.BootEnvs.Tool == "bectl":
+		add("boot-environments", "backup boot environment possible", Warn, "bectl check fails: the root layout does not support boot environments", "zupgrade takes a recursive snapshot of the root dataset instead")
+	default:
+		add("boot-environments", "backup boot environment possible", Warn, "bectl is not installed (FreeBSD before 12)", "zupgrade takes a recursive snapshot of the root dataset instead; rollback explains how to return to it")
+	}
+
+	// Boot partitions on every member.
+	if pool != nil {
+		cs = append(cs, bootPartitionChecks(f, pool)...)
+		if c, ok := loaderFeatureCheck(pool, opts); ok {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// bootPartitionChecks checks that every member of the boot pool resolves to a
+// disk that carries boot partitions of the kind the host boots with.
+func bootPartitionChecks(f *facts.Facts, pool *facts.Pool) []Check {
+	var cs []Check
+	var bad []string
+	var warns []string
+	for _, m := range pool.Members {
+		if m.Disk == "" {
+			why := m.Error
+			if why == "" {
+				why = "its disk is unknown"
+			}
+			bad = append(bad, fmt.Sprintf("member %s: %s", m.Name, why))
+			continue
+		}
+		d := diskByName(f, m.Disk)
+		if d == nil {
+			bad = append(bad, fmt.Sprintf("member %s: disk %s has no partition table zupgrade can read", m.Name, m.Disk))
+			continue
+		}
+		bios, uefi := len(d.BootPartitions) > 0, len(d.ESPs) > 0
+		switch f.BootMethod {
+		case "BIOS":
+			if !bios {
+				bad = append(bad, fmt.Sprintf("disk %s (member %s) has no freebsd-boot partition, and this host boots by BIOS", d.Name, m.Name))
+			}
+		case "UEFI":
+			if !uefi {
+				bad = append(bad, fmt.Sprintf("disk %s (member %s) has no EFI system partition, and this host boots by UEFI", d.Name, m.Name))
+			}
+		default:
+			if !bios && !uefi {
+				bad = append(bad, fmt.Sprintf("disk %s (member %s) has neither a freebsd-boot partition nor an EFI system partition", d.Name, m.Name))
+			}
+		}
+		for _, bp := range d.BootPartitions {
+			if bp.Size > 0 && bp.Size < smallBootPartition {
+				warns = append(warns, fmt.Sprintf("freebsd-boot partition %s on %s is only %s: a newer gptzfsboot may not fit (apply compares the new /boot/gptzfsboot with it before writing and stops if it does not fit)", bp.Name, d.Name, humanBytes(bp.Size)))
+			}
+		}
+		for _, e := range d.ESPs {
+			if e.Format == "empty" {
+				warns = append(warns, fmt.Sprintf("%s on %s was never formatted", e.Name, d.Name))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		cs = append(cs, Check{ID: "boot-partitions", Title: "boot partitions on every boot-pool disk", Verdict: Block, Reason: strings.Join(bad, "; "),
+			Fix: "every disk of the boot pool must be able to boot the host: add the missing boot partition (gpart add -t freebsd-boot or -t efi) or replace the disk, then plan again"})
+	} else {
+		cs = append(cs, Check{ID: "boot-partitions", Title: "boot partitions on every boot-pool disk", Verdict: OK,
+			Reason: fmt.Sprintf("%d disk(s), each with boot partitions for %s", len(pool.Members), bootKinds(f))})
+	}
+	if len(warns) > 0 {
+		cs = append(cs, Check{ID: "boot-partition-space", Title: "boot partitions ready for new boot code", Verdict: Warn, Reason: strings.Join(warns, "; "),
+			Fix: "the installer formats only the first disk's ESP: format the others (newfs_msdos -F 32 -c 1 /dev/PARTITION) so that each disk can boot alone (zupgrade skips unformatted ESPs); grow a small freebsd-boot partition (512K since FreeBSD 10) before upgrading"})
+	}
+	return cs
+}
+
+// loaderFeatureCheck warns when zpool upgrade would enable features the
+// FreeBSD loader cannot read, or the pool already uses such features.
+func loaderFeatureCheck(pool *facts.Pool, opts Options) (Check, bool) {
+	c := Check{ID: "loader-features", Title: "pool features the boot loader can read"}
+	switch {
+	case len(pool.ActiveUnreadable) > 0:
+		c.Verdict = Warn
+		c.Reason = fmt.Sprintf("%s already uses %s, which the FreeBSD loader cannot read", pool.Name, strings.Join(pool.ActiveUnreadable, ", "))
+		c.Fix = "check that the host boots from every disk before upgrading; zupgrade will not enable more features"
+	case len(pool.LoaderUnreadable) > 0 && !opts.NoPoolUpgrade:
+		c.Verdict = Warn
+		c.Reason = fmt.Sprintf("zpool upgrade would enable %s on %s, which the FreeBSD loader cannot read once active", strings.Join(pool.LoaderUnreadable, ", "), pool.Name)
+		c.Fix = "zupgrade enables the other features one by one and leaves these off; to make that lasting, set the pool's compatibility property to a FreeBSD profile (zpool set compatibility=... " + pool.Name + ", see /usr/share/zfs/compatibility.d)"
+	default:
+		return c, false
+	}
+	return c, true
+}
+
+func bootKinds(f *facts.Facts) string {
+	switch f.BootMethod {
+	case "BIOS", "UEFI":
+		return f.BootMethod
+	}
+	return "BIOS or UEFI"
+}
+
+func bootPool(f *facts.Facts) *facts.Pool {
+	for i := range f.Pools {
+		if f.Pools[i].Name == f.BootPool && f.BootPool != "" {
+			return &f.Pools[i]
+		}
+	}
+	return nil
+}
+
+func diskByName(f *facts.Facts, name string) *facts.Disk {
+	for i := range f.Disks {
+		if f.Disks[i].Name == name {
+			return &f.Disks[i]
+		}
+	}
+	return nil
+}
+
+func sameBase(fetched string, to freebsdupdate.Release) bool {
+	r, err := freebsdupdate.ParseRelease(fetched)
+	return err == nil && r.Base() == to.Base()
+}
+
+func phaseOr(p string) string {
+	if p == "" {
+		return "install"
+	}
+	return p + " install"
+}
+
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

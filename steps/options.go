@@ -1,0 +1,20 @@
+package steps
+
+import "time"
+
+// Options are the admin's choices for a plan.
+type Options struct {
+	// To is the target release ("" for a patch update).
+	To string `json:"to,omitempty"`
+	// Packages names the tool that upgrades third-party software after
+	// the world is installed: "pkg" (default), "portmaster" or "none".
+	Packages string `json:"packages"`
+	// StateDir is zupgrade's state directory on the host.
+	StateDir string `json:"state_dir"`
+	// ExtraPools are pools besides the boot pool to `zpool upgrade`.
+	ExtraPools []string `json:"extra_pools,omitempty"`
+	// NoPoolUpgrade leaves every pool's features as they are.
+	NoPoolUpgrade bool `json:"no_pool_upgrade,omitempty"`
+	// Now is when the plan is made; it names the backup boot environment.
+	Now time.Time `json:"created"`
+}

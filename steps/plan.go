@@ -1,0 +1,146 @@
+// Package steps owns zupgrade's upgrade procedure: the ordered step catalog,
+// the preflight checks, the Plan value that `plan` prints and `apply`
+// executes, and the engine and journal that run a plan across reboots.
+//
+// Planning is pure: Build turns facts.Facts and Options into a Plan without
+// touching the host. Execution goes through a host.Runner only.
+package steps
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/zupgrade/zupgrade/facts"
+)
+
+// PlanFormat is the version of the saved plan document (plan -o).
+const PlanFormat = 1
+
+// Verdict is the outcome of a preflight check.
+type Verdict string
+
+// The verdicts, from harmless to fatal.
+const (
+	OK    Verdict = "ok"
+	Warn  Verdict = "warn"
+	Block Verdict = "block"
+)
+
+// Check is one preflight check and its outcome.
+type Check struct {
+	ID      string  `json:"id"`
+	Title   string  `json:"title"`
+	Verdict Verdict `json:"verdict"`
+	// Reason says what was found.
+	Reason string `json:"reason"`
+	// Fix says what the admin can do, for warn and block verdicts.
+	Fix string `json:"fix,omitempty"`
+}
+
+// Cmd is a command a step runs, as the plan shows it.
+type Cmd struct {
+	Args []string `json:"args"`
+	// Env holds environment additions (KEY=VALUE).
+	Env []string `json:"env,omitempty"`
+	// Stdin is what the command is fed (prompts answered in advance).
+	Stdin string `json:"stdin,omitempty"`
+	// When says under which condition the engine runs it ("" = always).
+	When string `json:"when,omitempty"`
+}
+
+// Step is one entry of the catalog, with the parameters it was planned with.
+type Step struct {
+	// ID is stable across versions; the journal refers to steps by it.
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Commands are the exact commands the step will run on this host.
+	Commands []Cmd `json:"commands,omitempty"`
+	// Checkpoint marks a reboot checkpoint.
+	Checkpoint bool `json:"checkpoint,omitempty"`
+	// Verify says how the step's effect is recognised on the host (its
+	// Done check); for a checkpoint, what is verified after the reboot.
+	Verify string `json:"verify"`
+	// Skip, when set, says why the step will not run on this host.
+	Skip string `json:"skip,omitempty"`
+	// Notes are things the admin should know about this step here.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Plan is a complete, host-specific upgrade procedure.
+type Plan struct {
+	Format int `json:"format"`
+	// Mode is "upgrade" (to another release) or "patch" (updates of the
+	// current release).
+	Mode string `json:"mode"`
+	From string `json:"from"`
+	// To is the target release ("" in patch mode: whatever is published).
+	To      string      `json:"to,omitempty"`
+	Options Options     `json:"options"`
+	Checks  []Check     `json:"checks"`
+	Steps   []Step      `json:"steps"`
+	Facts   facts.Facts `json:"facts"`
+	// FactsHash fingerprints the facts that matter to the plan; apply
+	// refuses a saved plan whose host no longer matches it.
+	FactsHash string `json:"facts_hash"`
+}
+
+// Blocked reports whether a check blocks the plan.
+func (p *Plan) Blocked() bool {
+	for _, c := range p.Checks {
+		if c.Verdict == Block {
+			return true
+		}
+	}
+	return false
+}
+
+// Fingerprint hashes the parts of the facts a plan depends on: releases,
+// boot method, boot pool layout and boot partitions, boot environments
+// support, freebsd-update's pending state, pkgbase. Free space, scan
+// progress and other values that move on their own are left out.
+func Fingerprint(f *facts.Facts) string {
+	type member struct{ Name, Disk, Partition string }
+	type disk struct {
+		Name string
+		Boot []string
+		ESPs []string
+	}
+	v := struct {
+		Release            facts.Release
+		Machine, Boot      string
+		RootDataset, Pool  string
+		Members            []member
+		Disks              []disk
+		BE                 bool
+		Pending            bool
+		Phase, Fetched     string
+		Pkgbase, Activated bool
+	}{
+		Release: f.Release, Machine: f.Machine, Boot: f.BootMethod,
+		RootDataset: f.RootDataset, Pool: f.BootPool,
+		BE: f.BootEnvs.Supported, Pending: f.Update.Pending, Phase: f.Update.Phase,
+		Fetched: f.Update.Fetched, Pkgbase: f.Pkg.Pkgbase, Activated: f.Pkg.Activated,
+	}
+	for _, p := range f.Pools {
+		if p.Name != f.BootPool {
+			continue
+		}
+		for _, m := range p.Members {
+			v.Members = append(v.Members, member{m.Name, m.Disk, m.Partition})
+		}
+	}
+	for _, d := range f.Disks {
+		dd := disk{Name: d.Name}
+		for _, b := range d.BootPartitions {
+			dd.Boot = append(dd.Boot, b.Name)
+		}
+		for _, e := range d.ESPs {
+			dd.ESPs = append(dd.ESPs, e.Name+":"+e.Format)
+		}
+		v.Disks = append(v.Disks, dd)
+	}
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
