@@ -1,0 +1,518 @@
+package simhost
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// BootOptions change how a machine is booted.
+type BootOptions struct {
+	// FirstDisk is tried first, as if picked in the firmware's boot menu:
+	// the disk (BIOS) or the boot entries on that disk's ESP (UEFI).
+	FirstDisk string
+	// NoHooks boots without running the rc.d scripts.
+	NoHooks bool
+	// Env is added to the environment of the rc.d scripts.
+	Env []string
+	// HookTimeout bounds each rc.d script (default five minutes).
+	HookTimeout time.Duration
+}
+
+// BootReport says whether the machine came up, through which path, and
+// what its boot-time scripts did.
+type BootReport struct {
+	// Booted is true when the system reached multi-user mode.
+	Booted bool `json:"booted"`
+	// State is multi-user, single-user (rc stopped early), or halted
+	// (the firmware, boot code or kernel could not go on).
+	State string `json:"state"`
+	// Reason says why the machine did not boot (empty when it did).
+	Reason string `json:"reason,omitempty"`
+	// Firmware is BIOS or UEFI; Path describes what it started
+	// (disk ada1, or entry Boot0001 on ada1p1:/efi/boot/bootx64.efi).
+	Firmware string `json:"firmware"`
+	Path     string `json:"path,omitempty"`
+	Disk     string `json:"disk,omitempty"`
+	// Loader is the boot program that read the pool, and its release.
+	Loader string `json:"loader,omitempty"`
+	BE     string `json:"be,omitempty"`
+	Kernel string `json:"kernel,omitempty"`
+	// Console holds the messages of the boot, in order.
+	Console []string `json:"console"`
+	// Hooks are the rc.d scripts run at boot.
+	Hooks []HookResult `json:"hooks,omitempty"`
+	// BrokenPackages lists packages whose programs cannot run (a shared
+	// object they need is missing).
+	BrokenPackages []string `json:"broken_packages,omitempty"`
+}
+
+// HookResult is the run of one rc.d script at boot.
+type HookResult struct {
+	Script string `json:"script"`
+	Exit   int    `json:"exit"`
+	Output string `json:"output"`
+}
+
+// Boot starts the machine: the firmware tries its disks or boot entries,
+// the boot code and loader must read the pool, the kernel must import it
+// and mount the boot environment, rc mounts /etc/fstab, then the enabled
+// rc.d scripts run. A machine that was running is reset first (its
+// volatile state is lost as in a power cut).
+func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
+	var rep *BootReport
+	err := m.Update(func(model *Model) error {
+		var err error
+		rep, err = m.boot(model, opts)
+		return err
+	})
+	if err != nil || !rep.Booted || opts.NoHooks {
+		return rep, err
+	}
+	m.runHooks(rep, opts)
+	rep.BrokenPackages = m.brokenPackages()
+	err = m.Update(func(model *Model) error {
+		model.LastBoot = rep
+		return nil
+	})
+	return rep, err
+}
+
+// bootFailure ends a boot attempt: the machine stays halted.
+func (rep *BootReport) fail(state, format string, a ...any) *BootReport {
+	rep.State = state
+	rep.Reason = fmt.Sprintf(format, a...)
+	rep.Console = append(rep.Console, rep.Reason)
+	return rep
+}
+
+func (rep *BootReport) say(format string, a ...any) {
+	rep.Console = append(rep.Console, fmt.Sprintf(format, a...))
+}
+
+// LastBootOK reports whether the last boot reached multi-user mode.
+func (model *Model) LastBootOK() bool { return model.LastBoot != nil && model.LastBoot.Booted }
+
+// boot runs the boot decision on the model (the caller holds the lock).
+func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err error) {
+	rep = &BootReport{Firmware: model.Firmware.Mode}
+	defer func() { model.LastBoot = rep }()
+	switch model.Power {
+	case PowerOn:
+		rep.say("reset: the running system was not shut down")
+		model.cutPower()
+	case PowerGoingDown:
+		rep.say("system shut down cleanly")
+	}
+	model.Power = PowerOff
+	model.Running = nil
+	model.Clock = model.Clock.Add(30 * time.Second)
+
+	pool := model.bootPool()
+	if pool == nil {
+		return rep.fail("halted", "no ZFS pool to boot from"), nil
+	}
+	var loader Blob
+	var disk string
+	var ok bool
+	if model.Firmware.Mode == "BIOS" {
+		loader, disk, ok = m.firmwareBIOS(model, pool, opts, rep)
+	} else {
+		loader, disk, ok = m.firmwareUEFI(model, pool, opts, rep)
+	}
+	if !ok {
+		return rep, nil
+	}
+	rep.Disk = disk
+	rep.Loader = fmt.Sprintf("%s %s", loader.Kind, loader.Release)
+
+	// The loader picks the boot environment: a one-time activation
+	// (bectl activate -t) is consumed, else the pool's bootfs.
+	be := pool.Bootfs
+	if pool.NextBoot != "" {
+		be = pool.NextBoot
+		pool.NextBoot = ""
+		rep.say("loader: booting %s once (temporary activation)", be)
+	}
+	rep.BE = be
+	if _, d := model.dataset(be); d == nil {
+		return rep.fail("halted", "loader: cannot find boot environment %s", be), nil
+	}
+	if loader.Kind == BlobGPTZFSBoot || loader.Kind == BlobBoot1EFI {
+		next := BlobLoader
+		if loader.Kind == BlobBoot1EFI {
+			next = BlobLoaderEFI
+		}
+		data, err := m.beFile(model, be, "/boot/"+next)
+		if err != nil {
+			return rep.fail("halted", "%s: can't load /boot/%s from %s", loader.Kind, next, be), nil
+		}
+		l2, ok := parseBlob(data)
+		if !ok {
+			return rep.fail("halted", "%s: /boot/%s on %s is not a boot loader", loader.Kind, next, be), nil
+		}
+		if msg := poolReadable(l2, pool); msg != "" {
+			return rep.fail("halted", "%s %s: %s", l2.Kind, l2.Release, msg), nil
+		}
+		loader = l2
+		rep.Loader += fmt.Sprintf(", then %s %s", loader.Kind, loader.Release)
+	}
+	if data, err := m.beFile(model, be, "/boot/lua/loader.lua"); err == nil {
+		need := luaNeeds(data)
+		if loader.Release.Major < need {
+			return rep.fail("halted", "LUA ERROR: /boot/lua/loader.lua needs a loader of FreeBSD %d or later; %s %s is too old (drops to the loader prompt)", need, loader.Kind, loader.Release), nil
+		}
+	}
+
+	// The kernel imports the pool and mounts the boot environment.
+	kdata, err := m.beFile(model, be, "/boot/kernel/kernel")
+	if err != nil {
+		return rep.fail("halted", "loader: can't load 'kernel' from %s", be), nil
+	}
+	kb, ok := parseBlob(kdata)
+	if !ok {
+		return rep.fail("halted", "loader: %s/boot/kernel/kernel is not a kernel", be), nil
+	}
+	kernel := kb.Release
+	rep.Kernel = kernel.String()
+	rep.say("loader: booting kernel %s from %s", kernel, be)
+	if msg := kernelCanImport(kernel, pool); msg != "" {
+		rep.say("%s", msg)
+		return rep.fail("halted", "Mounting from zfs:%s failed with error 45; mountroot> prompt", be), nil
+	}
+	if model.poolState(pool) == "UNAVAIL" {
+		return rep.fail("halted", "Mounting from zfs:%s failed with error 6; mountroot> prompt", be), nil
+	}
+	_, ds := model.dataset(be)
+	if ds.Version > kernel.ZPLVersion() {
+		return rep.fail("halted", "Mounting from zfs:%s failed with error 45 (file system version %d is newer than the kernel's %d); mountroot> prompt", be, ds.Version, kernel.ZPLVersion()), nil
+	}
+
+	// The root file system is the boot environment's.
+	if err := m.switchRoot(model, model.RootFiles, be); err != nil {
+		return nil, fmt.Errorf("switch to boot environment %s: %w", be, err)
+	}
+	model.RootFiles = be
+	model.Power = PowerOn
+	model.Running = &Running{Kernel: kernel.String(), BE: be, BootMethod: model.Firmware.Mode, BootDisk: disk, Loader: rep.Loader, Since: model.Clock}
+
+	// rc: mount the local file systems of /etc/fstab.
+	if msg := m.mountFstab(model); msg != "" {
+		rep.say("%s", msg)
+		return rep.fail("single-user", "Mounting /etc/fstab filesystems failed, startup aborted (single-user mode)"), nil
+	}
+	rep.Booted = true
+	rep.State = "multi-user"
+	rep.say("multi-user: %s running %s", model.Hostname, kernel)
+	return rep, nil
+}
+
+// RootFiles is kept in the model to know whose files are at the root.
+// (Declared on Model in model.go.)
+
+// firmwareBIOS tries the disks in BIOS order: the PMBR in sector 0, the
+// first freebsd-boot partition, then gptzfsboot reading the pool.
+func (m *Machine) firmwareBIOS(model *Model, pool *Pool, opts BootOptions, rep *BootReport) (Blob, string, bool) {
+	for _, name := range diskOrder(model.Firmware.DiskOrder, opts.FirstDisk) {
+		d := model.disk(name)
+		if d == nil || d.Missing {
+			continue
+		}
+		pmbr, ok := parseBlob(d.BootArea)
+		if !ok || pmbr.Kind != BlobPMBR {
+			rep.say("BIOS: %s has no boot code in sector 0", name)
+			continue
+		}
+		rep.Path = "disk " + name
+		var boot *Partition
+		for _, p := range d.Partitions {
+			if p.Type == "freebsd-boot" {
+				boot = p
+				break
+			}
+		}
+		if boot == nil {
+			rep.fail("halted", "pmbr on %s: Missing boot loader", name)
+			return Blob{}, "", false
+		}
+		code, ok := parseBlob(boot.Data)
+		if !ok || code.Kind != BlobGPTZFSBoot {
+			rep.fail("halted", "pmbr on %s: %sp%d holds no gptzfsboot; the machine hangs", name, name, boot.Index)
+			return Blob{}, "", false
+		}
+		rep.say("BIOS: booting %s: gptzfsboot %s from %sp%d", name, code.Release, name, boot.Index)
+		if msg := poolReadable(code, pool); msg != "" {
+			rep.say("%s", msg)
+			rep.fail("halted", "gptzfsboot %s on %s: %s; No ZFS pools located, can't boot", code.Release, name, msg)
+			return Blob{}, "", false
+		}
+		return code, name, true
+	}
+	rep.fail("halted", "BIOS: no bootable device found")
+	return Blob{}, "", false
+}
+
+// diskOrder puts first in front of order.
+func diskOrder(order []string, first string) []string {
+	if first == "" {
+		return order
+	}
+	out := []string{first}
+	for _, d := range order {
+		if d != first {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// firmwareUEFI tries BootNext, then the entries of BootOrder: each names
+// a file on an ESP that must exist and be an EFI program.
+func (m *Machine) firmwareUEFI(model *Model, pool *Pool, opts BootOptions, rep *BootReport) (Blob, string, bool) {
+	fw := &model.Firmware
+	order := append([]int(nil), fw.BootOrder...)
+	if fw.BootNext > 0 {
+		order = append([]int{fw.BootNext}, order...)
+		fw.BootNext = 0
+	}
+	if opts.FirstDisk != "" {
+		var on, off []int
+		for _, n := range order {
+			e := fw.efiEntry(n)
+			if e == nil {
+				continue
+			}
+			if d, _ := model.partitionByUUID(e.PartUUID); d != nil && d.Name == opts.FirstDisk {
+				on = append(on, n)
+			} else {
+				off = append(off, n)
+			}
+		}
+		order = append(on, off...)
+	}
+	for _, n := range order {
+		e := fw.efiEntry(n)
+		if e == nil || !e.Active {
+			continue
+		}
+		d, p := model.partitionByUUID(e.PartUUID)
+		if d == nil || d.Missing {
+			rep.say("UEFI: Boot%04X %s: device not present", n, e.Label)
+			continue
+		}
+		if p.FAT == nil {
+			rep.say("UEFI: Boot%04X %s: %s holds no FAT file system", n, e.Label, partName(d, p))
+			continue
+		}
+		path := strings.ReplaceAll(e.Path, `\`, "/")
+		f := p.FAT.lookup(path)
+		if f == nil || f.Dir {
+			rep.say("UEFI: Boot%04X %s: %s:%s not found", n, e.Label, partName(d, p), path)
+			continue
+		}
+		if !validPE(f.Data) {
+			rep.say("UEFI: Boot%04X %s: %s:%s is not an EFI program (load error)", n, e.Label, partName(d, p), path)
+			continue
+		}
+		prog, ok := parseBlob(f.Data)
+		if !ok || (prog.Kind != BlobLoaderEFI && prog.Kind != BlobBoot1EFI) {
+			rep.say("UEFI: Boot%04X %s: %s:%s is not FreeBSD's loader", n, e.Label, partName(d, p), path)
+			continue
+		}
+		fw.BootCurrent = n
+		rep.Path = fmt.Sprintf("Boot%04X %s: %s:%s", n, e.Label, partName(d, p), path)
+		rep.say("UEFI: starting %s (%s %s)", rep.Path, prog.Kind, prog.Release)
+		if msg := poolReadable(prog, pool); msg != "" {
+			rep.say("%s", msg)
+			if prog.Kind == BlobLoaderEFI && prog.Release.AtLeast(14, 0) {
+				rep.fail("halted", "%s %s: %s; internal error: failed to initialize ZFS library", prog.Kind, prog.Release, msg)
+			} else {
+				rep.fail("halted", "%s %s: %s; can't find a bootable ZFS pool", prog.Kind, prog.Release, msg)
+			}
+			return Blob{}, "", false
+		}
+		return prog, d.Name, true
+	}
+	rep.fail("halted", "UEFI: no boot entry could be started")
+	return Blob{}, "", false
+}
+
+// poolReadable says why a boot program cannot read the pool ("" when it can).
+func poolReadable(b Blob, p *Pool) string {
+	if p.Version < 5000 || b.SPA < 5000 {
+		if b.SPA < p.Version {
+			return fmt.Sprintf("ZFS: unsupported ZFS version %d (should be <= %d)", p.Version, b.SPA)
+		}
+		return ""
+	}
+	for _, name := range p.activeFeatures() {
+		f, ok := LookupFeature(name)
+		if !ok || f.ReadOnlyCompat {
+			continue
+		}
+		if !b.readsFeature(f.GUID) {
+			return "ZFS: unsupported feature: " + f.GUID
+		}
+	}
+	return ""
+}
+
+// kernelCanImport says why a kernel cannot import the pool ("" when it can).
+func kernelCanImport(k Release, p *Pool) string {
+	if p.Version > k.PoolVersion() {
+		return fmt.Sprintf("ZFS: pool %s is version %d, this kernel supports up to %d", p.Name, p.Version, k.PoolVersion())
+	}
+	var unsupported []string
+	for _, name := range p.activeFeatures() {
+		f, ok := LookupFeature(name)
+		if !ok || f.ReadOnlyCompat {
+			continue
+		}
+		if !f.supportedBy(k) {
+			unsupported = append(unsupported, f.GUID)
+		}
+	}
+	if len(unsupported) > 0 {
+		return fmt.Sprintf("ZFS: pool %s uses features this kernel does not support: %s", p.Name, strings.Join(unsupported, " "))
+	}
+	return ""
+}
+
+// luaNeeds reads the loader major version loader.lua requires.
+func luaNeeds(data []byte) int {
+	var n int
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, err := fmt.Sscanf(line, "-- requires loader of FreeBSD %d or later", &n); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// beFile reads a file of a boot environment, wherever its files are.
+func (m *Machine) beFile(model *Model, be, path string) ([]byte, error) {
+	if be == model.RootFiles {
+		return os.ReadFile(m.HostPath(path))
+	}
+	return os.ReadFile(filepath.Join(m.storePath(be), filepath.FromSlash(path)))
+}
+
+// mountFstab mounts the msdosfs entries of /etc/fstab; it returns rc's
+// complaint when one cannot be mounted (that stops the boot).
+func (m *Machine) mountFstab(model *Model) string {
+	data, err := os.ReadFile(m.HostPath("/etc/fstab"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || strings.HasPrefix(f[0], "#") || f[2] != "msdosfs" {
+			continue
+		}
+		if strings.Contains(f[3], "noauto") {
+			continue
+		}
+		failok := strings.Contains(f[3], "failok")
+		d, p := model.device(strings.TrimPrefix(f[0], "/dev/"))
+		switch {
+		case p == nil:
+			if !failok {
+				return fmt.Sprintf("mount: %s: No such file or directory", f[0])
+			}
+		case p.FAT == nil:
+			if !failok {
+				return fmt.Sprintf("mount_msdosfs: %s: Invalid argument", f[0])
+			}
+		default:
+			model.Running.Mounts = append(model.Running.Mounts, Mount{Device: f[0], Point: f[1], Disk: d.Name, Index: p.Index})
+		}
+	}
+	return ""
+}
+
+// runHooks runs the enabled local rc.d scripts with "faststart", as rc
+// does at boot, each as a process with the machine's PATH.
+func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
+	timeout := opts.HookTimeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	for _, s := range m.rcScripts() {
+		if !strings.HasPrefix(s.mpath, "/usr/local/") || !m.enabled(s) {
+			continue
+		}
+		model, err := m.Model()
+		if err != nil || model.Power != PowerOn {
+			return
+		}
+		res := HookResult{Script: s.mpath}
+		cmd, err := m.rcCommand(s, "faststart", opts.Env)
+		if err != nil {
+			res.Exit, res.Output = 127, err.Error()
+			rep.Hooks = append(rep.Hooks, res)
+			continue
+		}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err = runWithContext(ctx, cmd)
+		cancel()
+		res.Output = out.String()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee):
+			res.Exit = ee.ExitCode()
+		default:
+			res.Exit = 127
+			res.Output += err.Error()
+		}
+		rep.Hooks = append(rep.Hooks, res)
+	}
+}
+
+// runWithContext runs cmd, killing it when ctx ends.
+func runWithContext(ctx context.Context, cmd *exec.Cmd) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("timed out after killing it: %w", ctx.Err())
+	}
+}
+
+// brokenPackages lists installed packages with a program that cannot run.
+func (m *Machine) brokenPackages() []string {
+	db, err := readPkgDB(m.Root)
+	if err != nil {
+		return nil
+	}
+	inv := &Invocation{m: m}
+	var out []string
+	for _, p := range db.Packages {
+		for _, f := range p.Files {
+			data, err := os.ReadFile(m.HostPath(f))
+			if err != nil {
+				continue
+			}
+			if miss, _ := inv.missingObject(data, baseName(f), 0); miss != "" {
+				out = append(out, fmt.Sprintf("%s-%s (%s needs %s)", p.Name, p.Version, f, baseName(miss)))
+				break
+			}
+		}
+	}
+	return out
+}

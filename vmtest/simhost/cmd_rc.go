@@ -1,0 +1,365 @@
+package simhost
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// rcConf is a parsed rc.conf-style file: assignments in order.
+type rcConf struct {
+	lines []string
+}
+
+func readRCConf(path string) (*rcConf, error) {
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	c := &rcConf{}
+	if len(data) > 0 {
+		c.lines = strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	}
+	return c, nil
+}
+
+// parseAssignment reads NAME=VALUE or NAME="VALUE" from a line.
+func parseAssignment(line string) (name, val string, ok bool) {
+	line = strings.TrimSpace(line)
+	if line == "" || strings.HasPrefix(line, "#") {
+		return "", "", false
+	}
+	name, val, ok = strings.Cut(line, "=")
+	if !ok || strings.ContainsAny(name, " \t") {
+		return "", "", false
+	}
+	if i := strings.Index(val, " #"); i >= 0 && !strings.HasPrefix(val, "\"") {
+		val = val[:i]
+	}
+	val = strings.TrimSpace(val)
+	val = strings.Trim(val, "\"'")
+	return name, val, true
+}
+
+func (c *rcConf) get(name string) (string, bool) {
+	val, found := "", false
+	for _, l := range c.lines {
+		if n, v, ok := parseAssignment(l); ok && n == name {
+			val, found = v, true
+		}
+	}
+	return val, found
+}
+
+func (c *rcConf) set(name, val string) {
+	line := fmt.Sprintf("%s=\"%s\"", name, val)
+	for i, l := range c.lines {
+		if n, _, ok := parseAssignment(l); ok && n == name {
+			c.lines[i] = line
+			return
+		}
+	}
+	c.lines = append(c.lines, line)
+}
+
+func (c *rcConf) unset(name string) {
+	var keep []string
+	for _, l := range c.lines {
+		if n, _, ok := parseAssignment(l); ok && n == name {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	c.lines = keep
+}
+
+func (c *rcConf) write(path string) error {
+	data := strings.Join(c.lines, "\n")
+	if data != "" {
+		data += "\n"
+	}
+	return os.WriteFile(path, []byte(data), 0o644)
+}
+
+// cmdSysrc is sysrc(8) over /etc/rc.conf (or -f FILE).
+func cmdSysrc(inv *Invocation) int {
+	opts, args, err := getopt(inv.Args, "f:neixq")
+	if err != nil {
+		return inv.unsupported(err.Error())
+	}
+	file := "/etc/rc.conf"
+	if f, ok := value(opts, 'f'); ok {
+		file = f
+	}
+	path := inv.resolve(file).real
+	if path == "" {
+		return inv.unsupported("sysrc on a file outside the root file system")
+	}
+	conf, err := readRCConf(path)
+	if err != nil {
+		inv.errf("sysrc: %s: %v\n", file, sysErr(err))
+		return 1
+	}
+	if len(args) == 0 {
+		inv.errf("Usage: sysrc [OPTIONS] {name[[+|-]=value] ... | -a | -A}\n")
+		return 1
+	}
+	status := 0
+	changed := false
+	for _, a := range args {
+		name, val, isSet := strings.Cut(a, "=")
+		if strings.HasSuffix(name, "+") || strings.HasSuffix(name, "-") {
+			return inv.unsupported("sysrc += and -=")
+		}
+		old, found := conf.get(name)
+		switch {
+		case has(opts, 'x'):
+			if !found {
+				if !has(opts, 'i') {
+					inv.errf("sysrc: %s: not found\n", name)
+					status = 1
+				}
+				continue
+			}
+			conf.unset(name)
+			changed = true
+		case isSet:
+			conf.set(name, val)
+			changed = true
+			if !has(opts, 'q') {
+				inv.out("%s: %s -> %s\n", name, old, val)
+			}
+		case !found:
+			if !has(opts, 'i') {
+				inv.errf("sysrc: unknown variable '%s'\n", name)
+				status = 1
+			}
+		case has(opts, 'n'):
+			inv.out("%s\n", old)
+		case has(opts, 'e'):
+			inv.out("%s=\"%s\"\n", name, old)
+		default:
+			inv.out("%s: %s\n", name, old)
+		}
+	}
+	if changed {
+		if err := conf.write(path); err != nil {
+			inv.errf("sysrc: %s: %v\n", file, sysErr(err))
+			return 1
+		}
+	}
+	return status
+}
+
+// rcDirs are where rc.d scripts live, base first.
+var rcDirs = []string{"/etc/rc.d", "/usr/local/etc/rc.d"}
+
+// rcScript is an rc.d script found on the machine.
+type rcScript struct {
+	name, mpath, real string
+	rcvar             string
+}
+
+// rcScripts lists the rc.d scripts installed, in rc order (base
+// scripts, then local ones, each sorted by name).
+func (m *Machine) rcScripts() []rcScript {
+	var out []rcScript
+	for _, dir := range rcDirs {
+		ents, _ := os.ReadDir(m.HostPath(dir))
+		var names []string
+		for _, e := range ents {
+			if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			real := filepath.Join(m.HostPath(dir), n)
+			s := rcScript{name: n, mpath: dir + "/" + n, real: real, rcvar: scriptRcvar(real, n)}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// scriptRcvar reads rcvar= (or name=) from a script; the default is NAME_enable.
+func scriptRcvar(path, name string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return name + "_enable"
+	}
+	defer f.Close()
+	rcvar, sname := "", name
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if v, ok := strings.CutPrefix(line, "name="); ok {
+			sname = strings.Trim(v, "\"'")
+		}
+		if v, ok := strings.CutPrefix(line, "rcvar="); ok {
+			rcvar = strings.Trim(v, "\"'")
+		}
+	}
+	rcvar = strings.ReplaceAll(rcvar, "${name}", sname)
+	rcvar = strings.ReplaceAll(rcvar, "$name", sname)
+	if rcvar == "" || strings.Contains(rcvar, "$") {
+		rcvar = sname + "_enable"
+	}
+	return rcvar
+}
+
+// enabled reports whether an rc.d script is enabled in /etc/rc.conf.
+func (m *Machine) enabled(s rcScript) bool {
+	conf, err := readRCConf(m.HostPath("/etc/rc.conf"))
+	if err != nil {
+		return false
+	}
+	v, _ := conf.get(s.rcvar)
+	return yes(v)
+}
+
+// rcCommand prepares an rc.d script to run under /bin/sh with the
+// machine's PATH: ". /etc/rc.subr" is pointed at the machine's rc.subr,
+// the only rewrite made. The copy lives in ROOT/.simhost/run.
+func (m *Machine) rcCommand(s rcScript, arg string, env []string) (*exec.Cmd, error) {
+	data, err := os.ReadFile(s.real)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.ReplaceAll(string(data), "/etc/rc.subr", m.HostPath("/etc/rc.subr"))
+	dir := filepath.Join(m.stateDir(), "run")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	copyPath := filepath.Join(dir, s.name)
+	if err := os.WriteFile(copyPath, []byte(text), 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("/bin/sh", copyPath, arg)
+	cmd.Env = append(append([]string{}, m.Env()...), env...)
+	cmd.Dir = m.Root
+	return cmd, nil
+}
+
+// cmdService is service(8): -e lists enabled scripts; NAME ACTION runs one.
+func cmdService(inv *Invocation) int {
+	if len(inv.Args) == 1 && inv.Args[0] == "-e" {
+		for _, s := range inv.m.rcScripts() {
+			if inv.m.enabled(s) {
+				inv.out("%s\n", s.mpath)
+			}
+		}
+		return 0
+	}
+	if len(inv.Args) != 2 {
+		if len(inv.Args) > 0 && strings.HasPrefix(inv.Args[0], "-") {
+			return inv.unsupported("service " + inv.Args[0])
+		}
+		inv.errf("usage: service [-j <jail name or id>] -e\n       service [-j <jail name or id>] -R\n       service [-j <jail name or id>] [-v] -l | -r\n       service [-j <jail name or id>] [-v] <rc.d script> start|stop|etc.\n")
+		return 1
+	}
+	name, action := inv.Args[0], inv.Args[1]
+	var script *rcScript
+	for _, s := range inv.m.rcScripts() {
+		if s.name == name {
+			s := s
+			script = &s
+		}
+	}
+	if script == nil {
+		inv.errf("%s does not exist in /etc/rc.d or the local startup\ndirectories (/usr/local/etc/rc.d), or is not executable\n", name)
+		return 1
+	}
+	switch action {
+	case "enable", "disable":
+		path := inv.m.HostPath("/etc/rc.conf")
+		conf, err := readRCConf(path)
+		if err != nil {
+			inv.errf("service: %v\n", err)
+			return 1
+		}
+		v := "YES"
+		if action == "disable" {
+			v = "NO"
+		}
+		conf.set(script.rcvar, v)
+		if err := conf.write(path); err != nil {
+			inv.errf("service: %v\n", err)
+			return 1
+		}
+		inv.out("%s %sd in /etc/rc.conf\n", name, action)
+		return 0
+	}
+	cmd, err := inv.m.rcCommand(*script, action, nil)
+	if err != nil {
+		inv.errf("service: %v\n", err)
+		return 1
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.Stdin, inv.Stdout, inv.Stderr
+	inv.after = func() int {
+		if err := cmd.Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				return ee.ExitCode()
+			}
+			inv.errf("service: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	return 0
+}
+
+// goDown marks the machine as going down (reboot) or off (halt): data
+// is synced as the file systems are unmounted during shutdown.
+func (inv *Invocation) goDown(reboot bool) {
+	inv.model.syncAll()
+	if reboot {
+		inv.model.Power = PowerGoingDown
+	} else {
+		inv.model.Power = PowerOff
+		inv.model.Running = nil
+	}
+	if inv.env(KillParentEnv) == "1" {
+		inv.after = func() int {
+			syscall.Kill(os.Getppid(), syscall.SIGTERM)
+			return 0
+		}
+	}
+}
+
+// cmdShutdown is shutdown(8) with -r, -p or -h and "now".
+func cmdShutdown(inv *Invocation) int {
+	opts, args, err := getopt(inv.Args, "rphoc")
+	if err != nil {
+		return inv.unsupported(err.Error())
+	}
+	if len(args) == 0 {
+		inv.errf("usage: shutdown [-] [-c | -f | -h | -p | -r | -k] [-o [-n]] [-q] time [warning-message ...]\n       poweroff\n")
+		return 1
+	}
+	if args[0] != "now" && args[0] != "+0" {
+		return inv.unsupported("shutdown at a later time")
+	}
+	if !has(opts, 'r') && !has(opts, 'p') && !has(opts, 'h') {
+		return inv.unsupported("shutdown to single-user mode")
+	}
+	inv.out("Shutdown NOW!\nshutdown: [pid %d]\n", 1000+inv.model.Commands)
+	inv.goDown(has(opts, 'r'))
+	return 0
+}
+
+// cmdReboot is reboot(8).
+func cmdReboot(inv *Invocation) int {
+	opts, args, err := getopt(inv.Args, "nqdl")
+	if err != nil || len(args) > 0 {
+		return inv.unsupported("reboot with these arguments")
+	}
+	_ = opts
+	inv.goDown(true)
+	return 0
+}

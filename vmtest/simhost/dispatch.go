@@ -1,0 +1,349 @@
+package simhost
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Invocation is one run of a simulated command against the model. The
+// dispatcher holds the machine's lock for its whole run.
+type Invocation struct {
+	Name   string
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Env    map[string]string
+	Ctx    context.Context
+
+	m     *Machine
+	model *Model
+	// cutMidway is set when a power-cut fault fires during this command;
+	// a command that can be interrupted half way checks it.
+	cutMidway bool
+	// after runs once the model is saved and the lock released (for
+	// commands that start processes which use the machine themselves).
+	after func() int
+}
+
+// handler runs one command and returns its exit status.
+type handler func(inv *Invocation) int
+
+// commands maps every command name the simulated host answers to.
+var commands map[string]handler
+
+func init() {
+	commands = map[string]handler{
+		"id": cmdID, "uname": cmdUname, "freebsd-version": cmdFreebsdVersion,
+		"sysctl": cmdSysctl, "kenv": cmdKenv, "mount": cmdMount,
+		"mount_msdosfs": cmdMountMsdosfs, "umount": cmdUmount,
+		"ls": cmdLs, "cat": cmdCat, "grep": cmdGrep, "file": cmdFile,
+		"sha256": cmdSha256, "cp": cmdCp, "mv": cmdMv, "rm": cmdRm,
+		"mkdir": cmdMkdir, "install": cmdInstall, "sync": cmdSync,
+		"sed": cmdSed, "date": cmdDate, "logger": cmdLogger, "dd": cmdDd,
+		"zpool": cmdZpool, "zfs": cmdZfs, "gpart": cmdGpart, "glabel": cmdGlabel,
+		"bectl": cmdBectl, "efibootmgr": cmdEfibootmgr,
+		"freebsd-update": cmdFreebsdUpdate,
+		"pkg":            cmdPkg, "pkg-static": cmdPkgStatic, "portmaster": cmdPortmaster,
+		"sysrc": cmdSysrc, "service": cmdService,
+		"shutdown": cmdShutdown, "reboot": cmdReboot,
+	}
+}
+
+// programOf says where a command's program lives in the machine's tree
+// and how it is linked, for commands outside the base system too.
+func programOf(name string) (baseProgram, bool) {
+	switch name {
+	case "pkg-static":
+		return baseProgram{Name: name, Path: "/usr/local/sbin/pkg-static", Static: true}, true
+	case "portmaster":
+		return baseProgram{Name: name, Path: "/usr/local/sbin/portmaster", Script: true}, true
+	}
+	return programByName(name)
+}
+
+// Exec runs one simulated command on the machine, the way a process
+// started through the bin/ links would, and returns its exit status.
+func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string) int {
+	if len(argv) == 0 {
+		fmt.Fprintln(stderr, "simhost: no command")
+		return 127
+	}
+	name := filepath.Base(argv[0])
+	h, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "simhost: %s: command not found (not simulated)\n", name)
+		return 127
+	}
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	inv := &Invocation{Name: name, Args: argv[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr, Env: env, Ctx: ctx, m: m}
+
+	l, err := m.lock()
+	if err != nil {
+		fmt.Fprintf(stderr, "simhost: %v\n", err)
+		return 127
+	}
+	locked := true
+	defer func() {
+		if locked {
+			l.Unlock()
+		}
+	}()
+	model, err := m.load()
+	if err != nil {
+		fmt.Fprintf(stderr, "simhost: %v\n", err)
+		return 127
+	}
+	inv.model = model
+
+	switch model.Power {
+	case PowerGoingDown:
+		fmt.Fprintf(stderr, "simhost: %s: killed: the machine is going down for reboot (run simhost boot)\n", name)
+		return 143
+	case PowerOff:
+		fmt.Fprintf(stderr, "simhost: %s: the machine is powered off (run simhost boot)\n", name)
+		return 137
+	}
+
+	model.Commands++
+	model.Clock = model.Clock.Add(time.Second)
+	entry := len(model.History)
+	model.History = append(model.History, Command{N: model.Commands, Argv: append([]string{name}, inv.Args...)})
+	finish := func(code int) int {
+		model.History[entry].Exit = code
+		if err := m.save(model); err != nil {
+			fmt.Fprintf(stderr, "simhost: save model: %v\n", err)
+			return 127
+		}
+		return code
+	}
+
+	if err := armEnvFaults(model, env[FaultsEnv]); err != nil {
+		fmt.Fprintf(stderr, "simhost: %v\n", err)
+		return finish(127)
+	}
+	for _, f := range model.Faults {
+		if !f.matches(model, name, inv.Args) {
+			continue
+		}
+		f.Fired++
+		switch f.Action {
+		case FaultFail:
+			msg := f.Message
+			if msg == "" {
+				msg = fmt.Sprintf("%s: injected failure", name)
+			}
+			fmt.Fprintln(stderr, msg)
+			code := f.Exit
+			if code == 0 {
+				code = 1
+			}
+			return finish(code)
+		case FaultHang:
+			code := finish(-1)
+			l.Unlock()
+			locked = false
+			if code == 127 {
+				return code
+			}
+			<-ctx.Done()
+			return 143
+		case FaultRemoveDisk:
+			model.removeDisk(f.Disk)
+		case FaultPowerCut:
+			if f.Command == "" {
+				model.cutPower()
+				fmt.Fprintf(stderr, "simhost: %s: power failure\n", name)
+				return finish(137)
+			}
+			inv.cutMidway = true
+		}
+	}
+
+	if code, ok := inv.checkProgram(); !ok {
+		return finish(code)
+	}
+	code := h(inv)
+	if inv.cutMidway {
+		model.cutPower()
+		fmt.Fprintf(stderr, "simhost: %s: power failure\n", name)
+		code = 137
+		inv.after = nil
+	}
+	code = finish(code)
+	if inv.after != nil && code == 0 {
+		l.Unlock()
+		locked = false
+		code = inv.after()
+	}
+	return code
+}
+
+// checkProgram fails the command the way a real host would when its
+// program is not installed in the running system, or a shared object it
+// needs is missing (the run-time linker's error).
+func (inv *Invocation) checkProgram() (int, bool) {
+	prog, ok := programOf(inv.Name)
+	if !ok {
+		return 0, true
+	}
+	data, err := os.ReadFile(inv.m.HostPath(prog.Path))
+	if err != nil {
+		fmt.Fprintf(inv.Stderr, "%s: Command not found.\n", inv.Name)
+		return 127, false
+	}
+	if missing, by := inv.missingObject(data, filepath.Base(prog.Path), 0); missing != "" {
+		fmt.Fprintf(inv.Stderr, "ld-elf.so.1: Shared object \"%s\" not found, required by \"%s\"\n", filepath.Base(missing), by)
+		return 1, false
+	}
+	return 0, true
+}
+
+// missingObject follows the "needs" lines of a program or shared object
+// and returns the first one absent from the tree, with who needs it.
+func (inv *Invocation) missingObject(data []byte, name string, depth int) (string, string) {
+	if depth > 8 {
+		return "", ""
+	}
+	for _, need := range programNeeds(data) {
+		dep, err := os.ReadFile(inv.m.HostPath(need))
+		if err != nil {
+			return need, name
+		}
+		if miss, by := inv.missingObject(dep, filepath.Base(need), depth+1); miss != "" {
+			return miss, by
+		}
+	}
+	return "", ""
+}
+
+// Main is the multi-call entry point: argv[0] names the command. As
+// "simhost" it runs the administrative commands (new, boot, state, ...).
+func Main(argv []string) int {
+	if len(argv) == 0 {
+		return 127
+	}
+	name := filepath.Base(argv[0])
+	if name == binaryName || strings.HasPrefix(name, binaryName+".") {
+		return adminMain(argv[1:], os.Stdin, os.Stdout, os.Stderr)
+	}
+	root, err := FindRoot()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "simhost: %s: %v\n", name, err)
+		return 127
+	}
+	m, err := Open(root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "simhost: %s: %v\n", name, err)
+		return 127
+	}
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	code := m.Exec(context.Background(), argv, os.Stdin, os.Stdout, os.Stderr, env)
+	if code < 0 {
+		code = 143
+	}
+	return code
+}
+
+// out and errf write to the command's standard output and error.
+func (inv *Invocation) out(format string, a ...any) { fmt.Fprintf(inv.Stdout, format, a...) }
+func (inv *Invocation) errf(format string, a ...any) {
+	fmt.Fprintf(inv.Stderr, format, a...)
+}
+
+// unsupported fails loudly for a command, flag or form the simulated
+// host does not implement.
+func (inv *Invocation) unsupported(what string) int {
+	inv.errf("simhost: %s: %s is not simulated\n", inv.Name, what)
+	return 127
+}
+
+// env reads a variable of the command's environment.
+func (inv *Invocation) env(k string) string { return inv.Env[k] }
+
+// running is the running state; the dispatcher guarantees it is set.
+func (inv *Invocation) running() *Running {
+	if inv.model.Running == nil {
+		inv.model.Running = &Running{}
+	}
+	return inv.model.Running
+}
+
+// opt is one parsed command-line option.
+type opt struct {
+	flag byte
+	val  string
+}
+
+// getopt parses options the way getopt(3) does: spec lists the letters,
+// a letter followed by ':' takes a value. Parsing stops at "--" or at the
+// first operand. An unknown option is returned as an error naming it.
+func getopt(args []string, spec string) ([]opt, []string, error) {
+	var opts []opt
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break
+		}
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			k := strings.IndexByte(spec, c)
+			if k < 0 || c == ':' {
+				return nil, nil, fmt.Errorf("option -%c", c)
+			}
+			if k+1 < len(spec) && spec[k+1] == ':' {
+				if j+1 < len(a) {
+					opts = append(opts, opt{c, a[j+1:]})
+				} else if i+1 < len(args) {
+					i++
+					opts = append(opts, opt{c, args[i]})
+				} else {
+					return nil, nil, fmt.Errorf("option -%c without its value", c)
+				}
+				break
+			}
+			opts = append(opts, opt{c, ""})
+		}
+	}
+	return opts, args[i:], nil
+}
+
+// has reports whether flag f was given.
+func has(opts []opt, f byte) bool {
+	for _, o := range opts {
+		if o.flag == f {
+			return true
+		}
+	}
+	return false
+}
+
+// value returns the last value of flag f.
+func value(opts []opt, f byte) (string, bool) {
+	v, ok := "", false
+	for _, o := range opts {
+		if o.flag == f {
+			v, ok = o.val, true
+		}
+	}
+	return v, ok
+}

@@ -1,0 +1,194 @@
+package simhost
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Fault is an injected failure. It is armed when the machine is made
+// (from the spec), when Machine.AddFault is called, or when a command
+// first sees it in $SIMHOST_FAULTS. A fault fires on a command that
+// matches Command and Args, once more than After commands have run since
+// it was armed, at most Times times (default once; -1 for always).
+type Fault struct {
+	// Command is the command name to match (gpart); empty matches any.
+	Command string `json:"command,omitempty"`
+	// Args must occur in the space-joined arguments (bootcode).
+	Args string `json:"args,omitempty"`
+	// After is the number of commands that must run before it can fire.
+	After int `json:"after,omitempty"`
+	// Action is fail (the command exits with Exit and Message, doing
+	// nothing), hang (the command never returns), remove-disk (Disk
+	// disappears just before the command runs) or power-cut (the power
+	// fails: before the command when it matches no Command, during it
+	// when it does).
+	Action  string `json:"action"`
+	Disk    string `json:"disk,omitempty"`
+	Exit    int    `json:"exit,omitempty"`
+	Message string `json:"message,omitempty"`
+	Times   int    `json:"times,omitempty"`
+
+	// ArmedAt is the command count when the fault was armed.
+	ArmedAt int `json:"armed_at"`
+	// Fired counts how often it fired.
+	Fired int `json:"fired"`
+	// Source is "spec", "api" or the $SIMHOST_FAULTS text it came from.
+	Source string `json:"source,omitempty"`
+}
+
+// The fault actions.
+const (
+	FaultFail       = "fail"
+	FaultHang       = "hang"
+	FaultRemoveDisk = "remove-disk"
+	FaultPowerCut   = "power-cut"
+)
+
+func (f *Fault) check() error {
+	switch f.Action {
+	case FaultFail, FaultHang, FaultPowerCut:
+	case FaultRemoveDisk:
+		if f.Disk == "" {
+			return fmt.Errorf("fault remove-disk needs a disk")
+		}
+	default:
+		return fmt.Errorf("fault action %q (want fail, hang, remove-disk or power-cut)", f.Action)
+	}
+	if f.After < 0 {
+		return fmt.Errorf("fault after %d", f.After)
+	}
+	return nil
+}
+
+// definition is the fault without its bookkeeping, used to recognise a
+// fault from $SIMHOST_FAULTS that was already armed.
+func (f *Fault) definition() string {
+	c := *f
+	c.ArmedAt, c.Fired, c.Source = 0, 0, ""
+	data, _ := json.Marshal(c)
+	return string(data)
+}
+
+// matches reports whether the fault fires for this command now.
+func (f *Fault) matches(m *Model, name string, args []string) bool {
+	limit := f.Times
+	if limit == 0 {
+		limit = 1
+	}
+	if limit > 0 && f.Fired >= limit {
+		return false
+	}
+	if m.Commands-f.ArmedAt <= f.After {
+		return false
+	}
+	if f.Command != "" && f.Command != name {
+		return false
+	}
+	if f.Args != "" && !strings.Contains(strings.Join(args, " "), f.Args) {
+		return false
+	}
+	return true
+}
+
+// armEnvFaults adds the faults of $SIMHOST_FAULTS that are not yet armed.
+func armEnvFaults(m *Model, text string) error {
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	var faults []*Fault
+	if err := json.Unmarshal([]byte(text), &faults); err != nil {
+		return fmt.Errorf("%s: %w", FaultsEnv, err)
+	}
+	for _, f := range faults {
+		if err := f.check(); err != nil {
+			return fmt.Errorf("%s: %w", FaultsEnv, err)
+		}
+		def := f.definition()
+		known := false
+		for _, g := range m.Faults {
+			if g.Source == def {
+				known = true
+				break
+			}
+		}
+		if !known {
+			f.ArmedAt = m.Commands - 1
+			f.Source = def
+			m.Faults = append(m.Faults, f)
+		}
+	}
+	return nil
+}
+
+// AddFault arms a fault now.
+func (m *Machine) AddFault(f Fault) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	return m.Update(func(model *Model) error {
+		f.ArmedAt = model.Commands
+		f.Source = "api"
+		model.Faults = append(model.Faults, &f)
+		return nil
+	})
+}
+
+// removeDisk makes a disk disappear (it stays in the model as missing).
+func (m *Model) removeDisk(name string) error {
+	d := m.disk(name)
+	if d == nil {
+		return fmt.Errorf("no disk %q", name)
+	}
+	d.Missing = true
+	if m.Running != nil {
+		var keep []Mount
+		for _, mt := range m.Running.Mounts {
+			if mt.Disk != name {
+				keep = append(keep, mt)
+			}
+		}
+		m.Running.Mounts = keep
+	}
+	return nil
+}
+
+// cutPower turns the machine off without warning: the running state is
+// lost, and every FAT file system goes back to what was synced, with the
+// files written since then left empty (torn).
+func (m *Model) cutPower() {
+	m.Power = PowerOff
+	m.Running = nil
+	for _, d := range m.Disks {
+		for _, p := range d.Partitions {
+			if p.FAT != nil {
+				p.FAT.tear()
+			}
+		}
+	}
+}
+
+// RemoveDisk pulls a disk out of the machine.
+func (m *Machine) RemoveDisk(name string) error {
+	return m.Update(func(model *Model) error { return model.removeDisk(name) })
+}
+
+// AttachDisk puts a removed disk back.
+func (m *Machine) AttachDisk(name string) error {
+	return m.Update(func(model *Model) error {
+		d := model.disk(name)
+		if d == nil {
+			return fmt.Errorf("no disk %q", name)
+		}
+		d.Missing = false
+		return nil
+	})
+}
+
+// PowerCut cuts the power now.
+func (m *Machine) PowerCut() error {
+	return m.Update(func(model *Model) error {
+		model.cutPower()
+		return nil
+	})
+}

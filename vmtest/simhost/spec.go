@@ -1,0 +1,317 @@
+package simhost
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Spec is the short description a machine is made from (simhost new
+// --spec FILE). Every field has a default; README.md documents them.
+type Spec struct {
+	// Preset is the bsdinstall disk layout: "bios" (GPT BIOS-only),
+	// "bios+uefi" (GPT BIOS+UEFI) or "uefi" (GPT UEFI-only).
+	Preset string `json:"preset"`
+	// Release is the installed and running release, e.g. 13.2-RELEASE-p4.
+	Release string `json:"release"`
+	// Kernel is the installed kernel when it differs from Release.
+	Kernel   string `json:"kernel,omitempty"`
+	Arch     string `json:"arch,omitempty"`
+	Hostname string `json:"hostname,omitempty"`
+	// Disks is the number of disks (1 to 4); with more than one the pool
+	// is a mirror of all of them (see Vdev).
+	Disks int `json:"disks,omitempty"`
+	// DiskNames overrides the disk names; DiskPrefix (ada, da, nda,
+	// vtbd) is used otherwise.
+	DiskNames  []string `json:"disk_names,omitempty"`
+	DiskPrefix string   `json:"disk_prefix,omitempty"`
+	// DiskSize is the size of each disk, like 40G.
+	DiskSize string `json:"disk_size,omitempty"`
+	// Vdev is the pool layout: mirror (default for several disks),
+	// raidz1, or stripe.
+	Vdev string `json:"vdev,omitempty"`
+	// Naming is how pool members appear in zpool status: partition
+	// (ada0p3), gpt-label (gpt/zfs0), gptid (gptid/UUID) or diskid
+	// (diskid/DISK-SERIALp3).
+	Naming string `json:"naming,omitempty"`
+	// Geli puts every pool member on a GELI provider (.eli).
+	Geli bool `json:"geli,omitempty"`
+	// Firmware is what the machine boots with: BIOS or UEFI. The default
+	// is BIOS for the bios preset and UEFI otherwise.
+	Firmware string `json:"firmware,omitempty"`
+	// ESPs says which ESPs the installer formatted: first (default, as
+	// bsdinstall), all, or none.
+	ESPs string `json:"esps,omitempty"`
+	// ESPInFstab mounts the first ESP at /boot/efi through /etc/fstab;
+	// the default follows the release.
+	ESPInFstab *bool `json:"esp_in_fstab,omitempty"`
+	// Pool is the pool name (zroot).
+	Pool string `json:"pool,omitempty"`
+	// PoolVersion makes a legacy pool (e.g. 15 or 28); 0 means what the
+	// installing release creates.
+	PoolVersion int `json:"pool_version,omitempty"`
+	// PoolRelease is the release that created the pool (its enabled
+	// features); it defaults to Release.
+	PoolRelease string `json:"pool_release,omitempty"`
+	// Features overrides feature states: name -> disabled, enabled, active.
+	Features map[string]string `json:"features,omitempty"`
+	// Compatibility is the pool's compatibility property (off).
+	Compatibility string `json:"compatibility,omitempty"`
+	// RootDataset is the boot environment's dataset; the default is
+	// POOL/ROOT/default from 10.0 on and POOL before.
+	RootDataset string `json:"root_dataset,omitempty"`
+	// Packages are third-party packages beyond pkg itself; the default is
+	// a small set. Use an empty list for none.
+	Packages []PackageSpec `json:"packages,omitempty"`
+	// NoPkg leaves pkg(8) uninstalled.
+	NoPkg bool `json:"no_pkg,omitempty"`
+	// Portmaster installs ports-mgmt/portmaster.
+	Portmaster bool `json:"portmaster,omitempty"`
+	// Pkgbase makes the base system packaged (FreeBSD-* packages).
+	Pkgbase bool `json:"pkgbase,omitempty"`
+	// Conflicts are files freebsd-update upgrade cannot merge.
+	Conflicts []string `json:"conflicts,omitempty"`
+	// Updates maps a release to the newest patch level on the update
+	// servers, e.g. {"14.3-RELEASE": 6}.
+	Updates map[string]int `json:"updates,omitempty"`
+	// RepoOSVersion maps a major version ("14") to the OSVERSION its
+	// packages were built for.
+	RepoOSVersion map[string]int `json:"repo_osversion,omitempty"`
+	Jailed        bool           `json:"jailed,omitempty"`
+	// Faults are armed when the machine is made.
+	Faults []*Fault `json:"faults,omitempty"`
+	// Clock is the machine's time at creation (RFC 3339).
+	Clock string `json:"clock,omitempty"`
+}
+
+// PackageSpec is a third-party package to install.
+type PackageSpec struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	// Libs are the base shared objects it links against, by short name
+	// (libssl, libcrypto, libutil); default libc and libssl.
+	Libs []string `json:"libs,omitempty"`
+}
+
+// ReadSpec reads a JSON spec file.
+func ReadSpec(path string) (Spec, error) {
+	var s Spec
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("spec %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// normalized fills defaults and checks the spec.
+func (s Spec) normalized() (Spec, error) {
+	switch strings.ToLower(s.Preset) {
+	case "", "bios+uefi", "bios-uefi", "hybrid":
+		s.Preset = "bios+uefi"
+	case "bios", "bios-only":
+		s.Preset = "bios"
+	case "uefi", "uefi-only":
+		s.Preset = "uefi"
+	default:
+		return s, fmt.Errorf("spec: unknown preset %q (want bios, bios+uefi or uefi)", s.Preset)
+	}
+	if s.Release == "" {
+		s.Release = "14.2-RELEASE"
+	}
+	rel, err := ParseRelease(s.Release)
+	if err != nil {
+		return s, fmt.Errorf("spec: %w", err)
+	}
+	if !rel.Known() {
+		return s, fmt.Errorf("spec: release %s is not one the simulated host knows (8.2 to 15.0)", rel)
+	}
+	if s.Preset != "bios" && !rel.Has(CapUEFI) {
+		return s, fmt.Errorf("spec: %s cannot boot through UEFI; use the bios preset", rel)
+	}
+	if s.Kernel != "" {
+		if _, err := ParseRelease(s.Kernel); err != nil {
+			return s, fmt.Errorf("spec kernel: %w", err)
+		}
+	}
+	if s.Arch == "" {
+		s.Arch = "amd64"
+	}
+	if s.Arch != "amd64" && s.Arch != "arm64" {
+		return s, fmt.Errorf("spec: arch %q (want amd64 or arm64)", s.Arch)
+	}
+	if s.Arch == "arm64" && s.Preset != "uefi" {
+		return s, fmt.Errorf("spec: arm64 machines boot through UEFI only; use the uefi preset")
+	}
+	if s.Hostname == "" {
+		s.Hostname = "simhost"
+	}
+	if len(s.DiskNames) > 0 {
+		s.Disks = len(s.DiskNames)
+	}
+	if s.Disks == 0 {
+		s.Disks = 2
+	}
+	if s.Disks < 1 || s.Disks > 4 {
+		return s, fmt.Errorf("spec: %d disks (want 1 to 4)", s.Disks)
+	}
+	if s.DiskPrefix == "" {
+		s.DiskPrefix = "ada"
+	}
+	if len(s.DiskNames) == 0 {
+		for i := 0; i < s.Disks; i++ {
+			s.DiskNames = append(s.DiskNames, fmt.Sprintf("%s%d", s.DiskPrefix, i))
+		}
+	}
+	if s.DiskSize == "" {
+		s.DiskSize = "40G"
+	}
+	if _, err := parseSize(s.DiskSize); err != nil {
+		return s, fmt.Errorf("spec disk_size: %w", err)
+	}
+	switch s.Vdev {
+	case "":
+		s.Vdev = "mirror"
+		if s.Disks == 1 {
+			s.Vdev = "stripe"
+		}
+	case "mirror", "raidz1", "stripe":
+	default:
+		return s, fmt.Errorf("spec: vdev %q (want mirror, raidz1 or stripe)", s.Vdev)
+	}
+	switch s.Naming {
+	case "":
+		s.Naming = "partition"
+	case "partition", "gpt-label", "gptid", "diskid":
+	default:
+		return s, fmt.Errorf("spec: naming %q (want partition, gpt-label, gptid or diskid)", s.Naming)
+	}
+	switch strings.ToUpper(s.Firmware) {
+	case "":
+		s.Firmware = "UEFI"
+		if s.Preset == "bios" {
+			s.Firmware = "BIOS"
+		}
+	case "BIOS", "UEFI":
+		s.Firmware = strings.ToUpper(s.Firmware)
+	default:
+		return s, fmt.Errorf("spec: firmware %q (want BIOS or UEFI)", s.Firmware)
+	}
+	if s.Firmware == "BIOS" && s.Preset == "uefi" {
+		return s, fmt.Errorf("spec: a uefi-only layout has no BIOS boot code")
+	}
+	if s.Firmware == "UEFI" && s.Preset == "bios" {
+		return s, fmt.Errorf("spec: a bios-only layout has no ESP")
+	}
+	switch s.ESPs {
+	case "":
+		s.ESPs = "first"
+	case "first", "all", "none":
+	default:
+		return s, fmt.Errorf("spec: esps %q (want first, all or none)", s.ESPs)
+	}
+	if s.Pool == "" {
+		s.Pool = "zroot"
+	}
+	if s.PoolRelease == "" {
+		s.PoolRelease = rel.Base().String()
+	}
+	if _, err := ParseRelease(s.PoolRelease); err != nil {
+		return s, fmt.Errorf("spec pool_release: %w", err)
+	}
+	if s.Compatibility == "" {
+		s.Compatibility = "off"
+	}
+	if s.RootDataset == "" {
+		s.RootDataset = s.Pool
+		if rel.AtLeast(10, 0) {
+			s.RootDataset = s.Pool + "/ROOT/default"
+		}
+	}
+	if s.Packages == nil {
+		s.Packages = []PackageSpec{
+			{Name: "sudo", Version: "1.9.16p2", Libs: []string{"libutil"}},
+			{Name: "curl", Version: "8.11.1", Libs: []string{"libssl", "libcrypto"}},
+		}
+	}
+	if s.Clock == "" {
+		s.Clock = "2025-03-01T10:00:00Z"
+	}
+	if _, err := time.Parse(time.RFC3339, s.Clock); err != nil {
+		return s, fmt.Errorf("spec clock: %w", err)
+	}
+	for k := range s.Updates {
+		if _, err := ParseRelease(k); err != nil {
+			return s, fmt.Errorf("spec updates: %w", err)
+		}
+	}
+	for _, f := range s.Faults {
+		if err := f.check(); err != nil {
+			return s, fmt.Errorf("spec faults: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// parseSize reads sizes like 40G, 512M, 1T or a byte count.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(s, "G"):
+		mult = 1 << 30
+	case strings.HasSuffix(s, "T"):
+		mult = 1 << 40
+	}
+	n, err := strconv.ParseInt(strings.TrimRight(s, "KMGT"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
+}
+
+// idSource derives stable identifiers (GUIDs, UUIDs, serials) from names,
+// so that the same spec always makes the same machine.
+type idSource struct{ seed string }
+
+func (g idSource) u64(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(g.seed + "\x00" + name))
+	v := h.Sum64()
+	if v == 0 {
+		v = 1
+	}
+	return v
+}
+
+func (g idSource) uuid(name string) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], g.u64(name+"/a"))
+	binary.BigEndian.PutUint64(b[8:], g.u64(name+"/b"))
+	b[6] = b[6]&0x0f | 0x10 // time-based, as FreeBSD's uuidgen makes them
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (g idSource) serial(name string) string {
+	const digits = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	v := g.u64(name)
+	out := make([]byte, 12)
+	for i := range out {
+		out[i] = digits[v%uint64(len(digits))]
+		v /= uint64(len(digits))
+	}
+	return "S" + string(out[:11])
+}

@@ -1,0 +1,348 @@
+package simhost
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// treeFile is a file of a release's base system as the simulated host
+// lays it out under the machine's root.
+type treeFile struct {
+	Data []byte
+	Mode fs.FileMode
+}
+
+// baseProgram is a program of the base system: the command name zupgrade
+// runs, where the release installs it, and whether it is a shell script
+// or statically linked.
+type baseProgram struct {
+	Name   string
+	Path   string
+	Script bool
+	Static bool
+	// Has says whether the release ships the program; nil means always.
+	Has func(r Release) bool
+}
+
+func since(c Capability) func(Release) bool { return func(r Release) bool { return r.Has(c) } }
+
+// basePrograms are the base-system programs the simulated host provides.
+var basePrograms = []baseProgram{
+	{Name: "sh", Path: "/bin/sh"},
+	{Name: "id", Path: "/usr/bin/id"},
+	{Name: "uname", Path: "/usr/bin/uname"},
+	{Name: "ls", Path: "/bin/ls"},
+	{Name: "cat", Path: "/bin/cat"},
+	{Name: "grep", Path: "/usr/bin/grep"},
+	{Name: "file", Path: "/usr/bin/file"},
+	{Name: "sha256", Path: "/sbin/sha256"},
+	{Name: "cp", Path: "/bin/cp"},
+	{Name: "mv", Path: "/bin/mv"},
+	{Name: "rm", Path: "/bin/rm"},
+	{Name: "mkdir", Path: "/bin/mkdir"},
+	{Name: "install", Path: "/usr/bin/install"},
+	{Name: "sync", Path: "/bin/sync"},
+	{Name: "sed", Path: "/usr/bin/sed"},
+	{Name: "date", Path: "/bin/date"},
+	{Name: "dd", Path: "/bin/dd"},
+	{Name: "logger", Path: "/usr/bin/logger"},
+	{Name: "mount", Path: "/sbin/mount"},
+	{Name: "mount_msdosfs", Path: "/sbin/mount_msdosfs"},
+	{Name: "umount", Path: "/sbin/umount"},
+	{Name: "sysctl", Path: "/sbin/sysctl"},
+	{Name: "kenv", Path: "/bin/kenv"},
+	{Name: "gpart", Path: "/sbin/gpart"},
+	{Name: "glabel", Path: "/sbin/glabel"},
+	{Name: "zpool", Path: "/sbin/zpool"},
+	{Name: "zfs", Path: "/sbin/zfs"},
+	{Name: "shutdown", Path: "/sbin/shutdown"},
+	{Name: "reboot", Path: "/sbin/reboot"},
+	{Name: "freebsd-update", Path: "/usr/sbin/freebsd-update", Script: true},
+	{Name: "freebsd-version", Path: "/bin/freebsd-version", Script: true, Has: since(CapFreeBSDVersion)},
+	{Name: "bectl", Path: "/sbin/bectl", Has: since(CapBectl)},
+	{Name: "efibootmgr", Path: "/usr/sbin/efibootmgr", Has: since(CapEfibootmgr)},
+	{Name: "pkg", Path: "/usr/sbin/pkg", Has: since(CapPkg7)},
+	{Name: "sysrc", Path: "/usr/sbin/sysrc", Script: true, Has: func(r Release) bool { return r.AtLeast(9, 2) }},
+	{Name: "service", Path: "/usr/sbin/service", Script: true},
+}
+
+// programByName finds a base program by command name.
+func programByName(name string) (baseProgram, bool) {
+	for _, p := range basePrograms {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return baseProgram{}, false
+}
+
+// programFile renders the stand-in for a program: text naming it, its
+// release and the shared objects the run-time linker must find.
+func programFile(name string, r Release, needs []string, script bool) []byte {
+	var b strings.Builder
+	if script {
+		b.WriteString("#!/bin/sh\n")
+	}
+	fmt.Fprintf(&b, "# simhost program %s from %s\n", name, r)
+	if len(needs) > 0 {
+		fmt.Fprintf(&b, "# needs: %s\n", strings.Join(needs, " "))
+	}
+	return []byte(b.String())
+}
+
+// programNeeds reads the "needs:" line of a program or shared object.
+func programNeeds(data []byte) []string {
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# needs: "); ok {
+			return strings.Fields(rest)
+		}
+	}
+	return nil
+}
+
+// libc is the C library's path; every dynamic program needs it.
+const libc = "/lib/libc.so.7"
+
+// worldFiles returns the distribution files of release r (what
+// freebsd-update lists in its INDEX): kernel and /boot, then userland.
+func worldFiles(r Release, arch string) map[string]treeFile {
+	files := map[string]treeFile{}
+	add := func(path string, data []byte, mode fs.FileMode) { files[path] = treeFile{Data: data, Mode: mode} }
+
+	// Kernel and boot programs.
+	add("/boot/kernel/kernel", makeBlob(BlobKernel, r, arch), 0o555)
+	add("/boot/pmbr", makeBlob(BlobPMBR, r, arch), 0o444)
+	add("/boot/gptzfsboot", makeBlob(BlobGPTZFSBoot, r, arch), 0o444)
+	add("/boot/loader", makeBlob(BlobLoader, r, arch), 0o555)
+	if r.Has(CapUEFI) {
+		add("/boot/loader.efi", makeBlob(BlobLoaderEFI, r, arch), 0o555)
+		if !r.AtLeast(13, 0) {
+			add("/boot/boot1.efi", makeBlob(BlobBoot1EFI, r, arch), 0o555)
+			add("/boot/boot1.efifat", makeBlob(BlobEFIFAT, r, arch), 0o444)
+		}
+	}
+	if r.Has(CapLuaLoader) {
+		add("/boot/lua/loader.lua", []byte(fmt.Sprintf("-- simhost loader.lua from %s\n-- requires loader of FreeBSD %d or later\n", r.Base(), r.Major-1)), 0o444)
+	}
+	add("/boot/defaults/loader.conf", []byte(fmt.Sprintf("# loader.conf defaults from %s\n", r.Base())), 0o444)
+
+	// Shared objects.
+	for _, lib := range sharedLibs(r.Major) {
+		var needs []string
+		if lib == libc && r.Has(CapLibsys) {
+			needs = []string{"/lib/libsys.so.7"}
+		}
+		add(lib, programFile(filepath.Base(lib), r, needs, false), 0o444)
+	}
+
+	// Programs.
+	for _, p := range basePrograms {
+		if p.Has != nil && !p.Has(r) {
+			continue
+		}
+		var needs []string
+		if !p.Static && !p.Script {
+			needs = []string{libc}
+		}
+		if p.Script {
+			needs = []string{"/bin/sh"}
+		}
+		data := programFile(p.Name, r, needs, p.Script)
+		switch p.Name {
+		case "freebsd-update":
+			data = append(data, freebsdUpdateScript(r)...)
+		case "freebsd-version":
+			data = append(data, []byte(fmt.Sprintf("USERLAND_VERSION=\"%s\"\n", r))...)
+		}
+		add(p.Path, data, 0o555)
+	}
+	add("/rescue/sh", programFile("sh", r, nil, false), 0o555)
+	add("/etc/rc.subr", []byte(rcSubr), 0o444)
+	add("/etc/freebsd-update.conf", []byte(freebsdUpdateConf(r)), 0o644)
+	if r.AtLeast(13, 0) {
+		for name, feats := range compatibilityFiles(r) {
+			add("/usr/share/zfs/compatibility.d/"+name, []byte("# "+name+"\n"+strings.Join(feats, "\n")+"\n"), 0o444)
+		}
+	}
+	return files
+}
+
+// freebsdUpdateScript renders the parts of freebsd-update.sh the
+// simulated freebsd-update reads back from /usr/sbin/freebsd-update: the
+// metadata path pattern of fetch_metadata_sanity (the 8.x integrity-check
+// quirk) and, from EN-25:18 on, the libsys install ordering.
+func freebsdUpdateScript(r Release) string {
+	var b strings.Builder
+	b.WriteString("\n# Check that the metadata is sane.\nfetch_metadata_sanity () {\n\t# Some aliases\n\tP=")
+	switch {
+	case r.AtLeast(12, 0):
+		b.WriteString(`"[-+./:=,%@_[~[:alnum:]]"`)
+	case r.Has(CapFixedSanityPattern):
+		b.WriteString(`"[-+./:=%@_[[:alnum:]]"`)
+	default:
+		b.WriteString(`"[-+./:=_[[:alnum:]]"`)
+	}
+	b.WriteString("\n\tM=\"[0-9]+\"\n\tH=\"[0-9a-f]{64}\"\n}\n")
+	if r.Has(CapLibsysOrdering) {
+		b.WriteString("\n# Install libsys before libc: a new libc needs it (EN-25:18).\ninstall_from_index_libsys_first () {\n\tgrep -E '^/lib/libsys\\.so' INDEX-NEW\n}\n")
+	}
+	return b.String()
+}
+
+// freebsdUpdateConf renders /etc/freebsd-update.conf for release r.
+func freebsdUpdateConf(r Release) string {
+	s := "# $FreeBSD$\nKeyPrint 800651ef4b4c71c27e60786d7b487188970f4b4169cc055784e21eb71d410cc5\nServerName update.FreeBSD.org\nComponents src world kernel\nIgnorePaths\nIDSIgnorePaths /usr/share/man/cat\nUpdateIfUnmodified /etc/ /var/ /root/ /.cshrc /.profile\nMergeChanges /etc/ /boot/device.hints\n"
+	if r.Has(CapCreateBootEnv) {
+		s += "# Create a new boot environment when installing patches\nCreateBootEnv yes\n"
+	}
+	return s
+}
+
+// compatibilityFiles returns the zpool compatibility files release r
+// ships (/usr/share/zfs/compatibility.d): one per FreeBSD release up to r
+// listing the features that release supports, plus the openzfs aliases.
+func compatibilityFiles(r Release) map[string][]string {
+	out := map[string][]string{"legacy": nil}
+	names := func(rel Release) []string {
+		var n []string
+		for _, f := range featuresOf(rel) {
+			n = append(n, f.Name)
+		}
+		return n
+	}
+	for _, k := range knownReleases {
+		rel := MustRelease(k + "-RELEASE")
+		if rel.Major < 11 || rel.Compare(r.Base()) > 0 {
+			continue
+		}
+		out["freebsd-"+k] = names(rel)
+	}
+	aliases := map[string]string{"openzfs-2.0-freebsd": "13.0", "openzfs-2.1-freebsd": "13.1", "openzfs-2.2": "14.0", "openzfs-2.3": "15.0"}
+	for name, k := range aliases {
+		rel := MustRelease(k + "-RELEASE")
+		if rel.Compare(r.Base()) <= 0 {
+			out[name] = names(rel)
+		}
+	}
+	return out
+}
+
+// writeTree writes files under root, creating directories.
+func writeTree(root string, files map[string]treeFile) error {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		f := files[p]
+		full := filepath.Join(root, p)
+		if f.Mode.IsDir() {
+			if err := os.MkdirAll(full, f.Mode.Perm()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, f.Data, f.Mode|0o200); err != nil {
+			return err
+		}
+		if err := os.Chmod(full, f.Mode|0o200); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sha256Hex is the lower-case hex SHA-256 of data.
+func sha256Hex(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// rcSubr is the simulated host's /etc/rc.subr: enough of FreeBSD's
+// rc.subr (load_rc_config, checkyesno, run_rc_command with the start,
+// faststart, stop, status, enable and rcvar commands) for rc.d scripts of
+// the usual form to run at boot under /bin/sh.
+const rcSubr = `# simhost /etc/rc.subr: a small subset of FreeBSD's rc.subr.
+_simhost_root="${SIMHOST_ROOT:-}"
+
+load_rc_config()
+{
+	[ -r "${_simhost_root}/etc/defaults/rc.conf" ] && . "${_simhost_root}/etc/defaults/rc.conf"
+	[ -r "${_simhost_root}/etc/rc.conf" ] && . "${_simhost_root}/etc/rc.conf"
+	[ -r "${_simhost_root}/etc/rc.conf.local" ] && . "${_simhost_root}/etc/rc.conf.local"
+	return 0
+}
+
+checkyesno()
+{
+	eval _value=\$${1}
+	case $_value in
+	[Yy][Ee][Ss]|[Tt][Rr][Uu][Ee]|[Oo][Nn]|1) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+run_rc_command()
+{
+	_rc_arg=$1
+	_rc_prefix=
+	case "$_rc_arg" in
+	fast*) _rc_prefix=fast; _rc_arg=${_rc_arg#fast} ;;
+	force*) _rc_prefix=force; _rc_arg=${_rc_arg#force} ;;
+	one*) _rc_prefix=one; _rc_arg=${_rc_arg#one} ;;
+	quiet*) _rc_prefix=quiet; _rc_arg=${_rc_arg#quiet} ;;
+	esac
+	if [ -n "${rcvar}" ] && [ "$_rc_prefix" != one ] && [ "$_rc_prefix" != force ]; then
+		if ! checkyesno ${rcvar}; then
+			if [ "$_rc_prefix" != quiet ] && [ "$_rc_prefix" != fast ]; then
+				echo "Cannot '$_rc_arg' $name. Set ${rcvar} to YES in /etc/rc.conf or use 'one${_rc_arg}' instead of '${_rc_arg}'."
+			fi
+			return 0
+		fi
+	fi
+	case "$_rc_arg" in
+	rcvar) echo "${rcvar}"; return 0 ;;
+	esac
+	eval _cmd=\$${_rc_arg}_cmd
+	eval _precmd=\$${_rc_arg}_precmd
+	eval _postcmd=\$${_rc_arg}_postcmd
+	if [ -n "$_precmd" ]; then
+		eval "$_precmd" || return 1
+	fi
+	if [ -n "$_cmd" ]; then
+		eval "$_cmd" $rc_extra_args
+		_rc_status=$?
+	else
+		case "$_rc_arg" in
+		start)
+			if [ -n "$command" ]; then
+				echo "Starting ${name}."
+				$command $command_args
+				_rc_status=$?
+			else
+				_rc_status=0
+			fi
+			;;
+		stop|status|restart) _rc_status=0 ;;
+		*)
+			echo "$0: unknown directive '$_rc_arg'." >&2
+			return 1
+			;;
+		esac
+	fi
+	if [ -n "$_postcmd" ]; then
+		eval "$_postcmd"
+	fi
+	return $_rc_status
+}
+`
