@@ -179,13 +179,16 @@ func TestActiveAndNextBoot(t *testing.T) {
 }
 
 func FuzzParseList(f *testing.F) {
-	for _, s := range []string{
-		"default\tNR\t/\t675M\t2025-03-01 17:42\n",
-		"BE      Active Mountpoint Space Created\ndefault NR     /          655M  2025-03-01 17:42\n",
-		"BE/Dataset/Snapshot  Active Mountpoint Space Created\n\ndefault\n  zroot/ROOT/default NR     /          2.03G 2025-08-05 16:53\n  default@origworld  -      -          0     2025-08-05 19:21\n",
+	for _, fx := range []struct{ fixture, command string }{
+		{"bectl-list-after-freebsd-update-14.2.txt", "bectl list"},
+		{"bectl-list-geli-mirror-and-mount-efi0.txt", "bectl list"},
+		{"bectl-list-s-snapshot.txt", "bectl list -s"},
+		{"beadm-list-and-zpool-get-bootfs.txt", "beadm list"},
+		{"freebsd-update-install-be-snapshot-interrupted-13.2.txt", "bectl list -c creation"},
 	} {
-		f.Add(s)
+		f.Add(runOf(f, fx.fixture, fx.command, 0).Output)
 	}
+	f.Add("default\tNR\t/\t675M\t2025-03-01 17:42\nold\t-\t-\t0\t\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		bes, err := ParseList(ListCommand, []byte(s))
 		if err != nil {

@@ -39,7 +39,7 @@ type outcomeCase struct {
 	endOfLife    bool
 }
 
-func (c outcomeCase) classify(t *testing.T) Outcome {
+func (c outcomeCase) classify(t testing.TB) Outcome {
 	t.Helper()
 	stdout, stderr := c.stdout, c.stderr
 	if c.fixture != "" {
@@ -280,9 +280,11 @@ func TestStallLine(t *testing.T) {
 
 func FuzzClassify(f *testing.F) {
 	for _, c := range outcomeCases {
-		if c.fixture == "" {
-			f.Add(c.stdout, c.stderr, c.exit)
+		stdout := c.stdout
+		if c.fixture != "" {
+			stdout = runOf(f, c.fixture, c.command, c.n).Output
 		}
+		f.Add(stdout, c.stderr, c.exit)
 	}
 	f.Fuzz(func(t *testing.T, stdout, stderr string, exit int) {
 		for _, o := range []Outcome{ClassifyFetch([]byte(stdout), []byte(stderr), exit), ClassifyInstall([]byte(stdout), []byte(stderr), exit)} {

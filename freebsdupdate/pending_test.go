@@ -221,3 +221,18 @@ func FuzzParseInstallDir(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseUpdatesReady(f *testing.F) {
+	f.Add("There are updates available to install.\nRun 'freebsd-update [options] install' to proceed.\n", 0)
+	f.Add("No updates are available to install.\n", 2)
+	f.Add("usage: freebsd-update [options] command ... [path]\n", 0)
+	f.Fuzz(func(t *testing.T, s string, exit int) {
+		pending, err := ParseUpdatesReady([]byte(s), exit)
+		if pending && (err != nil || exit != 0) {
+			t.Fatalf("pending with exit %d, error %v", exit, err)
+		}
+		if exit == 2 && (pending || err != nil) {
+			t.Fatalf("exit 2 must mean nothing pending: %v, %v", pending, err)
+		}
+	})
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // probeOutput returns a quirk-probe fixture without its comment lines.
-func probeOutput(t *testing.T, name string) []byte {
+func probeOutput(t testing.TB, name string) []byte {
 	t.Helper()
 	var keep []string
 	for _, l := range strings.Split(readFixture(t, name), "\n") {
@@ -179,13 +179,10 @@ func TestParseQuirkProbeErrors(t *testing.T) {
 }
 
 func FuzzParseQuirkProbe(f *testing.F) {
-	for _, s := range []string{
-		"1040:\tP=\"[-+./:=,%@_[~[:alnum:]]\"\n2945:\t\t# Next, in order, libsys, libc, and libthr.\n",
-		"1122:\tP=\"[-+./:=_[[:alnum:]]\"\n",
-		"",
-	} {
-		f.Add(s, 0)
+	for _, name := range []string{"quirk-probe-15.0-libsys.txt", "quirk-probe-14.1-no-libsys.txt", "quirk-probe-8.2-old-pattern.txt"} {
+		f.Add(string(probeOutput(f, name)), 0)
 	}
+	f.Add("", 1)
 	f.Fuzz(func(t *testing.T, s string, exit int) {
 		lines, err := ParseQuirkProbe([]byte(s), exit)
 		if err != nil {

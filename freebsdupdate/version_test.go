@@ -150,9 +150,10 @@ func TestVersionsNewest(t *testing.T) {
 }
 
 func FuzzParseVersions(f *testing.F) {
-	for _, s := range []string{"14.3-RELEASE\n14.3-RELEASE\n14.3-RELEASE\n", "10.2-RELEASE\n10.2-RELEASE \n", "15.0-RELEASE\n14.3-RELEASE-p5\n14.3-RELEASE-p6\n"} {
+	for _, s := range blocks(f, "freebsd-version-kru-states.txt") {
 		f.Add(s)
 	}
+	f.Add(runOf(f, "freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 0).Output)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, parse := range []func([]byte) (Versions, error){ParseVersionsKRU, ParseVersionsKU} {
 			v, err := parse([]byte(s))

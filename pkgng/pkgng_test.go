@@ -329,7 +329,8 @@ func FuzzParseConfigABI(f *testing.F) {
 }
 
 func FuzzClassify(f *testing.F) {
-	f.Add("Newer FreeBSD version for package pkg:\nTo ignore this error set IGNORE_OSVERSION=yes\n- package: 1305000\n- running userland: 1303001\nIgnore the mismatch and continue? [y/N]: ", "", 1)
+	f.Add(runOf(f, fixtureOSVersion, "pkg-static bootstrap -f -y", 0).Output, "", 0)
+	f.Add(runOf(f, fixtureOSVersion, "pkg bootstrap -y", 0).Output, "", 1)
 	f.Add("", "pkg: Warning: Major OS version upgrade detected.  Running \"pkg bootstrap -f\" recommended\n", 0)
 	f.Fuzz(func(t *testing.T, stdout, stderr string, exit int) {
 		o := Classify([]byte(stdout), []byte(stderr), exit)
