@@ -330,7 +330,7 @@ func (m *Machine) firmwareUEFI(model *Model, pool *Pool, opts BootOptions, rep *
 		rep.say("UEFI: starting %s (%s %s)", rep.Path, prog.Kind, prog.Release)
 		if msg := poolReadable(prog, pool); msg != "" {
 			rep.say("%s", msg)
-			if prog.Kind == BlobLoaderEFI && prog.Release.AtLeast(14, 0) {
+			if prog.Kind == BlobLoaderEFI {
 				rep.fail("halted", "%s %s: %s; internal error: failed to initialize ZFS library", prog.Kind, prog.Release, msg)
 			} else {
 				rep.fail("halted", "%s %s: %s; can't find a bootable ZFS pool", prog.Kind, prog.Release, msg)

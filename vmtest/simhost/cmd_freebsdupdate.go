@@ -1,8 +1,19 @@
 package simhost
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
 	"os"
 	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mattn/go-isatty"
 )
 
 // bdHash is sha256("/\n"), the name freebsd-update gives the pending
@@ -29,7 +40,7 @@ func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 		a := args[i]
 		needValue := func() (string, bool) {
 			if i+1 >= len(args) {
-				inv.errf("freebsd-update: option %s requires an argument\n", a)
+				inv.errf("usage: freebsd-update [options] command ...\n")
 				return "", false
 			}
 			i++
@@ -59,8 +70,10 @@ func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 			}
 		case "-f", "-j", "-k", "-s", "-t":
 			return o, inv.unsupported("option " + a), false
-		case "fetch", "cron", "upgrade", "install", "rollback", "IDS", "updatesready", "showconfig":
+		case "fetch", "upgrade", "install", "rollback", "updatesready":
 			o.cmds = append(o.cmds, a)
+		case "cron", "IDS", "showconfig":
+			return o, inv.unsupported("command " + a), false
 		default:
 			inv.errf("usage: freebsd-update [options] command ...\n")
 			return o, 1, false
@@ -76,13 +89,18 @@ func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 	return o, 0, true
 }
 
-// pendingDir is the machine path of the pending-install link.
-func (o fuOptions) pendingDir() string { return path.Join(o.workdir, bdHash+"-install") }
+func (o fuOptions) link(kind string) string { return path.Join(o.workdir, bdHash+"-"+kind) }
 
 // pending reports whether an install is pending (the -install link exists).
 func (inv *Invocation) pending(o fuOptions) bool {
-	st, err := os.Lstat(inv.m.HostPath(o.pendingDir()))
+	st, err := os.Lstat(inv.m.HostPath(o.link("install")))
 	return err == nil && st.Mode()&os.ModeSymlink != 0
+}
+
+// marker reports whether a marker exists in the pending install directory.
+func (inv *Invocation) marker(o fuOptions, name string) bool {
+	_, err := os.Stat(inv.m.HostPath(path.Join(o.link("install"), name)))
+	return err == nil
 }
 
 func cmdFreebsdUpdate(inv *Invocation) int {
@@ -90,15 +108,30 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 	if !ok {
 		return code
 	}
+	if inv.runningKernel().AtLeast(14, 3) || inv.userland().AtLeast(14, 3) {
+		if db, err := readPkgDB(inv.m.Root); err == nil && db.ownerOf("/usr/bin/uname") != nil {
+			inv.out("freebsd-update is incompatible with the use of packaged base.  Please see\nhttps://wiki.freebsd.org/PkgBase for more information.\n")
+			return 1
+		}
+	}
+	fetched := false
 	for _, c := range o.cmds {
 		var code int
 		switch c {
 		case "updatesready":
 			code = fuUpdatesReady(inv, o)
-		default:
-			code = freebsdUpdateCommand(inv, o, c)
+		case "fetch":
+			code = fuFetch(inv, o)
+			fetched = true
+		case "upgrade":
+			code = fuUpgrade(inv, o)
+			fetched = true
+		case "install":
+			code = fuInstall(inv, o, fetched)
+		case "rollback":
+			code = fuRollback(inv, o)
 		}
-		if code != 0 {
+		if code != 0 || inv.cutMidway {
 			return code
 		}
 	}
@@ -114,8 +147,616 @@ func fuUpdatesReady(inv *Invocation, o fuOptions) int {
 	return 0
 }
 
-// freebsdUpdateCommand runs fetch, upgrade, install and rollback
-// (cmd_freebsdupdate_install.go replaces it).
-var freebsdUpdateCommand = func(inv *Invocation, o fuOptions, c string) int {
-	return inv.unsupported("freebsd-update " + c)
+// srcSkipped prints the notice for the src component bsdinstall omits.
+func (inv *Invocation) srcSkipped() {
+	if exists, _ := inv.stat(inv.resolve("/usr/src")); !exists {
+		inv.out("src component not installed, skipped\n")
+	}
+}
+
+// installHint is how the release's freebsd-update names the next command.
+func (inv *Invocation) installHint() string {
+	if inv.userland().AtLeast(12, 0) {
+		return "'freebsd-update [options] install'"
+	}
+	return "\"/usr/sbin/freebsd-update install\""
+}
+
+// currentRelease is what freebsd-update believes is running (uname -r,
+// or --currently-running).
+func (inv *Invocation) currentRelease(o fuOptions) (Release, error) {
+	if o.currentlyRun != "" {
+		return ParseRelease(o.currentlyRun)
+	}
+	return inv.runningKernel(), nil
+}
+
+// latestPatch is the newest patch level the update servers have for rel.
+func (inv *Invocation) latestPatch(rel Release) int {
+	return inv.model.Behavior.Updates[rel.Base().String()]
+}
+
+// checkFetchable runs the checks fetch and upgrade share.
+func fuCheckParams(inv *Invocation, o fuOptions, cur Release) int {
+	if inv.pending(o) && inv.marker(o, "kerneldone") && !o.force {
+		inv.out("You have a partially completed upgrade pending\nRun 'freebsd-update [options] install' first.\nRun 'freebsd-update [options] fetch -F' to proceed anyway.\n")
+		return 1
+	}
+	b := cur.Branch
+	if b != "RELEASE" && !strings.HasPrefix(b, "BETA") && !strings.HasPrefix(b, "RC") && !strings.HasPrefix(b, "ALPHA") {
+		inv.out("Cannot upgrade from a version that is not a release\n(including alpha, beta and release candidates)\nusing freebsd-update. Instead, FreeBSD can be directly\nupgraded by source or upgraded to a RELEASE/RELENG version\nprior to running freebsd-update.\nCurrently running: %s\n", cur)
+		return 1
+	}
+	return 0
+}
+
+// sanityPatternOK reports whether /usr/sbin/freebsd-update accepts the
+// path characters of a release's metadata: 9.0 metadata has % and @,
+// which the 8.x fetch_metadata_sanity pattern rejects.
+func (inv *Invocation) sanityPatternOK(target Release) bool {
+	if !target.AtLeast(9, 0) {
+		return true
+	}
+	data, _ := inv.readFile(inv.resolve("/usr/sbin/freebsd-update"))
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "P="); ok {
+			return strings.Contains(rest, "%") && strings.Contains(rest, "@")
+		}
+	}
+	return false
+}
+
+// mirrors prints the mirror lookup and the metadata fetch for a release;
+// it fails as the real one does for a release the servers do not carry.
+func (inv *Invocation) fetchMetadata(rel Release, first bool) int {
+	if first {
+		inv.out("Looking up update.FreeBSD.org mirrors... 3 mirrors found.\n")
+	}
+	if !rel.Known() {
+		for i := 1; i <= 3; i++ {
+			inv.out("Fetching metadata signature for %s from update%d.freebsd.org... failed.\n", rel.Base(), i)
+		}
+		inv.out("No mirrors remaining, giving up.\n")
+		return 1
+	}
+	inv.out("Fetching metadata signature for %s from update1.freebsd.org... done.\nFetching metadata index... done.\n", rel.Base())
+	if !inv.sanityPatternOK(rel) {
+		if inv.userland().AtLeast(9, 0) {
+			inv.out("The update metadata is correctly signed, but\nfailed an integrity check (invalid type f entry).\nCowardly refusing to proceed any further.\n")
+		} else {
+			inv.out("The update metadata is correctly signed, but\nfailed an integrity check.\nCowardly refusing to proceed any further.\n")
+		}
+		return 1
+	}
+	inv.out("Fetching 1 metadata patches. done.\nApplying metadata patches... done.\nFetching 1 metadata files... done.\nInspecting system... done.\n")
+	return 0
+}
+
+// continuep asks "Does this look reasonable (y/n)?" on standard input;
+// end of input counts as yes, as in freebsd-update.sh.
+func (inv *Invocation) continuep(in *bufio.Reader) bool {
+	for {
+		inv.out("Does this look reasonable (y/n)? ")
+		line, err := in.ReadString('\n')
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "y"), strings.HasPrefix(line, "Y"):
+			inv.out("\n")
+			return true
+		case strings.HasPrefix(line, "n"), strings.HasPrefix(line, "N"):
+			inv.out("\n")
+			return false
+		}
+		if err != nil {
+			inv.out("\n")
+			return true
+		}
+	}
+}
+
+// isTerminal reports whether a stream is a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// page shows a list as freebsd-update does: through $PAGER (less by
+// default). A pager other than cat only stops for keys when standard
+// output is a terminal; then it waits for a line on standard input.
+func (inv *Invocation) page(in *bufio.Reader, text string) {
+	pager := inv.env("PAGER")
+	if pager == "" {
+		pager = "/usr/bin/less"
+	}
+	inv.out("%s", text)
+	if path.Base(pager) != "cat" && isTerminal(inv.Stdout) {
+		inv.out("(END)")
+		in.ReadString('\n')
+		inv.out("\n")
+	}
+}
+
+// fuFiles are the distribution files of a release, keyed by path.
+func (inv *Invocation) releaseFiles(rel Release) map[string]treeFile {
+	return worldFiles(rel, inv.model.Arch)
+}
+
+// writeIndex writes an INDEX file and stores the files' content.
+func (inv *Invocation) writeIndex(dir, name, filesDir string, files map[string]treeFile) error {
+	var lines []string
+	dirs := map[string]bool{}
+	for p, f := range files {
+		if f.Mode.IsDir() {
+			continue
+		}
+		sum := sha256Hex(f.Data)
+		lines = append(lines, fmt.Sprintf("%s|f|0|0|%04o|0|%s|", p, f.Mode.Perm(), sum))
+		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+			dirs[d] = true
+		}
+		gz := filepath.Join(filesDir, sum+".gz")
+		if _, err := os.Stat(gz); err == nil {
+			continue
+		}
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(f.Data)
+		w.Close()
+		if err := os.WriteFile(gz, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	for d := range dirs {
+		lines = append(lines, fmt.Sprintf("%s|d|0|0|0755|0||", d))
+	}
+	sort.Strings(lines)
+	return os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+}
+
+// indexEntry is one file line of an INDEX.
+type indexEntry struct {
+	path string
+	mode os.FileMode
+	hash string
+}
+
+// readIndex reads the file entries of an INDEX.
+func readIndex(file string) (map[string]indexEntry, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]indexEntry{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) < 7 || f[1] != "f" {
+			continue
+		}
+		mode, _ := strconv.ParseUint(f[4], 8, 32)
+		out[f[0]] = indexEntry{path: f[0], mode: os.FileMode(mode), hash: f[6]}
+	}
+	return out, nil
+}
+
+// prepareInstall creates the pending install of the target files, as
+// fetch and upgrade leave it: INDEX-OLD, INDEX-NEW, the files, and the
+// link <BDHASH>-install -> install.XXXXXX.
+func (inv *Invocation) prepareInstall(o fuOptions, old, new map[string]treeFile, kernelFirst bool) error {
+	work := inv.m.HostPath(o.workdir)
+	filesDir := filepath.Join(work, "files")
+	if err := os.MkdirAll(filesDir, 0o755); err != nil {
+		return err
+	}
+	name := "install." + sha256Hex([]byte(inv.model.Clock.String()))[:6]
+	dir := filepath.Join(work, name)
+	os.RemoveAll(dir)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	if err := inv.writeIndex(dir, "INDEX-OLD", filesDir, old); err != nil {
+		return err
+	}
+	if err := inv.writeIndex(dir, "INDEX-NEW", filesDir, new); err != nil {
+		return err
+	}
+	if kernelFirst {
+		if err := os.WriteFile(filepath.Join(dir, "kernelfirst"), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	link := inv.m.HostPath(o.link("install"))
+	os.Remove(link)
+	return os.Symlink(name, link)
+}
+
+// writeTag records which release the fetched metadata is for.
+func (inv *Invocation) writeTag(o fuOptions, rel Release) error {
+	tag := fmt.Sprintf("freebsd-update|%s|%s|%d|%s|%d\n", inv.model.Arch, rel.Base(), rel.Patch, sha256Hex([]byte(rel.String()))[:64], 1767225600)
+	return os.WriteFile(inv.m.HostPath(path.Join(o.workdir, "tag")), []byte(tag), 0o644)
+}
+
+// installedFiles reads the distribution files currently installed, as
+// INDEX-OLD lists them: the files of the installed releases of kernel and world.
+func (inv *Invocation) installedFiles() map[string]treeFile {
+	out := map[string]treeFile{}
+	k, _ := inv.installedKernel()
+	u := inv.userland()
+	for p, f := range inv.releaseFiles(u) {
+		if !strings.HasPrefix(p, "/boot/") {
+			out[p] = f
+		}
+	}
+	for p, f := range inv.releaseFiles(k) {
+		if strings.HasPrefix(p, "/boot/") {
+			out[p] = f
+		}
+	}
+	return out
+}
+
+func fuFetch(inv *Invocation, o fuOptions) int {
+	if !o.notCron && !isTerminal(inv.Stdin) {
+		inv.out("freebsd-update fetch should not be run non-interactively.\nRun freebsd-update cron instead.\n")
+		return 1
+	}
+	cur, err := inv.currentRelease(o)
+	if err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	inv.srcSkipped()
+	if code := fuCheckParams(inv, o, cur); code != 0 {
+		return code
+	}
+	if code := inv.fetchMetadata(cur, true); code != 0 {
+		return code
+	}
+	target := cur.Base()
+	target.Patch = inv.latestPatch(cur)
+	if err := inv.writeTag(o, target); err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	k, _ := inv.installedKernel()
+	u := inv.userland()
+	if target.Compare(k) <= 0 && target.Compare(u) <= 0 {
+		inv.out("Preparing to download files... done.\n\nNo updates needed to update system to %s.\n", target)
+		return 0
+	}
+	inv.out("Preparing to download files... done.\nFetching %d patches. done.\nApplying patches... done.\n", 2)
+	old := inv.installedFiles()
+	new := map[string]treeFile{}
+	var changed []string
+	for p, f := range inv.releaseFiles(target) {
+		if o, ok := old[p]; !ok || !bytes.Equal(o.Data, f.Data) {
+			changed = append(changed, p)
+		}
+		new[p] = f
+	}
+	sort.Strings(changed)
+	in := bufio.NewReader(inv.Stdin)
+	inv.page(in, fmt.Sprintf("The following files will be updated as part of updating to\n%s:\n%s\n", target, strings.Join(changed, "\n")))
+	if err := inv.prepareInstall(o, old, new, false); err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func fuUpgrade(inv *Invocation, o fuOptions) int {
+	if o.release == "" {
+		inv.out("Release target must be specified via '-r' option.\n")
+		return 1
+	}
+	target, err := ParseRelease(o.release)
+	if err != nil {
+		inv.out("Release target must be specified via '-r' option.\n")
+		return 1
+	}
+	cur, err := inv.currentRelease(o)
+	if err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	inv.srcSkipped()
+	if target.Base() == cur.Base() {
+		inv.out("Cannot upgrade from %s to itself\n", cur.Base())
+		return 1
+	}
+	if code := fuCheckParams(inv, o, cur); code != 0 {
+		return code
+	}
+	if code := inv.fetchMetadata(cur, true); code != 0 {
+		return code
+	}
+	in := bufio.NewReader(inv.Stdin)
+	inv.out("\nThe following components of FreeBSD seem to be installed:\nkernel/generic world/base\n\nThe following components of FreeBSD do not seem to be installed:\nkernel/generic-dbg world/base-dbg world/lib32 world/lib32-dbg\n\n")
+	if !inv.continuep(in) {
+		return 1
+	}
+	if code := inv.fetchMetadata(target, false); code != 0 {
+		return code
+	}
+	if target.Compare(cur.Base()) < 0 {
+		inv.out("Files on mirror (%s) appear older than what\nwe are currently running (%s)!\nCowardly refusing to proceed any further.\n", target.Base(), cur)
+		return 1
+	}
+	target = target.Base()
+	target.Patch = inv.latestPatch(target)
+	inv.out("Fetching files from %s for merging... done.\nPreparing to download files... done.\nFetching 2 patches. done.\nApplying patches... done.\nFetching 1 files... done.\nAttempting to automatically merge changes in files... done.\n", cur.Base())
+	for _, f := range inv.model.Behavior.Conflicts {
+		editor := inv.env("EDITOR")
+		if editor == "" {
+			editor = "/usr/bin/vi"
+		}
+		inv.out("\nThe following file could not be merged automatically: %s\nPress Enter to edit this file in %s and resolve the conflicts\nmanually...\n", f, editor)
+		// The real tool now reads /dev/tty and runs the editor, and
+		// refuses to go on while conflict markers remain: unattended,
+		// it never returns.
+		if tf, ok := inv.Stdout.(*os.File); ok {
+			tf.Sync()
+		}
+		<-inv.Ctx.Done()
+		return 143
+	}
+	inv.out("\nThe following changes, which occurred between FreeBSD %s and\nFreeBSD %s have been merged into /etc/ssh/sshd_config:\n--- current version\n+++ new version\n@@ -1,3 +1,3 @@\n-#\t$FreeBSD$\n+#\tsshd_config for %s\n", cur.Base(), target.Base(), target.Base())
+	if !inv.continuep(in) {
+		return 1
+	}
+	old := inv.installedFiles()
+	new := inv.releaseFiles(target)
+	var removed, added, updated []string
+	for p := range old {
+		if _, ok := new[p]; !ok {
+			removed = append(removed, p)
+		}
+	}
+	for p, f := range new {
+		if o, ok := old[p]; !ok {
+			added = append(added, p)
+		} else if !bytes.Equal(o.Data, f.Data) {
+			updated = append(updated, p)
+		}
+	}
+	sort.Strings(removed)
+	sort.Strings(added)
+	sort.Strings(updated)
+	var b strings.Builder
+	if len(removed) > 0 {
+		fmt.Fprintf(&b, "The following files will be removed as part of updating to\n%s-p%d:\n%s\n", target.Base(), target.Patch, strings.Join(removed, "\n"))
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(&b, "The following files will be added as part of updating to\n%s-p%d:\n%s\n", target.Base(), target.Patch, strings.Join(added, "\n"))
+	}
+	fmt.Fprintf(&b, "The following files will be updated as part of updating to\n%s-p%d:\n%s\n", target.Base(), target.Patch, strings.Join(updated, "\n"))
+	inv.page(in, b.String())
+	if err := inv.writeTag(o, target); err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	if err := inv.prepareInstall(o, old, new, true); err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	inv.out("To install the downloaded upgrades, run %s.\n", inv.installHint())
+	return 0
+}
+
+// createBootEnv is freebsd-update's install_create_be.
+func (inv *Invocation) createBootEnv(o fuOptions) int {
+	data, _ := inv.readFile(inv.resolve("/etc/freebsd-update.conf"))
+	conf := false
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "CreateBootEnv" {
+			conf = strings.EqualFold(f[1], "yes")
+		}
+	}
+	if !conf || inv.model.Behavior.Jailed || o.basedir != "/" {
+		return 0
+	}
+	p, ok := inv.beSupported()
+	if !ok {
+		return 0
+	}
+	inv.out("Creating snapshot of existing boot environment... ")
+	k, _ := inv.installedKernel()
+	ver := inv.userland()
+	if k.Compare(ver) > 0 {
+		ver = k
+	}
+	name := ver.String() + "_" + inv.model.Clock.UTC().Format("2006-01-02_150405")
+	if err := inv.createBE(p, name); err != nil {
+		inv.out("failed.\n")
+		return 1
+	}
+	inv.out("done.\n")
+	return 0
+}
+
+func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
+	inv.srcSkipped()
+	if !inv.pending(o) {
+		inv.out("No updates are available to install.\n")
+		if !fetched {
+			inv.out("Run 'freebsd-update [options] fetch' first.\n")
+			return 2
+		}
+		return 0
+	}
+	dir := inv.m.HostPath(o.link("install"))
+	oldIdx, err1 := readIndex(filepath.Join(dir, "INDEX-OLD"))
+	newIdx, err2 := readIndex(filepath.Join(dir, "INDEX-NEW"))
+	if err1 != nil || err2 != nil {
+		inv.out("Update manifest is corrupt -- this should never happen.\n")
+		return 1
+	}
+	if code := inv.createBootEnv(o); code != 0 {
+		return code
+	}
+	inv.out("Installing updates...")
+	kernelFirst := inv.marker(o, "kernelfirst")
+	touch := func(name string) { os.WriteFile(filepath.Join(dir, name), nil, 0o644) }
+	isBoot := func(p string) bool { return strings.HasPrefix(p, "/boot/") }
+	isLib := func(p string) bool { return strings.Contains(path.Base(p), ".so.") }
+
+	if !inv.marker(o, "kerneldone") {
+		if code := inv.installEntries(o, newIdx, sortedPaths(newIdx, isBoot), nil); code != 0 {
+			return code
+		}
+		inv.removeEntries(oldIdx, newIdx, isBoot)
+		touch("kerneldone")
+		if inv.cutMidway {
+			return 0
+		}
+		if kernelFirst {
+			inv.out("\nKernel updates have been installed.  Please reboot and run\n%s again to finish installing updates.\n", inv.installHint())
+			return 0
+		}
+	}
+	if !inv.marker(o, "worlddone") {
+		world := func(p string) bool { return !isBoot(p) }
+		libs := sortedPaths(newIdx, func(p string) bool { return world(p) && isLib(p) })
+		if inv.libsysFirst() {
+			sort.SliceStable(libs, func(i, j int) bool {
+				return strings.HasPrefix(path.Base(libs[i]), "libsys.so") && !strings.HasPrefix(path.Base(libs[j]), "libsys.so")
+			})
+		}
+		rest := sortedPaths(newIdx, func(p string) bool { return world(p) && !isLib(p) })
+		if code := inv.installEntries(o, newIdx, libs, rest); code != 0 {
+			return code
+		}
+		if inv.cutMidway {
+			return 0
+		}
+		if conf, err := readRCConf(inv.m.HostPath("/etc/rc.conf")); err == nil {
+			if v, _ := conf.get("sshd_enable"); yes(v) && kernelFirst {
+				inv.out("\nRestarting sshd after upgrade\nPerforming sanity check on sshd configuration.\nStopping sshd.\nWaiting for PIDS: 906.\nPerforming sanity check on sshd configuration.\nStarting sshd.\n")
+			}
+		}
+		inv.removeEntries(oldIdx, newIdx, func(p string) bool { return world(p) && !isLib(p) })
+		touch("worlddone")
+		oldLibs := false
+		for p := range oldIdx {
+			if _, ok := newIdx[p]; !ok && isLib(p) {
+				oldLibs = true
+			}
+		}
+		if oldLibs {
+			if !kernelFirst {
+				inv.out("\n")
+			}
+			inv.out("\nCompleting this upgrade requires removing old shared object files.\nPlease rebuild all installed 3rd party software (e.g., programs\ninstalled from the ports tree) and then run\n%s again to finish installing updates.\n", inv.installHint())
+			return 0
+		}
+	}
+	inv.removeEntries(oldIdx, newIdx, isLib)
+	rollback := inv.m.HostPath(o.link("rollback"))
+	if target, err := os.Readlink(rollback); err == nil {
+		os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
+		os.Remove(rollback)
+	}
+	if err := os.Rename(inv.m.HostPath(o.link("install")), rollback); err != nil {
+		inv.errf("freebsd-update: %v\n", err)
+		return 1
+	}
+	inv.out(" done.\n")
+	return 0
+}
+
+// libsysFirst reports whether the running freebsd-update installs libsys
+// before libc (EN-25:18).
+func (inv *Invocation) libsysFirst() bool {
+	data, _ := inv.readFile(inv.resolve("/usr/sbin/freebsd-update"))
+	return bytes.Contains(data, []byte("libsys"))
+}
+
+func sortedPaths(idx map[string]indexEntry, keep func(string) bool) []string {
+	var out []string
+	for p := range idx {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// installEntries installs files from the store in order: first, then
+// second. Each file is installed with install(1), a dynamic program: once
+// an installed shared object leaves it unable to run, the install stops
+// there (bug 289769). A power cut during the world phase stops half way.
+func (inv *Invocation) installEntries(o fuOptions, idx map[string]indexEntry, first, second []string) int {
+	all := append(append([]string(nil), first...), second...)
+	filesDir := inv.m.HostPath(path.Join(o.workdir, "files"))
+	stopAt := -1
+	if inv.cutMidway && len(second) > 0 {
+		stopAt = len(all) / 2
+	}
+	for i, p := range all {
+		if i == stopAt {
+			return 0
+		}
+		if prog, ok := programByName("install"); ok && len(second) > 0 {
+			data, err := os.ReadFile(inv.m.HostPath(prog.Path))
+			if err == nil {
+				if miss, by := inv.missingObject(data, "install", 0); miss != "" {
+					inv.out("\nld-elf.so.1: Shared object \"%s\" not found, required by \"%s\"\n", path.Base(miss), by)
+					return 1
+				}
+			}
+		}
+		e := idx[p]
+		gz, err := os.ReadFile(filepath.Join(filesDir, e.hash+".gz"))
+		if err != nil {
+			inv.out("\nfreebsd-update: %s: files are missing from the work directory\n", p)
+			return 1
+		}
+		r, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			return 1
+		}
+		data, _ := io.ReadAll(r)
+		full := inv.m.HostPath(p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		os.Remove(full)
+		if err := os.WriteFile(full, data, e.mode|0o200); err != nil {
+			inv.out("\nfreebsd-update: %s: %v\n", p, sysErr(err))
+			return 1
+		}
+	}
+	return 0
+}
+
+// removeEntries deletes files of the old index that the new one lacks.
+func (inv *Invocation) removeEntries(oldIdx, newIdx map[string]indexEntry, keep func(string) bool) {
+	for p := range oldIdx {
+		if _, ok := newIdx[p]; !ok && keep(p) {
+			os.Remove(inv.m.HostPath(p))
+		}
+	}
+}
+
+func fuRollback(inv *Invocation, o fuOptions) int {
+	link := inv.m.HostPath(o.link("rollback"))
+	if _, err := os.Lstat(link); err != nil {
+		inv.out("No rollback directory found.\n")
+		return 1
+	}
+	oldIdx, err1 := readIndex(filepath.Join(link, "INDEX-OLD"))
+	newIdx, err2 := readIndex(filepath.Join(link, "INDEX-NEW"))
+	if err1 != nil || err2 != nil {
+		inv.out("Update manifest is corrupt -- this should never happen.\n")
+		return 1
+	}
+	inv.out("Uninstalling updates...")
+	if code := inv.installEntries(o, oldIdx, nil, sortedPaths(oldIdx, func(string) bool { return true })); code != 0 {
+		return code
+	}
+	inv.removeEntries(newIdx, oldIdx, func(string) bool { return true })
+	target, _ := os.Readlink(link)
+	os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
+	os.Remove(link)
+	inv.out(" done.\n")
+	return 0
 }

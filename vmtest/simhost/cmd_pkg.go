@@ -246,5 +246,3 @@ var pkgMutating = func(inv *Invocation, g pkgGlobal, db *pkgDB, sub string, args
 var pkgBootstrap7 = func(inv *Invocation, g pkgGlobal, args []string) int {
 	return inv.unsupported("pkg(7) bootstrap")
 }
-
-func cmdPortmaster(inv *Invocation) int { return inv.unsupported("portmaster") }

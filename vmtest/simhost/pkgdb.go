@@ -213,3 +213,15 @@ func writePkgDB(root string, db *pkgDB) error {
 	}
 	return os.WriteFile(full, append(data, '\n'), 0o644)
 }
+
+// ownerOf finds the package that installed a file.
+func (db *pkgDB) ownerOf(file string) *Package {
+	for _, p := range db.Packages {
+		for _, f := range p.Files {
+			if f == file {
+				return p
+			}
+		}
+	}
+	return nil
+}
