@@ -70,6 +70,8 @@ func TestReadOnly(t *testing.T) {
 		{"file -s /dev/ada0p1", true},
 		{"file -C -m x", false},
 		{"cp a b", false},
+		{"dd if=/dev/ada0p2 bs=512 count=4", true},
+		{"dd if=/boot/pmbr of=/dev/ada0 bs=446 count=1", false},
 		{"shutdown -r now", false},
 		{"rm -rf /", false},
 		{"", false},

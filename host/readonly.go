@@ -26,6 +26,14 @@ func ReadOnly(args []string) bool {
 	switch args[0] {
 	case "id", "uname", "freebsd-version", "ls", "cat", "sha256", "cmp", "df", "grep":
 		return true
+	case "dd":
+		// dd writes only with of=; without it, it copies to standard output.
+		for _, a := range rest {
+			if strings.HasPrefix(a, "of=") {
+				return false
+			}
+		}
+		return true
 	case "file":
 		return !hasFlag(rest, "-C") // -C compiles a magic file
 	case "kenv":

@@ -9,6 +9,8 @@ import (
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/gpart"
+	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/pkgng"
 	"github.com/zupgrade/zupgrade/zpool"
 )
 
@@ -111,7 +113,7 @@ type builder struct {
 	t    target
 }
 
-func cmdOf(c freebsdupdate.Command) Cmd {
+func cmdOf(c host.Command) Cmd {
 	return Cmd{Args: c.Args, Env: c.Env, Stdin: string(c.Stdin)}
 }
 
@@ -134,6 +136,7 @@ func (b builder) quirkStep() Step {
 		s.Skip = "not needed: this freebsd-update accepts today's metadata"
 		return s
 	}
+	s.Commands = append(s.Commands, Cmd{Args: []string{"mkdir", "-p", path.Join(b.opts.StateDir, "backup")}})
 	for _, c := range freebsdupdate.MetadataPathFix(path.Join(b.opts.StateDir, "backup", "freebsd-update.orig")) {
 		s.Commands = append(s.Commands, cmdOf(c))
 	}
@@ -348,19 +351,15 @@ func (b builder) bootDisks() []facts.Disk {
 func (b builder) packagesStep() Step {
 	s := Step{ID: StepPackages, Title: "Upgrade third-party packages for the new ABI",
 		Verify: "pkg runs and every installed package is built for the new ABI"}
-	env := []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes"}
 	switch {
 	case b.opts.Packages == "none":
 		s.Skip = "--packages none: third-party software is the admin's to rebuild before the old libraries go"
 	case b.opts.Packages == "portmaster":
-		s.Commands = []Cmd{{Args: []string{"portmaster", "-aPf"}, Env: env}}
+		s.Commands = []Cmd{cmdOf(pkgng.PortmasterCommand())}
 	case !b.f.Pkg.Activated:
 		s.Skip = "pkg is not in use on this host"
 	default:
-		s.Commands = []Cmd{
-			{Args: []string{"pkg-static", "bootstrap", "-f", "-y"}, Env: env},
-			{Args: []string{"pkg-static", "upgrade", "-f", "-y"}, Env: env},
-		}
+		s.Commands = []Cmd{cmdOf(pkgng.BootstrapCommand()), cmdOf(pkgng.UpgradeCommand())}
 		s.Notes = []string{"IGNORE_OSVERSION and ASSUME_ALWAYS_YES are set on purpose: pkg's OSVERSION question would stall an unattended run"}
 	}
 	if b.t.mode == "upgrade" && b.t.move != freebsdupdate.MoveMajor && s.Skip == "" {
@@ -400,61 +399,31 @@ func (b builder) poolSteps() []Step {
 		return []Step{zp, zf}
 	}
 	for _, p := range pools {
-		if len(p.Upgradable) == 0 && p.LegacyVersion == 0 {
-			zp.Notes = append(zp.Notes, p.Name+": every feature already enabled")
+		args, err := zpool.UpgradePoolArgv(p.Name)
+		if err != nil {
+			zp.Notes = append(zp.Notes, err.Error())
 			continue
 		}
-		if len(p.LoaderUnreadable) > 0 && p.LegacyVersion == 0 {
-			// Enable only what the loader can read: one feature at a time
-			// instead of zpool upgrade, which would enable them all.
-			unreadable := map[string]bool{}
-			for _, u := range p.LoaderUnreadable {
-				unreadable[u] = true
-			}
-			for _, ft := range p.Upgradable {
-				if !unreadable[ft] {
-					zp.Commands = append(zp.Commands, Cmd{Args: []string{"zpool", "set", "feature@" + ft + "=enabled", p.Name}})
-				}
-			}
-			zp.Notes = append(zp.Notes, fmt.Sprintf("%s: %s not enabled: the FreeBSD loader cannot read them once active", p.Name, strings.Join(p.LoaderUnreadable, ", ")))
-		} else {
-			args, err := zpool.UpgradePoolArgv(p.Name)
-			if err != nil {
-				zp.Notes = append(zp.Notes, err.Error())
-				continue
-			}
-			zp.Commands = append(zp.Commands, Cmd{Args: args})
-		}
-		if p.Name == pool.Name {
-			zp.Notes = append(zp.Notes, "runs only after the new boot code was read back from every disk and the new kernel runs")
-		}
-		if len(p.Upgradable) > 0 && len(p.LoaderUnreadable) == 0 {
-			zp.Notes = append(zp.Notes, p.Name+" gains: "+strings.Join(p.Upgradable, ", "))
+		zp.Commands = append(zp.Commands, Cmd{Args: args, When: "the new system offers features " + p.Name + " lacks, all of them readable by the FreeBSD loader"})
+		switch {
+		case p.LegacyVersion != 0:
+			zp.Notes = append(zp.Notes, fmt.Sprintf("%s is at legacy version %d: zpool upgrade moves it to feature flags", p.Name, p.LegacyVersion))
+		case len(p.Upgradable) > 0:
+			zp.Notes = append(zp.Notes, fmt.Sprintf("%s lacks %s today; the list is read again once the new system runs", p.Name, strings.Join(p.Upgradable, ", ")))
 		}
 		if c := strings.Join(p.Compatibility, ","); c != "" && c != "off" {
 			zp.Notes = append(zp.Notes, p.Name+": compatibility="+c+" limits what zpool upgrade enables")
 		}
-	}
-	if len(zf.Commands) == 0 {
-		zf.Skip = "every file system is at the current version"
-	}
-	if len(zp.Commands) == 0 {
-		zp.Skip = "nothing to enable"
-	} else {
-		bc := b.bootcodeStep("", "")
-		zp.Commands = append(zp.Commands, bc.Commands...)
-	}
-	for _, p := range pools {
-		if len(p.OldFilesystems) == 0 {
-			continue
+		if fargs, err := zpool.UpgradeFilesystemsArgv(p.Name); err == nil {
+			zf.Commands = append(zf.Commands, Cmd{Args: fargs, When: "zfs upgrade lists file systems of " + p.Name + " below the current version"})
 		}
-		args, err := zpool.UpgradeFilesystemsArgv(p.Name)
-		if err != nil {
-			zf.Notes = append(zf.Notes, err.Error())
-			continue
+		if len(p.OldFilesystems) > 0 {
+			zf.Notes = append(zf.Notes, p.Name+": "+strings.Join(p.OldFilesystems, ", ")+" below the current version today")
 		}
-		zf.Commands = append(zf.Commands, Cmd{Args: args})
-		zf.Notes = append(zf.Notes, p.Name+": "+strings.Join(p.OldFilesystems, ", ")+" below the current version")
 	}
+	zp.Notes = append(zp.Notes,
+		"runs only once the new kernel runs and the new boot code was read back from every disk",
+		"features the FreeBSD loader cannot read once active are never enabled: when the new system offers any, the others are enabled one by one (zpool set feature@NAME=enabled POOL)")
+	zp.Commands = append(zp.Commands, b.bootcodeStep("", "").Commands...)
 	return []Step{zp, zf}
 }

@@ -86,6 +86,9 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		Commands: []*cli.Command{
 			inspectCommand(g, env, logger),
 			planCommand(g, env, logger),
+			applyCommand(g, env, logger),
+			statusCommand(g, env, logger),
+			rollbackCommand(g, env, logger),
 		},
 	}
 	for _, c := range app.Commands {

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/steps"
+)
+
+type applyOptions struct {
+	planOptions
+	Resume   bool
+	NoReboot bool
+}
+
+func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
+	opts := &applyOptions{}
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "run the upgrade (or resume the pending run); reboots at checkpoints and resumes after boot",
+		ArgsUsage: "[plan.json]",
+		Description: "With a saved plan, refuses (exit 6) when the host changed since it was made.\n" +
+			"Exit 3 at a checkpoint with --no-reboot; exit 5 when another run holds the lock.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "target `RELEASE`, e.g. 14.2-RELEASE (none: patch update)", Destination: &opts.To},
+			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
+			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
+			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
+			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
+			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return usageErrorf("apply takes at most one saved plan")
+			}
+			return runApply(c.Context, g, opts, c.Args().First(), env, logger)
+		},
+	}
+}
+
+func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) error {
+	store := steps.Store{Dir: g.StateDir}
+	unlock, err := store.Lock()
+	var locked *steps.LockedError
+	if errors.As(err, &locked) {
+		return withCode(ExitLocked, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	j, err := store.Load()
+	var jerr *steps.JournalError
+	if errors.As(err, &jerr) {
+		return withCode(ExitUsage, err)
+	}
+	if err != nil {
+		return err
+	}
+	if j != nil && j.Status == steps.StatusDone {
+		if err := archiveJournal(store, j); err != nil {
+			return err
+		}
+		j = nil
+	}
+	switch {
+	case j != nil && (opts.To != "" || planFile != "") && !samePlanTarget(j, opts.To, planFile):
+		return usageErrorf("a run to %s is pending (zupgrade status); finish it with zupgrade apply, or roll it back, before starting another", orDash(j.Plan.To))
+	case j == nil && opts.Resume:
+		fprintf(env.Stdout, "no zupgrade run is pending\n")
+		return nil
+	case j == nil:
+		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
+		if err != nil {
+			return err
+		}
+		j = steps.NewJournal(p, time.Now())
+		if err := store.Save(j); err != nil {
+			return err
+		}
+		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
+	default:
+		logger.Info("resuming run", "run", j.RunID, "status", j.Status)
+	}
+
+	binary, _ := os.Executable()
+	eng := &steps.Engine{
+		Runner:   loggingRunner{next: host.ExecRunner{Env: env.Environ}, logger: logger},
+		Store:    store,
+		Out:      env.Stdout,
+		NoReboot: opts.NoReboot,
+		Resume:   opts.Resume,
+		Binary:   binary,
+		Crash:    crashHook(env),
+	}
+	outcome, err := eng.Apply(ctx, j)
+	if err != nil {
+		var serr *steps.StepError
+		if errors.As(err, &serr) {
+			return withCode(ExitFailed, fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade apply again (zupgrade status shows where it stands)", err))
+		}
+		return err
+	}
+	switch outcome {
+	case steps.Rebooting:
+		logger.Info("rebooting; the run resumes after boot")
+	case steps.Stopped:
+		return withCode(ExitCheckpoint, fmt.Errorf("stopped at a reboot checkpoint: reboot the host, then run zupgrade apply (the boot hook does it by itself)"))
+	case steps.Finished:
+		logger.Info("run complete", "run", j.RunID)
+	}
+	return nil
+}
+
+// samePlanTarget reports whether the options name the pending run's target.
+func samePlanTarget(j *steps.Journal, to, planFile string) bool {
+	if planFile != "" {
+		return false
+	}
+	return to == j.Plan.To
+}
+
+// newRunPlan makes the plan of a new run: from a saved plan, checked
+// against the host, or made now.
+func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) (*steps.Plan, error) {
+	f, err := gatherFacts(ctx, env, "", "", logger)
+	if err != nil {
+		return nil, err
+	}
+	var p *steps.Plan
+	if planFile != "" {
+		data, err := os.ReadFile(planFile)
+		if err != nil {
+			return nil, usageErrorf("read plan: %v", err)
+		}
+		p = &steps.Plan{}
+		if err := json.Unmarshal(data, p); err != nil {
+			return nil, usageErrorf("%s is not a zupgrade plan: %v", planFile, err)
+		}
+		if p.Format != steps.PlanFormat {
+			return nil, usageErrorf("%s: plan format %d, this zupgrade reads %d", planFile, p.Format, steps.PlanFormat)
+		}
+		if steps.Fingerprint(f) != p.FactsHash {
+			return nil, withCode(ExitStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
+		}
+	} else {
+		sopts, err := opts.stepOptions(g, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		p = steps.Build(f, sopts)
+	}
+	if p.Blocked() {
+		renderPlan(env.Stdout, p)
+		return nil, withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
+	}
+	return p, nil
+}
+
+// archiveJournal moves a finished run's journal aside.
+func archiveJournal(store steps.Store, j *steps.Journal) error {
+	return os.Rename(store.JournalPath(), strings.TrimSuffix(store.JournalPath(), ".json")+"-"+j.RunID+".json")
+}

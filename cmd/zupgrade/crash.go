@@ -1,0 +1,25 @@
+package main
+
+import (
+	"os"
+	"syscall"
+
+	"github.com/zupgrade/zupgrade/steps"
+)
+
+// crashHook returns the engine's crash hook for crash-safety tests: with
+// ZUPGRADE_CRASH_AT=STEP:POINT in the environment (POINT one of
+// before-start, after-started, after-run), zupgrade kills itself with
+// SIGKILL at that point, as a power cut or an admin's kill -9 would stop
+// it. Without the variable it does nothing.
+func crashHook(env Env) func(string, steps.CrashPoint) {
+	at := env.getenv("ZUPGRADE_CRASH_AT")
+	if at == "" {
+		return nil
+	}
+	return func(step string, p steps.CrashPoint) {
+		if step+":"+string(p) == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
+}

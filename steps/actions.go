@@ -1,0 +1,698 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/zupgrade/zupgrade/bootenv"
+	"github.com/zupgrade/zupgrade/facts"
+	"github.com/zupgrade/zupgrade/freebsdupdate"
+	"github.com/zupgrade/zupgrade/gpart"
+	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/pkgng"
+	"github.com/zupgrade/zupgrade/zpool"
+)
+
+// action is how the engine runs one step of the catalog and recognises its
+// effect on the host.
+type action struct {
+	// done reads the host and reports whether the step's effect is there.
+	// It never reads the journal. errUndecided means it cannot tell.
+	done func(sc *stepContext, ctx context.Context) (bool, error)
+	run  func(sc *stepContext, ctx context.Context) error
+	// rerunnable: running the step again after an interruption is safe
+	// even when done cannot tell.
+	rerunnable bool
+}
+
+var actions map[string]action
+
+func init() {
+	never := func(*stepContext, context.Context) (bool, error) { return false, nil }
+	install := action{done: (*stepContext).noInstallPending, run: (*stepContext).runInstall, rerunnable: true}
+	actions = map[string]action{
+		StepPreflight:    {done: never, run: (*stepContext).runPreflight, rerunnable: true},
+		StepQuirkMeta:    {done: (*stepContext).quirkFixed, run: (*stepContext).runCommands, rerunnable: true},
+		StepBackup:       {done: (*stepContext).backupExists, run: (*stepContext).runCommands, rerunnable: true},
+		StepUpgrade:      {done: (*stepContext).upgradeFetched, run: (*stepContext).runFetch, rerunnable: true},
+		StepFetch:        {done: (*stepContext).installPending, run: (*stepContext).runFetch, rerunnable: true},
+		StepInstallKern:  {done: (*stepContext).kernelInstalled, run: (*stepContext).runInstall, rerunnable: true},
+		StepBootcode:     {done: (*stepContext).bootcodeCurrent, run: (*stepContext).runBootcode, rerunnable: true},
+		StepRebootKernel: {done: (*stepContext).newKernelRunning},
+		StepInstallWorld: {done: (*stepContext).worldInstalled, run: (*stepContext).runInstall, rerunnable: true},
+		StepPackages:     {done: (*stepContext).packagesCurrent, run: (*stepContext).runPackages, rerunnable: true},
+		StepInstallLibs:  install,
+		StepInstall:      install,
+		StepZpoolUpgrade: {done: (*stepContext).poolsUpgraded, run: (*stepContext).runPoolUpgrade, rerunnable: true},
+		StepZfsUpgrade:   {done: (*stepContext).filesystemsUpgraded, run: (*stepContext).runCommands, rerunnable: true},
+		StepRebootFinal:  {done: (*stepContext).finalStateReached},
+	}
+}
+
+// target is the plan's target release (zero in patch mode).
+func (sc *stepContext) target() freebsdupdate.Release {
+	r, _ := freebsdupdate.ParseRelease(sc.plan.To)
+	return r
+}
+
+func (sc *stepContext) isTarget(r freebsdupdate.Release) bool {
+	t := sc.target()
+	return !t.IsZero() && !r.IsZero() && r.Base() == t.Base()
+}
+
+// versions reads freebsd-version -kru (uname -r on hosts without it).
+func (sc *stepContext) versions(ctx context.Context) (freebsdupdate.Versions, error) {
+	res, err := sc.probe(ctx, "freebsd-version", "-kru")
+	if err != nil {
+		return freebsdupdate.Versions{}, err
+	}
+	if res.ExitCode == host.ExitNotFound {
+		un, err := host.Output(ctx, sc.e.Runner, "uname", "-r")
+		if err != nil {
+			return freebsdupdate.Versions{}, err
+		}
+		r, err := freebsdupdate.ParseRelease(strings.TrimSpace(string(un)))
+		if err != nil {
+			return freebsdupdate.Versions{}, err
+		}
+		return freebsdupdate.Versions{Kernel: r, Running: r, Userland: r}, nil
+	}
+	if !res.OK() {
+		return freebsdupdate.Versions{}, fmt.Errorf("freebsd-version -kru: exit status %d", res.ExitCode)
+	}
+	return freebsdupdate.ParseVersionsKRU(res.Stdout)
+}
+
+// pending reads whether a freebsd-update install is pending and its markers.
+func (sc *stepContext) pending(ctx context.Context) (bool, freebsdupdate.InstallDir, error) {
+	var dir freebsdupdate.InstallDir
+	args := freebsdupdate.ListingCommand(freebsdupdate.WorkDir, "/")
+	ls, err := sc.probe(ctx, args...)
+	if err != nil {
+		return false, dir, err
+	}
+	ready, err := sc.probe(ctx, freebsdupdate.UpdatesReadyArgs...)
+	if err != nil {
+		return false, dir, err
+	}
+	pending, err := freebsdupdate.ParseUpdatesReady(ready.Stdout, ready.ExitCode)
+	switch {
+	case errors.Is(err, freebsdupdate.ErrNoUpdatesReadyCommand):
+		pending = ls.OK()
+	case err != nil:
+		return false, dir, err
+	}
+	if ls.OK() {
+		if dir, err = freebsdupdate.ParseInstallDir(host.QuoteArgs(args), ls.Stdout); err != nil {
+			return false, dir, err
+		}
+	}
+	return pending, dir, nil
+}
+
+func (sc *stepContext) runCommands(ctx context.Context) error {
+	for _, c := range sc.step.Commands {
+		if _, err := sc.run(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runPreflight inspects the host again and refuses to go on when a check
+// blocks or the host no longer matches the plan.
+func (sc *stepContext) runPreflight(ctx context.Context) error {
+	f, err := facts.Gather(ctx, host.ReadOnlyRunner{Next: sc.e.Runner})
+	if err != nil {
+		return err
+	}
+	if Fingerprint(f) != sc.plan.FactsHash {
+		return fmt.Errorf("the host changed since the plan was made; make a new plan (zupgrade plan)")
+	}
+	p := Build(f, sc.plan.Options)
+	if p.Blocked() {
+		var why []string
+		for _, c := range p.Checks {
+			if c.Verdict == Block {
+				why = append(why, c.Title+": "+c.Reason+" (fix: "+c.Fix+")")
+			}
+		}
+		return fmt.Errorf("a preflight check blocks: %s", strings.Join(why, "; "))
+	}
+	return nil
+}
+
+func (sc *stepContext) quirkFixed(ctx context.Context) (bool, error) {
+	q := freebsdupdate.QuirkProbeCommand()
+	res, err := sc.probe(ctx, q.Args...)
+	if err != nil {
+		return false, err
+	}
+	lines, err := freebsdupdate.ParseQuirkProbe(res.Stdout, res.ExitCode)
+	if err != nil {
+		return false, err
+	}
+	return freebsdupdate.QuirkResolved(freebsdupdate.QuirkMetadataPath, freebsdupdate.DetectQuirks(lines, freebsdupdate.QuirkContext{})), nil
+}
+
+func (sc *stepContext) backupExists(ctx context.Context) (bool, error) {
+	if len(sc.step.Commands) == 0 {
+		return false, errUndecided
+	}
+	args := sc.step.Commands[0].Args
+	name := args[len(args)-1]
+	if args[0] == "bectl" {
+		out, err := host.Output(ctx, sc.e.Runner, bootenv.ListArgs()...)
+		if err != nil {
+			return false, err
+		}
+		bes, err := bootenv.ParseList(bootenv.ListCommand, out)
+		if err != nil {
+			return false, err
+		}
+		_, ok := bootenv.Find(bes, name)
+		return ok, nil
+	}
+	res, err := sc.probe(ctx, "zfs", "list", "-H", "-t", "snapshot", "-o", "name", name)
+	return err == nil && res.OK(), err
+}
+
+// upgradeFetched: an install for the target is pending, or the target's
+// kernel is installed already.
+func (sc *stepContext) upgradeFetched(ctx context.Context) (bool, error) {
+	v, err := sc.versions(ctx)
+	if err != nil {
+		return false, err
+	}
+	if sc.isTarget(v.Kernel) {
+		return true, nil
+	}
+	pending, _, err := sc.pending(ctx)
+	if err != nil || !pending {
+		return false, err
+	}
+	res, err := sc.probe(ctx, "cat", freebsdupdate.TagPath(freebsdupdate.WorkDir))
+	if err != nil || !res.OK() {
+		return false, err
+	}
+	tag, err := freebsdupdate.ParseTag(res.Stdout)
+	if err != nil {
+		return false, err
+	}
+	return sc.isTarget(tag.Release), nil
+}
+
+func (sc *stepContext) installPending(ctx context.Context) (bool, error) {
+	pending, _, err := sc.pending(ctx)
+	return pending, err
+}
+
+func (sc *stepContext) noInstallPending(ctx context.Context) (bool, error) {
+	pending, _, err := sc.pending(ctx)
+	return !pending, err
+}
+
+func (sc *stepContext) kernelInstalled(ctx context.Context) (bool, error) {
+	pending, dir, err := sc.pending(ctx)
+	if err != nil {
+		return false, err
+	}
+	if pending && dir.KernelDone {
+		return true, nil
+	}
+	v, err := sc.versions(ctx)
+	return err == nil && !pending && sc.isTarget(v.Kernel), err
+}
+
+func (sc *stepContext) worldInstalled(ctx context.Context) (bool, error) {
+	pending, dir, err := sc.pending(ctx)
+	if err != nil {
+		return false, err
+	}
+	if pending && dir.WorldDone {
+		return true, nil
+	}
+	v, err := sc.versions(ctx)
+	return err == nil && !pending && sc.isTarget(v.Userland), err
+}
+
+func (sc *stepContext) newKernelRunning(ctx context.Context) (bool, error) {
+	v, err := sc.versions(ctx)
+	return err == nil && sc.isTarget(v.Running), err
+}
+
+// finalStateReached: after an upgrade, kernel, running kernel and world are
+// the target and boot code is current everywhere; after patches, the
+// running kernel is the installed one (no reboot needed).
+func (sc *stepContext) finalStateReached(ctx context.Context) (bool, error) {
+	v, err := sc.versions(ctx)
+	if err != nil {
+		return false, err
+	}
+	if sc.plan.Mode == "patch" {
+		return v.Running == v.Kernel, nil
+	}
+	if sc.rec == nil || sc.rec.State != StepStarted {
+		// The final reboot restarts every service on the new world and
+		// packages; it is done only once it happened.
+		return false, nil
+	}
+	if !sc.isTarget(v.Kernel) || !sc.isTarget(v.Running) || !sc.isTarget(v.Userland) {
+		return false, nil
+	}
+	return sc.bootcodeCurrent(ctx)
+}
+
+// runFetch runs freebsd-update upgrade or fetch, stopping it when it waits
+// for a terminal, and explains what went wrong.
+func (sc *stepContext) runFetch(ctx context.Context) error {
+	for _, c := range sc.step.Commands {
+		res, err := sc.exec(ctx, c, freebsdupdate.StallLine)
+		var stall *stallError
+		if err != nil && !errors.As(err, &stall) {
+			return err
+		}
+		o := freebsdupdate.ClassifyFetch(res.Stdout, res.Stderr, res.ExitCode)
+		switch {
+		case o.Kind == freebsdupdate.OutcomeMergeConflict:
+			return fmt.Errorf("freebsd-update could not merge %s: edit the file(s) to keep your changes, or run `freebsd-update -r %s upgrade` by hand on a terminal to resolve them, then run zupgrade apply again", strings.Join(o.Files, ", "), sc.plan.To)
+		case o.Kind == freebsdupdate.OutcomeNeedsTerminal || stall != nil:
+			return fmt.Errorf("freebsd-update wants to ask on a terminal (%s); run the step's command by hand on a terminal, then zupgrade apply again", o.Summary())
+		case !o.OK():
+			return fmt.Errorf("freebsd-update: %s", o.Summary())
+		}
+	}
+	return nil
+}
+
+// runInstall runs freebsd-update install when an install is pending.
+func (sc *stepContext) runInstall(ctx context.Context) error {
+	pending, _, err := sc.pending(ctx)
+	if err != nil {
+		return err
+	}
+	if !pending {
+		fmt.Fprintf(sc.e.Out, "      nothing to install\n")
+		return nil
+	}
+	for _, c := range sc.step.Commands {
+		res, err := sc.exec(ctx, c, nil)
+		if err != nil {
+			return err
+		}
+		if o := freebsdupdate.ClassifyInstall(res.Stdout, res.Stderr, res.ExitCode); !o.OK() {
+			return fmt.Errorf("freebsd-update install: %s", o.Summary())
+		}
+	}
+	return nil
+}
+
+func (sc *stepContext) packagesCurrent(ctx context.Context) (bool, error) {
+	n, err := sc.probe(ctx, pkgng.ActivationArgs()...)
+	if err != nil {
+		return false, err
+	}
+	if !n.OK() {
+		return !sc.plan.Facts.Pkg.Activated, nil
+	}
+	if sc.plan.Mode != "upgrade" {
+		return true, nil
+	}
+	abi, err := pkgng.ExpectedABI(sc.target().Major, sc.plan.Facts.Machine)
+	if err != nil {
+		return false, err
+	}
+	out, err := host.Output(ctx, sc.e.Runner, pkgng.QueryArgs()...)
+	if err != nil {
+		return false, errUndecided
+	}
+	pkgs, err := pkgng.ParseQuery(out)
+	if err != nil {
+		return false, err
+	}
+	return len(pkgng.Stale(pkgs, abi)) == 0, nil
+}
+
+func (sc *stepContext) runPackages(ctx context.Context) error {
+	for _, c := range sc.step.Commands {
+		res, err := sc.exec(ctx, c, pkgng.StallLine)
+		if err != nil {
+			return err
+		}
+		if !res.OK() {
+			o := pkgng.Classify(res.Stdout, res.Stderr, res.ExitCode)
+			return fmt.Errorf("%s: exit status %d: %s", host.QuoteArgs(c.Args), res.ExitCode, strings.Join(o.Evidence, " / "))
+		}
+	}
+	return nil
+}
+
+// poolCommands splits the zpool-upgrade step into its pool commands and
+// the boot code commands that follow them.
+func (sc *stepContext) poolCommands() (pool, boot []Cmd) {
+	for _, c := range sc.step.Commands {
+		if len(c.Args) > 0 && c.Args[0] == "zpool" {
+			pool = append(pool, c)
+		} else {
+			boot = append(boot, c)
+		}
+	}
+	return pool, boot
+}
+
+// poolFeatures reads what zpool upgrade would do to pool now: whether it is
+// at a legacy version, and the features it would enable split into those
+// the loader can read and the others.
+func (sc *stepContext) poolFeatures(ctx context.Context, pool string) (legacy bool, readable, unreadable []string, err error) {
+	out, err := host.Output(ctx, sc.e.Runner, "zpool", "get", "-H", "-p", "all")
+	if err != nil {
+		return false, nil, nil, err
+	}
+	props, err := zpool.ParseProperties(string(out))
+	if err != nil {
+		return false, nil, nil, err
+	}
+	lst, err := host.Output(ctx, sc.e.Runner, "zpool", "upgrade")
+	if err != nil {
+		return false, nil, nil, err
+	}
+	ul, err := zpool.ParseUpgradeList(string(lst))
+	if err != nil {
+		return false, nil, nil, err
+	}
+	if _, ok := ul.Legacy[pool]; ok {
+		return true, nil, nil, nil
+	}
+	want := ul.WouldEnable(pool)
+	for _, p := range props {
+		if p.Pool != pool {
+			continue
+		}
+		lc := zpool.CheckLoader(&p, want)
+		bad := map[string]bool{}
+		for _, f := range append(lc.EnableUnreadable, lc.EnableUnknown...) {
+			bad[f] = true
+			unreadable = append(unreadable, f)
+		}
+		for _, f := range want {
+			if !bad[f] && p.Feature(f) == zpool.FeatureDisabled {
+				readable = append(readable, f)
+			}
+		}
+	}
+	return false, readable, unreadable, nil
+}
+
+func (sc *stepContext) poolsUpgraded(ctx context.Context) (bool, error) {
+	pool, _ := sc.poolCommands()
+	for _, c := range pool {
+		legacy, readable, _, err := sc.poolFeatures(ctx, c.Args[len(c.Args)-1])
+		if err != nil || legacy || len(readable) > 0 {
+			return false, err
+		}
+	}
+	return sc.bootcodeCurrent(ctx)
+}
+
+// runPoolUpgrade upgrades pool features only once the new kernel runs and
+// the new boot code has been read back from every disk, enables only
+// features the loader can read, then writes boot code again.
+func (sc *stepContext) runPoolUpgrade(ctx context.Context) error {
+	ok, err := sc.newKernelRunning(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok && sc.plan.Mode == "upgrade" {
+		return fmt.Errorf("refusing to upgrade pool features: the new kernel is not running")
+	}
+	if ok, err := sc.bootcodeCurrent(ctx); err != nil || !ok {
+		return fmt.Errorf("refusing to upgrade pool features: boot code is not current on every disk of the boot pool (%v); run the bootcode step again", err)
+	}
+	pool, boot := sc.poolCommands()
+	for _, c := range pool {
+		name := c.Args[len(c.Args)-1]
+		legacy, readable, unreadable, err := sc.poolFeatures(ctx, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case legacy || (len(readable) > 0 && len(unreadable) == 0):
+			if _, err := sc.run(ctx, c); err != nil {
+				return err
+			}
+		case len(readable) > 0:
+			fmt.Fprintf(sc.e.Out, "      %s: leaving %s disabled: the FreeBSD loader cannot read them once active\n", name, strings.Join(unreadable, ", "))
+			for _, f := range readable {
+				if _, err := sc.run(ctx, Cmd{Args: []string{"zpool", "set", "feature@" + f + "=enabled", name}}); err != nil {
+					return err
+				}
+			}
+		default:
+			fmt.Fprintf(sc.e.Out, "      %s: no feature to enable\n", name)
+		}
+	}
+	return sc.writeBootcode(ctx, boot)
+}
+
+func (sc *stepContext) filesystemsUpgraded(ctx context.Context) (bool, error) {
+	out, err := host.Output(ctx, sc.e.Runner, "zfs", "upgrade")
+	if err != nil {
+		return false, err
+	}
+	fl, err := zpool.ParseFilesystemUpgradeList(string(out))
+	if err != nil {
+		return false, err
+	}
+	for _, c := range sc.step.Commands {
+		root := c.Args[len(c.Args)-1]
+		for _, fs := range fl.OutOfDate {
+			if fs.Name == root || strings.HasPrefix(fs.Name, root+"/") {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// readFile reads a host file through the runner.
+func (sc *stepContext) readFile(ctx context.Context, p string) ([]byte, error) {
+	return host.Output(ctx, sc.e.Runner, "cat", p)
+}
+
+// readDevice reads the first n bytes of a device through dd.
+func (sc *stepContext) readDevice(ctx context.Context, dev string, n int) ([]byte, error) {
+	blocks := (n + 511) / 512
+	out, err := host.Output(ctx, sc.e.Runner, "dd", "if="+dev, "bs=512", "count="+strconv.Itoa(blocks))
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bootcodeCurrent reads back every boot partition and ESP loader of the
+// boot pool's disks and compares them with /boot.
+func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
+	disks := sc.bootDisks()
+	var gz, pm []byte
+	for _, d := range disks {
+		for _, bp := range d.BootPartitions {
+			if gz == nil {
+				var err error
+				if gz, err = sc.readFile(ctx, gptzfsboot); err != nil {
+					return false, err
+				}
+				if pm, err = sc.readFile(ctx, pmbr); err != nil {
+					return false, err
+				}
+			}
+			got, err := sc.readDevice(ctx, "/dev/"+bp.Name, len(gz))
+			if err != nil {
+				return false, err
+			}
+			if !bytes.HasPrefix(got, gz) {
+				return false, nil
+			}
+			mbr, err := sc.readDevice(ctx, "/dev/"+d.Name, 512)
+			if err != nil {
+				return false, err
+			}
+			n := min(446, len(pm))
+			if len(mbr) < n || !bytes.Equal(mbr[:n], pm[:n]) {
+				return false, nil
+			}
+		}
+	}
+	for _, d := range disks {
+		for _, e := range d.ESPs {
+			if !espWritable(e) {
+				continue
+			}
+			ok, err := sc.espCurrent(ctx, e)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}
+
+func espWritable(e facts.ESP) bool {
+	return e.Format != "empty" && !(e.Size > 0 && e.Size < legacyESPSize)
+}
+
+// espMount returns where the ESP can be read, mounting it on the state
+// directory when it is not mounted; unmount undoes only what it did.
+func (sc *stepContext) espMount(ctx context.Context, e facts.ESP) (mnt string, unmount func(), err error) {
+	if e.MountPoint != "" {
+		return e.MountPoint, func() {}, nil
+	}
+	mnt = path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+	if _, err := sc.run(ctx, Cmd{Args: []string{"mkdir", "-p", mnt}}); err != nil {
+		return "", nil, err
+	}
+	if _, err := sc.run(ctx, Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}}); err != nil {
+		return "", nil, err
+	}
+	return mnt, func() { sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", mnt}}) }, nil
+}
+
+func (sc *stepContext) espCurrent(ctx context.Context, e facts.ESP) (bool, error) {
+	mnt, unmount, err := sc.espMount(ctx, e)
+	if err != nil {
+		return false, err
+	}
+	defer unmount()
+	want, err := sc.readFile(ctx, loaderEFI)
+	if err != nil {
+		return false, err
+	}
+	got, err := sc.probe(ctx, "cat", path.Join(mnt, gpart.ESPLoaderPath))
+	if err != nil || !got.OK() || !bytes.Equal(got.Stdout, want) {
+		return false, err
+	}
+	if fb := facts.FallbackName(sc.plan.Facts.Machine); fb != "" {
+		res, err := sc.probe(ctx, "cat", path.Join(mnt, gpart.ESPFallbackDir, fb))
+		if err != nil {
+			return false, err
+		}
+		if res.OK() && !bytes.Equal(res.Stdout, want) && isFreeBSDLoader(res.Stdout) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// isFreeBSDLoader tells FreeBSD's loader from another system's binary in
+// the fallback slot: it needs two of the strings FreeBSD's loader carries.
+func isFreeBSDLoader(b []byte) bool {
+	n := 0
+	for _, s := range []string{"FreeBSD", "loader.efi", "boot/lua"} {
+		if bytes.Contains(b, []byte(s)) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// runBootcode checks that every disk of the plan is still there and every
+// boot partition can hold the new boot code, then writes it, then reads it
+// back.
+func (sc *stepContext) runBootcode(ctx context.Context) error {
+	if err := sc.writeBootcode(ctx, sc.step.Commands); err != nil {
+		return err
+	}
+	ok, err := sc.bootcodeCurrent(ctx)
+	if err != nil {
+		return fmt.Errorf("reading boot code back: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("boot code read back from the disks differs from /boot; the disks may be failing: check them before rebooting")
+	}
+	return nil
+}
+
+func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
+	f, err := facts.Gather(ctx, host.ReadOnlyRunner{Next: sc.e.Runner})
+	if err != nil {
+		return err
+	}
+	for _, d := range sc.bootDisks() {
+		now := diskByName(f, d.Name)
+		if now == nil || len(now.BootPartitions) != len(d.BootPartitions) || len(now.ESPs) != len(d.ESPs) {
+			return fmt.Errorf("disk %s of the boot pool is missing or its partitions changed since the plan; nothing was written: repair the pool and make a new plan", d.Name)
+		}
+	}
+	gz, err := sc.readFile(ctx, gptzfsboot)
+	if err != nil {
+		return err
+	}
+	for _, d := range sc.bootDisks() {
+		for _, bp := range d.BootPartitions {
+			p := gpart.Partition{Name: bp.Name, Index: bp.Index, Type: gpart.TypeFreeBSDBoot, MediaSize: bp.Size}
+			if err := gpart.CheckPartcodeFits(p, int64(len(gz))); err != nil {
+				return fmt.Errorf("%v; nothing was written", err)
+			}
+		}
+	}
+	loader, _ := sc.readFile(ctx, loaderEFI)
+	var mounted []string
+	defer func() {
+		for _, m := range mounted {
+			sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", m}})
+		}
+	}()
+	skip := map[string]bool{}
+	for _, c := range cmds {
+		a := c.Args
+		switch {
+		case a[0] == "cp" && strings.Contains(a[len(a)-1], "/"+gpart.ESPFallbackDir+"/"):
+			// Replace the fallback loader only when it is FreeBSD's or
+			// absent: another system may own it.
+			final := strings.TrimSuffix(a[len(a)-1], ".new")
+			res, err := sc.probe(ctx, "cat", final)
+			if err != nil {
+				return err
+			}
+			if res.OK() && !isFreeBSDLoader(res.Stdout) {
+				fmt.Fprintf(sc.e.Out, "      %s is not FreeBSD's loader: left alone\n", final)
+				skip[final] = true
+				continue
+			}
+			if res.OK() && bytes.Equal(res.Stdout, loader) {
+				skip[final] = true
+				continue
+			}
+		case a[0] == "mv" && skip[a[len(a)-1]]:
+			continue
+		case a[0] == "umount":
+			mounted = slicesDelete(mounted, a[1])
+		}
+		if _, err := sc.run(ctx, c); err != nil {
+			return err
+		}
+		if a[0] == "mount_msdosfs" {
+			mounted = append(mounted, a[len(a)-1])
+		}
+	}
+	return nil
+}
+
+func slicesDelete(s []string, v string) []string {
+	out := s[:0]
+	for _, x := range s {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// bootDisks are the disks of the boot pool as the plan knows them.
+func (sc *stepContext) bootDisks() []facts.Disk {
+	return builder{f: &sc.plan.Facts}.bootDisks()
+}

@@ -1,0 +1,324 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zupgrade/zupgrade/host"
+)
+
+// Outcome says how Apply ended.
+type Outcome int
+
+// The outcomes of Apply.
+const (
+	// Finished: every step is done.
+	Finished Outcome = iota + 1
+	// Rebooting: a checkpoint rebooted the host; the boot hook resumes.
+	Rebooting
+	// Stopped: a checkpoint stopped the run (--no-reboot).
+	Stopped
+)
+
+// CrashPoint names a moment of a step's life, for fault-injection tests.
+type CrashPoint string
+
+// The points at which a test may stop zupgrade.
+const (
+	BeforeStart  CrashPoint = "before-start"
+	AfterStarted CrashPoint = "after-started"
+	AfterRun     CrashPoint = "after-run"
+)
+
+// Engine runs a plan's steps through a host.Runner, recording progress in
+// the journal so that a run survives reboots, crashes and power cuts.
+type Engine struct {
+	Runner host.Runner
+	Store  Store
+	// Out receives one status line per step and child output, prefixed.
+	Out io.Writer
+	// NoReboot stops at checkpoints instead of rebooting.
+	NoReboot bool
+	// Resume is set when the boot hook started this run: a checkpoint
+	// whose expected state is not there after a reboot is then a failure,
+	// not a reason to reboot again.
+	Resume bool
+	// Binary is the path of zupgrade on the host, for the boot hook.
+	Binary string
+	// Crash, when set, is called at every CrashPoint of every step; tests
+	// use it to kill the process there.
+	Crash func(step string, point CrashPoint)
+	// Now returns the time; time.Now when nil.
+	Now func() time.Time
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) crash(step string, p CrashPoint) {
+	if e.Crash != nil {
+		e.Crash(step, p)
+	}
+}
+
+// StepError is a step that failed; the journal keeps the run's state.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return fmt.Sprintf("step %s: %v", e.Step, e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// errUndecided marks a step whose Done check cannot tell.
+var errUndecided = errors.New("cannot tell whether the step took effect")
+
+// Apply runs the journal's plan from where it stands.
+func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
+	total := len(j.Plan.Steps)
+	for i, step := range j.Plan.Steps {
+		rec := &j.Steps[i]
+		if rec.State == StepDone || rec.State == StepSkipped {
+			continue
+		}
+		e.crash(step.ID, BeforeStart)
+		act, ok := actions[step.ID]
+		if !ok {
+			return 0, e.fail(j, step.ID, fmt.Errorf("this zupgrade does not know step %q; use the zupgrade that made the plan", step.ID))
+		}
+		sc := &stepContext{e: e, plan: j.Plan, step: step, journal: j, rec: rec}
+		start := e.now()
+		fmt.Fprintf(e.Out, "[%d/%d] %s (%s)\n", i+1, total, step.Title, step.ID)
+
+		// Whatever the journal says, the host decides whether the step's
+		// effect is there already: a crash may have struck after the
+		// effect and before the journal said so.
+		done, err := act.done(sc, ctx)
+		switch {
+		case err != nil && errors.Is(err, errUndecided) && rec.State == StepStarted && !act.rerunnable:
+			return 0, e.fail(j, step.ID, fmt.Errorf("the run stopped during this step and zupgrade %w: %v; check the host by hand, then run zupgrade apply again", errUndecided, err))
+		case err != nil && !errors.Is(err, errUndecided):
+			return 0, e.fail(j, step.ID, fmt.Errorf("checking whether it is done: %w", err))
+		case done:
+			rec.State = StepDone
+			rec.Note = "already in effect on the host"
+			t := e.now()
+			rec.Finished = &t
+			j.Status, j.Message = StatusRunning, ""
+			if err := e.save(j); err != nil {
+				return 0, err
+			}
+			fmt.Fprintf(e.Out, "      done already (%s)\n", rec.Note)
+			continue
+		}
+		if step.Checkpoint && rec.State == StepStarted && e.Resume {
+			return 0, e.fail(j, step.ID, fmt.Errorf("after the reboot, the host does not show what the checkpoint expects (%s); the new system may not have booted: inspect it, and zupgrade rollback returns to the backup boot environment", step.Verify))
+		}
+
+		rec.State = StepStarted
+		rec.Attempts++
+		t := e.now()
+		rec.Started = &t
+		j.Status, j.Message = StatusRunning, ""
+		if err := e.save(j); err != nil {
+			return 0, err
+		}
+		e.crash(step.ID, AfterStarted)
+
+		if step.Checkpoint {
+			return e.checkpoint(ctx, sc, j)
+		}
+		if err := act.run(sc, ctx); err != nil {
+			return 0, e.fail(j, step.ID, err)
+		}
+		e.crash(step.ID, AfterRun)
+		rec.State = StepDone
+		rec.Note = ""
+		t = e.now()
+		rec.Finished = &t
+		if err := e.save(j); err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(e.Out, "      done in %s\n", t.Sub(start).Round(time.Millisecond))
+	}
+	if err := e.finish(ctx, j); err != nil {
+		return 0, err
+	}
+	return Finished, nil
+}
+
+// checkpoint installs the boot hook and reboots, or stops.
+func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (Outcome, error) {
+	var hook, reboot []Cmd
+	for _, c := range sc.step.Commands {
+		if len(c.Args) > 0 && c.Args[0] == "shutdown" {
+			reboot = append(reboot, c)
+		} else {
+			hook = append(hook, c)
+		}
+	}
+	if err := writeHook(e.Store, e.Binary); err != nil {
+		return 0, e.fail(j, sc.step.ID, fmt.Errorf("write the boot hook: %w", err))
+	}
+	for _, c := range hook {
+		if _, err := sc.run(ctx, c); err != nil {
+			return 0, e.fail(j, sc.step.ID, err)
+		}
+	}
+	if e.NoReboot {
+		j.Status, j.Message = StatusCheckpoint, "reboot the host, then run zupgrade apply (the boot hook does it by itself)"
+		if err := e.save(j); err != nil {
+			return 0, err
+		}
+		return Stopped, nil
+	}
+	j.Status, j.Message = StatusRebooting, "rebooting; the boot hook resumes the run"
+	if err := e.save(j); err != nil {
+		return 0, err
+	}
+	for _, c := range reboot {
+		if _, err := sc.run(ctx, c); err != nil {
+			return 0, e.fail(j, sc.step.ID, err)
+		}
+	}
+	return Rebooting, nil
+}
+
+// finish removes the boot hook and marks the run done.
+func (e *Engine) finish(ctx context.Context, j *Journal) error {
+	sc := &stepContext{e: e, plan: j.Plan, journal: j}
+	if sc.hookInstalled(ctx) {
+		for _, c := range []Cmd{{Args: []string{"sysrc", "-x", "zupgrade_enable"}}, {Args: []string{"rm", "-f", rcScript}}} {
+			if _, err := sc.run(ctx, c); err != nil {
+				return e.fail(j, "finish", err)
+			}
+		}
+	}
+	j.Status, j.Message = StatusDone, ""
+	return e.save(j)
+}
+
+func (e *Engine) save(j *Journal) error {
+	j.Updated = e.now()
+	return e.Store.Save(j)
+}
+
+// fail records a failed step and returns the error to report.
+func (e *Engine) fail(j *Journal, step string, err error) error {
+	j.Status = StatusFailed
+	j.Message = fmt.Sprintf("step %s: %v", step, err)
+	if serr := e.save(j); serr != nil {
+		return fmt.Errorf("%w (and the journal could not be saved: %v)", &StepError{Step: step, Err: err}, serr)
+	}
+	return &StepError{Step: step, Err: err}
+}
+
+// stepContext is what an action sees.
+type stepContext struct {
+	e       *Engine
+	plan    *Plan
+	step    Step
+	journal *Journal
+	// rec is the step's journal record; only checkpoints consult it (a
+	// reboot has happened only if the checkpoint started one).
+	rec *StepRecord
+}
+
+// run runs one command of the plan, streaming its output with a prefix.
+// A command that exits non-zero is an error carrying its last lines.
+func (sc *stepContext) run(ctx context.Context, c Cmd) (host.Result, error) {
+	res, err := sc.exec(ctx, c, nil)
+	if err != nil {
+		return res, err
+	}
+	if !res.OK() {
+		return res, &host.ExitError{Line: host.QuoteArgs(c.Args), ExitCode: res.ExitCode, Stderr: string(res.Stderr) + string(res.Stdout)}
+	}
+	return res, nil
+}
+
+// exec runs c; stall, when set, is called for every output line, and a
+// true answer stops the command (it waits for something that will never
+// come, such as a terminal).
+func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool) (host.Result, error) {
+	fmt.Fprintf(sc.e.Out, "      $ %s\n", host.QuoteArgs(c.Args))
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &prefixWriter{out: sc.e.Out, prefix: "      | ", stall: stall, onStall: cancel}
+	res, err := sc.e.Runner.Run(cctx, host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w})
+	w.flush()
+	if w.stalled != "" {
+		return res, &stallError{line: w.stalled}
+	}
+	return res, err
+}
+
+// probe runs a read-only command quietly.
+func (sc *stepContext) probe(ctx context.Context, args ...string) (host.Result, error) {
+	return sc.e.Runner.Run(ctx, host.Command{Args: args})
+}
+
+type stallError struct{ line string }
+
+func (e *stallError) Error() string {
+	return fmt.Sprintf("stopped: the command waits for an answer no one will give (%q)", e.line)
+}
+
+// prefixWriter copies output line by line with a prefix and watches for
+// lines that mean the command stalled.
+type prefixWriter struct {
+	mu      sync.Mutex
+	out     io.Writer
+	prefix  string
+	buf     bytes.Buffer
+	stall   func(string) bool
+	onStall func()
+	stalled string
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		line, err := w.buf.ReadString('\n')
+		if err != nil {
+			w.buf.WriteString(line)
+			break
+		}
+		w.line(strings.TrimRight(line, "\n"))
+	}
+	// A prompt has no newline: judge the pending text too.
+	if pending := w.buf.String(); pending != "" && w.stall != nil && w.stalled == "" && w.stall(pending) {
+		w.stalled = pending
+		w.onStall()
+	}
+	return len(p), nil
+}
+
+func (w *prefixWriter) line(l string) {
+	fmt.Fprintf(w.out, "%s%s\n", w.prefix, l)
+	if w.stall != nil && w.stalled == "" && w.stall(l) {
+		w.stalled = l
+		w.onStall()
+	}
+}
+
+func (w *prefixWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf.Len() > 0 {
+		fmt.Fprintf(w.out, "%s%s\n", w.prefix, w.buf.String())
+		w.buf.Reset()
+	}
+}

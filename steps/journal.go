@@ -1,0 +1,275 @@
+package steps
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// JournalFormat is the version of the journal file. A journal of another
+// version is refused, never rewritten.
+const JournalFormat = 1
+
+// RunStatus is where a run stands as a whole.
+type RunStatus string
+
+// The statuses of a run.
+const (
+	// StatusRunning: a step is being run (or the process died while it was).
+	StatusRunning RunStatus = "running"
+	// StatusRebooting: a checkpoint asked for a reboot; the boot hook
+	// resumes the run.
+	StatusRebooting RunStatus = "rebooting"
+	// StatusCheckpoint: stopped at a checkpoint (--no-reboot); reboot and
+	// run apply again.
+	StatusCheckpoint RunStatus = "checkpoint"
+	// StatusFailed: a step failed; fix the cause and run apply again.
+	StatusFailed RunStatus = "failed"
+	// StatusDone: every step is done.
+	StatusDone RunStatus = "done"
+)
+
+// StepState is where one step stands.
+type StepState string
+
+// The states of a step.
+const (
+	StepPending StepState = "pending"
+	StepStarted StepState = "started"
+	StepDone    StepState = "done"
+	StepSkipped StepState = "skipped"
+)
+
+// StepRecord is the journal's record of one step.
+type StepRecord struct {
+	ID       string     `json:"id"`
+	State    StepState  `json:"state"`
+	Started  *time.Time `json:"started,omitempty"`
+	Finished *time.Time `json:"finished,omitempty"`
+	// Attempts counts how often the step was started.
+	Attempts int `json:"attempts,omitempty"`
+	// Note says how the step ended (e.g. "already done on the host").
+	Note string `json:"note,omitempty"`
+}
+
+// Journal is the durable record of one apply run: the plan it executes and
+// where each step stands. It lives in one file of the state directory and
+// is replaced atomically on every change.
+type Journal struct {
+	Format  int          `json:"format"`
+	RunID   string       `json:"run_id"`
+	Created time.Time    `json:"created"`
+	Updated time.Time    `json:"updated"`
+	Status  RunStatus    `json:"status"`
+	Message string       `json:"message,omitempty"`
+	Plan    *Plan        `json:"plan"`
+	Steps   []StepRecord `json:"steps"`
+}
+
+// NewJournal starts a journal for plan.
+func NewJournal(plan *Plan, now time.Time) *Journal {
+	j := &Journal{Format: JournalFormat, RunID: now.UTC().Format("20060102T150405Z"), Created: now, Updated: now, Status: StatusRunning, Plan: plan}
+	for _, s := range plan.Steps {
+		st := StepPending
+		if s.Skip != "" {
+			st = StepSkipped
+		}
+		j.Steps = append(j.Steps, StepRecord{ID: s.ID, State: st, Note: s.Skip})
+	}
+	return j
+}
+
+// Record returns the record of step id.
+func (j *Journal) Record(id string) *StepRecord {
+	for i := range j.Steps {
+		if j.Steps[i].ID == id {
+			return &j.Steps[i]
+		}
+	}
+	return nil
+}
+
+// Current returns the first step not done or skipped, or nil when the run
+// is complete.
+func (j *Journal) Current() *StepRecord {
+	for i := range j.Steps {
+		if s := j.Steps[i].State; s != StepDone && s != StepSkipped {
+			return &j.Steps[i]
+		}
+	}
+	return nil
+}
+
+// Store keeps zupgrade's files in its state directory: the journal and the
+// lock.
+type Store struct {
+	Dir string
+}
+
+// JournalPath is the journal file.
+func (s Store) JournalPath() string { return filepath.Join(s.Dir, "journal.json") }
+
+func (s Store) lockPath() string { return filepath.Join(s.Dir, "lock") }
+
+// JournalError reports a journal zupgrade cannot use. The file is left in
+// place and a copy is kept beside it.
+type JournalError struct {
+	Path   string
+	Copy   string
+	Reason string
+}
+
+func (e *JournalError) Error() string {
+	msg := fmt.Sprintf("journal %s: %s", e.Path, e.Reason)
+	if e.Copy != "" {
+		msg += fmt.Sprintf("; a copy is kept at %s", e.Copy)
+	}
+	return msg + "; zupgrade will not overwrite it: inspect it, and move it away (mv " + e.Path + " " + e.Path + ".old) to start a new run"
+}
+
+// Load reads the journal; it returns (nil, nil) when there is none. A
+// truncated, corrupt or newer journal is a *JournalError.
+func (s Store) Load() (*Journal, error) {
+	data, err := os.ReadFile(s.JournalPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var j Journal
+	fail := func(reason string) (*Journal, error) {
+		return nil, &JournalError{Path: s.JournalPath(), Copy: s.keepCopy(data), Reason: reason}
+	}
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fail("not a valid journal (" + err.Error() + "): truncated or damaged")
+	}
+	switch {
+	case j.Format > JournalFormat:
+		return fail(fmt.Sprintf("written by a newer zupgrade (journal format %d, this one reads %d)", j.Format, JournalFormat))
+	case j.Format != JournalFormat:
+		return fail(fmt.Sprintf("unknown journal format %d", j.Format))
+	case j.Plan == nil || len(j.Steps) != len(j.Plan.Steps):
+		return fail("the journal's steps do not match its plan")
+	}
+	for i, r := range j.Steps {
+		if r.ID != j.Plan.Steps[i].ID {
+			return fail(fmt.Sprintf("step %d is %q in the journal but %q in its plan", i+1, r.ID, j.Plan.Steps[i].ID))
+		}
+		switch r.State {
+		case StepPending, StepStarted, StepDone, StepSkipped:
+		default:
+			return fail(fmt.Sprintf("step %s has unknown state %q", r.ID, r.State))
+		}
+	}
+	return &j, nil
+}
+
+// keepCopy saves data beside the journal and returns the copy's path.
+func (s Store) keepCopy(data []byte) string {
+	p := s.JournalPath() + ".bad-" + time.Now().UTC().Format("20060102T150405.000000000")
+	if err := writeDurably(p, data); err != nil {
+		return ""
+	}
+	return p
+}
+
+// Save writes the journal durably: a temporary file, fsync, rename over the
+// journal, fsync of the directory. A crash leaves the old or the new
+// journal, never a mix.
+func (s Store) Save(j *Journal) error {
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeDurably(s.JournalPath(), append(data, '\n'))
+}
+
+// Remove deletes the journal (after a run ends, when asked).
+func (s Store) Remove() error {
+	err := os.Remove(s.JournalPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// EnsureDir creates the state directory, private to root.
+func (s Store) EnsureDir() error {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(s.Dir, 0o700)
+}
+
+func writeDurably(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// LockedError reports that another run holds the lock.
+type LockedError struct {
+	Path   string
+	Holder string
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("another zupgrade run holds %s (%s); wait for it to finish", e.Path, e.Holder)
+}
+
+// Lock takes the state directory's exclusive lock, or returns a
+// *LockedError naming the holder. The lock dies with the process.
+func (s Store) Lock() (unlock func(), err error) {
+	if err := s.EnsureDir(); err != nil {
+		return nil, err
+	}
+	fl := flock.New(s.lockPath())
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		holder := "holder unknown"
+		if data, err := os.ReadFile(s.lockPath() + ".owner"); err == nil {
+			holder = strings.TrimSpace(string(data))
+		}
+		return nil, &LockedError{Path: s.lockPath(), Holder: holder}
+	}
+	owner := "pid " + strconv.Itoa(os.Getpid()) + " since " + time.Now().UTC().Format(time.RFC3339)
+	_ = os.WriteFile(s.lockPath()+".owner", []byte(owner+"\n"), 0o600)
+	return func() {
+		os.Remove(s.lockPath() + ".owner")
+		fl.Unlock()
+	}, nil
+}
