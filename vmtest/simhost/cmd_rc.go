@@ -363,3 +363,76 @@ func cmdReboot(inv *Invocation) int {
 	inv.goDown(true)
 	return 0
 }
+
+// cmdDaemon is daemon(8): -f, -o FILE, -p/-P PIDFILE, -t TITLE, -S. The
+// child runs as a process with the machine's environment; unlike the real
+// daemon, which detaches, the simulated one waits for the child, so that
+// work started at boot has finished when simhost boot returns.
+func cmdDaemon(inv *Invocation) int {
+	opts, args, err := getopt(inv.Args, "fo:p:P:t:Sc")
+	if err != nil {
+		return inv.unsupported(err.Error())
+	}
+	if len(args) == 0 {
+		inv.errf("usage: daemon [-cfHrS] [-p child_pidfile] [-P supervisor_pidfile]\n              [-u user] [-o output_file] [-t title]\n              [-l syslog_facility] [-s syslog_priority]\n              [-T syslog_tag] [-m output_mask] [-R restart_delay_secs]\ncommand arguments ...\n")
+		return 1
+	}
+	var out *os.File
+	if o, ok := value(opts, 'o'); ok {
+		v := inv.resolve(o)
+		if v.real == "" {
+			return inv.unsupported("daemon -o on a mounted ESP or device")
+		}
+		f, err := os.OpenFile(v.real, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			inv.errf("daemon: %s: %v\n", o, sysErr(err))
+			return 1
+		}
+		out = f
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	if !strings.Contains(args[0], "/") {
+		p, err := lookPath(inv, args[0])
+		if err != nil {
+			inv.errf("daemon: %s: %v\n", args[0], err)
+			return 1
+		}
+		cmd = exec.Command(p, args[1:]...)
+		cmd.Args[0] = args[0]
+	}
+	for k, v := range inv.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Dir = inv.m.Root
+	switch {
+	case out != nil:
+		cmd.Stdout, cmd.Stderr = out, out
+	case has(opts, 'f'):
+	default:
+		cmd.Stdout, cmd.Stderr = inv.Stdout, inv.Stderr
+	}
+	inv.after = func() int {
+		if out != nil {
+			defer out.Close()
+		}
+		if err := cmd.Run(); err != nil {
+			if _, ok := err.(*exec.ExitError); !ok {
+				inv.errf("daemon: %v\n", err)
+				return 1
+			}
+		}
+		return 0
+	}
+	return 0
+}
+
+// lookPath finds a program in the PATH of the invocation's environment.
+func lookPath(inv *Invocation, name string) (string, error) {
+	for _, dir := range filepath.SplitList(inv.env("PATH")) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("not found")
+}

@@ -51,7 +51,7 @@ func init() {
 		"freebsd-update": cmdFreebsdUpdate,
 		"pkg":            cmdPkg, "pkg-static": cmdPkgStatic, "portmaster": cmdPortmaster,
 		"sysrc": cmdSysrc, "service": cmdService,
-		"shutdown": cmdShutdown, "reboot": cmdReboot,
+		"shutdown": cmdShutdown, "reboot": cmdReboot, "daemon": cmdDaemon,
 	}
 }
 

@@ -70,6 +70,7 @@ var basePrograms = []baseProgram{
 	{Name: "pkg", Path: "/usr/sbin/pkg", Has: since(CapPkg7)},
 	{Name: "sysrc", Path: "/usr/sbin/sysrc", Script: true, Has: func(r Release) bool { return r.AtLeast(9, 2) }},
 	{Name: "service", Path: "/usr/sbin/service", Script: true},
+	{Name: "daemon", Path: "/usr/sbin/daemon"},
 }
 
 // programByName finds a base program by command name.
