@@ -3,9 +3,9 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // RCScript returns the rc.d script that resumes a run after a reboot. It
