@@ -202,6 +202,14 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	model.Power = PowerOn
 	model.Running = &Running{Kernel: kernel.String(), BE: be, BootMethod: model.Firmware.Mode, BootDisk: disk, Loader: rep.Loader, Since: model.Clock}
 
+	// init starts rc with /bin/sh: a userland whose shell cannot run
+	// (a shared object missing) is inoperative.
+	if data, err := os.ReadFile(m.HostPath("/bin/sh")); err != nil {
+		return rep.fail("halted", "init: /bin/sh not found; the system is inoperative"), nil
+	} else if miss, by := (&Invocation{m: m}).missingObject(data, "sh", 0); miss != "" {
+		return rep.fail("halted", "init: ld-elf.so.1: Shared object \"%s\" not found, required by \"%s\"; the system is inoperative", filepath.Base(miss), by), nil
+	}
+
 	// rc: mount the local file systems of /etc/fstab.
 	if msg := m.mountFstab(model); msg != "" {
 		rep.say("%s", msg)

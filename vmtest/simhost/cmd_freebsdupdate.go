@@ -493,11 +493,8 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 		// The real tool now reads /dev/tty and runs the editor, and
 		// refuses to go on while conflict markers remain: unattended,
 		// it never returns.
-		if tf, ok := inv.Stdout.(*os.File); ok {
-			tf.Sync()
-		}
-		<-inv.Ctx.Done()
-		return 143
+		inv.out("Merge conflict markers remain in: %s\n", f)
+		return inv.waitKilled()
 	}
 	inv.out("\nThe following changes, which occurred between FreeBSD %s and\nFreeBSD %s have been merged into /etc/ssh/sshd_config:\n--- current version\n+++ new version\n@@ -1,3 +1,3 @@\n-#\t$FreeBSD$\n+#\tsshd_config for %s\n", cur.Base(), target.Base(), target.Base())
 	if !inv.continuep(in) {

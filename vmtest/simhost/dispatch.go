@@ -29,6 +29,18 @@ type Invocation struct {
 	// after runs once the model is saved and the lock released (for
 	// commands that start processes which use the machine themselves).
 	after func() int
+	// release saves the model and lets other commands run; the command
+	// must not touch the model afterwards.
+	release func()
+}
+
+// waitKilled blocks like a process waiting forever (on a terminal, an
+// editor), until it is killed (the context ends); other commands run
+// meanwhile.
+func (inv *Invocation) waitKilled() int {
+	inv.release()
+	<-inv.Ctx.Done()
+	return 143
 }
 
 // handler runs one command and returns its exit status.
@@ -120,12 +132,25 @@ func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	entry := len(model.History)
 	model.History = append(model.History, Command{N: model.Commands, Argv: append([]string{name}, inv.Args...)})
 	finish := func(code int) int {
+		if !locked {
+			return code
+		}
 		model.History[entry].Exit = code
 		if err := m.save(model); err != nil {
 			fmt.Fprintf(stderr, "simhost: save model: %v\n", err)
 			return 127
 		}
 		return code
+	}
+	inv.release = func() {
+		if locked {
+			model.History[entry].Exit = 143
+			if err := m.save(model); err != nil {
+				fmt.Fprintf(stderr, "simhost: save model: %v\n", err)
+			}
+			l.Unlock()
+			locked = false
+		}
 	}
 
 	if err := armEnvFaults(model, env[FaultsEnv]); err != nil {
@@ -150,14 +175,7 @@ func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			}
 			return finish(code)
 		case FaultHang:
-			code := finish(-1)
-			l.Unlock()
-			locked = false
-			if code == 127 {
-				return code
-			}
-			<-ctx.Done()
-			return 143
+			return inv.waitKilled()
 		case FaultRemoveDisk:
 			model.removeDisk(f.Disk)
 		case FaultPowerCut:
