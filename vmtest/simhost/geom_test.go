@@ -28,7 +28,9 @@ func TestGpartBootcode(t *testing.T) {
 		// Put newer boot code in /boot, as install #1 would.
 		tm.mustOK("", "cp", "/boot/gptzfsboot", "/root/old")
 		newCode := makeBlob(BlobGPTZFSBoot, MustRelease("14.2-RELEASE"), "amd64")
-		if err := tm.Update(func(*Model) error { return writeTree(tm.Root, map[string]treeFile{"/boot/gptzfsboot": {Data: newCode, Mode: 0o444}}) }); err != nil {
+		if err := tm.Update(func(*Model) error {
+			return writeTree(tm.Root, map[string]treeFile{"/boot/gptzfsboot": {Data: newCode, Mode: 0o444}})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshotDisks(t, tm)

@@ -36,9 +36,24 @@ type testMachine struct {
 	env map[string]string
 }
 
+// newMachine makes a machine for a test, and lets the test run in
+// parallel with others (each machine has its own directory).
 func newMachine(t *testing.T, spec Spec) *testMachine {
 	t.Helper()
-	m, err := New(t.TempDir(), spec, "")
+	return newMachineBin(t, spec, "")
+}
+
+// newMachineWithLinks makes a machine with its bin/ links, for tests
+// that start processes on it (boot hooks).
+func newMachineWithLinks(t *testing.T, spec Spec) *testMachine {
+	t.Helper()
+	return newMachineBin(t, spec, simhostBinary)
+}
+
+func newMachineBin(t *testing.T, spec Spec, binary string) *testMachine {
+	t.Helper()
+	t.Parallel()
+	m, err := New(t.TempDir(), spec, binary)
 	if err != nil {
 		t.Fatalf("New(%+v): %v", spec, err)
 	}
