@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,7 +154,7 @@ func (s Store) Load() (*Journal, error) {
 	}
 	switch {
 	case j.Format > JournalFormat:
-		return fail(fmt.Sprintf("written by a newer zupgrade (journal format %d, this one reads %d)", j.Format, JournalFormat))
+		return fail(fmt.Sprintf("written by a newer zupgrade (journal format %d, this one reads %d): finish the run with the zupgrade that started it", j.Format, JournalFormat))
 	case j.Format != JournalFormat:
 		return fail(fmt.Sprintf("unknown journal format %d", j.Format))
 	case j.Plan == nil || len(j.Steps) != len(j.Plan.Steps):
@@ -172,8 +173,22 @@ func (s Store) Load() (*Journal, error) {
 	return &j, nil
 }
 
-// keepCopy saves data beside the journal and returns the copy's path.
+// keepCopy saves data beside the journal and returns the copy's path. A
+// copy of the same bytes kept earlier is reused, so that asking again
+// (zupgrade status in a loop) does not fill the state directory.
 func (s Store) keepCopy(data []byte) string {
+	prefix := filepath.Base(s.JournalPath()) + ".bad-"
+	if ents, err := os.ReadDir(s.Dir); err == nil {
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() {
+				continue
+			}
+			p := filepath.Join(s.Dir, e.Name())
+			if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+				return p
+			}
+		}
+	}
 	p := s.JournalPath() + ".bad-" + time.Now().UTC().Format("20060102T150405.000000000")
 	if err := writeDurably(p, data); err != nil {
 		return ""
