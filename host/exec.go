@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // ExecRunner runs commands as processes on this machine.
@@ -39,6 +40,10 @@ func (e ExecRunner) Run(ctx context.Context, cmd Command) (Result, error) {
 	c.Args[0] = cmd.Args[0]
 	c.Env = env
 	c.Stdin = bytes.NewReader(cmd.Stdin)
+	// A new session has no controlling terminal: a program that would ask
+	// on /dev/tty (freebsd-update's merge review, pkg's prompts) fails at
+	// once instead of waiting for an answer nobody gives.
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var stdout, stderr bytes.Buffer
 	if cmd.Output != nil {
 		c.Stdout = io.MultiWriter(&stdout, cmd.Output)

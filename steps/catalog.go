@@ -45,6 +45,7 @@ const (
 	pmbr       = gpart.PMBRPath
 	loaderEFI  = gpart.LoaderEFIPath
 	rcScript   = "/usr/local/etc/rc.d/zupgrade"
+	rcConfD    = "/etc/rc.conf.d/zupgrade"
 )
 
 // Build makes the plan for a host from its facts. It never fails: what
@@ -241,12 +242,39 @@ func withWhen(c Cmd, when string) Cmd {
 
 func (b builder) rebootStep(id, title, verify string) Step {
 	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
-		Commands: []Cmd{
-			{Args: []string{"install", "-m", "0555", path.Join(b.opts.StateDir, "rc.d", "zupgrade"), rcScript}},
-			{Args: []string{"sysrc", "zupgrade_enable=YES"}},
-			{Args: []string{"shutdown", "-r", "now"}},
-		},
-		Notes: []string{"after boot, the rc.d hook runs zupgrade apply --resume; with --no-reboot apply stops here with exit 3"}}
+		Commands: append(hookCommands(b.f, b.opts.StateDir), Cmd{Args: []string{"shutdown", "-r", "now"}}),
+		Notes:    []string{"after boot, the rc.d hook runs zupgrade apply --resume; with --no-reboot apply stops here with exit 3"}}
+}
+
+// sysrcSince is the first release with sysrc(8) in the base system.
+var sysrcSince = freebsdupdate.MustParseRelease("9.2-RELEASE")
+
+// hasSysrc reports whether the host's userland has sysrc(8).
+func hasSysrc(f *facts.Facts) bool {
+	u, err := freebsdupdate.ParseRelease(f.Release.Userland)
+	return err != nil || !u.Before(sysrcSince)
+}
+
+// hookCommands install and enable the boot hook: with sysrc where the
+// system has it, else with a file in /etc/rc.conf.d, which rc.subr's
+// load_rc_config reads on every release zupgrade knows.
+func hookCommands(f *facts.Facts, stateDir string) []Cmd {
+	cs := []Cmd{{Args: []string{"install", "-m", "0555", path.Join(stateDir, "rc.d", "zupgrade"), rcScript}}}
+	if hasSysrc(f) {
+		return append(cs, Cmd{Args: []string{"sysrc", "zupgrade_enable=YES"}})
+	}
+	return append(cs,
+		Cmd{Args: []string{"mkdir", "-p", path.Dir(rcConfD)}},
+		Cmd{Args: []string{"install", "-m", "0644", path.Join(stateDir, "rc.d", "zupgrade.conf"), rcConfD}})
+}
+
+// unhookCommands remove the boot hook once the run has ended.
+func unhookCommands(f *facts.Facts) []Cmd {
+	cs := []Cmd{{Args: []string{"rm", "-f", rcScript}}}
+	if hasSysrc(f) {
+		return append([]Cmd{{Args: []string{"sysrc", "-x", "zupgrade_enable"}}}, cs...)
+	}
+	return append(cs, Cmd{Args: []string{"rm", "-f", rcConfD}})
 }
 
 // bootcodeStep writes BIOS boot code to every freebsd-boot partition and the

@@ -198,7 +198,7 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 func (e *Engine) finish(ctx context.Context, j *Journal) error {
 	sc := &stepContext{e: e, plan: j.Plan, journal: j}
 	if sc.hookInstalled(ctx) {
-		for _, c := range []Cmd{{Args: []string{"sysrc", "-x", "zupgrade_enable"}}, {Args: []string{"rm", "-f", rcScript}}} {
+		for _, c := range unhookCommands(&j.Plan.Facts) {
 			if _, err := sc.run(ctx, c); err != nil {
 				return e.fail(j, "finish", err)
 			}

@@ -54,13 +54,19 @@ func writeHook(s Store, binary string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeDurably(filepath.Join(dir, "zupgrade"), RCScript(binary, s.Dir))
+	if err := writeDurably(filepath.Join(dir, "zupgrade"), RCScript(binary, s.Dir)); err != nil {
+		return err
+	}
+	return writeDurably(filepath.Join(dir, "zupgrade.conf"), []byte("# Written by zupgrade while a run is pending.\nzupgrade_enable=\"YES\"\n"))
 }
 
 // hookInstalled reports whether the boot hook is on the host or enabled.
 func (sc *stepContext) hookInstalled(ctx context.Context) bool {
 	ls, err := sc.probe(ctx, "ls", "-1", rcScript)
 	if err == nil && ls.OK() {
+		return true
+	}
+	if ls, err := sc.probe(ctx, "ls", "-1", rcConfD); err == nil && ls.OK() {
 		return true
 	}
 	v, err := sc.probe(ctx, "sysrc", "-n", "zupgrade_enable")
