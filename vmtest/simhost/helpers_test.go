@@ -6,26 +6,39 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// simhostBinary is the simhost command built once for the tests that go
+// binaryOnce builds the simhost command once, for the tests that go
 // through the bin/ links.
-var simhostBinary string
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+	binaryDir  string
+)
+
+// simhostBinary returns the built simhost command, building it first.
+func simhostBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		binaryDir, binaryErr = os.MkdirTemp("", "simhost-test-bin")
+		if binaryErr == nil {
+			binaryPath, binaryErr = BuildBinary(binaryDir)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binaryPath
+}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "simhost-test-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	simhostBinary, err = BuildBinary(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
 	os.Exit(code)
 }
 
@@ -47,7 +60,7 @@ func newMachine(t *testing.T, spec Spec) *testMachine {
 // that start processes on it (boot hooks).
 func newMachineWithLinks(t *testing.T, spec Spec) *testMachine {
 	t.Helper()
-	return newMachineBin(t, spec, simhostBinary)
+	return newMachineBin(t, spec, simhostBinary(t))
 }
 
 func newMachineBin(t *testing.T, spec Spec, binary string) *testMachine {

@@ -124,7 +124,8 @@ func TestInspectionProbes(t *testing.T) {
 // TestProbesThroughLinks runs probes as processes through the bin/ links,
 // finding the machine from the links' location and from $SIMHOST_ROOT.
 func TestProbesThroughLinks(t *testing.T) {
-	m, err := New(t.TempDir(), Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2}, simhostBinary)
+	t.Parallel()
+	m, err := New(t.TempDir(), Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2}, simhostBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
