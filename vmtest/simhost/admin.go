@@ -39,6 +39,9 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	specFile := fs.String("spec", "", "spec file (new)")
 	disk := fs.String("disk", "", "disk to try first (boot)")
 	noHooks := fs.Bool("no-hooks", false, "do not run rc.d scripts (boot)")
+	if sub != "exec" {
+		args = flagsFirst(args)
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -143,6 +146,25 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return 2
+}
+
+// flagsFirst moves the --flags (and their values) of an administrative
+// command in front of its operands, so they may come anywhere.
+func flagsFirst(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--no-hooks" || a == "-no-hooks" || (strings.HasPrefix(a, "-") && strings.Contains(a, "=")):
+			flags = append(flags, a)
+		case strings.HasPrefix(a, "-") && i+1 < len(args):
+			flags = append(flags, a, args[i+1])
+			i++
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
 }
 
 // BuildBinary builds the simhost command into dir and returns its path.

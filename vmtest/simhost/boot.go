@@ -221,9 +221,6 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	return rep, nil
 }
 
-// RootFiles is kept in the model to know whose files are at the root.
-// (Declared on Model in model.go.)
-
 // firmwareBIOS tries the disks in BIOS order: the PMBR in sector 0, the
 // first freebsd-boot partition, then gptzfsboot reading the pool.
 func (m *Machine) firmwareBIOS(model *Model, pool *Pool, opts BootOptions, rep *BootReport) (Blob, string, bool) {
@@ -285,9 +282,9 @@ func diskOrder(order []string, first string) []string {
 func (m *Machine) firmwareUEFI(model *Model, pool *Pool, opts BootOptions, rep *BootReport) (Blob, string, bool) {
 	fw := &model.Firmware
 	order := append([]int(nil), fw.BootOrder...)
-	if fw.BootNext > 0 {
-		order = append([]int{fw.BootNext}, order...)
-		fw.BootNext = 0
+	if fw.BootNext != nil {
+		order = append([]int{*fw.BootNext}, order...)
+		fw.BootNext = nil
 	}
 	if opts.FirstDisk != "" {
 		var on, off []int

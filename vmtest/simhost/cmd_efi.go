@@ -45,7 +45,7 @@ func cmdEfibootmgr(inv *Invocation) int {
 			inv.errf("efibootmgr: bootvar %s does not exist\n", v)
 			return 1
 		}
-		fw.BootNext = n
+		fw.BootNext = &n
 	case has(opts, 'a'), has(opts, 'A'), has(opts, 'B'):
 		v, ok := value(opts, 'b')
 		if !ok {
@@ -130,8 +130,8 @@ func (inv *Invocation) printEFI(verbose bool) {
 	if fw.BootCurrent >= 0 {
 		inv.out("BootCurrent: %04X\n", fw.BootCurrent)
 	}
-	if fw.BootNext > 0 {
-		inv.out("BootNext : %04X\n", fw.BootNext)
+	if fw.BootNext != nil {
+		inv.out("BootNext   : %04X\n", *fw.BootNext)
 	}
 	var order []string
 	for _, n := range fw.BootOrder {

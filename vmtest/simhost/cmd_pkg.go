@@ -216,14 +216,13 @@ func pkgInfo(inv *Invocation, db *pkgDB, args []string) int {
 
 // pkgQuery supports the formats %n %v %o %q (ABI) and %At/%Av-free subsets.
 func pkgQuery(inv *Invocation, db *pkgDB, args []string) int {
-	opts, rest, err := getopt(args, "a")
+	_, rest, err := getopt(args, "a")
 	if err != nil || len(rest) != 1 {
 		if err == nil {
 			err = fmt.Errorf("arguments")
 		}
 		return inv.unsupported("pkg query " + err.Error())
 	}
-	_ = opts
 	format := rest[0]
 	for _, p := range db.Packages {
 		r := strings.NewReplacer("%n", p.Name, "%v", p.Version, "%o", p.Origin, "%q", p.ABI, "%R", p.Repo, "%%", "%")

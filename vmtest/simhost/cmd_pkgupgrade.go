@@ -138,18 +138,16 @@ func pkgChange(inv *Invocation, g pkgGlobal, db *pkgDB, sub string, args []strin
 	in := bufio.NewReader(inv.Stdin)
 	switch sub {
 	case "bootstrap":
-		force, assume := false, false
+		force := false
 		for _, a := range args {
 			switch a {
 			case "-f":
 				force = true
 			case "-y":
-				assume = true
 			default:
 				return inv.unsupported("pkg bootstrap " + a)
 			}
 		}
-		_ = assume
 		if !force {
 			inv.out("pkg(8) already installed, use -f to force.\n")
 			return 0

@@ -355,11 +355,10 @@ func cmdShutdown(inv *Invocation) int {
 
 // cmdReboot is reboot(8).
 func cmdReboot(inv *Invocation) int {
-	opts, args, err := getopt(inv.Args, "nqdl")
+	_, args, err := getopt(inv.Args, "nqdl")
 	if err != nil || len(args) > 0 {
 		return inv.unsupported("reboot with these arguments")
 	}
-	_ = opts
 	inv.goDown(true)
 	return 0
 }

@@ -270,11 +270,7 @@ func Main(argv []string) int {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	code := m.Exec(context.Background(), argv, os.Stdin, os.Stdout, os.Stderr, env)
-	if code < 0 {
-		code = 143
-	}
-	return code
+	return m.Exec(context.Background(), argv, os.Stdin, os.Stdout, os.Stderr, env)
 }
 
 // out and errf write to the command's standard output and error.

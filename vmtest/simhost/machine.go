@@ -2,7 +2,6 @@ package simhost
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -275,5 +274,3 @@ func (m *Machine) machinePath(real string) (string, bool) {
 	}
 	return "", false
 }
-
-var errNotRunning = errors.New("the machine is not running")

@@ -79,8 +79,8 @@ type Firmware struct {
 	// BootOrder lists EFI boot entry numbers in the order tried.
 	BootOrder []int       `json:"boot_order,omitempty"`
 	Entries   []*EFIEntry `json:"entries,omitempty"`
-	// BootNext is a one-shot entry number (efibootmgr -n), 0 when unset.
-	BootNext int `json:"boot_next,omitempty"`
+	// BootNext is a one-shot entry number (efibootmgr -n), nil when unset.
+	BootNext *int `json:"boot_next,omitempty"`
 	// BootCurrent is the entry the firmware booted last, -1 for the
 	// removable-media fallback.
 	BootCurrent int `json:"boot_current"`

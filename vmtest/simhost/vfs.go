@@ -209,7 +209,6 @@ func (inv *Invocation) listDir(v vfile) ([]string, error) {
 		}
 		names = append(names, e.Name())
 	}
-	// Mount points below this directory show the mounted file system.
 	sort.Strings(names)
 	return names, nil
 }
