@@ -243,9 +243,6 @@ func (inv *Invocation) kenvValues() map[string]string {
 	if p := inv.model.bootPool(); p != nil {
 		v["zfs_be_root"] = beRoot(p)
 	}
-	if r.Loader != "" {
-		v["loader_version"] = r.Loader
-	}
 	return v
 }
 

@@ -274,7 +274,11 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 		}
 		inv.out("action: Enable all features using 'zpool upgrade'. Once this is done,\n\tthe pool may no longer be accessible by software that does not support\n\tthe features. See zpool-features(7) for details.\n")
 	}
-	inv.out("  scan: %s\nconfig:\n\n", p.Scan)
+	if inv.zfsRelease().PoolVersion() < 28 {
+		inv.out(" scrub: %s\nconfig:\n\n", p.Scan)
+	} else {
+		inv.out("  scan: %s\nconfig:\n\n", p.Scan)
+	}
 	width := len(p.Name)
 	var walk func(v *Vdev, depth int)
 	names := map[*Vdev]string{}
