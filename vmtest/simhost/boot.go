@@ -84,7 +84,7 @@ func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 	return rep, err
 }
 
-// bootFailure ends a boot attempt: the machine stays halted.
+// fail ends a boot attempt in state, saying why.
 func (rep *BootReport) fail(state, format string, a ...any) *BootReport {
 	rep.State = state
 	rep.Reason = fmt.Sprintf(format, a...)
@@ -92,6 +92,7 @@ func (rep *BootReport) fail(state, format string, a ...any) *BootReport {
 	return rep
 }
 
+// say adds a console line.
 func (rep *BootReport) say(format string, a ...any) {
 	rep.Console = append(rep.Console, fmt.Sprintf(format, a...))
 }

@@ -64,10 +64,7 @@ func bectlList(inv *Invocation, p *Pool, args []string) int {
 		}
 		return inv.unsupported("bectl list " + err.Error())
 	}
-	rows := [][]string{}
-	if !has(opts, 'H') {
-		rows = append(rows, []string{"BE", "Active", "Mountpoint", "Space", "Created"})
-	}
+	var rows [][]string
 	for _, d := range p.bootEnvironments() {
 		name := strings.TrimPrefix(d.Name, beRoot(p)+"/")
 		active := ""
@@ -89,38 +86,8 @@ func bectlList(inv *Invocation, p *Pool, args []string) int {
 		}
 		rows = append(rows, []string{name, active, mnt, nicenum(d.Used), beTime(d.Created)})
 	}
-	if has(opts, 'H') {
-		for _, r := range rows {
-			inv.out("%s\n", strings.Join(r, "\t"))
-		}
-		return 0
-	}
-	inv.out("%s", alignColumnsOne(rows))
+	inv.out("%s", formatTable([]string{"BE", "Active", "Mountpoint", "Space", "Created"}, rows, has(opts, 'H'), " "))
 	return 0
-}
-
-// alignColumnsOne pads columns with one space, as bectl list does.
-func alignColumnsOne(rows [][]string) string {
-	widths := map[int]int{}
-	for _, r := range rows {
-		for i, c := range r {
-			if len(c) > widths[i] {
-				widths[i] = len(c)
-			}
-		}
-	}
-	var b strings.Builder
-	for _, r := range rows {
-		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s ", widths[i], c)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }
 
 // createBE clones the running boot environment (recursively when

@@ -176,7 +176,7 @@ func (inv *Invocation) latestPatch(rel Release) int {
 	return inv.model.Behavior.Updates[rel.Base().String()]
 }
 
-// checkFetchable runs the checks fetch and upgrade share.
+// fuCheckParams runs the checks fetch and upgrade share.
 func fuCheckParams(inv *Invocation, o fuOptions, cur Release) int {
 	if inv.pending(o) && inv.marker(o, "kerneldone") && !o.force {
 		inv.out("You have a partially completed upgrade pending\nRun 'freebsd-update [options] install' first.\nRun 'freebsd-update [options] fetch -F' to proceed anyway.\n")
@@ -206,7 +206,7 @@ func (inv *Invocation) sanityPatternOK(target Release) bool {
 	return false
 }
 
-// mirrors prints the mirror lookup and the metadata fetch for a release;
+// fetchMetadata prints the mirror lookup and the metadata fetch for a release;
 // it fails as the real one does for a release the servers do not carry.
 func (inv *Invocation) fetchMetadata(rel Release, first bool) int {
 	if first {
@@ -276,7 +276,7 @@ func (inv *Invocation) page(in *bufio.Reader, text string) {
 	}
 }
 
-// fuFiles are the distribution files of a release, keyed by path.
+// releaseFiles are the distribution files of a release, keyed by path.
 func (inv *Invocation) releaseFiles(rel Release) map[string]treeFile {
 	return worldFiles(rel, inv.model.Arch)
 }

@@ -208,9 +208,7 @@ func pkgInfo(inv *Invocation, db *pkgDB, args []string) int {
 		}
 		rows = append(rows, []string{p.Name + "-" + p.Version, "simulated package " + p.Origin})
 	}
-	if len(rows) > 0 {
-		inv.out("%s", alignColumnsOne(rows))
-	}
+	inv.out("%s", formatTable(nil, rows, false, " "))
 	return 0
 }
 

@@ -71,7 +71,7 @@ func TestFaults(t *testing.T) {
 	})
 }
 
-// TestPowerCutDurability: what survives a power cut. FAT has no journal:
+// TestPowerCutDurability checks what survives a power cut. FAT has no journal:
 // a loader copied over the old one and not synced is torn; the safe
 // sequence (copy to .new, sync, rename) keeps a working loader.
 func TestPowerCutDurability(t *testing.T) {

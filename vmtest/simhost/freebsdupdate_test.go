@@ -192,7 +192,7 @@ func TestFreebsdUpdateLibsysOrdering(t *testing.T) {
 	})
 }
 
-// TestFreebsdUpdateMergeConflict: a conflict needs an editor on a
+// TestFreebsdUpdateMergeConflict checks that a conflict needs an editor on a
 // terminal; unattended, upgrade never returns until killed, and leaves
 // nothing pending.
 func TestFreebsdUpdateMergeConflict(t *testing.T) {
@@ -227,7 +227,7 @@ func TestFreebsdUpdateMergeConflict(t *testing.T) {
 	}
 }
 
-// TestFreebsdUpdatePkgbase: freebsd-update refuses a packaged base (from
+// TestFreebsdUpdatePkgbase checks that freebsd-update refuses a packaged base (from
 // 14.3, where it checks).
 func TestFreebsdUpdatePkgbase(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "uefi", Release: "14.3-RELEASE", Pkgbase: true})

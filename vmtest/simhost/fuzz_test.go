@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// FuzzParseRelease: a release that parses prints back to a name that
+// FuzzParseRelease checks that a release that parses prints back to a name that
 // parses to the same release.
 func FuzzParseRelease(f *testing.F) {
 	for _, line := range strings.Split(fixtureText(f, "freebsd-version-kru-states.txt"), "\n") {
@@ -28,7 +28,7 @@ func FuzzParseRelease(f *testing.F) {
 	})
 }
 
-// FuzzParseBlob: any bytes (a partition's content) are either recognised
+// FuzzParseBlob checks that any bytes (a partition's content) are either recognised
 // or not, without panics; real blobs round-trip.
 func FuzzParseBlob(f *testing.F) {
 	for _, k := range []string{BlobPMBR, BlobGPTZFSBoot, BlobLoaderEFI, BlobKernel, BlobEFIFAT} {
@@ -49,7 +49,7 @@ func FuzzParseBlob(f *testing.F) {
 	})
 }
 
-// FuzzSed: any s/// command either parses or is refused, and applies
+// FuzzSed checks that any s/// command either parses or is refused, and applies
 // without panics.
 func FuzzSed(f *testing.F) {
 	f.Add("s/=_/=%@_/", "\tP=\"[-+./:=_[[:alnum:]]\"\n")
@@ -66,7 +66,7 @@ func FuzzSed(f *testing.F) {
 	})
 }
 
-// FuzzGetopt: options parse or are refused; operands are a suffix of the
+// FuzzGetopt checks that options parse or are refused; operands are a suffix of the
 // arguments.
 func FuzzGetopt(f *testing.F) {
 	f.Add("-n -F -e P=\"[ -e libsys /usr/sbin/freebsd-update")
@@ -84,7 +84,7 @@ func FuzzGetopt(f *testing.F) {
 	})
 }
 
-// FuzzReadIndex: an INDEX file of any content reads without panics, and
+// FuzzReadIndex checks that an INDEX file of any content reads without panics, and
 // every file entry it returns has a path.
 func FuzzReadIndex(f *testing.F) {
 	f.Add("/bin/cat|f|0|0|0555|0|0123|\n/boot|d|0|0|0755|0||\n")
@@ -107,7 +107,7 @@ func FuzzReadIndex(f *testing.F) {
 	})
 }
 
-// FuzzRCConf: assignments read back as written.
+// FuzzRCConf checks that assignments read back as written.
 func FuzzRCConf(f *testing.F) {
 	f.Add("zupgrade_enable", "YES")
 	f.Add("hostname", "a b")

@@ -32,7 +32,7 @@ testhook_start()
 run_rc_command "$1"
 `
 
-// TestBootHooks: enabled rc.d scripts run at boot with the machine's
+// TestBootHooks checks that enabled rc.d scripts run at boot with the machine's
 // PATH; disabled ones do not; a hook may reboot the machine again.
 func TestBootHooks(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {

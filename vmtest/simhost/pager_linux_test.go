@@ -34,7 +34,7 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
-// TestFreebsdUpdatePager: on a terminal, lists go through $PAGER, which
+// TestFreebsdUpdatePager checks that, on a terminal, lists go through $PAGER, which
 // waits for the reader; PAGER=cat does not.
 func TestFreebsdUpdatePager(t *testing.T) {
 	for _, pager := range []string{"", "cat"} {

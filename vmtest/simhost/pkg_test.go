@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestPkgOSVersionPrompt: packages built for a newer userland make pkg
+// TestPkgOSVersionPrompt checks that packages built for a newer userland make pkg
 // ask, even with -y, unless IGNORE_OSVERSION=yes.
 func TestPkgOSVersionPrompt(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE", RepoOSVersion: map[string]int{"14": 1403000}})
@@ -22,7 +22,7 @@ func TestPkgOSVersionPrompt(t *testing.T) {
 	}
 }
 
-// TestPkgAfterMajorUpgrade: after the world install pkg warns and asks
+// TestPkgAfterMajorUpgrade checks that after the world install pkg warns and asks
 // before reinstalling packages for the new ABI.
 func TestPkgAfterMajorUpgrade(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios", Release: "13.2-RELEASE"})
@@ -56,7 +56,7 @@ func TestPkgAfterMajorUpgrade(t *testing.T) {
 	}
 }
 
-// TestPkgNotInstalled: pkg(7) without pkg(8).
+// TestPkgNotInstalled checks pkg(7) without pkg(8).
 func TestPkgNotInstalled(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE", NoPkg: true})
 	if r := tm.run("pkg", "-N"); r.code != 1 || r.err != "pkg: pkg is not installed\n" {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestZpoolUpgradeFeatures: zpool upgrade enables what the running
+// TestZpoolUpgradeFeatures checks that zpool upgrade enables what the running
 // release supports within the pool's compatibility, activating some.
 func TestZpoolUpgradeFeatures(t *testing.T) {
 	t.Run("enables and activates", func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestZpoolUpgradeFeatures(t *testing.T) {
 	})
 }
 
-// TestOlderBootEnvironmentAfterZpoolUpgrade: after zpool upgrade, the
+// TestOlderBootEnvironmentAfterZpoolUpgrade checks that after zpool upgrade, the
 // backup boot environment can no longer be booted: through BIOS its own
 // /boot/loader cannot read the pool; through UEFI the new loader.efi
 // starts its older kernel, which cannot import the pool.
@@ -80,7 +80,7 @@ func TestOlderBootEnvironmentAfterZpoolUpgrade(t *testing.T) {
 	}
 }
 
-// TestBootEnvironments: bectl activate -t boots once, and each boot
+// TestBootEnvironments checks that bectl activate -t boots once, and each boot
 // environment has its own files.
 func TestBootEnvironments(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "14.2-RELEASE"})

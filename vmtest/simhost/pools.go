@@ -34,8 +34,10 @@ func (inv *Invocation) pools() PoolBackend { return modelPools{inv} }
 // modelPools is the PoolBackend over the JSON model.
 type modelPools struct{ inv *Invocation }
 
+// Pools returns the pools of the model.
 func (b modelPools) Pools() []*Pool { return b.inv.model.Pools }
 
+// Snapshot records the snapshot and keeps the files of boot environments.
 func (b modelPools) Snapshot(dataset, name string, recursive bool) error {
 	model := b.inv.model
 	p, d := model.dataset(dataset)
@@ -77,6 +79,7 @@ func (m *Machine) snapshotDataset(model *Model, dataset, snap string) error {
 	return nil
 }
 
+// Clone makes a dataset from a snapshot, with the snapshot's stored files.
 func (b modelPools) Clone(snapshot, target string) error {
 	model := b.inv.model
 	src, snapName, ok := strings.Cut(snapshot, "@")
@@ -106,6 +109,7 @@ func (b modelPools) Clone(snapshot, target string) error {
 	return nil
 }
 
+// Destroy removes a dataset and its stored files.
 func (b modelPools) Destroy(dataset string) error {
 	p, d := b.inv.model.dataset(dataset)
 	if d == nil {
@@ -121,6 +125,7 @@ func (b modelPools) Destroy(dataset string) error {
 	return nil
 }
 
+// SetBootfs sets bootfs and clears a one-time activation.
 func (b modelPools) SetBootfs(pool, dataset string) error {
 	p := b.inv.model.pool(pool)
 	if p == nil {
@@ -131,6 +136,7 @@ func (b modelPools) SetBootfs(pool, dataset string) error {
 	return nil
 }
 
+// SetNextBoot arms a one-time boot of dataset.
 func (b modelPools) SetNextBoot(pool, dataset string) error {
 	p := b.inv.model.pool(pool)
 	if p == nil {
@@ -152,6 +158,7 @@ func (inv *Invocation) openzfs() bool { return inv.zfsRelease().AtLeast(13, 0) }
 func cmdZpool(inv *Invocation) int { return inv.pools().Zpool(inv) }
 func cmdZfs(inv *Invocation) int   { return inv.pools().Zfs(inv) }
 
+// Zpool is zpool(8): status, get, list, upgrade, version.
 func (b modelPools) Zpool(inv *Invocation) int {
 	if len(inv.Args) == 0 {
 		inv.errf("missing command\nusage: zpool command args ...\n")
@@ -539,54 +546,16 @@ func zpoolGet(inv *Invocation, args []string) int {
 				rows = append(rows, row)
 			}
 			if !found {
-				if strings.HasPrefix(w, "feature@") {
-					inv.errf("bad property list: invalid property '%s'\n", w)
-					return 2
-				}
 				inv.errf("bad property list: invalid property '%s'\n", w)
 				return 2
 			}
 		}
 	}
-	if has(opts, 'H') {
-		for _, r := range rows {
-			inv.out("%s\n", strings.Join(r, "\t"))
-		}
-	} else {
-		header := make([]string, len(fields))
-		for i, f := range fields {
-			header[i] = strings.ToUpper(f)
-		}
-		inv.out("%s", alignColumns(append([][]string{header}, rows...)))
-	}
+	inv.out("%s", formatTable(upper(fields), rows, has(opts, 'H'), "  "))
 	if !ok {
 		return 1
 	}
 	return 0
-}
-
-// alignColumns pads columns with two spaces between them, the last column unpadded.
-func alignColumns(rows [][]string) string {
-	widths := map[int]int{}
-	for _, r := range rows {
-		for i, c := range r {
-			if len(c) > widths[i] {
-				widths[i] = len(c)
-			}
-		}
-	}
-	var b strings.Builder
-	for _, r := range rows {
-		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s  ", widths[i], c)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }
 
 func zpoolList(inv *Invocation, args []string) int {
@@ -600,13 +569,6 @@ func zpoolList(inv *Invocation, args []string) int {
 		fields = strings.Split(o, ",")
 	}
 	var rows [][]string
-	if !has(opts, 'H') {
-		var h []string
-		for _, f := range fields {
-			h = append(h, strings.ToUpper(f))
-		}
-		rows = append(rows, h)
-	}
 	for _, p := range pools {
 		var row []string
 		for _, f := range fields {
@@ -633,17 +595,53 @@ func zpoolList(inv *Invocation, args []string) int {
 		}
 		rows = append(rows, row)
 	}
-	if has(opts, 'H') {
-		for _, r := range rows {
-			inv.out("%s\n", strings.Join(r, "\t"))
-		}
-	} else {
-		inv.out("%s", alignColumns(rows))
-	}
+	inv.out("%s", formatTable(upper(fields), rows, has(opts, 'H'), "  "))
 	if !ok {
 		return 1
 	}
 	return 0
+}
+
+// upper returns the column headers for fields.
+func upper(fields []string) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = strings.ToUpper(f)
+	}
+	return out
+}
+
+// formatTable renders rows as the zfs tools and bectl do: with -H
+// (scripted) tab-separated without header, else under the header with
+// columns padded and separated by gap, the last column unpadded.
+func formatTable(header []string, rows [][]string, scripted bool, gap string) string {
+	var b strings.Builder
+	if scripted {
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, "\t") + "\n")
+		}
+		return b.String()
+	}
+	if header != nil {
+		rows = append([][]string{header}, rows...)
+	}
+	widths := map[int]int{}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s%s", widths[i], c, gap)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 func sizeField(n int64, parsable bool) string {
@@ -857,6 +855,7 @@ func legacyZpoolUpgrade(inv *Invocation, all bool, names []string) int {
 	return 0
 }
 
+// Zfs is zfs(8): upgrade, snapshot, list, get.
 func (b modelPools) Zfs(inv *Invocation) int {
 	if len(inv.Args) == 0 {
 		inv.errf("usage: zfs command args ...\n")
@@ -1012,13 +1011,6 @@ func zfsList(inv *Invocation, args []string) int {
 		}
 	}
 	var rows [][]string
-	if !has(opts, 'H') {
-		var h []string
-		for _, f := range fields {
-			h = append(h, strings.ToUpper(f))
-		}
-		rows = append(rows, h)
-	}
 	for _, e := range entries {
 		var row []string
 		for _, f := range fields {
@@ -1071,13 +1063,7 @@ func zfsList(inv *Invocation, args []string) int {
 		}
 		rows = append(rows, row)
 	}
-	if has(opts, 'H') {
-		for _, r := range rows {
-			inv.out("%s\n", strings.Join(r, "\t"))
-		}
-	} else {
-		inv.out("%s", alignColumns(rows))
-	}
+	inv.out("%s", formatTable(upper(fields), rows, has(opts, 'H'), "  "))
 	return 0
 }
 
@@ -1094,13 +1080,6 @@ func zfsGet(inv *Invocation, args []string) int {
 		fields = strings.Split(o, ",")
 	}
 	var rows [][]string
-	if !has(opts, 'H') {
-		var h []string
-		for _, f := range fields {
-			h = append(h, strings.ToUpper(f))
-		}
-		rows = append(rows, h)
-	}
 	for _, n := range rest[1:] {
 		_, d := inv.model.dataset(n)
 		if d == nil {
@@ -1149,13 +1128,7 @@ func zfsGet(inv *Invocation, args []string) int {
 			rows = append(rows, row)
 		}
 	}
-	if has(opts, 'H') {
-		for _, r := range rows {
-			inv.out("%s\n", strings.Join(r, "\t"))
-		}
-	} else {
-		inv.out("%s", alignColumns(rows))
-	}
+	inv.out("%s", formatTable(upper(fields), rows, has(opts, 'H'), "  "))
 	return 0
 }
 
