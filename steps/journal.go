@@ -35,6 +35,9 @@ const (
 	StatusFailed RunStatus = "failed"
 	// StatusDone: every step is done.
 	StatusDone RunStatus = "done"
+	// StatusRolledBack: zupgrade rollback returned the host to the backup;
+	// the next apply starts a new run.
+	StatusRolledBack RunStatus = "rolled-back"
 )
 
 // StepState is where one step stands.
@@ -280,6 +283,13 @@ func (s Store) Lock() (unlock func(), err error) {
 			holder = strings.TrimSpace(string(data))
 		}
 		return nil, &LockedError{Path: s.lockPath(), Holder: holder}
+	}
+	// Temporary files of saves cut short by a crash are leftovers now that
+	// no one else can be writing.
+	if stale, err := filepath.Glob(filepath.Join(s.Dir, ".*.tmp-*")); err == nil {
+		for _, f := range stale {
+			os.Remove(f)
+		}
 	}
 	owner := "pid " + strconv.Itoa(os.Getpid()) + " since " + time.Now().UTC().Format(time.RFC3339)
 	_ = os.WriteFile(s.lockPath()+".owner", []byte(owner+"\n"), 0o600)

@@ -67,7 +67,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	if err != nil {
 		return err
 	}
-	if j != nil && j.Status == steps.StatusDone {
+	if j != nil && (j.Status == steps.StatusDone || j.Status == steps.StatusRolledBack) {
 		if err := archiveJournal(store, j); err != nil {
 			return err
 		}
@@ -133,10 +133,6 @@ func samePlanTarget(j *steps.Journal, to, planFile string) bool {
 // newRunPlan makes the plan of a new run: from a saved plan, checked
 // against the host, or made now.
 func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) (*steps.Plan, error) {
-	f, err := gatherFacts(ctx, env, "", "", logger)
-	if err != nil {
-		return nil, err
-	}
 	var p *steps.Plan
 	if planFile != "" {
 		data, err := os.ReadFile(planFile)
@@ -150,6 +146,12 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 		if p.Format != steps.PlanFormat {
 			return nil, usageErrorf("%s: plan format %d, this zupgrade reads %d", planFile, p.Format, steps.PlanFormat)
 		}
+	}
+	f, err := gatherFacts(ctx, env, "", "", logger)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
 		if steps.Fingerprint(f) != p.FactsHash {
 			return nil, withCode(ExitStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
 		}

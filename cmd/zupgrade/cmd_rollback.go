@@ -82,7 +82,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot bool, env Env, 
 	}
 	// The boot hook must not resume the run in the old system.
 	_ = run("sysrc", "-x", "zupgrade_enable")
-	j.Status, j.Message = steps.StatusFailed, "rolled back to boot environment "+name+"; zupgrade apply starts over once this journal is moved away"
+	j.Status, j.Message = steps.StatusRolledBack, "rolled back to boot environment "+name+"; the next zupgrade apply starts a new run"
 	if err := store.Save(j); err != nil {
 		return err
 	}
