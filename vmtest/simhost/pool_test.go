@@ -115,3 +115,28 @@ func TestBootEnvironments(t *testing.T) {
 		t.Errorf("boot environment other lost its file: %q", got)
 	}
 }
+
+// TestZpoolSet checks enabling single features and setting bootfs.
+func TestZpoolSet(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE", PoolRelease: "13.2-RELEASE"})
+	tm.mustOK("", "zpool", "set", "feature@zilsaxattr=enabled", "zroot")
+	tm.mustOK("", "zpool", "set", "feature@blake3=enabled", "zroot")
+	p := tm.model().pool("zroot")
+	if p.featureState("zilsaxattr") != "active" || p.featureState("blake3") != "enabled" || p.featureState("head_errlog") != "disabled" {
+		t.Errorf("features: %v", p.Features)
+	}
+	for _, c := range []struct {
+		argv []string
+		code int
+		err  string
+	}{
+		{[]string{"zpool", "set", "feature@blake3=disabled", "zroot"}, 2, "property 'feature@blake3' can only be set to 'enabled'\n"},
+		{[]string{"zpool", "set", "feature@raidz_expansion=enabled", "zroot"}, 2, "property 'feature@raidz_expansion' is not a valid pool or vdev property\n"},
+		{[]string{"zpool", "set", "bootfs=zroot/ROOT/none", "zroot"}, 1, "cannot set property for 'zroot': dataset 'zroot/ROOT/none' does not exist\n"},
+		{[]string{"zpool", "set", "compatibility=nonexistent", "zroot"}, 1, "cannot set property for 'zroot': compatibility file nonexistent: No such file or directory\n"},
+	} {
+		if r := tm.run(c.argv...); r.code != c.code || r.err != c.err {
+			t.Errorf("%s: %v, want exit %d and %q", strings.Join(c.argv, " "), r, c.code, c.err)
+		}
+	}
+}

@@ -158,7 +158,7 @@ func (inv *Invocation) openzfs() bool { return inv.zfsRelease().AtLeast(13, 0) }
 func cmdZpool(inv *Invocation) int { return inv.pools().Zpool(inv) }
 func cmdZfs(inv *Invocation) int   { return inv.pools().Zfs(inv) }
 
-// Zpool is zpool(8): status, get, list, upgrade, version.
+// Zpool is zpool(8): status, get, list, set, upgrade, version.
 func (b modelPools) Zpool(inv *Invocation) int {
 	if len(inv.Args) == 0 {
 		inv.errf("missing command\nusage: zpool command args ...\n")
@@ -174,6 +174,8 @@ func (b modelPools) Zpool(inv *Invocation) int {
 		return zpoolUpgrade(inv, args)
 	case "list":
 		return zpoolList(inv, args)
+	case "set":
+		return zpoolSet(inv, args)
 	case "version":
 		if !inv.openzfs() {
 			inv.errf("unrecognized command 'version'\n")
@@ -1134,3 +1136,66 @@ func zfsGet(inv *Invocation, args []string) int {
 
 // beTime formats a boot environment's creation time as bectl does.
 func beTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+
+// zpoolSet is zpool set PROPERTY=VALUE POOL for feature@NAME=enabled,
+// bootfs and compatibility.
+func zpoolSet(inv *Invocation, args []string) int {
+	if len(args) != 2 || !strings.Contains(args[0], "=") {
+		inv.errf("missing property=value argument\nusage:\n\tset <property=value> <pool>\n")
+		return 2
+	}
+	prop, val, _ := strings.Cut(args[0], "=")
+	p := inv.model.pool(args[1])
+	if p == nil {
+		inv.errf("cannot open '%s': no such pool\n", args[1])
+		return 1
+	}
+	fail := func(format string, a ...any) int {
+		inv.errf("cannot set property for '%s': %s\n", p.Name, fmt.Sprintf(format, a...))
+		return 1
+	}
+	switch {
+	case strings.HasPrefix(prop, "feature@"):
+		name := strings.TrimPrefix(prop, "feature@")
+		f, ok := LookupFeature(name)
+		if !ok || !f.supportedBy(inv.zfsRelease()) {
+			inv.errf("property '%s' is not a valid pool or vdev property\n", prop)
+			return 2
+		}
+		if val != "enabled" {
+			inv.errf("property '%s' can only be set to 'enabled'\n", prop)
+			return 2
+		}
+		if p.Version < 5000 {
+			return fail("pool must be upgraded to set this property or value")
+		}
+		if p.featureState(f.Name) == "disabled" {
+			p.Features[f.Name] = "enabled"
+			if f.ActivateOnEnable {
+				p.Features[f.Name] = "active"
+			}
+		}
+	case prop == "bootfs":
+		if val == "" {
+			p.Bootfs = ""
+			return 0
+		}
+		if !strings.HasPrefix(val, p.Name+"/") && val != p.Name {
+			return fail("'%s' is an invalid name", val)
+		}
+		if _, d := inv.model.dataset(val); d == nil {
+			return fail("dataset '%s' does not exist", val)
+		}
+		inv.pools().SetBootfs(p.Name, val)
+	case prop == "compatibility":
+		old := p.Compatibility
+		p.Compatibility = val
+		if _, err := inv.compatibleFeatures(p); err != nil {
+			p.Compatibility = old
+			return fail("%v", err)
+		}
+	default:
+		return inv.unsupported("zpool set " + prop)
+	}
+	return 0
+}
