@@ -181,6 +181,9 @@ type Update struct {
 	MetadataPattern string `json:"metadata_pattern"`
 	// LibsysOrdering reports the EN-25:18 fix (needed before 14 -> 15).
 	LibsysOrdering bool `json:"libsys_ordering"`
+	// NoCronOption reports a freebsd-update that predates
+	// --not-running-from-cron (and needs no terminal for fetch).
+	NoCronOption bool `json:"no_cron_option,omitempty"`
 }
 
 // Pkg is pkg(8)'s state.

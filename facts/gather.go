@@ -375,6 +375,7 @@ func gatherUpdate(p *probe, f *Facts) error {
 			}
 		}
 	}
+	f.Update.NoCronOption = freebsdupdate.ScriptOf(lines).NoCronOption
 	for _, l := range lines {
 		if strings.Contains(l.Text, "libsys") {
 			f.Update.LibsysOrdering = true

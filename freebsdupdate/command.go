@@ -36,15 +36,34 @@ const upgradeAnswers = 8
 // reads fail at once, and its output should be watched with StallLine.
 var batchEnv = []string{"PAGER=cat", "EDITOR=/usr/bin/false"}
 
+// Script is what zupgrade knows of the installed freebsd-update script that
+// changes how it is invoked. The zero Script is today's freebsd-update.
+type Script struct {
+	// NoCronOption: the script predates --not-running-from-cron (added in
+	// 2015); it rejects the option, and its fetch runs without a terminal
+	// anyway.
+	NoCronOption bool
+}
+
+// args returns the argv of a freebsd-update invocation with the operands
+// given, with --not-running-from-cron when the script knows it.
+func (s Script) args(operands ...string) []string {
+	a := []string{Program}
+	if !s.NoCronOption {
+		a = append(a, notFromCron)
+	}
+	return append(a, operands...)
+}
+
 // UpgradeCommand returns `freebsd-update --not-running-from-cron -r TARGET
 // upgrade` with its environment and answers. The target must be a valid
 // upgrade target name (see CheckUpgrade); only its form is checked here.
-func UpgradeCommand(target Release) (Command, error) {
+func (s Script) UpgradeCommand(target Release) (Command, error) {
 	if target.IsZero() || target.Patch != 0 || !target.Branch.Upgradable() {
 		return Command{}, fmt.Errorf("freebsd-update cannot upgrade to %q: want a RELEASE, RC, BETA or ALPHA name without patch level", target.String())
 	}
 	return Command{
-		Args:  []string{Program, notFromCron, "-r", target.String(), "upgrade"},
+		Args:  s.args("-r", target.String(), "upgrade"),
 		Env:   append([]string(nil), batchEnv...),
 		Stdin: bytes.Repeat([]byte("y\n"), upgradeAnswers),
 	}, nil
@@ -52,22 +71,25 @@ func UpgradeCommand(target Release) (Command, error) {
 
 // FetchCommand returns `freebsd-update --not-running-from-cron fetch`: fetch
 // the patches of the running release.
-func FetchCommand() Command {
-	return Command{
-		Args: []string{Program, notFromCron, "fetch"},
-		Env:  append([]string(nil), batchEnv...),
-	}
+func (s Script) FetchCommand() Command {
+	return Command{Args: s.args("fetch"), Env: append([]string(nil), batchEnv...)}
 }
 
 // InstallCommand returns `freebsd-update --not-running-from-cron install`:
 // install the next phase of what is pending. (install does not need the
 // flag; it is passed so that every run is marked as automated alike.)
-func InstallCommand() Command {
-	return Command{
-		Args: []string{Program, notFromCron, "install"},
-		Env:  append([]string(nil), batchEnv...),
-	}
+func (s Script) InstallCommand() Command {
+	return Command{Args: s.args("install"), Env: append([]string(nil), batchEnv...)}
 }
+
+// UpgradeCommand is Script{}.UpgradeCommand: today's freebsd-update.
+func UpgradeCommand(target Release) (Command, error) { return Script{}.UpgradeCommand(target) }
+
+// FetchCommand is Script{}.FetchCommand: today's freebsd-update.
+func FetchCommand() Command { return Script{}.FetchCommand() }
+
+// InstallCommand is Script{}.InstallCommand: today's freebsd-update.
+func InstallCommand() Command { return Script{}.InstallCommand() }
 
 // UpdatesReadyCommand returns `freebsd-update updatesready`, the read-only
 // probe whose exit status tells whether an install is pending (see

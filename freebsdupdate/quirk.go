@@ -15,13 +15,28 @@ const ScriptPath = "/usr/sbin/freebsd-update"
 const (
 	metadataPatternMarker = `P="[`
 	libsysMarker          = "libsys"
+	// cronOptionMarker finds the option's handling and usage lines.
+	cronOptionMarker = notFromCron
 )
 
 // QuirkProbeCommand returns the read-only probe that finds every known
-// quirk in one process: `grep -n -F -e P="[ -e libsys /usr/sbin/freebsd-update`
-// (matching lines with their numbers; exit 1 when nothing matches).
+// quirk, and whether the script knows --not-running-from-cron, in one
+// process: `grep -n -F -e P="[ -e libsys -e --not-running-from-cron
+// /usr/sbin/freebsd-update` (matching lines with their numbers; exit 1 when
+// nothing matches).
 func QuirkProbeCommand() Command {
-	return Command{Args: []string{"grep", "-n", "-F", "-e", metadataPatternMarker, "-e", libsysMarker, ScriptPath}}
+	return Command{Args: []string{"grep", "-n", "-F", "-e", metadataPatternMarker, "-e", libsysMarker, "-e", cronOptionMarker, ScriptPath}}
+}
+
+// ScriptOf says how to invoke the freebsd-update whose probe lines these
+// are: without --not-running-from-cron when no line mentions it.
+func ScriptOf(lines []ProbeLine) Script {
+	for _, l := range lines {
+		if strings.Contains(l.Text, cronOptionMarker) {
+			return Script{}
+		}
+	}
+	return Script{NoCronOption: true}
 }
 
 // quirkProbeLine names the probe in parse errors as captures name it.
@@ -60,7 +75,7 @@ func ParseQuirkProbe(out []byte, exitCode int) ([]ProbeLine, error) {
 		if !ok || err != nil || n == 0 {
 			return nil, &host.ParseError{Command: quirkProbeLine, Line: i + 1, Text: l, Reason: "want LINENUMBER:TEXT"}
 		}
-		if !strings.Contains(rest, metadataPatternMarker) && !strings.Contains(rest, libsysMarker) {
+		if !strings.Contains(rest, metadataPatternMarker) && !strings.Contains(rest, libsysMarker) && !strings.Contains(rest, cronOptionMarker) {
 			return nil, &host.ParseError{Command: quirkProbeLine, Line: i + 1, Text: l, Reason: "the line matches neither pattern of the probe"}
 		}
 		lines = append(lines, ProbeLine{Number: n, Text: rest})
@@ -152,7 +167,7 @@ const (
 // pattern; it matches nothing once applied, so running it twice is harmless.
 const metadataPathSed = "s/=_/=%@_/"
 
-const verifyByProbe = "Run the quirk probe again (" + `grep -n -F -e P="[ -e libsys ` + ScriptPath + ") and detect again: the quirk must be absent."
+var verifyByProbe = "Run the quirk probe again (" + quirkProbeLine + ") and detect again: the quirk must be absent."
 
 // DetectQuirks decides every known quirk from the probe lines.
 func DetectQuirks(lines []ProbeLine, ctx QuirkContext) []Quirk {

@@ -40,9 +40,38 @@ func detect(t *testing.T, out []byte, exit int, ctx QuirkContext) map[QuirkID]Qu
 const backup = "/var/db/zupgrade/backup/freebsd-update.orig"
 
 func TestQuirkProbeCommand(t *testing.T) {
-	want := []string{"grep", "-n", "-F", "-e", `P="[`, "-e", "libsys", "/usr/sbin/freebsd-update"}
+	want := []string{"grep", "-n", "-F", "-e", `P="[`, "-e", "libsys", "-e", "--not-running-from-cron", "/usr/sbin/freebsd-update"}
 	if diff := cmp.Diff(want, QuirkProbeCommand().Args); diff != "" {
 		t.Errorf("probe (-want +got):\n%s", diff)
+	}
+}
+
+func TestScriptOf(t *testing.T) {
+	modern := []byte("42:P=\"[-+./:=,%@_[~[:alnum:]]\"\n3000:\t--not-running-from-cron)\n")
+	old := []byte("1021:\tP=\"[-+./:=_[[:alnum:]]\"\n")
+	for _, tt := range []struct {
+		out  []byte
+		want Script
+		args []string
+	}{
+		{modern, Script{}, []string{"freebsd-update", "--not-running-from-cron", "fetch"}},
+		{old, Script{NoCronOption: true}, []string{"freebsd-update", "fetch"}},
+	} {
+		lines, err := ParseQuirkProbe(tt.out, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := ScriptOf(lines)
+		if s != tt.want {
+			t.Errorf("ScriptOf(%q) = %+v, want %+v", tt.out, s, tt.want)
+		}
+		if diff := cmp.Diff(tt.args, s.FetchCommand().Args); diff != "" {
+			t.Errorf("fetch (-want +got):\n%s", diff)
+		}
+		up, err := s.UpgradeCommand(MustParseRelease("9.0-RELEASE"))
+		if err != nil || up.Args[len(up.Args)-1] != "upgrade" || up.Args[len(up.Args)-3] != "-r" {
+			t.Errorf("upgrade = %q, %v", up.Args, err)
+		}
 	}
 }
 

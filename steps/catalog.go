@@ -187,9 +187,9 @@ func (b builder) backupStep() Step {
 
 func (b builder) upgradeSteps() []Step {
 	to := b.targetName()
-	install := cmdOf(freebsdupdate.InstallCommand())
+	install := cmdOf(b.script().InstallCommand())
 	var upgrade Cmd
-	if c, err := freebsdupdate.UpgradeCommand(b.t.to); err == nil {
+	if c, err := b.script().UpgradeCommand(b.t.to); err == nil {
 		upgrade = cmdOf(c)
 	}
 	steps := []Step{
@@ -216,8 +216,8 @@ func (b builder) upgradeSteps() []Step {
 }
 
 func (b builder) patchSteps() []Step {
-	install := cmdOf(freebsdupdate.InstallCommand())
-	fetch := cmdOf(freebsdupdate.FetchCommand())
+	install := cmdOf(b.script().InstallCommand())
+	fetch := cmdOf(b.script().FetchCommand())
 	bc := b.bootcodeStep(StepBootcode, "Write boot code to every boot-pool disk if /boot changed")
 	bc.Notes = append(bc.Notes, "skipped when the boot files on every disk already equal /boot")
 	rb := b.rebootStep(StepRebootFinal, "Reboot if the kernel changed", "uname -r equals freebsd-version -k")
@@ -233,6 +233,11 @@ func (b builder) patchSteps() []Step {
 		bc,
 		rb,
 	}
+}
+
+// script says how to invoke this host's freebsd-update.
+func (b builder) script() freebsdupdate.Script {
+	return freebsdupdate.Script{NoCronOption: b.f.Update.NoCronOption}
 }
 
 func withWhen(c Cmd, when string) Cmd {
