@@ -403,3 +403,48 @@ func cmdGlabel(inv *Invocation) int {
 	}
 	return 0
 }
+
+// cmdNewfsMsdos is newfs_msdos(8) with -F, -c and -L: it makes an empty
+// FAT file system on a partition (whatever the partition held is gone).
+func cmdNewfsMsdos(inv *Invocation) int {
+	opts, args, err := getopt(inv.Args, "F:c:L:")
+	if err != nil {
+		return inv.unsupported(err.Error())
+	}
+	if len(args) != 1 {
+		inv.errf("usage: newfs_msdos [ -options ] special [disktype]\n")
+		return 1
+	}
+	v := inv.resolve(args[0])
+	if !v.dev || v.part == nil {
+		inv.errf("newfs_msdos: %s: No such file or directory\n", args[0])
+		return 1
+	}
+	if _, _, e := inv.model.openMode(v.disk, v.part); e > 0 {
+		inv.errf("newfs_msdos: %s: Operation not permitted\n", args[0])
+		return 1
+	}
+	bits := 32
+	if f, ok := value(opts, 'F'); ok {
+		switch f {
+		case "12", "16", "32":
+			bits, _ = strconv.Atoi(f)
+		default:
+			inv.errf("newfs_msdos: %s: bad FAT type\n", f)
+			return 1
+		}
+	}
+	label, ok := value(opts, 'L')
+	if !ok {
+		label = "NO_NAME"
+	}
+	p := v.part
+	p.FAT = &FAT{Label: label, Bits: bits, Serial: uint32(inv.model.Clock.Unix())}
+	p.FAT.sync()
+	p.Data = nil
+	p.Corrupt = ""
+	fatSecs := p.Size/128 + 1
+	inv.out("%s: %d sectors in %d FAT%d clusters (512 bytes/cluster)\n", args[0], p.Size-32-2*fatSecs, p.Size-32-2*fatSecs, bits)
+	inv.out("BytesPerSec=512 SecPerClust=1 ResSectors=32 FATs=2 Media=0xf0 SecPerTrack=63 Heads=16 HiddenSecs=0 HugeSectors=%d FATsecs=%d RootCluster=2 FSInfo=1 Backup=2\n", p.Size, fatSecs)
+	return 0
+}

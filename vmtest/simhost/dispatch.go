@@ -63,7 +63,7 @@ func init() {
 		"freebsd-update": cmdFreebsdUpdate,
 		"pkg":            cmdPkg, "pkg-static": cmdPkgStatic, "portmaster": cmdPortmaster,
 		"sysrc": cmdSysrc, "service": cmdService,
-		"shutdown": cmdShutdown, "reboot": cmdReboot, "daemon": cmdDaemon,
+		"shutdown": cmdShutdown, "reboot": cmdReboot, "daemon": cmdDaemon, "newfs_msdos": cmdNewfsMsdos,
 	}
 }
 

@@ -139,3 +139,31 @@ func TestMountedESP(t *testing.T) {
 		t.Errorf("umount did not write the ESP's files: %+v", esp)
 	}
 }
+
+// TestNewfsMsdos formats the ESP the installer left empty, which then
+// boots once it holds a loader.
+func TestNewfsMsdos(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "uefi", Release: "14.2-RELEASE"})
+	if r := tm.run("newfs_msdos", "-F", "32", "-c", "1", "/dev/ada0p1"); r.code != 1 || !strings.Contains(r.err, "Operation not permitted") {
+		t.Errorf("formatting the mounted ESP: %v", r)
+	}
+	out := tm.mustOK("", "newfs_msdos", "-F", "32", "-c", "1", "-L", "EFISYS", "/dev/ada1p1")
+	if !strings.HasPrefix(out, "/dev/ada1p1: ") {
+		t.Errorf("newfs_msdos: %q", out)
+	}
+	if got := tm.must("file", "-s", "/dev/ada1p1"); !strings.Contains(got, "FAT (32 bit)") || !strings.Contains(got, `label: "EFISYS     "`) {
+		t.Errorf("file -s: %s", got)
+	}
+	tm.mustOK("", "mount_msdosfs", "/dev/ada1p1", "/mnt")
+	tm.mustOK("", "mkdir", "-p", "/mnt/efi/boot")
+	tm.mustOK("", "cp", "/boot/loader.efi", "/mnt/efi/boot/bootx64.efi")
+	tm.mustOK("", "umount", "/mnt")
+	tm.mustOK("", "shutdown", "-r", "now")
+	if err := tm.RemoveDisk("ada0"); err != nil {
+		t.Fatal(err)
+	}
+	rep := tm.boot(BootOptions{})
+	if rep.Disk != "ada1" || rep.State != "single-user" || !strings.Contains(rep.Reason, "Mounting /etc/fstab filesystems failed") {
+		t.Errorf("boot from the new ESP with ada0 gone (fstab still names efiboot0): %+v", rep)
+	}
+}

@@ -54,6 +54,7 @@ var basePrograms = []baseProgram{
 	{Name: "logger", Path: "/usr/bin/logger"},
 	{Name: "mount", Path: "/sbin/mount"},
 	{Name: "mount_msdosfs", Path: "/sbin/mount_msdosfs"},
+	{Name: "newfs_msdos", Path: "/sbin/newfs_msdos"},
 	{Name: "umount", Path: "/sbin/umount"},
 	{Name: "sysctl", Path: "/sbin/sysctl"},
 	{Name: "kenv", Path: "/bin/kenv"},
