@@ -266,6 +266,13 @@ func TestPlanLegacy82(t *testing.T) {
 	if c := p.check("boot-environments"); c.Verdict != Warn {
 		t.Errorf("missing bectl not reported: %+v", c)
 	}
+	// 8.2's freebsd-update predates --not-running-from-cron and rejects it.
+	if got := p.step(StepUpgrade).lines(); len(got) != 1 || got[0] != "freebsd-update -r 9.0-RELEASE upgrade" {
+		t.Errorf("upgrade on 8.2: %q", got)
+	}
+	if got := planFor(t, "bios-mirror", "14.2-RELEASE").step(StepUpgrade).lines(); got[0] != "freebsd-update --not-running-from-cron -r 14.2-RELEASE upgrade" {
+		t.Errorf("upgrade on 13.4: %q", got)
+	}
 }
 
 func TestPlanPatchMode(t *testing.T) {
