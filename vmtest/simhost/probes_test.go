@@ -1,6 +1,7 @@
 package simhost
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,6 +273,50 @@ func TestEfibootmgrFormat(t *testing.T) {
 	for _, text := range []string{fx, out} {
 		if !entry.MatchString(text) || !mapping.MatchString(text) {
 			t.Errorf("efibootmgr -v output does not have the entry layout:\n%s", text)
+		}
+	}
+}
+
+// TestEveryReleaseAndPreset makes a machine of every release and layout
+// (and naming style), checks that it boots, and that no inspection probe
+// reaches something the simulated host does not model.
+func TestEveryReleaseAndPreset(t *testing.T) {
+	probes := [][]string{
+		{"id", "-u"}, {"uname", "-s", "-r", "-m"}, {"freebsd-version", "-kru"},
+		{"sysctl", "machdep.bootmethod", "security.jail.jailed", "kern.osreldate"},
+		{"kenv", "-q", "vfs.root.mountfrom"}, {"mount", "-p"}, {"zpool", "status"},
+		{"zpool", "get", "-H", "-p", "all"}, {"zpool", "upgrade"}, {"zfs", "upgrade"},
+		{"gpart", "list"}, {"glabel", "status"}, {"bectl", "check"}, {"bectl", "list", "-H"},
+		{"freebsd-update", "updatesready"}, {"ls", "-1", installDir},
+		{"cat", "/var/db/freebsd-update/tag"},
+		{"grep", "-n", "-F", "-e", `P="[`, "-e", "libsys", "/usr/sbin/freebsd-update"},
+		{"pkg", "-N"}, {"pkg", "config", "ABI"}, {"pkg", "which", "-q", "/usr/bin/uname"},
+		{"efibootmgr", "-v"}, {"file", "-s", "/dev/ada0p1", "/dev/ada1p1"},
+		{"sha256", "-r", "/boot/loader.efi", "/boot/gptzfsboot", "/boot/pmbr"},
+	}
+	namings := []string{"partition", "gpt-label", "gptid", "diskid"}
+	n := 0
+	for _, rel := range knownReleases {
+		for _, preset := range []string{"bios", "bios+uefi", "uefi"} {
+			r := MustRelease(rel + "-RELEASE")
+			if preset != "bios" && !r.Has(CapUEFI) {
+				continue
+			}
+			naming, disks := namings[n%len(namings)], 2+n%3
+			n++
+			t.Run(fmt.Sprintf("%s/%s/%s/%d", rel, preset, naming, disks), func(t *testing.T) {
+				tm := newMachine(t, Spec{Preset: preset, Release: r.String(), Naming: naming, Disks: disks})
+				for _, p := range probes {
+					res := tm.run(p...)
+					if strings.Contains(res.err, "not simulated") || res.code > 2 && res.code != 127 {
+						t.Errorf("%s: %v", strings.Join(p, " "), res)
+					}
+				}
+				tm.mustOK("", "shutdown", "-r", "now")
+				tm.mustBoot(BootOptions{})
+				tm.mustOK("", "shutdown", "-r", "now")
+				tm.mustBoot(BootOptions{FirstDisk: "ada1"})
+			})
 		}
 	}
 }
