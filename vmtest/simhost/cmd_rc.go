@@ -159,10 +159,12 @@ func cmdSysrc(inv *Invocation) int {
 // rcDirs are where rc.d scripts live, base first.
 var rcDirs = []string{"/etc/rc.d", "/usr/local/etc/rc.d"}
 
-// rcScript is an rc.d script found on the machine.
+// rcScript is an rc.d script found on the machine: its file name, machine
+// path and real path, the name it gives load_rc_config (its name=
+// variable) and its rcvar.
 type rcScript struct {
 	name, mpath, real string
-	rcvar             string
+	rcName, rcvar     string
 }
 
 // rcScripts lists the rc.d scripts installed, in rc order (base
@@ -180,46 +182,103 @@ func (m *Machine) rcScripts() []rcScript {
 		sort.Strings(names)
 		for _, n := range names {
 			real := filepath.Join(m.HostPath(dir), n)
-			s := rcScript{name: n, mpath: dir + "/" + n, real: real, rcvar: scriptRcvar(real, n)}
+			rcName, rcvar := scriptNames(real, n)
+			s := rcScript{name: n, mpath: dir + "/" + n, real: real, rcName: rcName, rcvar: rcvar}
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// scriptRcvar reads rcvar= (or name=) from a script; the default is NAME_enable.
-func scriptRcvar(path, name string) string {
+// scriptNames reads name= and rcvar= from a script: the name defaults to
+// the file name, the rcvar to NAME_enable.
+func scriptNames(path, file string) (name, rcvar string) {
+	name = file
 	f, err := os.Open(path)
 	if err != nil {
-		return name + "_enable"
+		return name, name + "_enable"
 	}
 	defer f.Close()
-	rcvar, sname := "", name
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if v, ok := strings.CutPrefix(line, "name="); ok {
-			sname = strings.Trim(v, "\"'")
+			name = strings.Trim(v, "\"'")
 		}
 		if v, ok := strings.CutPrefix(line, "rcvar="); ok {
 			rcvar = strings.Trim(v, "\"'")
 		}
 	}
-	rcvar = strings.ReplaceAll(rcvar, "${name}", sname)
-	rcvar = strings.ReplaceAll(rcvar, "$name", sname)
+	rcvar = strings.ReplaceAll(rcvar, "${name}", name)
+	rcvar = strings.ReplaceAll(rcvar, "$name", name)
 	if rcvar == "" || strings.Contains(rcvar, "$") {
-		rcvar = sname + "_enable"
+		rcvar = name + "_enable"
 	}
-	return rcvar
+	return name, rcvar
 }
 
-// enabled reports whether an rc.d script is enabled in /etc/rc.conf.
-func (m *Machine) enabled(s rcScript) bool {
-	conf, err := readRCConf(m.HostPath("/etc/rc.conf"))
-	if err != nil {
-		return false
+// rcConfFiles lists the machine paths of the files load_rc_config NAME
+// reads, in its order (a later assignment wins): /etc/rc.conf,
+// /etc/rc.conf.local, then /etc/rc.conf.d/NAME and, from 10.x,
+// /usr/local/etc/rc.conf.d/NAME, each a file or (from 10.x) a directory
+// whose files are read in name order. Only the files that exist are
+// listed. local_startup is taken as its default, /usr/local/etc/rc.d.
+func (m *Machine) rcConfFiles(name string) []string {
+	var files []string
+	for _, f := range []string{"/etc/rc.conf", "/etc/rc.conf.local"} {
+		if st, err := os.Stat(m.HostPath(f)); err == nil && st.Mode().IsRegular() {
+			files = append(files, f)
+		}
 	}
-	v, _ := conf.get(s.rcvar)
+	if name == "" {
+		return files
+	}
+	local := m.userland().Has(CapLocalRCConfD)
+	dirs := []string{"/etc"}
+	if local {
+		dirs = append(dirs, "/usr/local/etc")
+	}
+	for _, d := range dirs {
+		p := d + "/rc.conf.d/" + name
+		st, err := os.Stat(m.HostPath(p))
+		switch {
+		case err != nil:
+		case st.Mode().IsRegular():
+			files = append(files, p)
+		case st.IsDir() && local:
+			ents, _ := os.ReadDir(m.HostPath(p))
+			for _, e := range ents {
+				if strings.HasPrefix(e.Name(), ".") {
+					continue
+				}
+				if st, err := os.Stat(m.HostPath(p + "/" + e.Name())); err == nil && st.Mode().IsRegular() {
+					files = append(files, p+"/"+e.Name())
+				}
+			}
+		}
+	}
+	return files
+}
+
+// rcValue is the value load_rc_config NAME leaves in variable, and the
+// file that set it last; found is false when no file sets it.
+func (m *Machine) rcValue(name, variable string) (val, file string, found bool) {
+	for _, f := range m.rcConfFiles(name) {
+		conf, err := readRCConf(m.HostPath(f))
+		if err != nil {
+			continue
+		}
+		if v, ok := conf.get(variable); ok {
+			val, file, found = v, f, true
+		}
+	}
+	return val, file, found
+}
+
+// enabled reports whether an rc.d script is enabled: its rcvar is YES
+// once load_rc_config has read rc.conf and the script's rc.conf.d files.
+func (m *Machine) enabled(s rcScript) bool {
+	v, _, _ := m.rcValue(s.rcName, s.rcvar)
 	return yes(v)
 }
 
@@ -277,7 +336,13 @@ func cmdService(inv *Invocation) int {
 	}
 	switch action {
 	case "enable", "disable":
-		path := inv.m.HostPath("/etc/rc.conf")
+		// The variable is written where it is set last (rc.conf.d
+		// included, as sysrc -s does), else in /etc/rc.conf.
+		_, file, found := inv.m.rcValue(script.rcName, script.rcvar)
+		if !found {
+			file = "/etc/rc.conf"
+		}
+		path := inv.m.HostPath(file)
 		conf, err := readRCConf(path)
 		if err != nil {
 			inv.errf("service: %v\n", err)
@@ -292,7 +357,7 @@ func cmdService(inv *Invocation) int {
 			inv.errf("service: %v\n", err)
 			return 1
 		}
-		inv.out("%s %sd in /etc/rc.conf\n", name, action)
+		inv.out("%s %sd in %s\n", script.rcName, action, file)
 		return 0
 	}
 	cmd, err := inv.m.rcCommand(*script, action, nil)

@@ -10,7 +10,13 @@ import (
 // programRelease reads the release a program or file of the tree was
 // installed from ("# simhost program NAME from RELEASE", or a boot blob).
 func (inv *Invocation) programRelease(p string) (Release, bool) {
-	data, err := os.ReadFile(inv.m.HostPath(p))
+	return inv.m.programRelease(p)
+}
+
+// programRelease reads the release a program or file of the machine's tree
+// was installed from ("# simhost program NAME from RELEASE", or a boot blob).
+func (m *Machine) programRelease(p string) (Release, bool) {
+	data, err := os.ReadFile(m.HostPath(p))
 	if err != nil {
 		return Release{}, false
 	}
@@ -42,11 +48,15 @@ func (inv *Invocation) installedKernel() (Release, bool) {
 
 // userland is the release of the installed userland as freebsd-version
 // -u reports it, or from uname itself where freebsd-version does not exist.
-func (inv *Invocation) userland() Release {
-	if r, ok := inv.programRelease("/bin/freebsd-version"); ok {
+func (inv *Invocation) userland() Release { return inv.m.userland() }
+
+// userland is the release of the machine's installed userland (see
+// Invocation.userland).
+func (m *Machine) userland() Release {
+	if r, ok := m.programRelease("/bin/freebsd-version"); ok {
 		return r
 	}
-	r, _ := inv.programRelease("/usr/bin/uname")
+	r, _ := m.programRelease("/usr/bin/uname")
 	return r
 }
 

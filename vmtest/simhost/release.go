@@ -205,6 +205,10 @@ func (r Release) Has(c Capability) bool {
 		return r.AtLeast(8, 3)
 	case CapESPMountedAtBootEFI:
 		return r.AtLeast(13, 2)
+	case CapLocalRCConfD:
+		// Present in 10.4's rc.subr, absent from 9.3's; modelled as
+		// arriving with 10.0.
+		return r.AtLeast(10, 0)
 	}
 	return false
 }
@@ -238,6 +242,10 @@ const (
 	CapFixedSanityPattern
 	// CapESPMountedAtBootEFI: bsdinstall mounts the first ESP at /boot/efi via fstab.
 	CapESPMountedAtBootEFI
+	// CapLocalRCConfD: rc.subr's load_rc_config also reads
+	// /usr/local/etc/rc.conf.d/NAME, and reads every file of an
+	// rc.conf.d/NAME that is a directory (10.x).
+	CapLocalRCConfD
 )
 
 // sharedLibs are the versioned base libraries of a major release that

@@ -165,7 +165,7 @@ func worldFiles(r Release, arch string) map[string]treeFile {
 		add(p.Path, data, 0o555)
 	}
 	add("/rescue/sh", programFile("sh", r, nil, false), 0o555)
-	add("/etc/rc.subr", []byte(rcSubr), 0o444)
+	add("/etc/rc.subr", []byte(rcSubr(r)), 0o444)
 	add("/etc/freebsd-update.conf", []byte(freebsdUpdateConf(r)), 0o644)
 	if r.AtLeast(13, 0) {
 		for name, feats := range compatibilityFiles(r) {
@@ -270,18 +270,46 @@ func sha256Hex(data []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// rcSubr is the simulated host's /etc/rc.subr: enough of FreeBSD's
-// rc.subr (load_rc_config, checkyesno, run_rc_command with the start,
-// faststart, stop, status, enable and rcvar commands) for rc.d scripts of
-// the usual form to run at boot under /bin/sh.
-const rcSubr = `# simhost /etc/rc.subr: a small subset of FreeBSD's rc.subr.
+// rcSubr renders the simulated host's /etc/rc.subr for release r: enough
+// of FreeBSD's rc.subr (load_rc_config, checkyesno, run_rc_command with
+// the start, faststart, stop, status, enable and rcvar commands) for rc.d
+// scripts of the usual form to run at boot under /bin/sh. load_rc_config
+// NAME reads what rcConfFiles lists, in the same order: /etc/rc.conf,
+// /etc/rc.conf.local, then /etc/rc.conf.d/NAME and, from 10.x,
+// /usr/local/etc/rc.conf.d/NAME (each a file, or from 10.x a directory
+// whose files are read in order); a later assignment wins.
+func rcSubr(r Release) string {
+	dirs := "/etc"
+	dirForm := ""
+	if r.Has(CapLocalRCConfD) {
+		dirs = "/etc /usr/local/etc"
+		dirForm = `
+			elif [ -d "${_simhost_root}${_d}/rc.conf.d/$_name" ]; then
+				for _f in "${_simhost_root}${_d}/rc.conf.d/$_name"/*; do
+					[ -f "$_f" ] && . "$_f"
+				done`
+	}
+	return strings.Replace(strings.Replace(rcSubrText, "@RCCONFD_DIRS@", dirs, 1), "@RCCONFD_DIR_FORM@", dirForm, 1)
+}
+
+// rcSubrText is rcSubr's template: @RCCONFD_DIRS@ and @RCCONFD_DIR_FORM@
+// take the release's rc.conf.d locations.
+const rcSubrText = `# simhost /etc/rc.subr: a small subset of FreeBSD's rc.subr.
 _simhost_root="${SIMHOST_ROOT:-}"
 
 load_rc_config()
 {
+	_name=$1
 	[ -r "${_simhost_root}/etc/defaults/rc.conf" ] && . "${_simhost_root}/etc/defaults/rc.conf"
 	[ -r "${_simhost_root}/etc/rc.conf" ] && . "${_simhost_root}/etc/rc.conf"
 	[ -r "${_simhost_root}/etc/rc.conf.local" ] && . "${_simhost_root}/etc/rc.conf.local"
+	if [ -n "$_name" ]; then
+		for _d in @RCCONFD_DIRS@; do
+			if [ -f "${_simhost_root}${_d}/rc.conf.d/$_name" ]; then
+				. "${_simhost_root}${_d}/rc.conf.d/$_name"@RCCONFD_DIR_FORM@
+			fi
+		done
+	fi
 	return 0
 }
 
