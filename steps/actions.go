@@ -241,6 +241,29 @@ func (sc *stepContext) worldInstalled(ctx context.Context) (bool, error) {
 	return err == nil && !pending && sc.isTarget(v.Userland), err
 }
 
+// bootTime reads kern.boottime ("" when the host cannot tell).
+func (sc *stepContext) bootTime(ctx context.Context) string {
+	res, err := sc.probe(ctx, "sysctl", "-n", "kern.boottime")
+	if err != nil || !res.OK() {
+		return ""
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}
+
+// rebooted reports whether the host rebooted since this checkpoint asked
+// for it: the boot hook started this run (it runs only at boot), or the
+// boot time changed since.
+func (sc *stepContext) rebooted(ctx context.Context) bool {
+	if sc.rec == nil || sc.rec.State != StepStarted {
+		return false
+	}
+	if sc.e.Resume {
+		return true
+	}
+	now := sc.bootTime(ctx)
+	return now != "" && sc.rec.BootTime != "" && now != sc.rec.BootTime
+}
+
 func (sc *stepContext) newKernelRunning(ctx context.Context) (bool, error) {
 	v, err := sc.versions(ctx)
 	return err == nil && sc.isTarget(v.Running), err
@@ -257,7 +280,7 @@ func (sc *stepContext) finalStateReached(ctx context.Context) (bool, error) {
 	if sc.plan.Mode == "patch" {
 		return v.Running == v.Kernel, nil
 	}
-	if sc.rec == nil || sc.rec.State != StepStarted {
+	if !sc.rebooted(ctx) {
 		// The final reboot restarts every service on the new world and
 		// packages; it is done only once it happened.
 		return false, nil

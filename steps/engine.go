@@ -175,6 +175,7 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 			return 0, e.fail(j, sc.step.ID, err)
 		}
 	}
+	sc.rec.BootTime = sc.bootTime(ctx)
 	if e.NoReboot {
 		j.Status, j.Message = StatusCheckpoint, "reboot the host, then run zupgrade apply (the boot hook does it by itself)"
 		if err := e.save(j); err != nil {

@@ -61,6 +61,9 @@ type StepRecord struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Note says how the step ended (e.g. "already done on the host").
 	Note string `json:"note,omitempty"`
+	// BootTime is kern.boottime when a checkpoint asked for its reboot;
+	// a different boot time later proves the reboot happened.
+	BootTime string `json:"boot_time,omitempty"`
 }
 
 // Journal is the durable record of one apply run: the plan it executes and

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zupgrade/zupgrade/steps"
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// The zupgrade and simhost binaries the end-to-end tests run, built once.
+var (
+	buildOnce           sync.Once
+	zupgradeBin, simBin string
+	buildErr            error
+	binDir              string
+)
+
+func binaries(t testing.TB) (zup, sim string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "zupgrade-e2e-")
+		if buildErr != nil {
+			return
+		}
+		zupgradeBin = filepath.Join(binDir, "zupgrade")
+		out, err := exec.Command("go", "build", "-o", zupgradeBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build zupgrade: %v\n%s", err, out)
+			return
+		}
+		simBin, buildErr = simhost.BuildBinary(binDir)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return zupgradeBin, simBin
+}
+
+// host is a simulated machine with zupgrade's state directory on it.
+type testHost struct {
+	t     testing.TB
+	m     *simhost.Machine
+	state string
+}
+
+func newHost(t testing.TB, spec simhost.Spec) *testHost {
+	t.Helper()
+	_, sim := binaries(t)
+	root := filepath.Join(t.TempDir(), "host")
+	m, err := simhost.New(root, spec, sim)
+	if err != nil {
+		t.Fatalf("simhost.New: %v", err)
+	}
+	return &testHost{t: t, m: m, state: filepath.Join(root, "var/db/zupgrade")}
+}
+
+// zupgrade runs the zupgrade binary on the host and returns its exit code
+// and combined output.
+func (h *testHost) zupgrade(env []string, args ...string) (int, string) {
+	h.t.Helper()
+	return h.zupgradeFor(2*time.Minute, env, args...)
+}
+
+// zupgradeFor is zupgrade killed with SIGKILL after d; a killed run
+// returns exit code -1.
+func (h *testHost) zupgradeFor(d time.Duration, env []string, args ...string) (int, string) {
+	h.t.Helper()
+	zup, _ := binaries(h.t)
+	cmd := exec.Command(zup, append([]string{"--state-dir", h.state}, args...)...)
+	cmd.Env = append(h.m.Env(), env...)
+	cmd.Dir = h.m.Root
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), out.String()
+		}
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return 0, out.String()
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		<-done
+		if d >= time.Minute {
+			h.t.Fatalf("zupgrade %v hung:\n%s", args, out.String())
+		}
+		return -1, out.String()
+	}
+}
+
+// journal reads the run's journal (nil when there is none).
+func (h *testHost) journal() *steps.Journal {
+	h.t.Helper()
+	j, err := steps.Store{Dir: h.state}.Load()
+	if err != nil {
+		h.t.Fatalf("journal: %v", err)
+	}
+	return j
+}
+
+// boot boots the machine (running the boot hook) and fails the test when
+// it does not come up.
+func (h *testHost) boot(opts simhost.BootOptions) *simhost.BootReport {
+	h.t.Helper()
+	rep, err := h.m.Boot(opts)
+	if err != nil {
+		h.t.Fatalf("boot: %v", err)
+	}
+	if !rep.Booted {
+		h.t.Fatalf("the machine does not boot: %s\n%s", rep.Reason, strings.Join(rep.Console, "\n"))
+	}
+	return rep
+}
+
+// runUpgrade runs apply with args and then boots the machine whenever it
+// goes down (a checkpoint's reboot, a power cut), as an admin or the
+// hardware would, until the run stops. A machine that is down at the start
+// is booted first, and apply is run only if its boot hook did not end the
+// run. It returns the last exit code of zupgrade or of the boot hook.
+func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
+	h.t.Helper()
+	var log strings.Builder
+	code := 0
+	ran := false
+	for i := 0; i < 10; i++ {
+		if h.down() {
+			rep := h.boot(simhost.BootOptions{Env: env})
+			for _, hk := range rep.Hooks {
+				if strings.HasSuffix(hk.Script, "/zupgrade") {
+					code = hk.Exit
+					data, _ := os.ReadFile(filepath.Join(h.state, "resume.log"))
+					fmt.Fprintf(&log, "\n--- boot, hook exit %d\n%s%s", hk.Exit, hk.Output, data)
+					os.Remove(filepath.Join(h.state, "resume.log"))
+				}
+			}
+			continue
+		}
+		j := h.journal()
+		if j != nil && j.Status == steps.StatusDone {
+			return code, log.String()
+		}
+		if ran && (code != 0 || j == nil || j.Status != steps.StatusRebooting) {
+			return code, log.String()
+		} else if !ran {
+			var out string
+			code, out = h.zupgrade(env, append([]string{"apply"}, args...)...)
+			log.WriteString(out)
+			ran = true
+		} else {
+			return code, log.String()
+		}
+	}
+	h.t.Fatalf("the run does not end:\n%s", log.String())
+	return -1, ""
+}
+
+// down reports whether the machine is off or going down.
+func (h *testHost) down() bool {
+	h.t.Helper()
+	model, err := h.m.Model()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return model.Running == nil || model.Power != simhost.PowerOn
+}
+
+// sh runs a simulated command on the machine.
+func (h *testHost) sh(args ...string) string {
+	h.t.Helper()
+	var out, errb bytes.Buffer
+	if code := h.m.Exec(context.Background(), args, nil, &out, &errb, nil); code != 0 {
+		h.t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+	return out.String()
+}
+
+// state summarises what matters of the machine after an upgrade: releases,
+// boot code on every disk, pool features, packages and their ABI. Two runs
+// that reach the same state summarise alike.
+func (h *testHost) summary() string {
+	h.t.Helper()
+	var b strings.Builder
+	b.WriteString(h.sh("freebsd-version", "-kru"))
+	model, err := h.m.Model()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range model.Disks {
+		for _, p := range d.Partitions {
+			if p.Type != "freebsd-boot" {
+				continue
+			}
+			sum := sha256.Sum256(p.Data)
+			fmt.Fprintf(&b, "%s p%d %s\n", d.Name, p.Index, hex.EncodeToString(sum[:8]))
+		}
+	}
+	for _, l := range strings.Split(h.sh("zpool", "get", "-H", "-p", "all"), "\n") {
+		if strings.Contains(l, "\tfeature@") {
+			f := strings.Fields(l)
+			fmt.Fprintf(&b, "%s %s %s\n", f[0], f[1], f[2])
+		}
+	}
+	b.WriteString(h.sh("pkg", "query", "%n %q"))
+	return b.String()
+}
+
+// assertBootsEverywhere boots the machine from each disk in turn and
+// checks that it comes up on the target release from that very disk.
+func (h *testHost) assertBootsEverywhere(target string) {
+	h.t.Helper()
+	model, err := h.m.Model()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range model.Disks {
+		rep := h.boot(simhost.BootOptions{FirstDisk: d.Name, NoHooks: true})
+		if rep.Disk != d.Name {
+			h.t.Errorf("asked to boot from %s, the firmware booted from %q (%s)", d.Name, rep.Disk, rep.Path)
+		}
+		if !strings.HasPrefix(rep.Kernel, strings.TrimSuffix(target, "-RELEASE")) {
+			h.t.Errorf("booted from %s: kernel %s, want %s", d.Name, rep.Kernel, target)
+		}
+		if len(rep.BrokenPackages) > 0 {
+			h.t.Errorf("broken packages after the upgrade: %v", rep.BrokenPackages)
+		}
+	}
+	if _, err := os.Stat(h.m.HostPath("/usr/local/etc/rc.d/zupgrade")); err == nil {
+		h.t.Error("the boot hook is still installed after the run ended")
+	}
+}
+
+func (h *testHost) assertDone(code int, log string) {
+	h.t.Helper()
+	j := h.journal()
+	if code != 0 || j == nil || j.Status != steps.StatusDone {
+		status := "no journal"
+		if j != nil {
+			status = string(j.Status) + ": " + j.Message
+		}
+		h.t.Fatalf("run did not finish (exit %d, %s):\n%s", code, status, log)
+	}
+}
+
+func jsonOf(v any) string {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return string(b)
+}
