@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/log"
+
 	"github.com/zupgrade/zupgrade/host"
 )
 
@@ -43,6 +45,9 @@ type Engine struct {
 	Store  Store
 	// Out receives one status line per step and child output, prefixed.
 	Out io.Writer
+	// RunLog, when set, receives a structured record of every step and
+	// every command with its whole output (the per-run JSON log).
+	RunLog *log.Logger
 	// NoReboot stops at checkpoints instead of rebooting.
 	NoReboot bool
 	// Resume is set when the boot hook started this run: a checkpoint
@@ -99,6 +104,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		sc := &stepContext{e: e, plan: j.Plan, step: step, journal: j, rec: rec}
 		start := e.now()
 		fmt.Fprintf(e.Out, "[%d/%d] %s (%s)\n", i+1, total, step.Title, step.ID)
+		e.log("step", "step", step.ID, "n", i+1, "of", total, "title", step.Title, "state", rec.State)
 
 		// Whatever the journal says, the host decides whether the step's
 		// effect is there already: a crash may have struck after the
@@ -119,6 +125,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 				return 0, err
 			}
 			fmt.Fprintf(e.Out, "      done already (%s)\n", rec.Note)
+			e.log("step done", "step", step.ID, "already", true)
 			continue
 		}
 		if step.Checkpoint && rec.State == StepStarted && e.Resume {
@@ -150,6 +157,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 			return 0, err
 		}
 		fmt.Fprintf(e.Out, "      done in %s\n", t.Sub(start).Round(time.Millisecond))
+		e.log("step done", "step", step.ID, "elapsed", t.Sub(start).Round(time.Millisecond).String())
 	}
 	if err := e.finish(ctx, j); err != nil {
 		return 0, err
@@ -209,6 +217,13 @@ func (e *Engine) finish(ctx context.Context, j *Journal) error {
 	return e.save(j)
 }
 
+// log writes to the run log, if there is one.
+func (e *Engine) log(msg string, kv ...any) {
+	if e.RunLog != nil {
+		e.RunLog.Info(msg, kv...)
+	}
+}
+
 func (e *Engine) save(j *Journal) error {
 	j.Updated = e.now()
 	return e.Store.Save(j)
@@ -218,6 +233,7 @@ func (e *Engine) save(j *Journal) error {
 func (e *Engine) fail(j *Journal, step string, err error) error {
 	j.Status = StatusFailed
 	j.Message = fmt.Sprintf("step %s: %v", step, err)
+	e.log("step failed", "step", step, "error", err.Error())
 	if serr := e.save(j); serr != nil {
 		return fmt.Errorf("%w (and the journal could not be saved: %v)", &StepError{Step: step, Err: err}, serr)
 	}
@@ -256,12 +272,22 @@ func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool)
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := &prefixWriter{out: sc.e.Out, prefix: "      | ", stall: stall, onStall: cancel}
+	start := sc.e.now()
 	res, err := sc.e.Runner.Run(cctx, host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w})
 	w.flush()
+	sc.e.log("command", "step", sc.step.ID, "cmd", host.QuoteArgs(c.Args), "env", strings.Join(c.Env, " "), "exit", res.ExitCode,
+		"elapsed", sc.e.now().Sub(start).Round(time.Millisecond).String(), "stdout", string(res.Stdout), "stderr", string(res.Stderr), "error", errString(err))
 	if w.stalled != "" {
 		return res, &stallError{line: w.stalled}
 	}
 	return res, err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // probe runs a read-only command quietly.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,8 +94,14 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		logger.Info("resuming run", "run", j.RunID, "status", j.Status)
 	}
 
+	runLog, closeLog, err := openRunLog(store, j.RunID)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	binary, _ := os.Executable()
 	eng := &steps.Engine{
+		RunLog:   runLog,
 		Runner:   loggingRunner{next: host.ExecRunner{Env: env.Environ}, logger: logger},
 		Store:    store,
 		Out:      env.Stdout,
@@ -120,6 +127,22 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		logger.Info("run complete", "run", j.RunID)
 	}
 	return nil
+}
+
+// openRunLog opens the run's JSON log in the state directory (appending:
+// a resumed run continues its log).
+func openRunLog(store steps.Store, runID string) (*log.Logger, func(), error) {
+	dir := filepath.Join(store.Dir, "logs")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, runID+".json"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := log.NewWithOptions(f, log.Options{Formatter: log.JSONFormatter, ReportTimestamp: true, TimeFormat: time.RFC3339Nano})
+	l.Info("apply", "pid", os.Getpid())
+	return l, func() { f.Sync(); f.Close() }, nil
 }
 
 // samePlanTarget reports whether the options name the pending run's target.

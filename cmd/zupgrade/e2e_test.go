@@ -262,6 +262,35 @@ func (h *testHost) assertDone(code int, log string) {
 	}
 }
 
+// assertRunLog checks the run's JSON log: one JSON object per line, with
+// every step and every command with its output.
+func (h *testHost) assertRunLog() {
+	h.t.Helper()
+	j := h.journal()
+	data, err := os.ReadFile(filepath.Join(h.state, "logs", j.RunID+".json"))
+	if err != nil {
+		h.t.Fatalf("run log: %v", err)
+	}
+	var steps, installs int
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			h.t.Fatalf("run log line %q: %v", line, err)
+		}
+		switch rec["msg"] {
+		case "step":
+			steps++
+		case "command":
+			if strings.HasPrefix(fmt.Sprint(rec["cmd"]), "freebsd-update") && strings.Contains(fmt.Sprint(rec["stdout"]), "Installing updates") {
+				installs++
+			}
+		}
+	}
+	if steps < len(j.Steps)-2 || installs < 2 {
+		h.t.Errorf("run log holds %d step records and %d freebsd-update install outputs", steps, installs)
+	}
+}
+
 func jsonOf(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)

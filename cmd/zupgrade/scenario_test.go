@@ -32,6 +32,10 @@ func TestUpgradeScenarios(t *testing.T) {
 			if !strings.Contains(h.sh("freebsd-version", "-u"), strings.TrimSuffix(tt.to, "-RELEASE")) {
 				t.Errorf("userland is not %s", tt.to)
 			}
+			h.assertRunLog()
+			if !strings.Contains(log, "[1/13] Preflight checks (preflight)") || !strings.Contains(log, "      | Kernel updates have been installed.") {
+				t.Errorf("no step lines or streamed child output in the terminal output:\n%s", log)
+			}
 		})
 	}
 }
