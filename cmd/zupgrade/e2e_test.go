@@ -157,7 +157,7 @@ func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 			continue
 		}
 		j := h.journal()
-		if j != nil && j.Status == steps.StatusDone {
+		if j != nil && j.Status == steps.StatusDone && (ran || log.Len() > 0) {
 			return code, log.String()
 		}
 		if ran && (code != 0 || j == nil || j.Status != steps.StatusRebooting) {

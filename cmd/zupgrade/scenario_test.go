@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
@@ -38,4 +40,187 @@ func TestUpgradeScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bootCount counts the boots a runUpgrade log shows.
+func bootCount(log string) int { return strings.Count(log, "\n--- boot, hook exit") }
+
+func TestPatchUpdate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Run("patches touching the kernel: one reboot", func(t *testing.T) {
+		t.Parallel()
+		h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p5", ESPs: "all", Updates: map[string]int{"14.3-RELEASE": 6}})
+		code, log := h.runUpgrade(nil)
+		h.assertDone(code, log)
+		if got := h.sh("freebsd-version", "-kru"); got != "14.3-RELEASE-p6\n14.3-RELEASE-p6\n14.3-RELEASE-p6\n" {
+			t.Errorf("freebsd-version -kru = %q", got)
+		}
+		if n := bootCount(log); n != 1 {
+			t.Errorf("%d reboots, want 1:\n%s", n, log)
+		}
+		h.assertBootsEverywhere("14.3-RELEASE")
+	})
+	t.Run("nothing published: no reboot", func(t *testing.T) {
+		t.Parallel()
+		h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p6", Updates: map[string]int{"14.3-RELEASE": 6}})
+		code, log := h.runUpgrade(nil)
+		h.assertDone(code, log)
+		if n := bootCount(log); n != 0 {
+			t.Errorf("%d reboots, want none:\n%s", n, log)
+		}
+		if !strings.Contains(log, "No updates needed") {
+			t.Errorf("fetch did not report that nothing is needed:\n%s", log)
+		}
+	})
+}
+
+// TestEN2518First: 14.3 -> 15.0 is blocked until EN-25:18 is installed;
+// a patch run brings it, then the upgrade goes through.
+func TestEN2518First(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p5", Disks: 3, Naming: "gpt-label", ESPs: "all", Updates: map[string]int{"14.3-RELEASE": 6}})
+	code, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE")
+	if code != ExitBlocked || !strings.Contains(out, "[block] EN-25:18 installed before 14 -> 15") {
+		t.Fatalf("plan without EN-25:18: exit %d\n%s", code, out)
+	}
+	code, out = h.zupgrade(nil, "apply", "--to", "15.0-RELEASE")
+	if code != ExitBlocked {
+		t.Fatalf("apply without EN-25:18: exit %d\n%s", code, out)
+	}
+	if h.journal() != nil {
+		t.Fatal("a blocked apply left a journal")
+	}
+	code, log := h.runUpgrade(nil)
+	h.assertDone(code, log)
+	code, log = h.runUpgrade(nil, "--to", "15.0-RELEASE")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("15.0-RELEASE")
+}
+
+// TestInstallFailsThenResumes: freebsd-update install fails once (a full
+// disk, a mirror that went away); the run stops with exit 1 and its state
+// kept, and the next apply finishes it.
+func TestInstallFailsThenResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	if err := h.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "install", Action: simhost.FaultFail, Message: "install: /usr: No space left on device"}); err != nil {
+		t.Fatal(err)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
+	}
+	j := h.journal()
+	if j.Status != "failed" || !strings.Contains(j.Message, "install-kernel") || !strings.Contains(j.Message, "No space left on device") {
+		t.Errorf("journal after the failure: %s: %s", j.Status, j.Message)
+	}
+	code, out := h.zupgrade(nil, "status")
+	if code != 0 || !strings.Contains(out, "> ") || !strings.Contains(out, "Install the new kernel") {
+		t.Errorf("status after the failure:\n%s", out)
+	}
+	code, log = h.runUpgrade(nil)
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+}
+
+// TestDiskVanishesBeforeBootcode: a disk of the mirror dies before the boot
+// code step; zupgrade writes nothing and stops, naming it.
+func TestDiskVanishesBeforeBootcode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	before, err := h.m.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "install", Action: simhost.FaultRemoveDisk, Disk: "ada1"}); err != nil {
+		t.Fatal(err)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
+	}
+	j := h.journal()
+	if r := j.Record("bootcode"); r.State != "started" || !strings.Contains(j.Message, "ada1") || !strings.Contains(j.Message, "nothing was written") {
+		t.Errorf("journal: bootcode %s; %s", r.State, j.Message)
+	}
+	after, err := h.m.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range after.Disks {
+		if string(d.BootArea) != string(before.Disks[i].BootArea) {
+			t.Errorf("%s: boot area written", d.Name)
+		}
+		for k, p := range d.Partitions {
+			if string(p.Data) != string(before.Disks[i].Partitions[k].Data) {
+				t.Errorf("%s index %d written", d.Name, p.Index)
+			}
+		}
+	}
+	if strings.Contains(log, "gpart bootcode") {
+		t.Errorf("gpart bootcode ran:\n%s", log)
+	}
+}
+
+// TestPlanChangesNothing runs plan and inspect on a simulated host and
+// compares the machine before and after: disks, pools, boot environments,
+// files and firmware are untouched.
+func TestPlanChangesNothing(t *testing.T) {
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 3, Naming: "gpt-label"})
+	snapshot := func() string {
+		m, err := h.m.Model()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The command counter, history and clock move with every command.
+		m.Commands, m.History, m.Clock = 0, nil, time.Time{}
+		return jsonOf(m) + h.sh("ls", "-1", "/usr/local/etc/rc.d") + h.sh("cat", "/etc/rc.conf")
+	}
+	before := snapshot()
+	for _, args := range [][]string{
+		{"inspect"}, {"inspect", "--json"}, {"plan", "--to", "14.2-RELEASE"}, {"plan"}, {"plan", "--to", "15.0-RELEASE", "--json"},
+	} {
+		code, out := h.zupgrade(nil, args...)
+		if code != 0 && code != ExitBlocked {
+			t.Fatalf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("plan changed the host:\n%s", lineDiff(before, after))
+	}
+	if _, err := os.Stat(h.state); err == nil {
+		t.Errorf("plan created the state directory %s", h.state)
+	}
+}
+
+// lineDiff lists the lines of b that a lacks and the other way round.
+func lineDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
