@@ -29,18 +29,55 @@ type fuOptions struct {
 	force        bool
 	currentlyRun string
 	cmds         []string
+	// script is what the installed script's command line knows.
+	script fuScript
+}
+
+// fuScript is what the command line of the installed
+// /usr/sbin/freebsd-update knows: -F and --not-running-from-cron came
+// together with EN-15:04 (13 May 2015; 10.2-RELEASE is the first release
+// to ship them). A script without them prints its usage for either and
+// exits 0, having done nothing; its fetch refuses to run without a
+// terminal, with no way around it.
+type fuScript struct {
+	notCron, force bool
+}
+
+// fuScriptOf reads the case branches of the script's parse_cmdline.
+func fuScriptOf(script []byte) fuScript {
+	var s fuScript
+	for _, line := range strings.Split(string(script), "\n") {
+		switch strings.TrimSpace(line) {
+		case "--not-running-from-cron)":
+			s.notCron = true
+		case "-F)":
+			s.force = true
+		}
+	}
+	return s
 }
 
 // parseFUOptions reads freebsd-update's options, which may come before or
-// after the commands.
+// after the commands. A script that predates --not-running-from-cron
+// answers every command line it does not accept with its usage, on
+// standard output, and exit status 0, as freebsd-update.sh's usage() did.
 func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 	o := fuOptions{workdir: "/var/db/freebsd-update", basedir: "/"}
+	data, _ := inv.readFile(inv.resolve("/usr/sbin/freebsd-update"))
+	o.script = fuScriptOf(data)
+	usage := func() (fuOptions, int, bool) {
+		if !o.script.notCron {
+			inv.out("%s", fuUsageBefore2015)
+			return o, 0, false
+		}
+		inv.errf("usage: freebsd-update [options] command ...\n")
+		return o, 1, false
+	}
 	args := inv.Args
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		needValue := func() (string, bool) {
 			if i+1 >= len(args) {
-				inv.errf("usage: freebsd-update [options] command ...\n")
 				return "", false
 			}
 			i++
@@ -49,24 +86,30 @@ func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 		var ok bool
 		switch a {
 		case "--not-running-from-cron":
+			if !o.script.notCron {
+				return usage()
+			}
 			o.notCron = true
 		case "-F":
+			if !o.script.force {
+				return usage()
+			}
 			o.force = true
 		case "-d":
 			if o.workdir, ok = needValue(); !ok {
-				return o, 1, false
+				return usage()
 			}
 		case "-b":
 			if o.basedir, ok = needValue(); !ok {
-				return o, 1, false
+				return usage()
 			}
 		case "-r":
 			if o.release, ok = needValue(); !ok {
-				return o, 1, false
+				return usage()
 			}
 		case "--currently-running":
 			if o.currentlyRun, ok = needValue(); !ok {
-				return o, 1, false
+				return usage()
 			}
 		case "-f", "-j", "-k", "-s", "-t":
 			return o, inv.unsupported("option " + a), false
@@ -75,13 +118,11 @@ func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 		case "cron", "IDS", "showconfig":
 			return o, inv.unsupported("command " + a), false
 		default:
-			inv.errf("usage: freebsd-update [options] command ...\n")
-			return o, 1, false
+			return usage()
 		}
 	}
 	if len(o.cmds) == 0 {
-		inv.errf("usage: freebsd-update [options] command ...\n")
-		return o, 1, false
+		return usage()
 	}
 	if o.basedir != "/" {
 		return o, inv.unsupported("-b basedir other than /"), false
@@ -178,7 +219,8 @@ func (inv *Invocation) latestPatch(rel Release) int {
 
 // fuCheckParams runs the checks fetch and upgrade share.
 func fuCheckParams(inv *Invocation, o fuOptions, cur Release) int {
-	if inv.pending(o) && inv.marker(o, "kerneldone") && !o.force {
+	// The kerneldone check came with -F (EN-15:04).
+	if o.script.force && inv.pending(o) && inv.marker(o, "kerneldone") && !o.force {
 		inv.out("You have a partially completed upgrade pending\nRun 'freebsd-update [options] install' first.\nRun 'freebsd-update [options] fetch -F' to proceed anyway.\n")
 		return 1
 	}

@@ -242,3 +242,118 @@ func TestFreebsdUpdatePkgbase(t *testing.T) {
 		t.Errorf("the refused fetch wrote a tag")
 	}
 }
+
+// TestFreebsdUpdateCronOption checks --not-running-from-cron and -F by
+// release: the scripts from before EN-15:04 (10.2-RELEASE is the first
+// release with it) neither mention the option, for the quirk probe, nor
+// accept it: they print their usage on standard output and exit 0, having
+// done nothing. Every release's fetch refuses to run without a terminal;
+// only the option gets past that.
+func TestFreebsdUpdateCronOption(t *testing.T) {
+	probe := []string{"grep", "-n", "-F", "-e", `P="[`, "-e", "libsys", "-e", "--not-running-from-cron", "/usr/sbin/freebsd-update"}
+	refused := "freebsd-update fetch should not be run non-interactively.\nRun freebsd-update cron instead.\n"
+	tests := []struct {
+		release string
+		knows   bool
+	}{
+		{"8.2-RELEASE", false},
+		{"9.3-RELEASE", false},
+		{"10.1-RELEASE", false},
+		{"10.2-RELEASE", true},
+		{"11.4-RELEASE", true},
+		{"13.2-RELEASE", true},
+		{"14.2-RELEASE", true},
+		{"15.0-RELEASE", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.release, func(t *testing.T) {
+			tm := newMachine(t, Spec{Preset: "bios", Release: tt.release, Disks: 1})
+			tm.env["PAGER"] = "cat"
+
+			lines := strings.Split(strings.TrimSuffix(tm.must(probe...), "\n"), "\n")
+			var caseBranch, usageLine, pattern int
+			for _, l := range lines {
+				_, text, _ := strings.Cut(l, ":")
+				switch {
+				case strings.TrimSpace(text) == "--not-running-from-cron)":
+					caseBranch++
+				case strings.TrimSpace(text) == "--not-running-from-cron":
+					usageLine++
+				case strings.Contains(text, `P="[`):
+					pattern++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[tt.knows]; caseBranch != want || usageLine != want || pattern != 1 {
+				t.Errorf("probe lines %q: %d case branch, %d usage line, %d P= lines; want %d, %d, 1", lines, caseBranch, usageLine, pattern, want, want)
+			}
+			if tt.release == "8.2-RELEASE" && (len(lines) != 1 || !strings.HasSuffix(lines[0], `P="[-+./:=_[[:alnum:]]"`)) {
+				t.Errorf("8.2 probe = %q, want only the old P= pattern", lines)
+			}
+
+			if r := tm.run("freebsd-update", "fetch"); r.code != 1 || r.out != refused {
+				t.Errorf("fetch without a terminal: %v", r)
+			}
+			if tt.knows {
+				if r := tm.run("freebsd-update", "--not-running-from-cron", "install"); r.code != 2 || !strings.HasSuffix(r.out, "No updates are available to install.\nRun 'freebsd-update [options] fetch' first.\n") {
+					t.Errorf("--not-running-from-cron install with nothing pending: %v", r)
+				}
+				if r := tm.run("freebsd-update", "-F", "fetch"); r.code != 1 || r.out != refused {
+					t.Errorf("-F fetch without a terminal: %v", r)
+				}
+			}
+			for _, argv := range [][]string{
+				{"freebsd-update", "--not-running-from-cron", "install"},
+				{"freebsd-update", "--not-running-from-cron", "-r", "14.3-RELEASE", "upgrade"},
+				{"freebsd-update", "-F", "fetch"},
+				{"freebsd-update", "fetch", "--not-running-from-cron"},
+				{"freebsd-update", "-r"},
+			} {
+				if tt.knows {
+					break
+				}
+				if r := tm.run(argv...); r.code != 0 || r.out != fuUsageBefore2015 || r.err != "" {
+					t.Errorf("%s: want the usage and exit 0, got %v", strings.Join(argv, " "), r)
+				}
+			}
+
+			r := tm.run("freebsd-update", "--not-running-from-cron", "fetch")
+			_, tagErr := os.Stat(tm.HostPath("/var/db/freebsd-update/tag"))
+			switch {
+			case tt.knows && (r.code != 0 || tagErr != nil):
+				t.Errorf("--not-running-from-cron fetch: %v (tag: %v)", r, tagErr)
+			case !tt.knows && (r.code != 0 || r.out != fuUsageBefore2015 || tagErr == nil):
+				t.Errorf("--not-running-from-cron fetch on an old script: %v (tag: %v)", r, tagErr)
+			}
+			if r := tm.run("freebsd-update", "updatesready"); r.code != 2 {
+				t.Errorf("an install is pending: %v", r)
+			}
+		})
+	}
+}
+
+// TestFreebsdUpdateCronOptionFollowsTheScript upgrades 10.1 to 10.2: the
+// option works once install has replaced /usr/sbin/freebsd-update with
+// 10.2's, not before.
+func TestFreebsdUpdateCronOptionFollowsTheScript(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "10.1-RELEASE", Disks: 1})
+	tm.env["PAGER"] = "cat"
+	if argv := tm.freebsdUpdate("install"); len(argv) != 2 {
+		t.Fatalf("10.1's script knows --not-running-from-cron: %q", argv)
+	}
+	tm.mustOK("y\ny\n", "freebsd-update", "-r", "10.2-RELEASE", "upgrade")
+	tm.mustOK("", "freebsd-update", "install")
+	tm.mustOK("", "gpart", "bootcode", "-b", "/boot/pmbr", "-p", "/boot/gptzfsboot", "-i", "1", "ada0")
+	if rep := tm.reboot(BootOptions{}); !rep.Booted {
+		t.Fatalf("did not boot: %s", rep.Reason)
+	}
+	if r := tm.run("freebsd-update", "--not-running-from-cron", "install"); r.out != fuUsageBefore2015 {
+		t.Errorf("10.1's script, with the 10.2 kernel running, accepted the option: %v", r)
+	}
+	tm.mustOK("", "freebsd-update", "install")
+	if argv := tm.freebsdUpdate("install"); len(argv) != 3 {
+		t.Fatalf("10.2's script does not know --not-running-from-cron: %q", argv)
+	}
+	if r := tm.run("freebsd-update", "--not-running-from-cron", "fetch"); r.code != 0 || r.out == fuUsageBefore2015 {
+		t.Errorf("--not-running-from-cron fetch with 10.2's script: %v", r)
+	}
+}

@@ -205,6 +205,11 @@ func (r Release) Has(c Capability) bool {
 		return r.AtLeast(8, 3)
 	case CapESPMountedAtBootEFI:
 		return r.AtLeast(13, 2)
+	case CapCronOption:
+		// EN-15:04 (13 May 2015) patched 8.4, 9.3 and 10.1 at some
+		// patch level; 10.2-RELEASE is the first release that shipped
+		// it. The errata patch levels are not modelled.
+		return r.AtLeast(10, 2)
 	case CapLocalRCConfD:
 		// Present in 10.4's rc.subr, absent from 9.3's; modelled as
 		// arriving with 10.0.
@@ -242,6 +247,10 @@ const (
 	CapFixedSanityPattern
 	// CapESPMountedAtBootEFI: bsdinstall mounts the first ESP at /boot/efi via fstab.
 	CapESPMountedAtBootEFI
+	// CapCronOption: freebsd-update knows --not-running-from-cron (fetch
+	// without a terminal) and -F (fetch over a half-installed upgrade),
+	// from EN-15:04; older scripts print their usage for either.
+	CapCronOption
 	// CapLocalRCConfD: rc.subr's load_rc_config also reads
 	// /usr/local/etc/rc.conf.d/NAME, and reads every file of an
 	// rc.conf.d/NAME that is a directory (10.x).

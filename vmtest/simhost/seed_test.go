@@ -84,6 +84,19 @@ func (tm *testMachine) refreshBootCode(s upgradeSteps) {
 	}
 }
 
+// freebsdUpdate returns the argv of a freebsd-update run with operands,
+// with --not-running-from-cron when the installed script knows it, as
+// zupgrade's quirk probe decides: a script from before EN-15:04 would
+// answer the option with its usage and do nothing.
+func (tm *testMachine) freebsdUpdate(operands ...string) []string {
+	tm.t.Helper()
+	argv := []string{"freebsd-update"}
+	if r := tm.run("grep", "-q", "-F", "-e", "--not-running-from-cron)", "/usr/sbin/freebsd-update"); r.code == 0 {
+		argv = append(argv, "--not-running-from-cron")
+	}
+	return append(argv, operands...)
+}
+
 // upgrade runs the seed procedure up to the final reboot and returns the
 // report of that boot.
 func (tm *testMachine) upgrade(s upgradeSteps) *BootReport {
@@ -95,11 +108,11 @@ func (tm *testMachine) upgrade(s upgradeSteps) *BootReport {
 	} else {
 		tm.mustOK("", "zfs", "snapshot", "-r", "zroot@backup")
 	}
-	out := tm.mustOK("y\ny\n", "freebsd-update", "--not-running-from-cron", "-r", s.target, "upgrade")
+	out := tm.mustOK("y\ny\n", tm.freebsdUpdate("-r", s.target, "upgrade")...)
 	if !strings.Contains(out, "To install the downloaded upgrades") {
 		t.Fatalf("upgrade output:\n%s", out)
 	}
-	out = tm.mustOK("", "freebsd-update", "--not-running-from-cron", "install")
+	out = tm.mustOK("", tm.freebsdUpdate("install")...)
 	if !strings.Contains(out, "Kernel updates have been installed.") {
 		t.Fatalf("install #1 output:\n%s", out)
 	}
@@ -110,7 +123,7 @@ func (tm *testMachine) upgrade(s upgradeSteps) *BootReport {
 	if got := tm.must("uname", "-r"); !strings.HasPrefix(got, strings.TrimSuffix(s.target, "\n")) {
 		t.Fatalf("after the first reboot uname -r says %q", got)
 	}
-	out = tm.mustOK("", "freebsd-update", "--not-running-from-cron", "install")
+	out = tm.mustOK("", tm.freebsdUpdate("install")...)
 	if !s.skipPackages {
 		tm.env["ASSUME_ALWAYS_YES"] = "yes"
 		tm.env["IGNORE_OSVERSION"] = "yes"
@@ -122,7 +135,7 @@ func (tm *testMachine) upgrade(s upgradeSteps) *BootReport {
 		delete(tm.env, "IGNORE_OSVERSION")
 	}
 	if strings.Contains(out, "Completing this upgrade requires removing old shared object files") {
-		out = tm.mustOK("", "freebsd-update", "--not-running-from-cron", "install")
+		out = tm.mustOK("", tm.freebsdUpdate("install")...)
 		if !strings.Contains(out, "Installing updates... done.") {
 			t.Fatalf("install #3 output:\n%s", out)
 		}
@@ -171,7 +184,7 @@ func TestSeed13To14(t *testing.T) {
 func TestSeed82To90(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios", Release: "8.2-RELEASE", Disks: 2, Naming: "gpt-label", PoolVersion: 15})
 	tm.env["PAGER"] = "cat"
-	r := tm.runInput("y\ny\n", "freebsd-update", "--not-running-from-cron", "-r", "9.0-RELEASE", "upgrade")
+	r := tm.runInput("y\ny\n", "freebsd-update", "-r", "9.0-RELEASE", "upgrade")
 	if r.code != 1 || !strings.Contains(r.out, "The update metadata is correctly signed, but\nfailed an integrity check.\nCowardly refusing to proceed any further.\n") {
 		t.Fatalf("upgrade with the 8.2 freebsd-update: %v", r)
 	}

@@ -176,11 +176,26 @@ func worldFiles(r Release, arch string) map[string]treeFile {
 }
 
 // freebsdUpdateScript renders the parts of freebsd-update.sh the
-// simulated freebsd-update reads back from /usr/sbin/freebsd-update: the
+// simulated freebsd-update reads back from /usr/sbin/freebsd-update: its
+// usage and the options its command line knows (-F and
+// --not-running-from-cron from EN-15:04 on, see fuScriptOf), the
 // metadata path pattern of fetch_metadata_sanity (the 8.x integrity-check
 // quirk) and, from EN-25:18 on, the libsys install ordering.
 func freebsdUpdateScript(r Release) string {
 	var b strings.Builder
+	b.WriteString("\n#### Usage function -- called from command-line handling code.\nusage () {\n\tcat <<EOF\n")
+	if r.Has(CapCronOption) {
+		b.WriteString(fuUsageExcerpt)
+	} else {
+		b.WriteString(fuUsageBefore2015)
+	}
+	b.WriteString("EOF\n\texit 0\n}\n")
+	if r.Has(CapCronOption) {
+		b.WriteString("\n# Parse the command line (excerpt)\nparse_cmdline () {\n\twhile [ $# -gt 0 ]; do\n\t\tcase \"$1\" in\n" +
+			"\t\t-F)\n\t\t\tFORCEFETCH=1\n\t\t\t;;\n" +
+			"\t\t--not-running-from-cron)\n\t\t\tNOTTYOK=1\n\t\t\t;;\n" +
+			"\t\t*)\n\t\t\tusage\n\t\t\t;;\n\t\tesac\n\t\tshift\n\tdone\n}\n")
+	}
 	b.WriteString("\n# Check that the metadata is sane.\nfetch_metadata_sanity () {\n\t# Some aliases\n\tP=")
 	switch {
 	case r.AtLeast(12, 0):
@@ -196,6 +211,45 @@ func freebsdUpdateScript(r Release) string {
 	}
 	return b.String()
 }
+
+// fuUsageBefore2015 is the usage freebsd-update printed before EN-15:04
+// (the 8.x and 9.x scripts, 10.0 and 10.1), verbatim: it prints it on
+// standard output and exits 0 for any option it does not know.
+const fuUsageBefore2015 = `usage: freebsd-update [options] command ... [path]
+
+Options:
+  -b basedir   -- Operate on a system mounted at basedir
+                  (default: /)
+  -d workdir   -- Store working files in workdir
+                  (default: /var/db/freebsd-update/)
+  -f conffile  -- Read configuration options from conffile
+                  (default: /etc/freebsd-update.conf)
+  -k KEY       -- Trust an RSA key with SHA256 hash of KEY
+  -r release   -- Target for upgrade (e.g., 6.2-RELEASE)
+  -s server    -- Server from which to fetch updates
+                  (default: update.FreeBSD.org)
+  -t address   -- Mail output of cron command, if any, to address
+                  (default: root)
+Commands:
+  fetch        -- Fetch updates from server
+  cron         -- Sleep rand(3600) seconds, fetch updates, and send an
+                  email if updates were found
+  upgrade      -- Fetch upgrades to FreeBSD version specified via -r option
+  install      -- Install downloaded updates or upgrades
+  rollback     -- Uninstall most recently installed updates
+  IDS          -- Compare the system against an index of "known good" files.
+`
+
+// fuUsageExcerpt is the part of a later script's usage that names the
+// options EN-15:04 added (the script file carries it for the quirk probe).
+const fuUsageExcerpt = `usage: freebsd-update [options] command ...
+
+Options:
+  -F           -- Force a fetch operation to proceed in the
+                  case of an unfinished upgrade
+  --not-running-from-cron
+               -- Run without a tty, for use by automated tools
+`
 
 // freebsdUpdateConf renders /etc/freebsd-update.conf for release r.
 func freebsdUpdateConf(r Release) string {
