@@ -552,7 +552,7 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 	}
 	for _, d := range disks {
 		for _, e := range d.ESPs {
-			if !espWritable(e) {
+			if !sc.espWritable(e) {
 				continue
 			}
 			ok, err := sc.espCurrent(ctx, e)
@@ -564,8 +564,9 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-func espWritable(e facts.ESP) bool {
-	return e.Format != "empty" && !(e.Size > 0 && e.Size < legacyESPSize)
+// espWritable reports whether the plan writes loaders to the ESP.
+func (sc *stepContext) espWritable(e facts.ESP) bool {
+	return (e.Format != "empty" || sc.plan.Options.FormatESPs) && !(e.Size > 0 && e.Size < legacyESPSize)
 }
 
 // espMount returns where the ESP can be read, mounting it on the state
@@ -692,6 +693,23 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			}
 		case a[0] == "mv" && skip[a[len(a)-1]]:
 			continue
+		case a[0] == "newfs_msdos":
+			// Format only what still holds no file system: never a
+			// partition that gained one since the plan (or in an earlier
+			// attempt of this step).
+			dev := a[len(a)-1]
+			out, err := host.Output(ctx, sc.e.Runner, gpart.FileSArgv(dev)...)
+			if err != nil {
+				return err
+			}
+			res, err := gpart.ParseFileS(string(out))
+			if err != nil {
+				return err
+			}
+			if len(res) != 1 || res[0].Content != gpart.ContentNoFileSystem {
+				fmt.Fprintf(sc.e.Out, "      %s holds a file system now: not formatted\n", dev)
+				continue
+			}
 		case a[0] == "umount":
 			mounted = slicesDelete(mounted, a[1])
 		}

@@ -302,9 +302,11 @@ func (b builder) bootcodeStep(id, title string) Step {
 			case e.Size > 0 && e.Size < legacyESPSize:
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: skipped (boot1.efi loads /boot/loader.efi from the pool, and loader.efi does not fit there)", e.Name, d.Name, humanBytes(e.Size)))
 				continue
-			case e.Format == "empty":
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped", e.Name, d.Name))
+			case e.Format == "empty" && !b.opts.FormatESPs:
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped (--format-esps formats it)", e.Name, d.Name))
 				continue
+			case e.Format == "empty":
+				s.Commands = append(s.Commands, Cmd{Args: newfsMsdosArgs(e), When: "file -s still finds no file system on it"})
 			case e.Format == "unknown":
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s): file system unknown (%s); apply checks it before writing", e.Name, d.Name, e.FormatText))
 			}
@@ -318,6 +320,12 @@ func (b builder) bootcodeStep(id, title string) Step {
 		s.Notes = append(s.Notes, "efi/boot/"+fallback+" is replaced only when the one there is FreeBSD's loader (another system may own it)")
 	}
 	return s
+}
+
+// newfsMsdosArgs formats an ESP as bsdinstall does (FAT32, one sector per
+// cluster).
+func newfsMsdosArgs(e facts.ESP) []string {
+	return []string{"newfs_msdos", "-F", "32", "-c", "1", "/dev/" + e.Name}
 }
 
 // espCommands copies /boot/loader.efi onto an ESP: mounted where it already

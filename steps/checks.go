@@ -153,7 +153,7 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 
 	// Boot partitions on every member.
 	if pool != nil {
-		cs = append(cs, bootPartitionChecks(f, pool)...)
+		cs = append(cs, bootPartitionChecks(f, pool, opts)...)
 		if c, ok := loaderFeatureCheck(pool, opts); ok {
 			cs = append(cs, c)
 		}
@@ -163,7 +163,7 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 
 // bootPartitionChecks checks that every member of the boot pool resolves to a
 // disk that carries boot partitions of the kind the host boots with.
-func bootPartitionChecks(f *facts.Facts, pool *facts.Pool) []Check {
+func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check {
 	var cs []Check
 	var bad []string
 	var warns []string
@@ -202,7 +202,7 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool) []Check {
 			}
 		}
 		for _, e := range d.ESPs {
-			if e.Format == "empty" {
+			if e.Format == "empty" && !opts.FormatESPs {
 				warns = append(warns, fmt.Sprintf("%s on %s was never formatted", e.Name, d.Name))
 			}
 		}
@@ -216,7 +216,7 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool) []Check {
 	}
 	if len(warns) > 0 {
 		cs = append(cs, Check{ID: "boot-partition-space", Title: "boot partitions ready for new boot code", Verdict: Warn, Reason: strings.Join(warns, "; "),
-			Fix: "the installer formats only the first disk's ESP: format the others (newfs_msdos -F 32 -c 1 /dev/PARTITION) so that each disk can boot alone (zupgrade skips unformatted ESPs); grow a small freebsd-boot partition (512K since FreeBSD 10) before upgrading"})
+			Fix: "the installer formats only the first disk's ESP: format the others so that each disk can boot alone: --format-esps does it (newfs_msdos -F 32 -c 1), otherwise zupgrade skips them; grow a small freebsd-boot partition (512K since FreeBSD 10) before upgrading"})
 	}
 	return cs
 }

@@ -15,6 +15,10 @@ type Options struct {
 	ExtraPools []string `json:"extra_pools,omitempty"`
 	// NoPoolUpgrade leaves every pool's features as they are.
 	NoPoolUpgrade bool `json:"no_pool_upgrade,omitempty"`
+	// FormatESPs formats the EFI system partitions of boot-pool disks that
+	// hold no file system (the installer formats only the first disk's),
+	// so that every disk can boot alone.
+	FormatESPs bool `json:"format_esps,omitempty"`
 	// Now is when the plan is made; it names the backup boot environment.
 	Now time.Time `json:"created"`
 }

@@ -36,6 +36,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
+			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
 		},

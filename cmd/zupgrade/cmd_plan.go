@@ -25,6 +25,7 @@ type planOptions struct {
 	Packages      string
 	ExtraPools    cli.StringSlice
 	NoPoolUpgrade bool
+	FormatESPs    bool
 }
 
 func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
@@ -45,6 +46,7 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL` (the boot pool always is)", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
+			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -63,7 +65,7 @@ func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Option
 	}
 	return steps.Options{
 		To: o.To, Packages: o.Packages, StateDir: g.StateDir,
-		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, Now: now,
+		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Now: now,
 	}, nil
 }
 

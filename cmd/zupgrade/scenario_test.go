@@ -224,3 +224,33 @@ func lineDiff(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSecondESPNeverFormatted is the installer's habit of formatting only
+// the first disk's ESP: the plan says so, and --format-esps makes every disk
+// bootable on its own.
+func TestSecondESPNeverFormatted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, Firmware: "UEFI"})
+	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+	if code != 0 || !strings.Contains(out, "ada1p1 on ada1 was never formatted") || !strings.Contains(out, "--format-esps") {
+		t.Fatalf("plan does not report the unformatted ESP (exit %d):\n%s", code, out)
+	}
+	code, out = h.zupgrade(nil, "plan", "--to", "14.2-RELEASE", "--format-esps")
+	if code != 0 || !strings.Contains(out, "$ newfs_msdos -F 32 -c 1 /dev/ada1p1") {
+		t.Fatalf("plan --format-esps (exit %d):\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE", "--format-esps")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+
+	// Without the option the upgrade goes through, but the firmware cannot
+	// boot from ada1 alone: what the plan warned about.
+	u := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, Firmware: "UEFI"})
+	code, log = u.runUpgrade(nil, "--to", "14.2-RELEASE")
+	u.assertDone(code, log)
+	if rep := u.boot(simhost.BootOptions{FirstDisk: "ada1", NoHooks: true}); rep.Disk == "ada1" {
+		t.Errorf("booted from ada1 without an ESP file system: %+v", rep)
+	}
+}
