@@ -20,7 +20,9 @@ func TestUpgradeScenarios(t *testing.T) {
 		spec simhost.Spec
 		to   string
 	}{
-		{"BIOS 2-way mirror 13.4 to 14.2", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Disks: 2}, "14.2-RELEASE"},
+		// Packages built for a newer 14.x than 14.2: pkg's OSVERSION
+		// question must not stall the run.
+		{"BIOS 2-way mirror 13.4 to 14.2", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Disks: 2, RepoOSVersion: map[string]int{"14": 1403000}}, "14.2-RELEASE"},
 		{"BIOS+UEFI 3-way mirror with labels 14.3 to 15.0", simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p6", Disks: 3, Naming: "gpt-label", ESPs: "all"}, "15.0-RELEASE"},
 		{"UEFI-only nda mirror 14.2 to 14.3", simhost.Spec{Preset: "uefi", Release: "14.2-RELEASE", Disks: 2, DiskPrefix: "nda", ESPs: "all"}, "14.3-RELEASE"},
 	}
@@ -253,4 +255,27 @@ func TestSecondESPNeverFormatted(t *testing.T) {
 	if rep := u.boot(simhost.BootOptions{FirstDisk: "ada1", NoHooks: true}); rep.Disk == "ada1" {
 		t.Errorf("booted from ada1 without an ESP file system: %+v", rep)
 	}
+}
+
+// TestMergeConflictDoesNotHang: freebsd-update cannot merge a configuration
+// file and would wait for an editor for ever; the run stops at once, names
+// the file and keeps its state.
+func TestMergeConflictDoesNotHang(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p6", Conflicts: []string{"/etc/pkg/FreeBSD.conf"}})
+	start := time.Now()
+	code, log := h.runUpgrade(nil, "--to", "15.0-RELEASE")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("the run took %s to give up", d)
+	}
+	j := h.journal()
+	if j.Status != "failed" || !strings.Contains(j.Message, "/etc/pkg/FreeBSD.conf") {
+		t.Errorf("journal: %s: %s", j.Status, j.Message)
+	}
+	h.killMachineProcesses()
 }
