@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -279,3 +283,44 @@ func TestMergeConflictDoesNotHang(t *testing.T) {
 	}
 	h.killMachineProcesses()
 }
+
+// TestCaptureThenReplay: a capture made on a host plans, on any machine,
+// exactly what the host itself plans.
+func TestCaptureThenReplay(t *testing.T) {
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 3, Naming: "gpt-label", ESPs: "all"})
+	capture := filepath.Join(t.TempDir(), "host.txtar")
+	if code, out := h.zupgrade(nil, "inspect", "--capture", capture); code != 0 {
+		t.Fatalf("inspect --capture: exit %d\n%s", code, out)
+	}
+	direct := filepath.Join(t.TempDir(), "direct.json")
+	replayed := filepath.Join(t.TempDir(), "replayed.json")
+	if code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE", "-o", direct); code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, out)
+	}
+	// The replay runs with a PATH that holds nothing: it must not need the host.
+	zup, _ := binaries(t)
+	cmd := exec.Command(zup, "--state-dir", h.state, "plan", "--replay", capture, "--to", "14.2-RELEASE", "-o", replayed)
+	cmd.Env = []string{"PATH=" + t.TempDir()}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("plan --replay: %v\n%s", err, out)
+	}
+	norm := func(p string) string {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan map[string]any
+		if err := json.Unmarshal(data, &plan); err != nil {
+			t.Fatal(err)
+		}
+		delete(plan["options"].(map[string]any), "created")
+		// The backup's name carries the time the plan was made.
+		b, _ := json.Marshal(plan)
+		return regexpBackupTime.ReplaceAllString(string(b), "TIME")
+	}
+	if a, b := norm(direct), norm(replayed); a != b {
+		t.Errorf("the replayed plan differs from the plan made on the host:\n%s", lineDiff(a, b))
+	}
+}
+
+var regexpBackupTime = regexp.MustCompile(`\d{8}T\d{6}`)
