@@ -165,8 +165,7 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 // disk that carries boot partitions of the kind the host boots with.
 func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check {
 	var cs []Check
-	var bad []string
-	var warns []string
+	var bad, unformatted, small []string
 	for _, m := range pool.Members {
 		if m.Disk == "" {
 			why := m.Error
@@ -198,12 +197,12 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check
 		}
 		for _, bp := range d.BootPartitions {
 			if bp.Size > 0 && bp.Size < smallBootPartition {
-				warns = append(warns, fmt.Sprintf("freebsd-boot partition %s on %s is only %s: a newer gptzfsboot may not fit (apply compares the new /boot/gptzfsboot with it before writing and stops if it does not fit)", bp.Name, d.Name, humanBytes(bp.Size)))
+				small = append(small, fmt.Sprintf("%s on %s has %s", bp.Name, d.Name, humanBytes(bp.Size)))
 			}
 		}
 		for _, e := range d.ESPs {
 			if e.Format == "empty" && !opts.FormatESPs {
-				warns = append(warns, fmt.Sprintf("%s on %s was never formatted", e.Name, d.Name))
+				unformatted = append(unformatted, fmt.Sprintf("%s on %s was never formatted", e.Name, d.Name))
 			}
 		}
 	}
@@ -214,9 +213,13 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check
 		cs = append(cs, Check{ID: "boot-partitions", Title: "boot partitions on every boot-pool disk", Verdict: OK,
 			Reason: fmt.Sprintf("%d disk(s), each with boot partitions for %s", len(pool.Members), bootKinds(f))})
 	}
-	if len(warns) > 0 {
-		cs = append(cs, Check{ID: "boot-partition-space", Title: "boot partitions ready for new boot code", Verdict: Warn, Reason: strings.Join(warns, "; "),
-			Fix: "the installer formats only the first disk's ESP: format the others so that each disk can boot alone: --format-esps does it (newfs_msdos -F 32 -c 1), otherwise zupgrade skips them; grow a small freebsd-boot partition (512K since FreeBSD 10) before upgrading"})
+	if len(unformatted) > 0 {
+		cs = append(cs, Check{ID: "esp-format", Title: "EFI system partitions formatted", Verdict: Warn, Reason: strings.Join(unformatted, "; "),
+			Fix: "the installer formats only the first disk's ESP, so the other disks cannot boot alone: --format-esps formats them (newfs_msdos -F 32 -c 1) and installs the loader; without it zupgrade skips them"})
+	}
+	if len(small) > 0 {
+		cs = append(cs, Check{ID: "boot-partition-size", Title: "freebsd-boot partitions large enough", Verdict: Warn, Reason: strings.Join(small, "; "),
+			Fix: "a newer gptzfsboot may not fit: apply compares the new /boot/gptzfsboot with each partition before writing anything and stops if one is too small; the installer has made 512K partitions since FreeBSD 10"})
 	}
 	return cs
 }

@@ -260,7 +260,7 @@ func TestPlanLegacy82(t *testing.T) {
 	if len(b) != 1 || !strings.HasPrefix(b[0], "zfs snapshot -r zroot@zupgrade-8.2-RELEASE-to-9.0-RELEASE-") {
 		t.Errorf("backup without bectl: %q", b)
 	}
-	if c := p.check("boot-partition-space"); c.Verdict != Warn || !strings.Contains(c.Reason, "64.0 KiB") {
+	if c := p.check("boot-partition-size"); c.Verdict != Warn || !strings.Contains(c.Reason, "64.0 KiB") {
 		t.Errorf("small boot partitions not reported: %+v", c)
 	}
 	if c := p.check("boot-environments"); c.Verdict != Warn {
