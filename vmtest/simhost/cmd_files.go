@@ -3,9 +3,11 @@ package simhost
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"regexp"
@@ -856,7 +858,7 @@ func cmdDd(inv *Invocation) int {
 		inv.errf("dd: %s: No such file or directory\n", in)
 		return 1
 	case v.dev && v.part == nil:
-		data = v.disk.BootArea
+		data = v.disk.sector0()
 		size = v.disk.Sectors * 512
 	case v.dev:
 		data = v.part.Data
@@ -892,6 +894,25 @@ func cmdDd(inv *Invocation) int {
 	}
 	inv.errf("%d+0 records in\n%d+0 records out\n%d bytes transferred in 0.000100 secs (%d bytes/sec)\n", n/bs, n/bs, n, n*10000)
 	return 0
+}
+
+// sector0 is sector 0 of the disk as gpart leaves a GPT disk: the boot
+// code (the first 446 bytes of pmbr that gpart bootcode -b wrote, zeros
+// when there is none), then the protective MBR: one partition entry of
+// type 0xee from LBA 1 to the end of the disk (at most 2^32-1 sectors),
+// the other three empty, and the 0x55 0xaa signature. Sectors after it
+// (the GPT header and entries) read as zeros.
+func (d *Disk) sector0() []byte {
+	b := make([]byte, 512)
+	copy(b[:446], d.BootArea)
+	e := b[446:462]
+	e[2] = 2 // CHS of LBA 1: head 0, sector 2, cylinder 0
+	e[4] = 0xee
+	e[5], e[6], e[7] = 0xff, 0xff, 0xff
+	binary.LittleEndian.PutUint32(e[8:], 1)
+	binary.LittleEndian.PutUint32(e[12:], uint32(min(d.Sectors-1, math.MaxUint32)))
+	b[510], b[511] = 0x55, 0xaa
+	return b
 }
 
 func parseDdNumber(s string) (int64, error) {

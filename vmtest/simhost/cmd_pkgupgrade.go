@@ -279,7 +279,15 @@ func pkgUpgrade(inv *Invocation, in *bufio.Reader, g pkgGlobal, db *pkgDB, args 
 // cmdPortmaster is portmaster(8): -a with -f rebuilds every installed
 // port for the running release (-P: from packages when available).
 func cmdPortmaster(inv *Invocation) int {
-	opts, rest, err := getopt(inv.Args, "aPfGyDB")
+	// --no-confirm (no confirmation of the list of ports to work on) is
+	// the one long option simulated; the list is never asked about here.
+	var args []string
+	for _, a := range inv.Args {
+		if a != "--no-confirm" {
+			args = append(args, a)
+		}
+	}
+	opts, rest, err := getopt(args, "aPfGyDB")
 	if err != nil || len(rest) > 0 || !has(opts, 'a') {
 		return inv.unsupported("portmaster without -a, or with these arguments")
 	}

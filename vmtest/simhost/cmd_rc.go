@@ -118,14 +118,14 @@ func cmdSysrc(inv *Invocation) int {
 		}
 		old, found := conf.get(name)
 		switch {
-		case has(opts, 'x'):
-			if !found {
-				if !has(opts, 'i') {
-					inv.errf("sysrc: %s: not found\n", name)
-					status = 1
-				}
-				continue
+		case !isSet && !found:
+			// An unknown variable fails, -x included; -i and -q
+			// only silence the message.
+			if !has(opts, 'i') && !has(opts, 'q') {
+				inv.errf("sysrc: unknown variable '%s'\n", name)
 			}
+			status = 1
+		case has(opts, 'x'):
 			conf.unset(name)
 			changed = true
 		case isSet:
@@ -133,11 +133,6 @@ func cmdSysrc(inv *Invocation) int {
 			changed = true
 			if !has(opts, 'q') {
 				inv.out("%s: %s -> %s\n", name, old, val)
-			}
-		case !found:
-			if !has(opts, 'i') {
-				inv.errf("sysrc: unknown variable '%s'\n", name)
-				status = 1
 			}
 		case has(opts, 'n'):
 			inv.out("%s\n", old)

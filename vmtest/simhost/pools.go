@@ -982,12 +982,26 @@ func zfsList(inv *Invocation, args []string) int {
 		snap *Snapshot
 		p    *Pool
 	}
+	_, typesGiven := value(opts, 't')
 	var entries []entry
 	for _, p := range inv.pools().Pools() {
 		for _, d := range p.Datasets {
 			if len(names) > 0 {
 				match := false
 				for _, n := range names {
+					// A snapshot named on the command line is listed
+					// by itself (-t snapshot, or no -t).
+					if ds, snap, isSnap := strings.Cut(n, "@"); isSnap {
+						if has(opts, 'r') || has(opts, 'd') || (typesGiven && !showSnap) {
+							return inv.unsupported("zfs list of a snapshot with -r, -d or -t without snapshot")
+						}
+						for i := range d.Snapshots {
+							if d.Name == ds && d.Snapshots[i].Name == snap {
+								entries = append(entries, entry{n, d, &d.Snapshots[i], p})
+							}
+						}
+						continue
+					}
 					if d.Name == n || ((has(opts, 'r') || has(opts, 'd')) && strings.HasPrefix(d.Name, n+"/")) {
 						match = true
 					}
@@ -1007,7 +1021,18 @@ func zfsList(inv *Invocation, args []string) int {
 		}
 	}
 	for _, n := range names {
-		if _, d := inv.model.dataset(n); d == nil {
+		ds, snap, isSnap := strings.Cut(n, "@")
+		_, d := inv.model.dataset(ds)
+		if d != nil && isSnap {
+			found := false
+			for _, sn := range d.Snapshots {
+				found = found || sn.Name == snap
+			}
+			if !found {
+				d = nil
+			}
+		}
+		if d == nil {
 			inv.errf("cannot open '%s': dataset does not exist\n", n)
 			return 1
 		}
