@@ -507,10 +507,14 @@ func (sc *stepContext) readFile(ctx context.Context, p string) ([]byte, error) {
 	return host.Output(ctx, sc.e.Runner, "cat", p)
 }
 
-// readDevice reads the first n bytes of a device through dd.
+// readBlock is dd's block size for reading devices: a multiple of every
+// sector size in use (512 and 4096), as reads of a GEOM provider must be.
+const readBlock = 4096
+
+// readDevice reads at least the first n bytes of a device through dd.
 func (sc *stepContext) readDevice(ctx context.Context, dev string, n int) ([]byte, error) {
-	blocks := (n + 511) / 512
-	out, err := host.Output(ctx, sc.e.Runner, "dd", "if="+dev, "bs=512", "count="+strconv.Itoa(blocks))
+	blocks := (n + readBlock - 1) / readBlock
+	out, err := host.Output(ctx, sc.e.Runner, "dd", "if="+dev, "bs="+strconv.Itoa(readBlock), "count="+strconv.Itoa(blocks))
 	if err != nil {
 		return nil, err
 	}
@@ -540,7 +544,7 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 			if !bytes.HasPrefix(got, gz) {
 				return false, nil
 			}
-			mbr, err := sc.readDevice(ctx, "/dev/"+d.Name, 512)
+			mbr, err := sc.readDevice(ctx, "/dev/"+d.Name, 446)
 			if err != nil {
 				return false, err
 			}
