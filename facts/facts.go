@@ -182,7 +182,7 @@ type Update struct {
 	// LibsysOrdering reports the EN-25:18 fix (needed before 14 -> 15).
 	LibsysOrdering bool `json:"libsys_ordering"`
 	// NoCronOption reports a freebsd-update that predates
-	// --not-running-from-cron (and needs no terminal for fetch).
+	// --not-running-from-cron: its fetch needs a terminal.
 	NoCronOption bool `json:"no_cron_option,omitempty"`
 }
 

@@ -39,9 +39,10 @@ var batchEnv = []string{"PAGER=cat", "EDITOR=/usr/bin/false"}
 // Script is what zupgrade knows of the installed freebsd-update script that
 // changes how it is invoked. The zero Script is today's freebsd-update.
 type Script struct {
-	// NoCronOption: the script predates --not-running-from-cron (added in
-	// 2015); it rejects the option, and its fetch runs without a terminal
-	// anyway.
+	// NoCronOption: the script predates --not-running-from-cron (errata
+	// EN-15:04, in releases from 10.2 on); it rejects the option. Its
+	// upgrade and install run without a terminal, but its fetch refuses to
+	// ("fetch should not be run non-interactively") with no way around.
 	NoCronOption bool
 }
 

@@ -109,10 +109,15 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 	if f.Update.Pending {
 		fetched := f.Update.Fetched
 		own := tErr == nil && t.mode == "upgrade" && fetched != "" && sameBase(fetched, t.to)
-		if own {
+		patches := tErr == nil && t.mode == "patch" && f.Update.Phase == "patches" && fetched != "" && sameBase(fetched, t.current)
+		switch {
+		case patches:
+			add("pending-update", "no foreign pending freebsd-update install", OK,
+				fmt.Sprintf("patches up to %s are fetched already; apply installs them", fetched), "")
+		case own:
 			add("pending-update", "no foreign pending freebsd-update install", OK,
 				fmt.Sprintf("an install for %s is already pending (next: %s); apply continues from there", fetched, phaseOr(f.Update.Phase)), "")
-		} else {
+		default:
 			what := "an install is pending"
 			if fetched != "" {
 				what += " for " + fetched
@@ -125,6 +130,11 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 		}
 	} else {
 		add("pending-update", "no foreign pending freebsd-update install", OK, "nothing pending", "")
+		if tErr == nil && t.mode == "patch" && f.Update.NoCronOption {
+			add("fetch-terminal", "freebsd-update fetch can run unattended", Block,
+				"this freebsd-update predates --not-running-from-cron (EN-15:04) and refuses to fetch without a terminal",
+				"run freebsd-update fetch on a terminal; zupgrade apply then installs what it fetched (or upgrade to a release from 10.2 on)")
+		}
 	}
 	switch f.Update.MetadataPattern {
 	case "old":

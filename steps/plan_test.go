@@ -213,6 +213,7 @@ func TestPlanBlocks(t *testing.T) {
 			f.Update.Pending, f.Update.Fetched, f.Update.Phase = true, "13.4-RELEASE-p2", "patches"
 		}, []string{"pending-update"}},
 		{"pkgbase", "bios-mirror", "14.2-RELEASE", func(f *facts.Facts) { f.Pkg.Pkgbase = true }, []string{"pkgbase"}},
+		{"patches with a fetch that needs a terminal", "legacy-8.2", "", nil, []string{"fetch-terminal"}},
 		{"BIOS host, disk without freebsd-boot", "bios-mirror", "14.2-RELEASE", func(f *facts.Facts) {
 			f.Disks[1].BootPartitions = nil
 		}, []string{"boot-partitions"}},
@@ -272,6 +273,20 @@ func TestPlanLegacy82(t *testing.T) {
 	}
 	if got := planFor(t, "bios-mirror", "14.2-RELEASE").step(StepUpgrade).lines(); got[0] != "freebsd-update --not-running-from-cron -r 14.2-RELEASE upgrade" {
 		t.Errorf("upgrade on 13.4: %q", got)
+	}
+}
+
+// A patch run whose patches were fetched by hand (on a terminal) installs
+// them: the pending install is its own.
+func TestPlanPatchesFetchedByHand(t *testing.T) {
+	f := factsOf(t, "legacy-8.2")
+	f.Update.Pending, f.Update.Fetched, f.Update.Phase = true, "8.2-RELEASE-p3", "patches"
+	p := Build(f, Options{Now: planTime})
+	if c := p.check("pending-update"); c.Verdict != OK {
+		t.Errorf("pending-update %+v", c)
+	}
+	if c := p.check("fetch-terminal"); c.ID != "" {
+		t.Errorf("fetch-terminal reported although the patches are fetched: %+v", c)
 	}
 }
 
