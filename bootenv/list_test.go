@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 func at(s string) time.Time {
@@ -56,7 +57,7 @@ func TestParseListFixtures(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		out := runOf(t, tt.fixture, tt.command, tt.n).Output
+		out := transcript.RunOf(t, tt.fixture, tt.command, tt.n).Output
 		got, err := ParseList(tt.command, []byte(out))
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
@@ -69,7 +70,7 @@ func TestParseListFixtures(t *testing.T) {
 }
 
 func TestParseListCollapsedManyNames(t *testing.T) {
-	out := runOf(t, "freebsd-update-install-be-snapshot-interrupted-13.2.txt", "bectl list -c creation", 0).Output
+	out := transcript.RunOf(t, "freebsd-update-install-be-snapshot-interrupted-13.2.txt", "bectl list -c creation", 0).Output
 	got, err := ParseList("bectl list -c creation", []byte(out))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +187,7 @@ func FuzzParseList(f *testing.F) {
 		{"beadm-list-and-zpool-get-bootfs.txt", "beadm list"},
 		{"freebsd-update-install-be-snapshot-interrupted-13.2.txt", "bectl list -c creation"},
 	} {
-		f.Add(runOf(f, fx.fixture, fx.command, 0).Output)
+		f.Add(transcript.RunOf(f, fx.fixture, fx.command, 0).Output)
 	}
 	f.Add("default\tNR\t/\t675M\t2025-03-01 17:42\nold\t-\t-\t0\t\n")
 	f.Fuzz(func(t *testing.T, s string) {

@@ -9,6 +9,8 @@
 // renamed or removed, within one Version.
 package facts
 
+import "fmt"
+
 // Version is the version of the Facts JSON document.
 const Version = 1
 
@@ -218,4 +220,18 @@ type BootFiles struct {
 	LoaderEFI  string `json:"loader_efi,omitempty"`
 	GPTZFSBoot string `json:"gptzfsboot,omitempty"`
 	PMBR       string `json:"pmbr,omitempty"`
+}
+
+// HumanBytes formats a size in bytes with binary units, e.g. "1.5 GiB".
+func HumanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

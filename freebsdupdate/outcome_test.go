@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 const (
@@ -43,7 +44,7 @@ func (c outcomeCase) classify(t testing.TB) Outcome {
 	t.Helper()
 	stdout, stderr := c.stdout, c.stderr
 	if c.fixture != "" {
-		stdout = runOf(t, c.fixture, c.command, c.n).Output
+		stdout = transcript.RunOf(t, c.fixture, c.command, c.n).Output
 	}
 	if c.install {
 		return ClassifyInstall([]byte(stdout), []byte(stderr), c.exit)
@@ -216,7 +217,7 @@ func TestClassifyEvidenceIsVerbatim(t *testing.T) {
 		o := c.classify(t)
 		stdout := c.stdout
 		if c.fixture != "" {
-			stdout = runOf(t, c.fixture, c.command, c.n).Output
+			stdout = transcript.RunOf(t, c.fixture, c.command, c.n).Output
 		}
 		all := stdout + "\n" + c.stderr
 		for _, e := range o.Evidence {
@@ -260,7 +261,7 @@ func TestStallLine(t *testing.T) {
 			t.Errorf("StallLine(%q) = false", l)
 		}
 	}
-	for _, r := range transcript(t, fixtureMinor10) {
+	for _, r := range transcript.Cut(t, fixtureMinor10) {
 		for _, l := range strings.Split(r.Output, "\n") {
 			if StallLine(l) {
 				t.Errorf("StallLine(%q) = true in an unattended-safe run", l)
@@ -268,7 +269,7 @@ func TestStallLine(t *testing.T) {
 		}
 	}
 	var stalled []string
-	for _, l := range strings.Split(runOf(t, fixtureMajor, "freebsd-update upgrade", 0).Output, "\n") {
+	for _, l := range strings.Split(transcript.RunOf(t, fixtureMajor, "freebsd-update upgrade", 0).Output, "\n") {
 		if StallLine(l) {
 			stalled = append(stalled, l)
 		}
@@ -282,7 +283,7 @@ func FuzzClassify(f *testing.F) {
 	for _, c := range outcomeCases {
 		stdout := c.stdout
 		if c.fixture != "" {
-			stdout = runOf(f, c.fixture, c.command, c.n).Output
+			stdout = transcript.RunOf(f, c.fixture, c.command, c.n).Output
 		}
 		f.Add(stdout, c.stderr, c.exit)
 	}

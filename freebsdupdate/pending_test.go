@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 func TestBDHash(t *testing.T) {
@@ -34,7 +35,7 @@ func TestBDHash(t *testing.T) {
 func TestWorkdirFixtureNamesTheRootInstallLink(t *testing.T) {
 	// The workdir listing of a real host holds the install link under
 	// the hash of "/".
-	text := readFixture(t, "var-db-freebsd-update-workdir-listing.txt")
+	text := transcript.Read(t, "var-db-freebsd-update-workdir-listing.txt")
 	if !strings.Contains(text, " "+RootBDHash+"-install -> install.") {
 		t.Error("the fixture does not show <BDHASH>-install for /")
 	}

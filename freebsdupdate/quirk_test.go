@@ -7,13 +7,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 // probeOutput returns a quirk-probe fixture without its comment lines.
 func probeOutput(t testing.TB, name string) []byte {
 	t.Helper()
 	var keep []string
-	for _, l := range strings.Split(readFixture(t, name), "\n") {
+	for _, l := range strings.Split(transcript.Read(t, name), "\n") {
 		if !strings.HasPrefix(l, "#") && l != "" {
 			keep = append(keep, l)
 		}

@@ -1,97 +1,11 @@
 package freebsdupdate
 
 import (
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
-
-// The fixtures in testdata are verbatim copies of real terminal sessions:
-// comment lines starting with "# " and a source line first, then prompt lines
-// with the command typed, each followed by what it printed. These helpers cut
-// them into runs.
-
-// run is one command of a transcript and its output.
-type run struct {
-	Command string
-	Output  string
-}
-
-// promptRE matches the prompts the fixtures show: "# cmd", "root@host:~ #
-// cmd", "root@host:~ cmd", "user@host:~ %>cmd", "$ cmd", "+ cmd" and
-// "[12:33 host root ~] # cmd".
-var promptRE = regexp.MustCompile(`^(?:# |\$ |\+ |\[[^\]]*\] # |[a-z]+@[^ ]+ (?:# |%>)?|[a-z]+@[^ ]+ %>)(.*)$`)
-
-// programs are the commands a prompt line may start; a "# " line starting
-// anything else is a comment.
-var programs = map[string]bool{
-	"freebsd-update": true, "/usr/sbin/freebsd-update": true, "freebsd-version": true,
-	"bectl": true, "beadm": true, "pkg": true, "pkg-static": true, "reboot": true,
-	"date": true, "uname": true, "zfs": true, "zpool": true, "mount": true,
-	"geli": true, "gmirror": true,
-}
-
-func readFixture(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// transcript cuts a fixture into runs. Comment lines are dropped.
-func transcript(t testing.TB, name string) []run {
-	t.Helper()
-	var runs []run
-	var out []string
-	flush := func() {
-		if len(runs) > 0 {
-			runs[len(runs)-1].Output = strings.Join(out, "\n") + "\n"
-		}
-		out = nil
-	}
-	for _, line := range strings.Split(strings.TrimSuffix(readFixture(t, name), "\n"), "\n") {
-		if m := promptRE.FindStringSubmatch(line); m != nil {
-			first, _, _ := strings.Cut(m[1], " ")
-			if programs[first] {
-				flush()
-				runs = append(runs, run{Command: m[1]})
-				continue
-			}
-			if strings.HasPrefix(line, "# ") || line == "#" {
-				continue
-			}
-		}
-		if strings.HasPrefix(line, "#") && len(runs) == 0 {
-			continue
-		}
-		out = append(out, line)
-	}
-	flush()
-	if len(runs) == 0 {
-		t.Fatalf("%s: no commands found", name)
-	}
-	return runs
-}
-
-// runOf returns the n-th (0-based) run of a transcript whose command starts
-// with prefix.
-func runOf(t testing.TB, name, prefix string, n int) run {
-	t.Helper()
-	for _, r := range transcript(t, name) {
-		if strings.HasPrefix(r.Command, prefix) {
-			if n == 0 {
-				return r
-			}
-			n--
-		}
-	}
-	t.Fatalf("%s: no run %q number %d", name, prefix, n)
-	return run{}
-}
 
 // blocks returns the runs of consecutive non-comment lines of a fixture, as
 // in freebsd-version-kru-states.txt where each state is a block of three
@@ -100,7 +14,7 @@ func blocks(t testing.TB, name string) []string {
 	t.Helper()
 	var bs []string
 	var cur []string
-	for _, line := range strings.Split(readFixture(t, name), "\n") {
+	for _, line := range strings.Split(transcript.Read(t, name), "\n") {
 		if strings.HasPrefix(line, "#") || line == "" {
 			if len(cur) > 0 {
 				bs = append(bs, strings.Join(cur, "\n")+"\n")
@@ -117,7 +31,7 @@ func blocks(t testing.TB, name string) []string {
 }
 
 func TestTranscriptSplitsFixtures(t *testing.T) {
-	runs := transcript(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt")
+	runs := transcript.Cut(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt")
 	var cmds []string
 	for _, r := range runs {
 		cmds = append(cmds, r.Command)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 func TestParseVersionsKRUFixtureStates(t *testing.T) {
@@ -57,7 +58,7 @@ func TestParseVersionsFromTranscripts(t *testing.T) {
 			Versions{Kernel: MustParseRelease("11.1-RELEASE"), Userland: MustParseRelease("11.1-RELEASE")}},
 	}
 	for _, tt := range tests {
-		r := runOf(t, tt.fixture, tt.command, tt.n)
+		r := transcript.RunOf(t, tt.fixture, tt.command, tt.n)
 		// A transcript run ends at the next prompt; blank separator
 		// lines belong to the session, not to freebsd-version.
 		out := strings.TrimRight(r.Output, "\n") + "\n"
@@ -153,7 +154,7 @@ func FuzzParseVersions(f *testing.F) {
 	for _, s := range blocks(f, "freebsd-version-kru-states.txt") {
 		f.Add(s)
 	}
-	f.Add(runOf(f, "freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 0).Output)
+	f.Add(transcript.RunOf(f, "freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 0).Output)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, parse := range []func([]byte) (Versions, error){ParseVersionsKRU, ParseVersionsKU} {
 			v, err := parse([]byte(s))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 func TestParseABI(t *testing.T) {
@@ -197,7 +198,7 @@ const fixtureOSVersion = "pkg-osversion-mismatch-prompt.txt"
 
 func TestClassifyOSVersionFixture(t *testing.T) {
 	// Current pkg: measured against the userland, answered y by a human.
-	r := runOf(t, fixtureOSVersion, "pkg-static bootstrap -f -y", 0)
+	r := transcript.RunOf(t, fixtureOSVersion, "pkg-static bootstrap -f -y", 0)
 	o := Classify([]byte(r.Output), nil, 0)
 	want := &OSVersionMismatch{Package: "pkg", PackageVersion: 1305000, RunningVersion: 1303001, RunningOf: "userland", Prompted: true}
 	if diff := cmp.Diff(want, o.Mismatch); diff != "" {
@@ -211,7 +212,7 @@ func TestClassifyOSVersionFixture(t *testing.T) {
 	}
 
 	// Older pkg: measured against the kernel; the prompt waits.
-	r = runOf(t, fixtureOSVersion, "pkg bootstrap -y", 0)
+	r = transcript.RunOf(t, fixtureOSVersion, "pkg bootstrap -y", 0)
 	// The transcript ends with the warning the fixture quotes from
 	// another report; leave it out of this run.
 	var own []string
@@ -235,7 +236,7 @@ func TestClassifyOSVersionFixture(t *testing.T) {
 	// The warning after a major upgrade, as quoted at the end of the
 	// fixture, on standard error.
 	var warning string
-	for _, l := range strings.Split(readFixture(t, fixtureOSVersion), "\n") {
+	for _, l := range strings.Split(transcript.Read(t, fixtureOSVersion), "\n") {
 		if strings.Contains(l, "Major OS version upgrade detected") {
 			warning = l
 		}
@@ -249,10 +250,10 @@ func TestClassifyOSVersionFixture(t *testing.T) {
 func TestClassifyNothingToReport(t *testing.T) {
 	// pkg's output during the real 14.3 to 15.0 upgrade carries none of
 	// the findings, and neither does a pkgbase upgrade.
-	for _, r := range []run{
-		runOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "pkg bootstrap -f", 0),
-		runOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "pkg upgrade", 0),
-		runOf(t, "pkgbase-minor-upgrade-15.0-to-15.1.txt", "pkg -oABI", 0),
+	for _, r := range []transcript.Run{
+		transcript.RunOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "pkg bootstrap -f", 0),
+		transcript.RunOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "pkg upgrade", 0),
+		transcript.RunOf(t, "pkgbase-minor-upgrade-15.0-to-15.1.txt", "pkg -oABI", 0),
 	} {
 		o := Classify([]byte(r.Output), nil, 0)
 		if o.Mismatch != nil || o.MajorUpgradeDetected || len(o.MissingLibraries) > 0 || len(o.Evidence) > 0 || o.NeedsBootstrap() {
@@ -279,7 +280,7 @@ func TestStallLine(t *testing.T) {
 			t.Errorf("StallLine(%q) = %v, want %v", l, got, want)
 		}
 	}
-	for _, l := range strings.Split(runOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "pkg upgrade", 0).Output, "\n") {
+	for _, l := range strings.Split(transcript.RunOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "pkg upgrade", 0).Output, "\n") {
 		if StallLine(l) != strings.HasPrefix(l, "Proceed with this action?") {
 			t.Errorf("StallLine(%q) = %v", l, StallLine(l))
 		}
@@ -329,8 +330,8 @@ func FuzzParseConfigABI(f *testing.F) {
 }
 
 func FuzzClassify(f *testing.F) {
-	f.Add(runOf(f, fixtureOSVersion, "pkg-static bootstrap -f -y", 0).Output, "", 0)
-	f.Add(runOf(f, fixtureOSVersion, "pkg bootstrap -y", 0).Output, "", 1)
+	f.Add(transcript.RunOf(f, fixtureOSVersion, "pkg-static bootstrap -f -y", 0).Output, "", 0)
+	f.Add(transcript.RunOf(f, fixtureOSVersion, "pkg bootstrap -y", 0).Output, "", 1)
 	f.Add("", "pkg: Warning: Major OS version upgrade detected.  Running \"pkg bootstrap -f\" recommended\n", 0)
 	f.Fuzz(func(t *testing.T, stdout, stderr string, exit int) {
 		o := Classify([]byte(stdout), []byte(stderr), exit)

@@ -300,7 +300,7 @@ func (b builder) bootcodeStep(id, title string) Step {
 		for _, e := range d.ESPs {
 			switch {
 			case e.Size > 0 && e.Size < legacyESPSize:
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: skipped (boot1.efi loads /boot/loader.efi from the pool, and loader.efi does not fit there)", e.Name, d.Name, humanBytes(e.Size)))
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: skipped (boot1.efi loads /boot/loader.efi from the pool, and loader.efi does not fit there)", e.Name, d.Name, facts.HumanBytes(e.Size)))
 				continue
 			case e.Format == "empty" && !b.opts.FormatESPs:
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped (--format-esps formats it)", e.Name, d.Name))

@@ -80,11 +80,11 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 		case pool.Size == 0:
 			add("free-space", "free space on the boot pool", Warn, "the pool's free space is unknown", "check zpool list "+pool.Name)
 		case pool.Free < minFreeBytes:
-			add("free-space", "free space on the boot pool", Block, fmt.Sprintf("%s free on %s", humanBytes(pool.Free), pool.Name), "free at least "+humanBytes(minFreeBytes)+" (old boot environments and snapshots: bectl list, zfs list -t snapshot)")
+			add("free-space", "free space on the boot pool", Block, fmt.Sprintf("%s free on %s", facts.HumanBytes(pool.Free), pool.Name), "free at least "+facts.HumanBytes(minFreeBytes)+" (old boot environments and snapshots: bectl list, zfs list -t snapshot)")
 		case pool.Free < warnFreeBytes:
-			add("free-space", "free space on the boot pool", Warn, fmt.Sprintf("%s free on %s", humanBytes(pool.Free), pool.Name), "an upgrade may need several GiB; consider freeing space")
+			add("free-space", "free space on the boot pool", Warn, fmt.Sprintf("%s free on %s", facts.HumanBytes(pool.Free), pool.Name), "an upgrade may need several GiB; consider freeing space")
 		default:
-			add("free-space", "free space on the boot pool", OK, humanBytes(pool.Free)+" free", "")
+			add("free-space", "free space on the boot pool", OK, facts.HumanBytes(pool.Free)+" free", "")
 		}
 	}
 
@@ -207,7 +207,7 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check
 		}
 		for _, bp := range d.BootPartitions {
 			if bp.Size > 0 && bp.Size < smallBootPartition {
-				small = append(small, fmt.Sprintf("%s on %s has %s", bp.Name, d.Name, humanBytes(bp.Size)))
+				small = append(small, fmt.Sprintf("%s on %s has %s", bp.Name, d.Name, facts.HumanBytes(bp.Size)))
 			}
 		}
 		for _, e := range d.ESPs {
@@ -289,17 +289,4 @@ func phaseOr(p string) string {
 		return "install"
 	}
 	return p + " install"
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -51,24 +51,11 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 
 func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) error {
 	store := steps.Store{Dir: g.StateDir}
-	unlock, err := store.Lock()
-	var locked *steps.LockedError
-	if errors.As(err, &locked) {
-		return withCode(ExitLocked, err)
-	}
+	j, unlock, err := lockJournal(store)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-
-	j, err := store.Load()
-	var jerr *steps.JournalError
-	if errors.As(err, &jerr) {
-		return withCode(ExitUsage, err)
-	}
-	if err != nil {
-		return err
-	}
 	if j != nil && (j.Status == steps.StatusDone || j.Status == steps.StatusRolledBack) {
 		if err := archiveJournal(store, j); err != nil {
 			return err
@@ -144,6 +131,35 @@ func openRunLog(store steps.Store, runID string) (*log.Logger, func(), error) {
 	l := log.NewWithOptions(f, log.Options{Formatter: log.JSONFormatter, ReportTimestamp: true, TimeFormat: time.RFC3339Nano})
 	l.Info("apply", "pid", os.Getpid())
 	return l, func() { f.Sync(); f.Close() }, nil
+}
+
+// lockJournal takes the state directory's lock (exit 5 when another run
+// holds it) and loads the journal (exit 2 when it cannot be used).
+func lockJournal(store steps.Store) (*steps.Journal, func(), error) {
+	unlock, err := store.Lock()
+	var locked *steps.LockedError
+	if errors.As(err, &locked) {
+		return nil, nil, withCode(ExitLocked, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	j, err := loadJournal(store)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return j, unlock, nil
+}
+
+// loadJournal loads the journal; one zupgrade cannot use is exit 2.
+func loadJournal(store steps.Store) (*steps.Journal, error) {
+	j, err := store.Load()
+	var jerr *steps.JournalError
+	if errors.As(err, &jerr) {
+		return nil, withCode(ExitUsage, err)
+	}
+	return j, err
 }
 
 // samePlanTarget reports whether the options name the pending run's target.

@@ -110,7 +110,7 @@ func renderFacts(w io.Writer, f *facts.Facts) {
 		if p.BootFS != "" {
 			fprintf(w, ", bootfs %s", p.BootFS)
 		}
-		fprintf(w, ", %s free of %s", humanBytes(p.Free), humanBytes(p.Size))
+		fprintf(w, ", %s free of %s", facts.HumanBytes(p.Free), facts.HumanBytes(p.Size))
 		if p.Scan.InProgress {
 			fprintf(w, ", %s in progress", p.Scan.Kind)
 		}
@@ -138,14 +138,14 @@ func renderFacts(w io.Writer, f *facts.Facts) {
 	for _, d := range f.Disks {
 		fprintf(w, "\ndisk %s (%s)\n", d.Name, d.Scheme)
 		for _, b := range d.BootPartitions {
-			fprintf(w, "  freebsd-boot  %-14s index %d, %s\n", b.Name, b.Index, humanBytes(b.Size))
+			fprintf(w, "  freebsd-boot  %-14s index %d, %s\n", b.Name, b.Index, facts.HumanBytes(b.Size))
 		}
 		for _, e := range d.ESPs {
 			state := e.Format
 			if e.MountPoint != "" {
 				state += ", mounted on " + e.MountPoint
 			}
-			fprintf(w, "  efi           %-14s index %d, %s, %s; loader.efi %s, fallback %s\n", e.Name, e.Index, humanBytes(e.Size), state, e.Loader, e.Fallback)
+			fprintf(w, "  efi           %-14s index %d, %s, %s; loader.efi %s, fallback %s\n", e.Name, e.Index, facts.HumanBytes(e.Size), state, e.Loader, e.Fallback)
 		}
 		if len(d.BootPartitions) == 0 && len(d.ESPs) == 0 {
 			fprintf(w, "  no boot partitions\n")
@@ -211,17 +211,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

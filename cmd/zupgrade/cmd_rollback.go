@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -29,23 +28,11 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 
 func runRollback(ctx context.Context, g *globalOptions, noReboot bool, env Env, logger *log.Logger) error {
 	store := steps.Store{Dir: g.StateDir}
-	unlock, err := store.Lock()
-	var locked *steps.LockedError
-	if errors.As(err, &locked) {
-		return withCode(ExitLocked, err)
-	}
+	j, unlock, err := lockJournal(store)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	j, err := store.Load()
-	var jerr *steps.JournalError
-	if errors.As(err, &jerr) {
-		return withCode(ExitUsage, err)
-	}
-	if err != nil {
-		return err
-	}
 	if j == nil {
 		return usageErrorf("no zupgrade run to roll back (state directory %s)", g.StateDir)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/charmbracelet/log"
@@ -18,12 +17,7 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 		ArgsUsage: " ",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the journal as JSON", Destination: &asJSON}},
 		Action: func(c *cli.Context) error {
-			store := steps.Store{Dir: g.StateDir}
-			j, err := store.Load()
-			var jerr *steps.JournalError
-			if errors.As(err, &jerr) {
-				return withCode(ExitUsage, err)
-			}
+			j, err := loadJournal(steps.Store{Dir: g.StateDir})
 			if err != nil {
 				return err
 			}

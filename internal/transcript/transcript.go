@@ -1,4 +1,10 @@
-package bootenv
+// Package transcript cuts the fixtures of the parsers' tests, verbatim
+// copies of real terminal sessions, into the commands typed and what each
+// printed. It serves tests only; no program imports it.
+//
+// A fixture starts with comment lines ("# Source: ..."), then prompt lines
+// with the command typed, each followed by its output.
+package transcript
 
 import (
 	"os"
@@ -8,13 +14,8 @@ import (
 	"testing"
 )
 
-// The fixtures in testdata are verbatim copies of real terminal sessions:
-// comment lines starting with "# " and a source line first, then prompt lines
-// with the command typed, each followed by what it printed. These helpers cut
-// them into runs.
-
-// run is one command of a transcript and its output.
-type run struct {
+// Run is one command of a transcript and its output.
+type Run struct {
 	Command string
 	Output  string
 }
@@ -33,7 +34,8 @@ var programs = map[string]bool{
 	"geli": true, "gmirror": true,
 }
 
-func readFixture(t testing.TB, name string) string {
+// Read returns a fixture of the calling package's testdata directory.
+func Read(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -42,10 +44,10 @@ func readFixture(t testing.TB, name string) string {
 	return string(b)
 }
 
-// transcript cuts a fixture into runs. Comment lines are dropped.
-func transcript(t testing.TB, name string) []run {
+// Cut cuts a fixture into runs. Comment lines are dropped.
+func Cut(t testing.TB, name string) []Run {
 	t.Helper()
-	var runs []run
+	var runs []Run
 	var out []string
 	flush := func() {
 		if len(runs) > 0 {
@@ -53,12 +55,12 @@ func transcript(t testing.TB, name string) []run {
 		}
 		out = nil
 	}
-	for _, line := range strings.Split(strings.TrimSuffix(readFixture(t, name), "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimSuffix(Read(t, name), "\n"), "\n") {
 		if m := promptRE.FindStringSubmatch(line); m != nil {
 			first, _, _ := strings.Cut(m[1], " ")
 			if programs[first] {
 				flush()
-				runs = append(runs, run{Command: m[1]})
+				runs = append(runs, Run{Command: m[1]})
 				continue
 			}
 			if strings.HasPrefix(line, "# ") || line == "#" {
@@ -77,11 +79,11 @@ func transcript(t testing.TB, name string) []run {
 	return runs
 }
 
-// runOf returns the n-th (0-based) run of a transcript whose command starts
+// RunOf returns the n-th (0-based) run of a transcript whose command starts
 // with prefix.
-func runOf(t testing.TB, name, prefix string, n int) run {
+func RunOf(t testing.TB, name, prefix string, n int) Run {
 	t.Helper()
-	for _, r := range transcript(t, name) {
+	for _, r := range Cut(t, name) {
 		if strings.HasPrefix(r.Command, prefix) {
 			if n == 0 {
 				return r
@@ -90,5 +92,5 @@ func runOf(t testing.TB, name, prefix string, n int) run {
 		}
 	}
 	t.Fatalf("%s: no run %q number %d", name, prefix, n)
-	return run{}
+	return Run{}
 }
