@@ -518,7 +518,14 @@ func zpoolGet(inv *Invocation, args []string) int {
 	var rows [][]string
 	for _, p := range pools {
 		props := inv.poolProperties(p)
+		// name is a read-only property `zpool get all` leaves out but
+		// `zpool get name` answers (go-zfs asks for it).
+		named := append([]poolProperty{{"name", p.Name, p.Name, "-"}}, props...)
 		for _, w := range want {
+			props := props
+			if w == "name" {
+				props = named
+			}
 			found := false
 			for _, pr := range props {
 				if w != "all" && w != pr.name {
@@ -1084,6 +1091,33 @@ func zfsList(inv *Invocation, args []string) int {
 				row = append(row, e.d.Canmount)
 			case "version":
 				row = append(row, fmt.Sprint(e.d.Version))
+			case "type":
+				t := "filesystem"
+				if e.snap != nil {
+					t = "snapshot"
+				}
+				row = append(row, t)
+			case "compression":
+				// bsdinstall sets lz4 on the pool's top dataset; the
+				// others inherit it.
+				row = append(row, "lz4")
+			case "volsize":
+				row = append(row, "-")
+			case "quota":
+				switch {
+				case e.snap != nil:
+					row = append(row, "-")
+				case has(opts, 'p'):
+					row = append(row, "0")
+				default:
+					row = append(row, "none")
+				}
+			case "written", "logicalused", "usedbydataset":
+				u := e.d.Used
+				if e.snap != nil && f != "written" {
+					u = 0
+				}
+				row = append(row, sizeField(u, has(opts, 'p')))
 			default:
 				return inv.unsupported("zfs list field " + f)
 			}
