@@ -184,7 +184,7 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 		}
 	}
 	sc.rec.BootTime = sc.bootTime(ctx)
-	if e.NoReboot {
+	if e.NoReboot || j.NoReboot {
 		j.Status, j.Message = StatusCheckpoint, "reboot the host, then run zupgrade apply (the boot hook does it by itself)"
 		if err := e.save(j); err != nil {
 			return 0, err

@@ -76,6 +76,10 @@ type Journal struct {
 	Updated time.Time    `json:"updated"`
 	Status  RunStatus    `json:"status"`
 	Message string       `json:"message,omitempty"`
+	// NoReboot: the run was started with --no-reboot; every checkpoint of
+	// it stops (also when the boot hook resumes it) and leaves the reboot
+	// to the admin or the fleet tool.
+	NoReboot bool `json:"no_reboot,omitempty"`
 	Plan    *Plan        `json:"plan"`
 	Steps   []StepRecord `json:"steps"`
 }

@@ -74,6 +74,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 			return err
 		}
 		j = steps.NewJournal(p, time.Now())
+		j.NoReboot = opts.NoReboot
 		if err := store.Save(j); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -330,3 +331,32 @@ func TestCaptureThenReplay(t *testing.T) {
 }
 
 var regexpBackupTime = regexp.MustCompile(`\d{8}T\d{6}`)
+
+// TestNoReboot: a fleet tool reboots hosts itself. apply --no-reboot stops
+// at each checkpoint with exit 3; after the tool's reboot the boot hook goes
+// on and stops at the next checkpoint again; the run ends after the last.
+func TestNoReboot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	code, out := h.zupgrade(nil, "apply", "--to", "14.2-RELEASE", "--no-reboot")
+	if code != ExitCheckpoint {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitCheckpoint, out)
+	}
+	if j := h.journal(); j.Status != "checkpoint" || j.Record("reboot-kernel").State != "started" {
+		t.Fatalf("journal %s at %+v", j.Status, j.Current())
+	}
+	if h.down() {
+		t.Fatal("the host went down although --no-reboot was given")
+	}
+	// The fleet tool reboots: the hook resumes and stops at the final
+	// checkpoint, the host stays up.
+	h.boot(simhost.BootOptions{})
+	if j := h.journal(); j.Status != "checkpoint" || j.Record("reboot-final").State != "started" || h.down() {
+		t.Fatalf("after the first reboot: %s at %+v, down %v", j.Status, j.Current(), h.down())
+	}
+	rep := h.boot(simhost.BootOptions{})
+	h.assertDone(0, fmt.Sprint(rep.Hooks))
+	h.assertBootsEverywhere("14.2-RELEASE")
+}
