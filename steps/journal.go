@@ -70,18 +70,18 @@ type StepRecord struct {
 // where each step stands. It lives in one file of the state directory and
 // is replaced atomically on every change.
 type Journal struct {
-	Format  int          `json:"format"`
-	RunID   string       `json:"run_id"`
-	Created time.Time    `json:"created"`
-	Updated time.Time    `json:"updated"`
-	Status  RunStatus    `json:"status"`
-	Message string       `json:"message,omitempty"`
+	Format  int       `json:"format"`
+	RunID   string    `json:"run_id"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Status  RunStatus `json:"status"`
+	Message string    `json:"message,omitempty"`
 	// NoReboot: the run was started with --no-reboot; every checkpoint of
 	// it stops (also when the boot hook resumes it) and leaves the reboot
 	// to the admin or the fleet tool.
-	NoReboot bool `json:"no_reboot,omitempty"`
-	Plan    *Plan        `json:"plan"`
-	Steps   []StepRecord `json:"steps"`
+	NoReboot bool         `json:"no_reboot,omitempty"`
+	Plan     *Plan        `json:"plan"`
+	Steps    []StepRecord `json:"steps"`
 }
 
 // NewJournal starts a journal for plan.
