@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -390,8 +391,9 @@ func (sc *stepContext) poolCommands() (pool, boot []Cmd) {
 
 // poolFeatures reads what zpool upgrade would do to pool now: whether it is
 // at a legacy version, and the features it would enable split into those
-// the loader can read and the others.
-func (sc *stepContext) poolFeatures(ctx context.Context, pool string) (legacy bool, readable, unreadable []string, err error) {
+// to enable (readable by the loader, allowed by the pool's compatibility
+// property) and the others.
+func (sc *stepContext) poolFeatures(ctx context.Context, pool string) (legacy bool, enable, leave []string, err error) {
 	out, err := host.Output(ctx, sc.e.Runner, "zpool", "get", "-H", "-p", "all")
 	if err != nil {
 		return false, nil, nil, err
@@ -416,26 +418,68 @@ func (sc *stepContext) poolFeatures(ctx context.Context, pool string) (legacy bo
 		if p.Pool != pool {
 			continue
 		}
-		lc := zpool.CheckLoader(&p, want)
+		allowed := want
+		if compat := p.Compatibility(); len(compat) > 0 {
+			sets, err := sc.compatibilitySets(ctx, compat)
+			if err != nil {
+				return false, nil, nil, err
+			}
+			allowed = zpool.AllowedByCompatibility(want, compat, sets)
+		}
+		lc := zpool.CheckLoader(&p, allowed)
 		bad := map[string]bool{}
 		for _, f := range append(lc.EnableUnreadable, lc.EnableUnknown...) {
 			bad[f] = true
-			unreadable = append(unreadable, f)
 		}
 		for _, f := range want {
-			if !bad[f] && p.Feature(f) == zpool.FeatureDisabled {
-				readable = append(readable, f)
+			switch {
+			case p.Feature(f) != zpool.FeatureDisabled:
+			case bad[f] || !slices.Contains(allowed, f):
+				leave = append(leave, f)
+			default:
+				enable = append(enable, f)
 			}
 		}
 	}
-	return false, readable, unreadable, nil
+	return false, enable, leave, nil
+}
+
+// compatibilitySets reads the feature-set files the compatibility property
+// names, from the first directory of zpool.CompatibilityDirs holding each.
+func (sc *stepContext) compatibilitySets(ctx context.Context, names []string) (map[string][]string, error) {
+	sets := map[string][]string{}
+	for _, n := range names {
+		if n == "legacy" || strings.Contains(n, "/") {
+			continue
+		}
+		found := false
+		for _, dir := range zpool.CompatibilityDirs {
+			res, err := sc.probe(ctx, "cat", path.Join(dir, n))
+			if err != nil {
+				return nil, err
+			}
+			if !res.OK() {
+				continue
+			}
+			fs, err := zpool.ParseCompatibilityFile(path.Join(dir, n), res.Stdout)
+			if err != nil {
+				return nil, err
+			}
+			sets[n], found = fs, true
+			break
+		}
+		if !found {
+			return nil, fmt.Errorf("the compatibility property names %q, which is in none of %s", n, strings.Join(zpool.CompatibilityDirs, ", "))
+		}
+	}
+	return sets, nil
 }
 
 func (sc *stepContext) poolsUpgraded(ctx context.Context) (bool, error) {
 	pool, _ := sc.poolCommands()
 	for _, c := range pool {
-		legacy, readable, _, err := sc.poolFeatures(ctx, c.Args[len(c.Args)-1])
-		if err != nil || legacy || len(readable) > 0 {
+		legacy, enable, _, err := sc.poolFeatures(ctx, c.Args[len(c.Args)-1])
+		if err != nil || legacy || len(enable) > 0 {
 			return false, err
 		}
 	}
@@ -459,18 +503,18 @@ func (sc *stepContext) runPoolUpgrade(ctx context.Context) error {
 	pool, boot := sc.poolCommands()
 	for _, c := range pool {
 		name := c.Args[len(c.Args)-1]
-		legacy, readable, unreadable, err := sc.poolFeatures(ctx, name)
+		legacy, enable, leave, err := sc.poolFeatures(ctx, name)
 		if err != nil {
 			return err
 		}
 		switch {
-		case legacy || (len(readable) > 0 && len(unreadable) == 0):
+		case legacy || (len(enable) > 0 && len(leave) == 0):
 			if _, err := sc.run(ctx, c); err != nil {
 				return err
 			}
-		case len(readable) > 0:
-			fmt.Fprintf(sc.e.Out, "      %s: leaving %s disabled: the FreeBSD loader cannot read them once active\n", name, strings.Join(unreadable, ", "))
-			for _, f := range readable {
+		case len(enable) > 0:
+			fmt.Fprintf(sc.e.Out, "      %s: leaving %s disabled: the FreeBSD loader cannot read them once active, or the pool's compatibility property excludes them\n", name, strings.Join(leave, ", "))
+			for _, f := range enable {
 				if _, err := sc.run(ctx, Cmd{Args: []string{"zpool", "set", "feature@" + f + "=enabled", name}}); err != nil {
 					return err
 				}

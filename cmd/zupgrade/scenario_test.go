@@ -360,3 +360,22 @@ func TestNoReboot(t *testing.T) {
 	h.assertDone(0, fmt.Sprint(rep.Hooks))
 	h.assertBootsEverywhere("14.2-RELEASE")
 }
+
+// TestCompatibilityHonoured: a pool whose compatibility property names
+// OpenZFS 2.1 on FreeBSD keeps to it across an upgrade to 14.2: features of
+// later versions stay disabled.
+func TestCompatibilityHonoured(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Compatibility: "openzfs-2.1-freebsd"})
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+	features := h.sh("zpool", "get", "-H", "-p", "all")
+	for _, f := range []string{"block_cloning", "vdev_zaps_v2", "head_errlog"} {
+		if !strings.Contains(features, "zroot\tfeature@"+f+"\tdisabled") {
+			t.Errorf("%s is not disabled after the upgrade:\n%s", f, features)
+		}
+	}
+}
