@@ -1,8 +1,8 @@
 package freebsdupdate
 
 import (
-	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/zupgrade/zupgrade/host"
 )
@@ -19,12 +19,6 @@ const Program = "freebsd-update"
 // without it `fetch` refuses ("fetch should not be run non-interactively").
 const notFromCron = "--not-running-from-cron"
 
-// upgradeAnswers is how many "y" lines an upgrade gets on standard input.
-// freebsd-update asks "Does this look reasonable (y/n)?" on standard input
-// for the component list and when a custom kernel is replaced by GENERIC; it
-// takes end of input as yes too, but explicit answers do not depend on that.
-const upgradeAnswers = 8
-
 // batchEnv is the environment of every fetch, upgrade and install:
 //   - PAGER=cat: the lists of files removed, added and updated go to the
 //     output instead of through less(1), which would wait for a key;
@@ -32,8 +26,7 @@ const upgradeAnswers = 8
 //     merge conflict; the conflict shows in the output (ClassifyFetch).
 //
 // freebsd-update reads merge decisions from /dev/tty, not from standard
-// input: the process must run without a controlling terminal so that those
-// reads fail at once, and its output should be watched with StallLine.
+// input: upgrade and fetch run on a pseudo-terminal answered by Dialog.
 var batchEnv = []string{"PAGER=cat", "EDITOR=/usr/bin/false"}
 
 // Script is what zupgrade knows of the installed freebsd-update script that
@@ -64,16 +57,34 @@ func (s Script) UpgradeCommand(target Release) (Command, error) {
 		return Command{}, fmt.Errorf("freebsd-update cannot upgrade to %q: want a RELEASE, RC, BETA or ALPHA name without patch level", target.String())
 	}
 	return Command{
-		Args:  s.args("-r", target.String(), "upgrade"),
-		Env:   append([]string(nil), batchEnv...),
-		Stdin: bytes.Repeat([]byte("y\n"), upgradeAnswers),
+		Args:   s.args("-r", target.String(), "upgrade"),
+		Env:    append([]string(nil), batchEnv...),
+		Dialog: Dialog,
 	}, nil
 }
 
 // FetchCommand returns `freebsd-update --not-running-from-cron fetch`: fetch
 // the patches of the running release.
 func (s Script) FetchCommand() Command {
-	return Command{Args: s.args("fetch"), Env: append([]string(nil), batchEnv...)}
+	return Command{Args: s.args("fetch"), Env: append([]string(nil), batchEnv...), Dialog: Dialog}
+}
+
+// Dialog answers freebsd-update on its terminal. upgrade asks "Does this
+// look reasonable (y/n)?" about the components it found on standard input,
+// and about every configuration file it merged on /dev/tty; fetch of scripts
+// older than --not-running-from-cron refuses to run without a terminal. The
+// answer is always yes; a file it could not merge (it would open an editor)
+// stops it, so that the admin resolves the conflict.
+func Dialog(screen string) (answer string, stop bool) {
+	for _, line := range strings.Split(screen, "\n") {
+		if StallLine(strings.TrimRight(line, "\r")) {
+			return "", true
+		}
+	}
+	if strings.HasSuffix(strings.TrimRight(screen, " "), "(y/n)?") {
+		return "y\n", false
+	}
+	return "", false
 }
 
 // InstallCommand returns `freebsd-update --not-running-from-cron install`:

@@ -1,11 +1,11 @@
 package freebsdupdate
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/transcript"
 )
 
 func TestUpgradeCommand(t *testing.T) {
@@ -22,14 +22,8 @@ func TestUpgradeCommand(t *testing.T) {
 	if !hasEnv(c.Env, "EDITOR=/usr/bin/false") {
 		t.Errorf("Env %q lacks a non-interactive EDITOR", c.Env)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(c.Stdin), "\n"), "\n")
-	if len(lines) < 2 {
-		t.Errorf("Stdin %q: want several answers", c.Stdin)
-	}
-	for _, l := range lines {
-		if l != "y" {
-			t.Errorf("Stdin %q holds %q, want only y lines", c.Stdin, l)
-		}
+	if c.Dialog == nil {
+		t.Error("upgrade runs without a terminal dialog: its /dev/tty questions would fail")
 	}
 
 	for _, bad := range []string{"14.2-RELEASE-p3", "14.2-STABLE", "15.0-CURRENT"} {
@@ -42,6 +36,26 @@ func TestUpgradeCommand(t *testing.T) {
 	}
 	if c, err := UpgradeCommand(MustParseRelease("15.0-BETA2")); err != nil || c.Args[3] != "15.0-BETA2" {
 		t.Errorf("UpgradeCommand(15.0-BETA2) = %q, %v", c.Args, err)
+	}
+}
+
+func TestDialog(t *testing.T) {
+	full := transcript.RunOf(t, "freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-update upgrade", 0).Output
+	tests := []struct {
+		name, screen, answer string
+		stop                 bool
+	}{
+		{"components", "The following components of FreeBSD seem to be installed:\nkernel/generic world/base\n\nDoes this look reasonable (y/n)? ", "y\n", false},
+		{"merged file", "--- current version\n+++ new version\n #site:\\\nDoes this look reasonable (y/n)?", "y\n", false},
+		{"still printing", "Fetching 6735 patches.....10....20", "", false},
+		{"conflict", "The following file could not be merged automatically: /etc/pkg/FreeBSD.conf\r\nPress Enter to edit this file in /usr/bin/ee and resolve the conflicts\r\n", "", true},
+		{"the real run up to its conflict", full, "", true},
+	}
+	for _, tt := range tests {
+		answer, stop := Dialog(tt.screen)
+		if answer != tt.answer || stop != tt.stop {
+			t.Errorf("%s: Dialog = %q, %v; want %q, %v", tt.name, answer, stop, tt.answer, tt.stop)
+		}
 	}
 }
 

@@ -39,6 +39,9 @@ func (e ExecRunner) Run(ctx context.Context, cmd Command) (Result, error) {
 	c := exec.CommandContext(ctx, path, cmd.Args[1:]...)
 	c.Args[0] = cmd.Args[0]
 	c.Env = env
+	if cmd.Dialog != nil {
+		return runOnTerminal(ctx, c, cmd)
+	}
 	c.Stdin = bytes.NewReader(cmd.Stdin)
 	// A new session has no controlling terminal: a program that would ask
 	// on /dev/tty (freebsd-update's merge review, pkg's prompts) fails at

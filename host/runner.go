@@ -22,7 +22,18 @@ type Command struct {
 	// are produced (long-running commands stream through it). The Result
 	// still holds everything.
 	Output io.Writer
+	// Dialog, when set, runs the command on a pseudo-terminal that is its
+	// controlling terminal (what it opens as /dev/tty), and answers it: see
+	// Dialog. Standard output and standard error then arrive together in
+	// Result.Stdout, and Stdin is not used.
+	Dialog Dialog
 }
+
+// Dialog answers a program that asks questions on its terminal. It is
+// called with what the program printed since the last answer; it returns
+// what to type ("" for nothing yet) and whether to stop the program because
+// it waits for something no one can give unattended.
+type Dialog func(screen string) (answer string, stop bool)
 
 // Line returns the command line as a shell would show it, with arguments
 // quoted where needed. It names commands in captures, logs and errors.

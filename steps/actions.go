@@ -298,14 +298,15 @@ func (sc *stepContext) runFetch(ctx context.Context) error {
 	for _, c := range sc.step.Commands {
 		res, err := sc.exec(ctx, c, freebsdupdate.StallLine)
 		var stall *stallError
-		if err != nil && !errors.As(err, &stall) {
+		stopped := errors.As(err, &stall) || errors.Is(err, host.ErrStopped)
+		if err != nil && !stopped {
 			return err
 		}
 		o := freebsdupdate.ClassifyFetch(res.Stdout, res.Stderr, res.ExitCode)
 		switch {
 		case o.Kind == freebsdupdate.OutcomeMergeConflict:
 			return fmt.Errorf("freebsd-update could not merge %s: edit the file(s) to keep your changes, or run `freebsd-update -r %s upgrade` by hand on a terminal to resolve them, then run zupgrade apply again", strings.Join(o.Files, ", "), sc.plan.To)
-		case o.Kind == freebsdupdate.OutcomeNeedsTerminal || stall != nil:
+		case o.Kind == freebsdupdate.OutcomeNeedsTerminal || stopped:
 			return fmt.Errorf("freebsd-update wants to ask on a terminal (%s); run the step's command by hand on a terminal, then zupgrade apply again", o.Summary())
 		case !o.OK():
 			return fmt.Errorf("freebsd-update: %s", o.Summary())

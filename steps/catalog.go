@@ -115,7 +115,7 @@ type builder struct {
 }
 
 func cmdOf(c host.Command) Cmd {
-	return Cmd{Args: c.Args, Env: c.Env, Stdin: string(c.Stdin)}
+	return Cmd{Args: c.Args, Env: c.Env, Stdin: string(c.Stdin), Terminal: c.Dialog != nil}
 }
 
 func (b builder) targetName() string {
@@ -198,7 +198,7 @@ func (b builder) upgradeSteps() []Step {
 		b.backupStep(),
 		{ID: StepUpgrade, Title: "Fetch the upgrade to " + to, Commands: []Cmd{upgrade},
 			Verify: "freebsd-update updatesready exits 0 and the fetched metadata is for " + to,
-			Notes:  []string{"never interactive: pager off, questions answered, a merge conflict stops the run and names the files"}},
+			Notes:  []string{"unattended: runs on a pseudo-terminal where zupgrade answers its questions (pager off); a file it cannot merge stops the run and is named"}},
 		{ID: StepInstallKern, Title: "Install the new kernel and /boot (install 1 of 3)", Commands: []Cmd{install},
 			Verify: "the kerneldone marker exists, or freebsd-version -k is " + to},
 		b.bootcodeStep(StepBootcode, "Write the new boot code to every boot-pool disk"),

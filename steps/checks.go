@@ -130,11 +130,6 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 		}
 	} else {
 		add("pending-update", "no foreign pending freebsd-update install", OK, "nothing pending", "")
-		if tErr == nil && t.mode == "patch" && f.Update.NoCronOption {
-			add("fetch-terminal", "freebsd-update fetch can run unattended", Block,
-				"this freebsd-update predates --not-running-from-cron (EN-15:04) and refuses to fetch without a terminal",
-				"run freebsd-update fetch on a terminal; zupgrade apply then installs what it fetched (or upgrade to a release from 10.2 on)")
-		}
 	}
 	switch f.Update.MetadataPattern {
 	case "old":

@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/log"
 
+	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
 )
 
@@ -273,7 +274,11 @@ func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool)
 	defer cancel()
 	w := &prefixWriter{out: sc.e.Out, prefix: "      | ", stall: stall, onStall: cancel}
 	start := sc.e.now()
-	res, err := sc.e.Runner.Run(cctx, host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w})
+	hc := host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w}
+	if c.Terminal {
+		hc.Dialog = dialogFor(c.Args)
+	}
+	res, err := sc.e.Runner.Run(cctx, hc)
 	w.flush()
 	sc.e.log("command", "step", sc.step.ID, "cmd", host.QuoteArgs(c.Args), "env", strings.Join(c.Env, " "), "exit", res.ExitCode,
 		"elapsed", sc.e.now().Sub(start).Round(time.Millisecond).String(), "stdout", string(res.Stdout), "stderr", string(res.Stderr), "error", errString(err))
@@ -288,6 +293,15 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// dialogFor is how zupgrade answers a program run on a terminal.
+func dialogFor(args []string) host.Dialog {
+	if len(args) > 0 && args[0] == freebsdupdate.Program {
+		return freebsdupdate.Dialog
+	}
+	// Anything else: answer nothing, stop nothing.
+	return func(string) (string, bool) { return "", false }
 }
 
 // probe runs a read-only command quietly.

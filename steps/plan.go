@@ -45,6 +45,11 @@ type Cmd struct {
 	Env []string `json:"env,omitempty"`
 	// Stdin is what the command is fed (prompts answered in advance).
 	Stdin string `json:"stdin,omitempty"`
+	// Terminal: the command runs on a pseudo-terminal, its controlling
+	// terminal, where zupgrade answers its questions (freebsd-update asks
+	// on /dev/tty) and stops it when it waits for something no one can
+	// give unattended (an editor for a merge conflict).
+	Terminal bool `json:"terminal,omitempty"`
 	// When says under which condition the engine runs it ("" = always).
 	When string `json:"when,omitempty"`
 }

@@ -169,8 +169,8 @@ func TestPlanStepOrder(t *testing.T) {
 	if got := host.QuoteArgs(up.Args); got != "freebsd-update --not-running-from-cron -r 14.2-RELEASE upgrade" {
 		t.Errorf("upgrade command %q", got)
 	}
-	if !slices.Contains(up.Env, "PAGER=cat") || !strings.HasPrefix(up.Stdin, "y\n") {
-		t.Errorf("upgrade is not non-interactive: env %q stdin %q", up.Env, up.Stdin)
+	if !slices.Contains(up.Env, "PAGER=cat") || !up.Terminal {
+		t.Errorf("upgrade is not answered: env %q, terminal %v", up.Env, up.Terminal)
 	}
 	if got := p.step(StepBackup).lines(); !slices.Equal(got, []string{"bectl create -r zupgrade-14.1-RELEASE-p6-to-14.2-RELEASE-20261126T130509"}) {
 		t.Errorf("backup %q", got)
@@ -213,7 +213,6 @@ func TestPlanBlocks(t *testing.T) {
 			f.Update.Pending, f.Update.Fetched, f.Update.Phase = true, "13.4-RELEASE-p2", "patches"
 		}, []string{"pending-update"}},
 		{"pkgbase", "bios-mirror", "14.2-RELEASE", func(f *facts.Facts) { f.Pkg.Pkgbase = true }, []string{"pkgbase"}},
-		{"patches with a fetch that needs a terminal", "legacy-8.2", "", nil, []string{"fetch-terminal"}},
 		{"BIOS host, disk without freebsd-boot", "bios-mirror", "14.2-RELEASE", func(f *facts.Facts) {
 			f.Disks[1].BootPartitions = nil
 		}, []string{"boot-partitions"}},
@@ -284,9 +283,6 @@ func TestPlanPatchesFetchedByHand(t *testing.T) {
 	p := Build(f, Options{Now: planTime})
 	if c := p.check("pending-update"); c.Verdict != OK {
 		t.Errorf("pending-update %+v", c)
-	}
-	if c := p.check("fetch-terminal"); c.ID != "" {
-		t.Errorf("fetch-terminal reported although the patches are fetched: %+v", c)
 	}
 }
 

@@ -145,6 +145,9 @@ func renderPlan(w io.Writer, p *steps.Plan) {
 			if len(c.Env) > 0 {
 				line = strings.Join(c.Env, " ") + " " + line
 			}
+			if c.Terminal {
+				line += "    # on a pseudo-terminal, questions answered"
+			}
 			if c.When != "" {
 				line += "    # when " + c.When
 			}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -274,6 +275,23 @@ func (inv *Invocation) fetchMetadata(rel Release, first bool) int {
 	return 0
 }
 
+// TTYEnv set to "stdin" makes a command's standard input stand for its
+// controlling terminal: for tests that drive commands by hand, in process.
+const TTYEnv = "SIMHOST_TTY"
+
+// tty opens the controlling terminal, /dev/tty, as the script's
+// redirections do; without one the open fails (ENXIO), as on FreeBSD.
+func (inv *Invocation) tty(stdin *bufio.Reader) (*bufio.Reader, func(), error) {
+	if inv.env(TTYEnv) == "stdin" {
+		return stdin, func() {}, nil
+	}
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, nil, errors.New("Device not configured")
+	}
+	return bufio.NewReader(f), func() { f.Close() }, nil
+}
+
 // continuep asks "Does this look reasonable (y/n)?" on standard input;
 // end of input counts as yes, as in freebsd-update.sh.
 func (inv *Invocation) continuep(in *bufio.Reader) bool {
@@ -539,7 +557,16 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 		return inv.waitKilled()
 	}
 	inv.out("\nThe following changes, which occurred between FreeBSD %s and\nFreeBSD %s have been merged into /etc/ssh/sshd_config:\n--- current version\n+++ new version\n@@ -1,3 +1,3 @@\n-#\t$FreeBSD$\n+#\tsshd_config for %s\n", cur.Base(), target.Base(), target.Base())
-	if !inv.continuep(in) {
+	// The script asks this one with `continuep < /dev/tty`: on the
+	// controlling terminal, not standard input.
+	tty, closeTTY, err := inv.tty(in)
+	if err != nil {
+		inv.errf("/usr/sbin/freebsd-update: cannot open /dev/tty: %s\n", err)
+		return 1
+	}
+	ok := inv.continuep(tty)
+	closeTTY()
+	if !ok {
 		return 1
 	}
 	old := inv.installedFiles()

@@ -70,7 +70,7 @@ func newMachineBin(t *testing.T, spec Spec, binary string) *testMachine {
 	if err != nil {
 		t.Fatalf("New(%+v): %v", spec, err)
 	}
-	return &testMachine{Machine: m, t: t, env: map[string]string{"LC_ALL": "C"}}
+	return &testMachine{Machine: m, t: t, env: map[string]string{"LC_ALL": "C", TTYEnv: "stdin"}}
 }
 
 // result is what a command printed and its exit status.
