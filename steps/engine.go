@@ -348,6 +348,7 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 }
 
 func (w *prefixWriter) line(l string) {
+	l = strings.TrimRight(l, "\r") // a terminal ends its lines with \r\n
 	fmt.Fprintf(w.out, "%s%s\n", w.prefix, l)
 	if w.stall != nil && w.stalled == "" && w.stall(l) {
 		w.stalled = l
