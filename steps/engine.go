@@ -113,7 +113,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		done, err := act.done(sc, ctx)
 		switch {
 		case err != nil && errors.Is(err, errUndecided) && rec.State == StepStarted && !act.rerunnable:
-			return 0, e.fail(j, step.ID, fmt.Errorf("the run stopped during this step and zupgrade %w: %v; check the host by hand, then run zupgrade apply again", errUndecided, err))
+			return 0, e.fail(j, step.ID, fmt.Errorf("the run stopped during this step and zupgrade %w (%s); check the host by hand, then run zupgrade apply again", err, step.Verify))
 		case err != nil && !errors.Is(err, errUndecided):
 			return 0, e.fail(j, step.ID, fmt.Errorf("checking whether it is done: %w", err))
 		case done:
