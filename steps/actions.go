@@ -720,8 +720,21 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 		}
 	}()
 	skip := map[string]bool{}
+	spaceChecked := map[string]bool{}
 	for _, c := range cmds {
 		a := c.Args
+		if a[0] == "cp" && a[1] == loaderEFI {
+			// Before the first copy onto an ESP: room for the new loader
+			// beside the old one, twice, and some slack (FAT has no
+			// journal; a copy that runs out of space leaves a torn file).
+			mnt := espMountOf(a[len(a)-1])
+			if !spaceChecked[mnt] {
+				spaceChecked[mnt] = true
+				if err := sc.checkESPSpace(ctx, mnt, len(loader)); err != nil {
+					return err
+				}
+			}
+		}
 		switch {
 		case a[0] == "cp" && strings.Contains(a[len(a)-1], "/"+gpart.ESPFallbackDir+"/"):
 			// Replace the fallback loader only when it is FreeBSD's or
@@ -768,6 +781,36 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 		if a[0] == "mount_msdosfs" {
 			mounted = append(mounted, a[len(a)-1])
 		}
+	}
+	return nil
+}
+
+// espMountOf returns the mount point of an ESP from the path of a file
+// the plan copies there (MNT/efi/freebsd/loader.efi.new).
+func espMountOf(p string) string {
+	if i := strings.Index(p, "/efi/"); i >= 0 {
+		return p[:i]
+	}
+	return path.Dir(p)
+}
+
+// espSlack is the room an ESP needs beyond two copies of the loader.
+const espSlack = 64 << 10
+
+// checkESPSpace refuses to write to an ESP without room for two loaders
+// and some slack.
+func (sc *stepContext) checkESPSpace(ctx context.Context, mnt string, loaderSize int) error {
+	out, err := host.Output(ctx, sc.e.Runner, gpart.DfArgv(mnt)...)
+	if err != nil {
+		return err
+	}
+	avail, err := gpart.ParseDfAvail(string(out))
+	if err != nil {
+		return err
+	}
+	if need := uint64(2*loaderSize + espSlack); avail < need {
+		return fmt.Errorf("the ESP mounted on %s has %s free, and writing the loader safely needs %s (twice its size and 64 KiB); nothing was written to it: remove what it does not need (old loaders, vendor files), then run zupgrade apply again",
+			mnt, facts.HumanBytes(avail), facts.HumanBytes(need))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -95,6 +96,7 @@ func TestEN2518First(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p5", Disks: 3, Naming: "gpt-label", ESPs: "all", Updates: map[string]int{"14.3-RELEASE": 6}})
 	code, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE")
 	if code != ExitBlocked || !strings.Contains(out, "[block] EN-25:18 installed before 14 -> 15") {
@@ -121,6 +123,7 @@ func TestInstallFailsThenResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
 	if err := h.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "install", Action: simhost.FaultFail, Message: "install: /usr: No space left on device"}); err != nil {
 		t.Fatal(err)
@@ -148,6 +151,7 @@ func TestDiskVanishesBeforeBootcode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
 	before, err := h.m.Model()
 	if err != nil {
@@ -245,6 +249,7 @@ func TestSecondESPNeverFormatted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, Firmware: "UEFI"})
 	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
 	if code != 0 || !strings.Contains(out, "ada1p1 on ada1 was never formatted") || !strings.Contains(out, "--format-esps") {
@@ -275,6 +280,7 @@ func TestMergeConflictDoesNotHang(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p6", Conflicts: []string{"/etc/pkg/FreeBSD.conf"}})
 	start := time.Now()
 	code, log := h.runUpgrade(nil, "--to", "15.0-RELEASE")
@@ -339,6 +345,7 @@ func TestNoReboot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
 	code, out := h.zupgrade(nil, "apply", "--to", "14.2-RELEASE", "--no-reboot")
 	if code != ExitCheckpoint {
@@ -368,6 +375,7 @@ func TestCompatibilityHonoured(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
+	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Compatibility: "openzfs-2.1-freebsd"})
 	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
 	h.assertDone(code, log)
@@ -377,5 +385,44 @@ func TestCompatibilityHonoured(t *testing.T) {
 		if !strings.Contains(features, "zroot\tfeature@"+f+"\tdisabled") {
 			t.Errorf("%s is not disabled after the upgrade:\n%s", f, features)
 		}
+	}
+}
+
+// TestESPFull: an ESP without room for the new loader beside the old one is
+// not written to (a torn loader leaves the disk unbootable); the run stops
+// and says how much room it needs.
+func TestESPFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all"})
+	// Shrink ada1's ESP to 2.5 MiB and fill it with a vendor's tools.
+	err := h.m.Update(func(m *simhost.Model) error {
+		for _, d := range m.Disks {
+			if d.Name != "ada1" {
+				continue
+			}
+			for _, p := range d.Partitions {
+				if p.Type == "efi" {
+					p.Size = (5 << 20) / 2 / int64(d.SectorSize)
+					vendor := &simhost.FATFile{Path: "vendor/diag.bin", Data: bytes.Repeat([]byte{0x5a}, 2<<20+470<<10)}
+					p.FAT.Files = append(p.FAT.Files, vendor)
+					p.FAT.Synced = append(p.FAT.Synced, vendor)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	j := h.journal()
+	if code != ExitFailed || j.Record("bootcode").State != "started" || !strings.Contains(j.Message, "free") || !strings.Contains(j.Message, "nothing was written to it") {
+		t.Fatalf("exit %d, journal %s: %s\n%s", code, j.Status, j.Message, log)
+	}
+	if strings.Contains(log, "ada1p1/efi/freebsd/loader.efi.new") {
+		t.Errorf("a loader was copied onto the full ESP:\n%s", log)
 	}
 }

@@ -63,7 +63,8 @@ func init() {
 		"freebsd-update": cmdFreebsdUpdate,
 		"pkg":            cmdPkg, "pkg-static": cmdPkgStatic, "portmaster": cmdPortmaster,
 		"sysrc": cmdSysrc, "service": cmdService,
-		"shutdown": cmdShutdown, "reboot": cmdReboot, "daemon": cmdDaemon, "newfs_msdos": cmdNewfsMsdos,
+		"shutdown": cmdShutdown, "reboot": cmdReboot, "daemon": cmdDaemon,
+		"df": cmdDf, "newfs_msdos": cmdNewfsMsdos,
 	}
 }
 

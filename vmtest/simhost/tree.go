@@ -51,6 +51,7 @@ var basePrograms = []baseProgram{
 	{Name: "sed", Path: "/usr/bin/sed"},
 	{Name: "date", Path: "/bin/date"},
 	{Name: "dd", Path: "/bin/dd"},
+	{Name: "df", Path: "/bin/df"},
 	{Name: "logger", Path: "/usr/bin/logger"},
 	{Name: "mount", Path: "/sbin/mount"},
 	{Name: "mount_msdosfs", Path: "/sbin/mount_msdosfs"},

@@ -19,9 +19,12 @@ type vfile struct {
 	mpath string
 	// real is the backing file under the root (kind real).
 	real string
-	// fat and fatPath: a file on a mounted ESP.
+	// fat and fatPath: a file on a mounted ESP; mount and fatPart say
+	// where it is mounted and which partition holds it.
 	fat     *FAT
 	fatPath string
+	mount   *Mount
+	fatPart *Partition
 	// disk and part: a device node (/dev/ada0, /dev/ada0p1, /dev/gpt/x).
 	disk *Disk
 	part *Partition
@@ -68,6 +71,7 @@ func (inv *Invocation) resolve(p string) vfile {
 			if part := inv.model.partition(best.Disk, best.Index); part != nil && part.FAT != nil {
 				v.fat = part.FAT
 				v.fatPath = cleanFAT(strings.TrimPrefix(mp, best.Point))
+				v.mount, v.fatPart = best, part
 				return v
 			}
 		}
