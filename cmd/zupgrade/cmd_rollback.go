@@ -14,19 +14,22 @@ import (
 )
 
 func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
-	var noReboot bool
+	var noReboot, force bool
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "activate the backup boot environment made at the start of the run, and reboot",
 		ArgsUsage: " ",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "no-reboot", Usage: "activate it but do not reboot (exit 3)", Destination: &noReboot}},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-reboot", Usage: "activate it but do not reboot (exit 3)", Destination: &noReboot},
+			&cli.BoolFlag{Name: "force", Usage: "roll back even after the run upgraded pool features (the backup may then not boot)", Destination: &force},
+		},
 		Action: func(c *cli.Context) error {
-			return runRollback(c.Context, g, noReboot, env, logger)
+			return runRollback(c.Context, g, noReboot, force, env, logger)
 		},
 	}
 }
 
-func runRollback(ctx context.Context, g *globalOptions, noReboot bool, env Env, logger *log.Logger) error {
+func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, env Env, logger *log.Logger) error {
 	store := steps.Store{Dir: g.StateDir}
 	j, unlock, err := lockJournal(store)
 	if err != nil {
@@ -44,6 +47,11 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot bool, env Env, 
 	}
 	if r := j.Record(steps.StepBackup); backup == nil || r == nil || r.State != steps.StepDone {
 		return withCode(ExitFailed, fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade"))
+	}
+	if r := j.Record(steps.StepZpoolUpgrade); r != nil && r.Attempts > 0 && !force {
+		// The backup's kernel predates the features the run enabled: it
+		// could not import the pool, and the host would not boot.
+		return withCode(ExitFailed, fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool))
 	}
 	r := host.ExecRunner{Env: env.Environ}
 	name := backup[len(backup)-1]

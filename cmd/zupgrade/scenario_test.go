@@ -426,3 +426,44 @@ func TestESPFull(t *testing.T) {
 		t.Errorf("a loader was copied onto the full ESP:\n%s", log)
 	}
 }
+
+// TestRollback: before the pool upgrade, rollback boots the backup boot
+// environment (the old release); after it, rollback refuses, since the old
+// kernel could not import the upgraded pool.
+func TestRollback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	code, out := h.zupgrade(nil, "apply", "--to", "14.2-RELEASE", "--no-reboot")
+	if code != ExitCheckpoint {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	h.boot(simhost.BootOptions{NoHooks: true}) // the new kernel runs now
+	if code, out := h.zupgrade(nil, "rollback"); code != 0 {
+		t.Fatalf("rollback: exit %d\n%s", code, out)
+	}
+	rep := h.boot(simhost.BootOptions{})
+	if !strings.HasPrefix(rep.Kernel, "13.4-RELEASE") || !strings.Contains(rep.BE, "zupgrade-13.4-RELEASE-to-14.2-RELEASE-") {
+		t.Errorf("after rollback: kernel %s from %s", rep.Kernel, rep.BE)
+	}
+	// The backup holds the state directory as it was when it was taken:
+	// no boot hook runs, and the run stands before its upgrade.
+	for _, hk := range rep.Hooks {
+		if strings.HasSuffix(hk.Script, "/zupgrade") {
+			t.Errorf("the boot hook ran in the backup: %+v", hk)
+		}
+	}
+	if r := h.journal().Record("upgrade"); r.State != "pending" {
+		t.Errorf("upgrade step %s in the backup's journal", r.State)
+	}
+
+	u := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	code, log := u.runUpgrade(nil, "--to", "14.2-RELEASE")
+	u.assertDone(code, log)
+	code, out = u.zupgrade(nil, "rollback")
+	if code != ExitFailed || !strings.Contains(out, "cannot import") {
+		t.Errorf("rollback after the pool upgrade: exit %d\n%s", code, out)
+	}
+}
