@@ -220,6 +220,10 @@ func (inv *Invocation) sysctlValue(name string) (val string, known, simulated bo
 		return "-1", true, true
 	case "kern.bootfile":
 		return "/boot/kernel/kernel", true, true
+	case "kern.boottime":
+		// As sysctl prints the timeval: "{ sec = N, usec = N } DATE".
+		t := inv.running().Since
+		return fmt.Sprintf("{ sec = %d, usec = %d } %s", t.Unix(), t.Nanosecond()/1000, t.UTC().Format("Mon Jan _2 15:04:05 2006")), true, true
 	case "kern.disks":
 		var names []string
 		for i := len(inv.model.Disks) - 1; i >= 0; i-- {
