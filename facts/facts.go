@@ -9,7 +9,10 @@
 // renamed or removed, within one Version.
 package facts
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Version is the version of the Facts JSON document.
 const Version = 1
@@ -131,6 +134,8 @@ type Partition struct {
 	Index int    `json:"index"`
 	Size  uint64 `json:"size_bytes"`
 	Label string `json:"label,omitempty"`
+	// RawUUID is the GPT partition GUID (what UEFI device paths name).
+	RawUUID string `json:"rawuuid,omitempty"`
 }
 
 // ESP is an EFI system partition and what it carries.
@@ -213,6 +218,21 @@ type EFIEntry struct {
 	// "/efi/freebsd/loader.efi") when efibootmgr could map it.
 	Device string `json:"device,omitempty"`
 	Path   string `json:"path,omitempty"`
+	// PartitionGUID is the GPT partition its device path names.
+	PartitionGUID string `json:"partition_guid,omitempty"`
+	// FreeBSDLoader: the entry starts efi/freebsd/loader.efi.
+	FreeBSDLoader bool `json:"freebsd_loader,omitempty"`
+}
+
+// HasLoaderEntry reports whether a boot entry starts FreeBSD's loader on
+// the ESP e.
+func (f *EFI) HasLoaderEntry(e ESP) bool {
+	for _, en := range f.Entries {
+		if en.FreeBSDLoader && (en.Device == e.Name || (e.RawUUID != "" && strings.EqualFold(en.PartitionGUID, e.RawUUID))) {
+			return true
+		}
+	}
+	return false
 }
 
 // BootFiles are sha256 digests of the boot files installed under /boot.

@@ -423,11 +423,16 @@ func gatherEFI(p *probe, f *Facts) {
 		f.Warnings = append(f.Warnings, err.Error())
 		return
 	}
+	f.EFI = EFIFrom(eb)
+}
+
+// EFIFrom turns efibootmgr's parsed output into the facts' form.
+func EFIFrom(eb *gpart.EFIBoot) *EFI {
 	e := &EFI{BootCurrent: eb.BootCurrent, BootOrder: eb.BootOrder}
 	for _, en := range eb.Entries {
-		e.Entries = append(e.Entries, EFIEntry{Number: en.Num, Label: en.Label, Active: en.Active, Current: en.Current, Device: en.Device, Path: en.Path})
+		e.Entries = append(e.Entries, EFIEntry{Number: en.Num, Label: en.Label, Active: en.Active, Current: en.Current, Device: en.Device, Path: en.Path, PartitionGUID: en.PartitionGUID(), FreeBSDLoader: en.PointsAt(gpart.ESPLoaderPath)})
 	}
-	f.EFI = e
+	return e
 }
 
 // gatherDisks describes every disk that holds a member of the boot pool:
@@ -459,7 +464,7 @@ func gatherDisks(p *probe, f *Facts, layout *gpart.Layout, mounts gpart.Mounts) 
 			d.BootPartitions = append(d.BootPartitions, Partition{Name: bp.Name, Index: bp.Index, Size: bp.Size(), Label: bp.Label})
 		}
 		for _, ep := range bt.ESPs {
-			e := ESP{Partition: Partition{Name: ep.Name, Index: ep.Index, Size: ep.Size(), Label: ep.Label}, Format: "unknown", Loader: "unknown", Fallback: "unknown"}
+			e := ESP{Partition: Partition{Name: ep.Name, Index: ep.Index, Size: ep.Size(), Label: ep.Label, RawUUID: ep.RawUUID}, Format: "unknown", Loader: "unknown", Fallback: "unknown"}
 			if mt, ok := mounts.MSDOS().OfProvider(layout, ep.Name); ok {
 				e.MountPoint = mt.MountPoint
 			}

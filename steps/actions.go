@@ -755,6 +755,16 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			}
 		case a[0] == "mv" && skip[a[len(a)-1]]:
 			continue
+		case a[0] == "efibootmgr" && slices.Contains(a, "-c"):
+			// Add the entry only while none starts the loader on this ESP:
+			// running the step again must not pile up entries.
+			has, err := sc.hasLoaderEntry(ctx, sc.espMountedOn(espMountOf(a[slices.Index(a, "-l")+1])))
+			if err != nil {
+				return err
+			}
+			if has {
+				continue
+			}
 		case a[0] == "newfs_msdos":
 			// Format only what still holds no file system: never a
 			// partition that gained one since the plan (or in an earlier
@@ -783,6 +793,32 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 		}
 	}
 	return nil
+}
+
+// espMountedOn returns the plan's ESP that the step mounts on mnt.
+func (sc *stepContext) espMountedOn(mnt string) facts.ESP {
+	for _, d := range sc.bootDisks() {
+		for _, e := range d.ESPs {
+			if e.MountPoint == mnt || path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_")) == mnt {
+				return e
+			}
+		}
+	}
+	return facts.ESP{}
+}
+
+// hasLoaderEntry reads the firmware's boot entries now and reports whether
+// one starts FreeBSD's loader on the ESP.
+func (sc *stepContext) hasLoaderEntry(ctx context.Context, e facts.ESP) (bool, error) {
+	out, err := host.Output(ctx, sc.e.Runner, "efibootmgr", "-v")
+	if err != nil {
+		return false, err
+	}
+	eb, err := gpart.ParseEfibootmgr(string(out))
+	if err != nil {
+		return false, err
+	}
+	return facts.EFIFrom(eb).HasLoaderEntry(e), nil
 }
 
 // espMountOf returns the mount point of an ESP from the path of a file

@@ -310,7 +310,10 @@ func (b builder) bootcodeStep(id, title string) Step {
 			case e.Format == "unknown":
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s): file system unknown (%s); apply checks it before writing", e.Name, d.Name, e.FormatText))
 			}
-			s.Commands = append(s.Commands, espCommands(e, b.opts.StateDir, fallback)...)
+			// Give a disk without a boot entry for FreeBSD's loader one,
+			// so that the firmware starts it there when the others fail.
+			entry := b.f.BootMethod == "UEFI" && b.f.EFI != nil && !b.f.EFI.HasLoaderEntry(e)
+			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, fallback, entry)...)
 		}
 	}
 	if len(s.Commands) == 0 {
@@ -320,6 +323,12 @@ func (b builder) bootcodeStep(id, title string) Step {
 		s.Notes = append(s.Notes, "efi/boot/"+fallback+" is replaced only when the one there is FreeBSD's loader (another system may own it)")
 	}
 	return s
+}
+
+// efibootmgrCreateArgs adds an active boot entry for the loader on the ESP
+// mounted on mnt.
+func efibootmgrCreateArgs(mnt, disk string) []string {
+	return []string{"efibootmgr", "-a", "-c", "-l", path.Join(mnt, gpart.ESPLoaderPath), "-L", "FreeBSD " + disk}
 }
 
 // newfsMsdosArgs formats an ESP as bsdinstall does (FAT32, one sector per
@@ -332,7 +341,7 @@ func newfsMsdosArgs(e facts.ESP) []string {
 // is, or on a directory of the state dir; each file is written beside its
 // target and renamed over it, so that a power cut leaves the old or the new
 // loader, never half of one.
-func espCommands(e facts.ESP, stateDir, fallback string) []Cmd {
+func espCommands(e facts.ESP, disk, stateDir, fallback string, entry bool) []Cmd {
 	mnt := e.MountPoint
 	var cs []Cmd
 	if mnt == "" {
@@ -351,6 +360,9 @@ func espCommands(e facts.ESP, stateDir, fallback string) []Cmd {
 	copyTo("efi/freebsd", "loader.efi")
 	if fallback != "" {
 		copyTo("efi/boot", fallback)
+	}
+	if entry {
+		cs = append(cs, Cmd{Args: efibootmgrCreateArgs(mnt, disk), When: "no boot entry starts efi/freebsd/loader.efi on " + e.Name})
 	}
 	cs = append(cs, Cmd{Args: []string{"sync"}})
 	if e.MountPoint == "" {

@@ -261,6 +261,10 @@ func TestSecondESPNeverFormatted(t *testing.T) {
 	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE", "--format-esps")
 	h.assertDone(code, log)
 	h.assertBootsEverywhere("14.2-RELEASE")
+	// ada1 has a boot entry of its own now, and only one.
+	if n := strings.Count(h.sh("efibootmgr", "-v"), "ada1p1:/efi/freebsd/loader.efi"); n != 1 {
+		t.Errorf("%d boot entries for ada1's loader, want 1:\n%s", n, h.sh("efibootmgr", "-v"))
+	}
 
 	// Without the option the upgrade goes through, but the firmware cannot
 	// boot from ada1 alone: what the plan warned about.
