@@ -228,6 +228,16 @@ func newOutput(stdout, stderr []byte) output {
 	return o
 }
 
+// prove sets the outcome's kind, with the lines at the given indexes as its
+// evidence, and returns it.
+func (o output) prove(res *Outcome, k OutcomeKind, lines ...int) Outcome {
+	res.Kind = k
+	for _, i := range lines {
+		res.Evidence = append(res.Evidence, o.line(i))
+	}
+	return *res
+}
+
 // find returns the index of the first line containing s, or -1.
 func (o output) find(s string) int {
 	for i, l := range o.lines {
@@ -268,13 +278,7 @@ func ClassifyInstall(stdout, stderr []byte, exitCode int) Outcome {
 	if res.Kind != 0 {
 		return res
 	}
-	kind := func(k OutcomeKind, lines ...int) Outcome {
-		res.Kind = k
-		for _, i := range lines {
-			res.Evidence = append(res.Evidence, o.line(i))
-		}
-		return res
-	}
+	kind := func(k OutcomeKind, lines ...int) Outcome { return o.prove(&res, k, lines...) }
 	if i := o.find(msgNotRoot); i >= 0 {
 		return kind(OutcomeNotRoot, i)
 	}
@@ -327,13 +331,7 @@ func ClassifyFetch(stdout, stderr []byte, exitCode int) Outcome {
 	if res.Kind != 0 {
 		return res
 	}
-	kind := func(k OutcomeKind, lines ...int) Outcome {
-		res.Kind = k
-		for _, i := range lines {
-			res.Evidence = append(res.Evidence, o.line(i))
-		}
-		return res
-	}
+	kind := func(k OutcomeKind, lines ...int) Outcome { return o.prove(&res, k, lines...) }
 	if i := o.find(msgPartialPending); i >= 0 {
 		return kind(OutcomePartialUpgradePending, i)
 	}

@@ -783,7 +783,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 				continue
 			}
 		case a[0] == "umount":
-			mounted = slicesDelete(mounted, a[1])
+			mounted = slices.DeleteFunc(mounted, func(m string) bool { return m == a[1] })
 		}
 		if _, err := sc.run(ctx, c); err != nil {
 			return err
@@ -849,16 +849,6 @@ func (sc *stepContext) checkESPSpace(ctx context.Context, mnt string, loaderSize
 			mnt, facts.HumanBytes(avail), facts.HumanBytes(need))
 	}
 	return nil
-}
-
-func slicesDelete(s []string, v string) []string {
-	out := s[:0]
-	for _, x := range s {
-		if x != v {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // bootDisks are the disks of the boot pool as the plan knows them.
