@@ -269,3 +269,23 @@ func detectLibsysOrder(lines []ProbeLine, ctx QuirkContext) Quirk {
 	}
 	return q
 }
+
+// LibsysErrataBranches are the release branches that received EN-25:18 as
+// a patch (announced 2025-09-30 for the releases supported then that had
+// patches to come): a host on one of them gets the fix from fetch and
+// install. 14.1 and 14.2 reached their end of life without it, and older
+// branches were long past theirs; 15.0 and later ship the fix.
+var LibsysErrataBranches = []Release{MustParseRelease("13.5-RELEASE"), MustParseRelease("14.3-RELEASE")}
+
+// LibsysErrataRelease says how a host at r whose freebsd-update lacks
+// EN-25:18 gets it: from patches of its own release when its branch
+// received the errata (patches is true), else by first upgrading to 14.3,
+// the newest branch that did.
+func LibsysErrataRelease(r Release) (rel Release, patches bool) {
+	for _, b := range LibsysErrataBranches {
+		if b.Major == r.Major && b.Minor == r.Minor {
+			return b, true
+		}
+	}
+	return LibsysErrataBranches[len(LibsysErrataBranches)-1], false
+}

@@ -228,3 +228,22 @@ func FuzzParseQuirkProbe(f *testing.F) {
 		}
 	})
 }
+
+func TestLibsysErrataRelease(t *testing.T) {
+	for _, tt := range []struct {
+		running, via string
+		patches      bool
+	}{
+		{"13.5-RELEASE-p2", "13.5-RELEASE", true},
+		{"14.3-RELEASE", "14.3-RELEASE", true},
+		{"14.2-RELEASE-p4", "14.3-RELEASE", false},
+		{"14.1-RELEASE", "14.3-RELEASE", false},
+		{"13.4-RELEASE", "14.3-RELEASE", false},
+		{"12.4-RELEASE-p7", "14.3-RELEASE", false},
+	} {
+		via, patches := LibsysErrataRelease(MustParseRelease(tt.running))
+		if via.String() != tt.via || patches != tt.patches {
+			t.Errorf("LibsysErrataRelease(%s) = %s, %v; want %s, %v", tt.running, via, patches, tt.via, tt.patches)
+		}
+	}
+}

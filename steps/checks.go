@@ -137,13 +137,8 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 	case "unknown":
 		add("quirk-metadata-path", "freebsd-update accepts today's metadata", Warn, "could not find freebsd-update's metadata path pattern", "check "+freebsdupdate.ScriptPath)
 	}
-	if tErr == nil && t.mode == "upgrade" && t.current.Major == 14 && t.to.Major >= 15 {
-		if f.Update.LibsysOrdering {
-			add("en-25-18", "EN-25:18 installed before 14 -> 15", OK, "freebsd-update installs libsys in order", "")
-		} else {
-			add("en-25-18", "EN-25:18 installed before 14 -> 15", Block, "this freebsd-update lacks the EN-25:18 fix (libsys install ordering); upgrading to 15 with it can leave the system inoperative (bug 289769)",
-				"apply patches to "+t.current.Base().String()+" first (zupgrade apply with no --to), reboot, then plan again")
-		}
+	if c, ok := libsysCheck(f, t, tErr); ok {
+		cs = append(cs, c)
 	}
 
 	// Boot environments.
@@ -284,4 +279,28 @@ func phaseOr(p string) string {
 		return "install"
 	}
 	return p + " install"
+}
+
+// libsysCheck decides the EN-25:18 check: every upgrade from below 15 to 15
+// or later needs a freebsd-update that installs libsys before libc
+// (install_from_index before the errata sorts by path, so the new libc
+// lands first and every dynamic tool fails: bug 289769).
+func libsysCheck(f *facts.Facts, t target, tErr error) (Check, bool) {
+	if tErr != nil || t.mode != "upgrade" || t.current.Major >= 15 || t.to.Major < 15 {
+		return Check{}, false
+	}
+	c := Check{ID: "en-25-18", Title: "EN-25:18 installed before upgrading to 15"}
+	if f.Update.LibsysOrdering {
+		c.Verdict, c.Reason = OK, "freebsd-update installs libsys in order"
+		return c, true
+	}
+	c.Verdict = Block
+	c.Reason = "this freebsd-update lacks the EN-25:18 fix (libsys install ordering); upgrading to " + t.to.Base().String() + " with it can leave the system inoperative (bug 289769)"
+	via, patches := freebsdupdate.LibsysErrataRelease(t.current)
+	if patches {
+		c.Fix = "apply patches to " + t.current.Base().String() + " first (zupgrade apply with no --to), then plan again"
+	} else {
+		c.Fix = t.current.Base().String() + " never received EN-25:18 and its patches do not bring it: upgrade to " + via.String() + " first (zupgrade apply --to " + via.String() + "), apply its patches (zupgrade apply with no --to), then plan again"
+	}
+	return c, true
 }

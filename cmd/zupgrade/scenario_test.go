@@ -98,7 +98,7 @@ func TestEN2518First(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p5", Disks: 3, Naming: "gpt-label", ESPs: "all", Updates: map[string]int{"14.3-RELEASE": 6}})
 	code, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE")
-	if code != ExitBlocked || !strings.Contains(out, "[block] EN-25:18 installed before 14 -> 15") {
+	if code != ExitBlocked || !strings.Contains(out, "[block] EN-25:18 installed before upgrading to 15") {
 		t.Fatalf("plan without EN-25:18: exit %d\n%s", code, out)
 	}
 	code, out = h.zupgrade(nil, "apply", "--to", "15.0-RELEASE")

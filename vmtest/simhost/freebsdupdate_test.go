@@ -147,47 +147,57 @@ func TestFreebsdUpdatePatchAndRollback(t *testing.T) {
 	}
 }
 
-// TestFreebsdUpdateLibsysOrdering is bug 289769: 14.x -> 15.0 with a
-// freebsd-update older than EN-25:18 installs libc before libsys and
+// TestFreebsdUpdateLibsysOrdering is bug 289769: 13.x or 14.x -> 15.0 with
+// a freebsd-update older than EN-25:18 installs libc before libsys and
 // leaves an inoperative system; with the errata first it works.
 func TestFreebsdUpdateLibsysOrdering(t *testing.T) {
-	t.Run("without EN-25:18", func(t *testing.T) {
-		tm := newMachine(t, Spec{Preset: "bios", Release: "14.3-RELEASE-p5"})
-		tm.env["PAGER"] = "cat"
-		tm.mustOK("", "freebsd-update", "--not-running-from-cron", "-r", "15.0-RELEASE", "upgrade")
-		tm.mustOK("", "freebsd-update", "--not-running-from-cron", "install")
-		tm.mustOK("", "gpart", "bootcode", "-b", "/boot/pmbr", "-p", "/boot/gptzfsboot", "-i", "1", "ada0")
-		tm.mustOK("", "gpart", "bootcode", "-b", "/boot/pmbr", "-p", "/boot/gptzfsboot", "-i", "1", "ada1")
-		tm.reboot(BootOptions{})
-		r := tm.run("freebsd-update", "--not-running-from-cron", "install")
-		if r.code == 0 || !strings.Contains(r.out, `ld-elf.so.1: Shared object "libsys.so.7" not found, required by "libc.so.7"`) {
-			t.Fatalf("install #2 without EN-25:18: %v", r)
-		}
-		r = tm.run("uname", "-r")
-		if r.code != 1 || !strings.Contains(r.err, `Shared object "libsys.so.7" not found`) {
-			t.Errorf("the system should be inoperative: %v", r)
-		}
-		// shutdown cannot run either: the power button.
-		if r := tm.run("shutdown", "-r", "now"); r.code != 1 {
-			t.Errorf("shutdown on the inoperative system: %v", r)
-		}
-		if err := tm.PowerCut(); err != nil {
-			t.Fatal(err)
-		}
-		if rep := tm.boot(BootOptions{}); rep.Booted || !strings.Contains(rep.Reason, "inoperative") {
-			t.Errorf("boot of the inoperative system: %+v", rep)
-		}
-	})
-	t.Run("with EN-25:18", func(t *testing.T) {
-		tm := newMachine(t, Spec{Preset: "bios", Release: "14.3-RELEASE-p5", Updates: map[string]int{"14.3-RELEASE": 6}})
+	for _, rel := range []string{"14.3-RELEASE", "13.5-RELEASE"} {
+		t.Run(rel+" without EN-25:18", func(t *testing.T) {
+			tm := newMachine(t, Spec{Preset: "bios", Release: rel + "-p3"})
+			tm.env["PAGER"] = "cat"
+			tm.mustOK("", "freebsd-update", "--not-running-from-cron", "-r", "15.0-RELEASE", "upgrade")
+			tm.mustOK("", "freebsd-update", "--not-running-from-cron", "install")
+			tm.mustOK("", "gpart", "bootcode", "-b", "/boot/pmbr", "-p", "/boot/gptzfsboot", "-i", "1", "ada0")
+			tm.mustOK("", "gpart", "bootcode", "-b", "/boot/pmbr", "-p", "/boot/gptzfsboot", "-i", "1", "ada1")
+			tm.reboot(BootOptions{})
+			r := tm.run("freebsd-update", "--not-running-from-cron", "install")
+			if r.code == 0 || !strings.Contains(r.out, `ld-elf.so.1: Shared object "libsys.so.7" not found, required by "libc.so.7"`) {
+				t.Fatalf("install #2 without EN-25:18: %v", r)
+			}
+			r = tm.run("uname", "-r")
+			if r.code != 1 || !strings.Contains(r.err, `Shared object "libsys.so.7" not found`) {
+				t.Errorf("the system should be inoperative: %v", r)
+			}
+			// shutdown cannot run either: the power button.
+			if r := tm.run("shutdown", "-r", "now"); r.code != 1 {
+				t.Errorf("shutdown on the inoperative system: %v", r)
+			}
+			if err := tm.PowerCut(); err != nil {
+				t.Fatal(err)
+			}
+			if rep := tm.boot(BootOptions{}); rep.Booted || !strings.Contains(rep.Reason, "inoperative") {
+				t.Errorf("boot of the inoperative system: %+v", rep)
+			}
+		})
+		t.Run(rel+" with EN-25:18", func(t *testing.T) {
+			tm := newMachine(t, Spec{Preset: "bios", Release: rel + "-p3", Updates: map[string]int{rel: 6}})
+			tm.env["PAGER"] = "cat"
+			tm.mustOK("", "freebsd-update", "--not-running-from-cron", "fetch", "install")
+			rep := tm.upgrade(upgradeSteps{target: "15.0-RELEASE", bootDisks: []string{"ada0", "ada1"}, bootIndex: 1})
+			if !rep.Booted {
+				t.Fatalf("did not boot: %s", rep.Reason)
+			}
+			if got := tm.must("freebsd-version", "-kru"); got != "15.0-RELEASE\n15.0-RELEASE\n15.0-RELEASE\n" {
+				t.Errorf("freebsd-version -kru = %q", got)
+			}
+		})
+	}
+	t.Run("14.2-RELEASE patched: still without EN-25:18", func(t *testing.T) {
+		tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE-p3", Updates: map[string]int{"14.2-RELEASE": 9}})
 		tm.env["PAGER"] = "cat"
 		tm.mustOK("", "freebsd-update", "--not-running-from-cron", "fetch", "install")
-		rep := tm.upgrade(upgradeSteps{target: "15.0-RELEASE", bootDisks: []string{"ada0", "ada1"}, bootIndex: 1})
-		if !rep.Booted {
-			t.Fatalf("did not boot: %s", rep.Reason)
-		}
-		if got := tm.must("freebsd-version", "-kru"); got != "15.0-RELEASE\n15.0-RELEASE\n15.0-RELEASE\n" {
-			t.Errorf("freebsd-version -kru = %q", got)
+		if r := tm.run("grep", "-c", "libsys", "/usr/sbin/freebsd-update"); r.code != 1 || r.out != "0\n" {
+			t.Errorf("14.2's freebsd-update names libsys after its patches: %v", r)
 		}
 	})
 }

@@ -198,9 +198,21 @@ func (r Release) Has(c Capability) bool {
 	case CapLibsys:
 		return r.AtLeast(15, 0)
 	case CapLibsysOrdering:
-		// EN-25:18 taught freebsd-update to install libsys before libc;
-		// modelled as shipped in 14.3-RELEASE-p6 and in 15.0.
-		return r.AtLeast(15, 0) || (r.Major == 14 && r.Minor == 3 && r.Patch >= 6)
+		// EN-25:18 (announced 2025-09-30, "freebsd-update(8) installs
+		// libraries in incorrect order") taught install_from_index to
+		// install libsys before libc. It went to the releases supported
+		// then that have a later patch, 13.5 and 14.3, and is in 15.0;
+		// 14.1 and 14.2 reached their end of life without it. The patch
+		// levels are modelled: 13.5-RELEASE-p5 and 14.3-RELEASE-p6.
+		switch {
+		case r.AtLeast(15, 0):
+			return true
+		case r.Major == 14 && r.Minor == 3:
+			return r.Patch >= 6
+		case r.Major == 13 && r.Minor == 5:
+			return r.Patch >= 5
+		}
+		return false
 	case CapFixedSanityPattern:
 		return r.AtLeast(8, 3)
 	case CapESPMountedAtBootEFI:

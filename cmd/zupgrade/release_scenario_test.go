@@ -1,0 +1,47 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// TestEN2518From13: EN-25:18 matters for every upgrade to 15 from below
+// 15, 13.x included. Without it plan and apply block; 13.5 gets the fix
+// from its patches, so a patch run unblocks the upgrade.
+func TestEN2518From13(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "13.5-RELEASE-p3", ESPs: "all", Updates: map[string]int{"13.5-RELEASE": 6}})
+	code, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE")
+	if code != ExitBlocked || !strings.Contains(out, "[block] EN-25:18") || !strings.Contains(out, "apply patches to 13.5-RELEASE first") {
+		t.Fatalf("plan 13.5 -> 15.0 without EN-25:18: exit %d\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil)
+	h.assertDone(code, log)
+	code, log = h.runUpgrade(nil, "--to", "15.0-RELEASE")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("15.0-RELEASE")
+}
+
+// TestEN2518NeverShipped: 14.1 and 14.2 were past their end of life when
+// EN-25:18 came out, so their patches do not bring it: the plan says to go
+// to 14.3 first instead of patching.
+func TestEN2518NeverShipped(t *testing.T) {
+	for _, rel := range []string{"14.2-RELEASE-p3", "13.4-RELEASE"} {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t, simhost.Spec{Preset: "bios", Release: rel})
+			code, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE")
+			if code != ExitBlocked || !strings.Contains(out, "[block] EN-25:18") || !strings.Contains(out, "zupgrade apply --to 14.3-RELEASE") {
+				t.Fatalf("plan %s -> 15.0: exit %d\n%s", rel, code, out)
+			}
+			if strings.Contains(out, "apply patches to") {
+				t.Errorf("the plan offers patches, which never bring EN-25:18 to %s:\n%s", rel, out)
+			}
+		})
+	}
+}
