@@ -49,6 +49,10 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 		add("freebsd", "the host runs FreeBSD", Block, fmt.Sprintf("uname -s says %q", f.OS), "zupgrade only upgrades FreeBSD hosts")
 	}
 
+	if c, ok := runtimeCheck(f); ok {
+		cs = append(cs, c)
+	}
+
 	if f.Jailed {
 		add("jail", "not inside a jail", Block, "security.jail.jailed is 1", "upgrade the host, then its jails with freebsd-update -j")
 	}
@@ -303,4 +307,26 @@ func libsysCheck(f *facts.Facts, t target, tErr error) (Check, bool) {
 		c.Fix = t.current.Base().String() + " never received EN-25:18 and its patches do not bring it: upgrade to " + via.String() + " first (zupgrade apply --to " + via.String() + "), apply its patches (zupgrade apply with no --to), then plan again"
 	}
 	return c, true
+}
+
+// minRunRelease is the oldest FreeBSD whose kernel runs zupgrade: Go 1.26
+// supports FreeBSD 12 and later (the Go wiki's FreeBSD page lists Go 1.19 as
+// the last for 11-STABLE, Go 1.9.7 for 8 and 9).
+var minRunRelease = freebsdupdate.MustParseRelease("12.0-RELEASE")
+
+// runtimeCheck blocks a plan for a host whose running kernel is older than
+// minRunRelease: zupgrade cannot run there, so apply could not carry the
+// plan out (and on a real such host the binary does not start). A plan made
+// from a capture still shows every step, for an admin doing them by hand.
+func runtimeCheck(f *facts.Facts) (Check, bool) {
+	r, err := freebsdupdate.ParseRelease(f.Release.Running)
+	if err != nil {
+		return Check{}, false
+	}
+	if !r.Before(minRunRelease) {
+		return Check{}, false
+	}
+	return Check{ID: "runtime", Title: "zupgrade can run on this release", Verdict: Block,
+		Reason: fmt.Sprintf("the running kernel is %s; zupgrade (built with Go 1.26) runs on FreeBSD %s or later only", r, minRunRelease.Version()),
+		Fix:    "upgrade to FreeBSD 12 or later by hand first (freebsd-update -r RELEASE upgrade, install, reboot, install; the steps below show the commands for this host), then run zupgrade there"}, true
 }

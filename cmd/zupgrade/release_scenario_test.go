@@ -45,3 +45,26 @@ func TestEN2518NeverShipped(t *testing.T) {
 		})
 	}
 }
+
+// TestTooOldToRun: Go 1.26 binaries run on FreeBSD 12 and later only. On an
+// older host plan still describes the upgrade, blocked with that reason,
+// and apply refuses without touching the host.
+func TestTooOldToRun(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "11.4-RELEASE", Disks: 2})
+	code, out := h.zupgrade(nil, "plan", "--to", "12.4-RELEASE")
+	if code != ExitBlocked || !strings.Contains(out, "[block] zupgrade can run on this release") || !strings.Contains(out, "FreeBSD 12.0 or later") {
+		t.Fatalf("plan on 11.4: exit %d\n%s", code, out)
+	}
+	before := h.summary()
+	code, out = h.zupgrade(nil, "apply", "--to", "12.4-RELEASE")
+	if code != ExitBlocked || !strings.Contains(out, "FreeBSD 12.0 or later") {
+		t.Fatalf("apply on 11.4: exit %d\n%s", code, out)
+	}
+	if h.journal() != nil {
+		t.Error("a refused apply left a journal")
+	}
+	if after := h.summary(); after != before {
+		t.Errorf("a refused apply changed the host:\n%s\nthen\n%s", before, after)
+	}
+}

@@ -29,7 +29,6 @@ func TestUpgradeScenarios(t *testing.T) {
 		// question must not stall the run.
 		{"BIOS 2-way mirror 13.4 to 14.2", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Disks: 2, RepoOSVersion: map[string]int{"14": 1403000}}, "14.2-RELEASE"},
 		{"BIOS+UEFI 3-way mirror with labels 14.3 to 15.0", simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p6", Disks: 3, Naming: "gpt-label", ESPs: "all"}, "15.0-RELEASE"},
-		{"8.2 to 9.0 with the integrity-check quirk", simhost.Spec{Preset: "bios", Release: "8.2-RELEASE", Disks: 2, Naming: "gpt-label"}, "9.0-RELEASE"},
 		{"UEFI-only nda mirror 14.2 to 14.3", simhost.Spec{Preset: "uefi", Release: "14.2-RELEASE", Disks: 2, DiskPrefix: "nda", ESPs: "all"}, "14.3-RELEASE"},
 	}
 	for _, tt := range tests {
