@@ -102,6 +102,18 @@ func encodeMember(data []byte) ([]byte, bool) {
 	return []byte(b.String()), true
 }
 
+// namelessMarker returns the number of the first line that is "-- --" (a
+// marker whose name is empty), or 0. go-internal's txtar parser slices out
+// of bounds on such a line instead of reading it as text.
+func namelessMarker(data []byte) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSuffix(l, "\r") == "-- --" {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // Replay is a Runner that answers from a capture and runs nothing.
 type Replay struct {
 	results map[string]Result
@@ -113,6 +125,9 @@ var memberSuffix = regexp.MustCompile(`^(.*?)((?: \[(?:exit -?\d+|stderr|base64)
 
 // ParseCapture reads a capture archive. name is used in error messages.
 func ParseCapture(name string, data []byte) (*Replay, error) {
+	if n := namelessMarker(data); n > 0 {
+		return nil, fmt.Errorf("%s:%d: %q is a member marker without a command line: the capture is damaged or was edited; capture the host again (zupgrade inspect --capture FILE)", name, n, "-- --")
+	}
 	a := txtar.Parse(data)
 	comment := strings.Split(strings.TrimRight(string(a.Comment), "\n"), "\n")
 	if len(comment) == 0 || strings.TrimSpace(comment[0]) != CaptureHeader {

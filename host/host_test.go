@@ -201,3 +201,18 @@ func TestParseCaptureRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCaptureNamelessMarker: a line "-- --" looks like a member marker
+// without a name; the txtar parser panics on it, so ParseCapture refuses it
+// with the line number.
+func TestParseCaptureNamelessMarker(t *testing.T) {
+	for _, data := range []string{
+		CaptureHeader + "\n-- --\n",
+		CaptureHeader + "\n-- uname -r --\n14.2-RELEASE\n-- --\r\nmore\n",
+	} {
+		_, err := ParseCapture("host.txtar", []byte(data))
+		if err == nil || !strings.Contains(err.Error(), "host.txtar:") || !strings.Contains(err.Error(), `"-- --"`) {
+			t.Errorf("ParseCapture(%q) = %v, want an error naming the line", data, err)
+		}
+	}
+}

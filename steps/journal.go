@@ -40,6 +40,15 @@ const (
 	StatusRolledBack RunStatus = "rolled-back"
 )
 
+// known reports whether s is one of the statuses above.
+func (s RunStatus) known() bool {
+	switch s {
+	case StatusRunning, StatusRebooting, StatusCheckpoint, StatusFailed, StatusDone, StatusRolledBack:
+		return true
+	}
+	return false
+}
+
 // StepState is where one step stands.
 type StepState string
 
@@ -167,6 +176,8 @@ func (s Store) Load() (*Journal, error) {
 		return fail(fmt.Sprintf("written by a newer zupgrade (journal format %d, this one reads %d): finish the run with the zupgrade that started it", j.Format, JournalFormat))
 	case j.Format != JournalFormat:
 		return fail(fmt.Sprintf("unknown journal format %d", j.Format))
+	case !j.Status.known():
+		return fail(fmt.Sprintf("unknown run status %q", j.Status))
 	case j.Plan == nil || len(j.Steps) != len(j.Plan.Steps):
 		return fail("the journal's steps do not match its plan")
 	}

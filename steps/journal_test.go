@@ -513,3 +513,20 @@ func TestLockDiesWithHolder(t *testing.T) {
 	second := steps.Store{Dir: store.Dir}
 	wantLockedBy(t, second, os.Getpid())
 }
+
+// TestStoreLoadRefusesUnknownStatus: a journal whose run status this
+// zupgrade does not know (edited, or from another version) is refused, not
+// resumed as if it were one it knows.
+func TestStoreLoadRefusesUnknownStatus(t *testing.T) {
+	store := steps.Store{Dir: t.TempDir()}
+	j := midRunJournal(t)
+	j.Status = "paused"
+	if err := store.Save(j); err != nil {
+		t.Fatal(err)
+	}
+	_, err := store.Load()
+	var je *steps.JournalError
+	if !errors.As(err, &je) || !strings.Contains(err.Error(), `unknown run status "paused"`) {
+		t.Fatalf("Load of a journal with status paused: %v", err)
+	}
+}

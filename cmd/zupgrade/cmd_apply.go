@@ -32,7 +32,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 		Description: "With a saved plan, refuses (exit 6) when the host changed since it was made.\n" +
 			"Exit 3 at a checkpoint with --no-reboot; exit 5 when another run holds the lock.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "target `RELEASE`, e.g. 14.2-RELEASE (none: patch update)", Destination: &opts.To},
+			toFlag(&opts.To, "target `RELEASE`, e.g. 14.2-RELEASE (none: patch update)"),
 			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},

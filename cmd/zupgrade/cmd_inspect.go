@@ -83,6 +83,11 @@ func gatherFacts(ctx context.Context, env Env, replay, capture string, logger *l
 		}
 		logger.Info("capture written", "file", capture)
 	}
+	if gerr != nil && replay != "" {
+		// A capture that lacks a probe or holds output no parser reads is
+		// bad input, as an unreadable capture is.
+		return nil, withCode(ExitUsage, fmt.Errorf("%s: %w", replay, gerr))
+	}
 	if gerr != nil {
 		return nil, gerr
 	}

@@ -38,7 +38,7 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			"check blocks the plan. The host is only read: every command plan runs is\n" +
 			"checked against a list of read-only commands before it starts.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "target `RELEASE`, e.g. 14.2-RELEASE", Destination: &opts.To},
+			toFlag(&opts.To, "target `RELEASE`, e.g. 14.2-RELEASE"),
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON", Destination: &opts.JSON},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "save the plan to `FILE` for zupgrade apply FILE", Destination: &opts.Output},
 			&cli.StringFlag{Name: "replay", Usage: "plan from a capture `FILE` (zupgrade inspect --capture) instead of this machine", Destination: &opts.Replay},
@@ -55,6 +55,19 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			return runPlan(c.Context, g, opts, env, logger)
 		},
 	}
+}
+
+// toFlag is --to: the target release. Given with an empty value (an unset
+// shell variable, a blank template field) it is a usage error, never a
+// patch run: a patch run is asked for by leaving --to out.
+func toFlag(dest *string, usage string) cli.Flag {
+	return &cli.StringFlag{Name: "to", Usage: usage, Destination: dest,
+		Action: func(_ *cli.Context, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return usageErrorf("--to %q: name the target release (e.g. --to 14.2-RELEASE), or leave --to out to apply patches", v)
+			}
+			return nil
+		}}
 }
 
 func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Options, error) {
