@@ -4,8 +4,8 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 )
 
 // TestFreebsdUpdateUpgradeChecks covers the refusals of upgrade.
@@ -209,25 +209,31 @@ func TestFreebsdUpdateMergeConflict(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios", Release: "14.3-RELEASE", Conflicts: []string{"/etc/pkg/FreeBSD.conf"}})
 	tm.env["PAGER"] = "cat"
 	tm.env["EDITOR"] = "/usr/bin/false"
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb strings.Builder
+	out := &signalWriter{want: "manually...\n", seen: make(chan struct{})}
+	var errb strings.Builder
 	done := make(chan int, 1)
 	go func() {
-		done <- tm.Exec(ctx, []string{"freebsd-update", "--not-running-from-cron", "-r", "15.0-RELEASE", "upgrade"}, strings.NewReader("y\ny\n"), &out, &errb, tm.env)
+		done <- tm.Exec(ctx, []string{"freebsd-update", "--not-running-from-cron", "-r", "15.0-RELEASE", "upgrade"}, strings.NewReader("y\ny\n"), out, &errb, tm.env)
 	}()
+	select {
+	case <-out.seen:
+	case code := <-done:
+		t.Fatalf("upgrade ended (exit %d) instead of waiting for an editor:\n%s%s", code, out.String(), errb.String())
+	}
 	// While it waits, the machine answers other commands.
-	time.Sleep(50 * time.Millisecond)
 	if r := tm.run("uname", "-r"); r.code != 0 {
 		t.Errorf("uname while freebsd-update waits for an editor: %v", r)
 	}
 	select {
 	case code := <-done:
-		if code != 143 {
-			t.Errorf("exit %d, want 143 (killed)", code)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("freebsd-update did not end when killed")
+		t.Fatalf("freebsd-update ended (exit %d) before it was killed", code)
+	default:
+	}
+	cancel()
+	if code := <-done; code != 143 {
+		t.Errorf("exit %d, want 143 (killed)", code)
 	}
 	if !strings.Contains(out.String(), "The following file could not be merged automatically: /etc/pkg/FreeBSD.conf\nPress Enter to edit this file in /usr/bin/false and resolve the conflicts\nmanually...\n") {
 		t.Errorf("output:\n%s", out.String())
@@ -366,4 +372,29 @@ func TestFreebsdUpdateCronOptionFollowsTheScript(t *testing.T) {
 	if r := tm.run("freebsd-update", "--not-running-from-cron", "fetch"); r.code != 0 || r.out == fuUsageBefore2015 {
 		t.Errorf("--not-running-from-cron fetch with 10.2's script: %v", r)
 	}
+}
+
+// signalWriter collects output and closes seen once it holds want.
+type signalWriter struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if strings.Contains(w.b.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
