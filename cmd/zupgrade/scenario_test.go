@@ -284,13 +284,11 @@ func TestMergeConflictDoesNotHang(t *testing.T) {
 	}
 	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p6", Conflicts: []string{"/etc/pkg/FreeBSD.conf"}})
-	start := time.Now()
+	// A run that waited for the editor would be reported hung by the
+	// helper's guard; it must end by itself, from the conflict's message.
 	code, log := h.runUpgrade(nil, "--to", "15.0-RELEASE")
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the run took %s to give up", d)
 	}
 	j := h.journal()
 	if j.Status != "failed" || !strings.Contains(j.Message, "/etc/pkg/FreeBSD.conf") {
