@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -196,6 +197,15 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 		if steps.Fingerprint(f) != p.FactsHash {
 			return nil, withCode(ExitStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
 		}
+		// The saved plan is never run as written: it must be the plan
+		// zupgrade makes for this host with the saved options, and the
+		// run uses the plan made again with this run's state directory.
+		if !samePlan(steps.Build(f, p.Options), p) {
+			return nil, usageErrorf("%s is not the plan zupgrade makes for this host with its options (it was edited, or made by another version of zupgrade): make a new plan with zupgrade plan -o", planFile)
+		}
+		o := p.Options
+		o.StateDir = g.StateDir
+		p = steps.Build(f, o)
 	} else {
 		sopts, err := opts.stepOptions(g, time.Now())
 		if err != nil {
@@ -213,4 +223,11 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 // archiveJournal moves a finished run's journal aside.
 func archiveJournal(store steps.Store, j *steps.Journal) error {
 	return os.Rename(store.JournalPath(), strings.TrimSuffix(store.JournalPath(), ".json")+"-"+j.RunID+".json")
+}
+
+// samePlan reports whether two plans say the same, as their JSON does.
+func samePlan(a, b *steps.Plan) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }

@@ -95,7 +95,7 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 		return err
 	}
 	p := steps.Build(f, sopts)
-	if opts.Output != "" {
+	if opts.Output != "" && !p.Blocked() {
 		data, err := json.MarshalIndent(p, "", "  ")
 		if err != nil {
 			return err
@@ -110,6 +110,9 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 		}
 	} else {
 		renderPlan(env.Stdout, p)
+	}
+	if p.Blocked() && opts.Output != "" {
+		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s; not saved to %s", blockers(p), opts.Output))
 	}
 	if p.Blocked() {
 		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
