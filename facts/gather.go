@@ -111,6 +111,9 @@ func Gather(ctx context.Context, r host.Runner) (*Facts, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
+	if err := f.checkNames(); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+
+	"github.com/zupgrade/zupgrade/facts"
 )
 
 // Exit codes are part of zupgrade's interface; docs/exit-codes.md documents
@@ -57,6 +59,10 @@ func exitCode(err error) int {
 	var e *exitError
 	if errors.As(err, &e) {
 		return e.code
+	}
+	var name *facts.NameError
+	if errors.As(err, &name) {
+		return ExitUsage
 	}
 	return ExitFailed
 }
