@@ -161,9 +161,17 @@ func (sc *stepContext) quirkFixed(ctx context.Context) (bool, error) {
 	return freebsdupdate.QuirkResolved(freebsdupdate.QuirkMetadataPath, freebsdupdate.DetectQuirks(lines, freebsdupdate.QuirkContext{})), nil
 }
 
+// backupExists: the backup is on the host; in a patch run, also when
+// fetch left nothing to install (then there is nothing to back up for).
 func (sc *stepContext) backupExists(ctx context.Context) (bool, error) {
 	if len(sc.step.Commands) == 0 {
 		return false, errUndecided
+	}
+	if sc.plan.Mode == "patch" {
+		pending, _, err := sc.pending(ctx)
+		if err != nil || !pending {
+			return !pending, err
+		}
 	}
 	args := sc.step.Commands[0].Args
 	name := args[len(args)-1]

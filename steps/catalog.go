@@ -222,12 +222,14 @@ func (b builder) patchSteps() []Step {
 	bc.Notes = append(bc.Notes, "skipped when the boot files on every disk already equal /boot")
 	rb := b.rebootStep(StepRebootFinal, "Reboot if the kernel changed", "uname -r equals freebsd-version -k")
 	rb.Notes = append(rb.Notes, "skipped when the patches did not touch the kernel")
+	backup := b.backupStep()
+	backup.Notes = append(backup.Notes, "skipped when fetch found nothing to install")
 	return []Step{
 		b.preflightStep(),
 		b.quirkStep(),
-		b.backupStep(),
 		{ID: StepFetch, Title: "Fetch patches for " + b.t.current.Base().String(), Commands: []Cmd{fetch},
 			Verify: "freebsd-update updatesready exits 0, or nothing is published beyond the installed patch level"},
+		backup,
 		{ID: StepInstall, Title: "Install the patches", Commands: []Cmd{install},
 			Verify: "no freebsd-update install is pending"},
 		bc,

@@ -295,7 +295,7 @@ func TestPlanPatchMode(t *testing.T) {
 	for _, s := range p.Steps {
 		ids = append(ids, s.ID)
 	}
-	want := []string{StepPreflight, StepQuirkMeta, StepBackup, StepFetch, StepInstall, StepBootcode, StepRebootFinal}
+	want := []string{StepPreflight, StepQuirkMeta, StepFetch, StepBackup, StepInstall, StepBootcode, StepRebootFinal}
 	if !slices.Equal(ids, want) {
 		t.Errorf("steps %q, want %q", ids, want)
 	}

@@ -68,3 +68,24 @@ func TestTooOldToRun(t *testing.T) {
 		t.Errorf("a refused apply changed the host:\n%s\nthen\n%s", before, after)
 	}
 }
+
+// TestNothingToDo: apply with no patches published changes nothing on the
+// host, however often it runs: no backup boot environment each time, exit 0.
+func TestNothingToDo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p6", Updates: map[string]int{"14.3-RELEASE": 6}})
+	bes := h.sh("bectl", "list", "-H")
+	for i := 0; i < 3; i++ {
+		code, log := h.runUpgrade(nil)
+		h.assertDone(code, log)
+		if bootCount(log) != 0 {
+			t.Fatalf("run %d rebooted:\n%s", i+1, log)
+		}
+	}
+	if got := h.sh("bectl", "list", "-H"); got != bes {
+		t.Errorf("three runs with nothing to do changed the boot environments:\n%s\nthen\n%s", bes, got)
+	}
+}
