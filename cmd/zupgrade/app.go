@@ -89,8 +89,11 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 			applyCommand(g, env, logger),
 			statusCommand(g, env, logger),
 			rollbackCommand(g, env, logger),
+			versionCommand(env),
 		},
+		Version: version,
 	}
+	cli.VersionPrinter = func(*cli.Context) { io.WriteString(env.Stdout, versionText()) }
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
 	}
