@@ -140,16 +140,16 @@ func (inv *Invocation) parsePkg7(rel Release, args []string) (pkg7Options, int, 
 		return o, 0, true
 	}
 	var operands int
-	for i, a := range args {
-		switch a {
-		case "-f", "--force":
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-f" || a == "--force":
 			o.force = o.force || o.bootstrap
-		case "-y", "--yes":
+		case a == "-y" || a == "--yes":
 			o.yes = true
-		default:
-			if i > 0 {
-				operands++
-			}
+		case a == "-r":
+			i++ // the repository to bootstrap from
+		case !strings.HasPrefix(a, "-"):
+			operands++
 		}
 	}
 	if o.bootstrap && operands > 0 {

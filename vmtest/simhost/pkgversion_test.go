@@ -102,6 +102,9 @@ func testPkg7Getopt(t *testing.T) {
 	if r := tm.run("pkg", "bootstrap", "-f", "extra"); r.code != 1 || r.err != "Too many arguments\nUsage: pkg [-4|-6] bootstrap [-f] [-y]\n" {
 		t.Errorf("14.2 pkg bootstrap -f extra: %v", r)
 	}
+	if r := tm.run("pkg", "bootstrap", "-f", "-r", "FreeBSD", "-y"); r.code != 0 || !strings.Contains(r.out, "Installing pkg-") {
+		t.Errorf("14.2 pkg bootstrap -f -r FreeBSD -y: %v", r)
+	}
 	delete(tm.env, TTYEnv)
 	if r := tm.run("pkg-static", "bootstrap", "-f"); r.code != 1 || !strings.Contains(r.err, "Please set ASSUME_ALWAYS_YES=yes environment variable to be able to bootstrap in non-interactive (stdin not being a tty)") {
 		t.Errorf("bootstrap -f without an answer or a terminal: %v", r)

@@ -109,8 +109,8 @@ type PackageSpec struct {
 	// Libs are the base shared objects it links against, by short name
 	// (libssl, libcrypto, libutil); default libc and libssl.
 	Libs []string `json:"libs,omitempty"`
-	// NotInRepo: the repositories of later major versions do not carry
-	// the package (its port was removed, or failed to build).
+	// NotInRepo: the repository does not carry the package (any more):
+	// its port was removed, or failed to build.
 	NotInRepo bool `json:"not_in_repo,omitempty"`
 }
 
