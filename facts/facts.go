@@ -199,6 +199,11 @@ type Pkg struct {
 	ABI       string `json:"abi,omitempty"`
 	// Pkgbase reports a base system installed from packages.
 	Pkgbase bool `json:"pkgbase"`
+	// FromPorts are the packages no repository installed (pkg query %R
+	// prints unknown-repository): built from the ports tree.
+	FromPorts []string `json:"from_ports,omitempty"`
+	// Portmaster reports ports-mgmt/portmaster installed.
+	Portmaster bool `json:"portmaster,omitempty"`
 }
 
 // EFI is the firmware's boot configuration from efibootmgr -v.

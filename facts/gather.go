@@ -12,6 +12,7 @@ import (
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/gpart"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/pkgng"
 	"github.com/zupgrade/zupgrade/zpool"
 )
 
@@ -100,7 +101,9 @@ func Gather(ctx context.Context, r host.Runner) (*Facts, error) {
 	if err := gatherUpdate(p, f); err != nil {
 		return nil, err
 	}
-	gatherPkg(p, f)
+	if err := gatherPkg(p, f); err != nil {
+		return nil, err
+	}
 	gatherEFI(p, f)
 	if p.err != nil {
 		return nil, p.err
@@ -402,10 +405,10 @@ func phaseName(p freebsdupdate.Phase) string {
 	return ""
 }
 
-func gatherPkg(p *probe, f *Facts) {
+func gatherPkg(p *probe, f *Facts) error {
 	n := p.run("pkg", "-N")
 	if p.err != nil || !n.OK() {
-		return
+		return nil
 	}
 	f.Pkg.Activated = true
 	abi := p.run("pkg", "config", "ABI")
@@ -414,6 +417,21 @@ func gatherPkg(p *probe, f *Facts) {
 	}
 	which := p.run("pkg", "which", "-q", "/usr/bin/uname")
 	f.Pkg.Pkgbase = which.OK() && strings.TrimSpace(string(which.Stdout)) != ""
+	repos := p.run(pkgng.RepoQueryArgs()...)
+	if !repos.OK() {
+		return nil
+	}
+	ports, err := pkgng.FromPorts(repos.Stdout)
+	if err != nil {
+		return err
+	}
+	f.Pkg.FromPorts = ports
+	for _, l := range strings.Split(string(repos.Stdout), "\n") {
+		if name, _, _ := strings.Cut(l, " "); name == "portmaster" {
+			f.Pkg.Portmaster = true
+		}
+	}
+	return nil
 }
 
 func gatherEFI(p *probe, f *Facts) {

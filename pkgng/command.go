@@ -1,6 +1,10 @@
 package pkgng
 
-import "github.com/zupgrade/zupgrade/host"
+import (
+	"fmt"
+
+	"github.com/zupgrade/zupgrade/host"
+)
 
 // Command is one invocation of a program as the host package runs it: its
 // argv (never a shell line), the KEY=VALUE pairs added to its environment,
@@ -20,11 +24,24 @@ func env(extra ...string) []string {
 	return append(append([]string(nil), batchEnv...), extra...)
 }
 
-// BootstrapCommand returns `pkg-static bootstrap -f -y`: reinstall pkg
+// BootstrapCommand returns `pkg-static bootstrap -f`: reinstall pkg
 // itself for the new ABI. pkg-static runs even when the new base system no
-// longer has the libraries the dynamic pkg was linked against.
+// longer has the libraries the dynamic pkg was linked against. It is the
+// form every pkg accepts: before 1.21.0 pkg(8) knows only `bootstrap` and
+// `bootstrap -f` ("pkg: unknown command: bootstrap" for `-f -y`), and the
+// pkg(7) of releases before 12.3 forces only on exactly `bootstrap -f`;
+// ASSUME_ALWAYS_YES answers pkg(7)'s question instead of -y.
 func BootstrapCommand() Command {
-	return Command{Args: []string{"pkg-static", "bootstrap", "-f", "-y"}, Env: env()}
+	return Command{Args: []string{"pkg-static", "bootstrap", "-f"}, Env: env()}
+}
+
+// CompatPackage names misc/compatNNx, the shared objects of FreeBSD major
+// for programs built on it, as the repositories of later releases carry it.
+func CompatPackage(major int) string { return fmt.Sprintf("misc/compat%dx", major) }
+
+// CompatInstallCommand returns `pkg-static install -y misc/compatNNx`.
+func CompatInstallCommand(major int) Command {
+	return Command{Args: []string{"pkg-static", "install", "-y", CompatPackage(major)}, Env: env()}
 }
 
 // UpgradeCommand returns `pkg-static upgrade -f -y`: reinstall every

@@ -140,6 +140,24 @@ func TestParseQueryErrors(t *testing.T) {
 	}
 }
 
+func TestFromPorts(t *testing.T) {
+	out := "pkg unknown-repository\nportmaster unknown-repository\ncurl FreeBSD\nlocaltool unknown-repository\nmytool poudriere\n"
+	got, err := FromPorts([]byte(out))
+	if diff := cmp.Diff([]string{"portmaster", "localtool"}, got); diff != "" || err != nil {
+		t.Errorf("FromPorts (-want +got):\n%s%v", diff, err)
+	}
+	if got, err := FromPorts(nil); got != nil || err != nil {
+		t.Errorf("FromPorts(empty) = %v, %v", got, err)
+	}
+	var pe *host.ParseError
+	if _, err := FromPorts([]byte("curl FreeBSD\nbroken\n")); !errors.As(err, &pe) || pe.Line != 2 || pe.Command != RepoQueryCommand {
+		t.Errorf("FromPorts of a bad line: %v", err)
+	}
+	if diff := cmp.Diff([]string{"pkg", "query", "%n %R"}, RepoQueryArgs()); diff != "" || !host.ReadOnly(RepoQueryArgs()) {
+		t.Errorf("RepoQueryArgs (-want +got):\n%s", diff)
+	}
+}
+
 func TestActivationAndPackagedBase(t *testing.T) {
 	for exit, want := range map[int]Activation{0: Activated, 1: NotActivated, 70: NotActivated, 127: NotInstalled} {
 		if got := ParseActivation(exit); got != want {
@@ -172,7 +190,8 @@ func TestCommands(t *testing.T) {
 		args []string
 		env  []string
 	}{
-		{BootstrapCommand(), []string{"pkg-static", "bootstrap", "-f", "-y"}, []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes"}},
+		{BootstrapCommand(), []string{"pkg-static", "bootstrap", "-f"}, []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes"}},
+		{CompatInstallCommand(13), []string{"pkg-static", "install", "-y", "misc/compat13x"}, []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes"}},
 		{UpgradeCommand(), []string{"pkg-static", "upgrade", "-f", "-y"}, []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes"}},
 		{PortmasterCommand(), []string{"portmaster", "-aPf", "--no-confirm", "-G", "-D"}, []string{"ASSUME_ALWAYS_YES=yes", "IGNORE_OSVERSION=yes", "BATCH=yes"}},
 	}

@@ -62,3 +62,39 @@ func Stale(pkgs []Package, system ABI) []Package {
 	}
 	return stale
 }
+
+// RepoQueryFormat asks for each package's name and the repository it came
+// from (%R); pkg prints "unknown-repository" for a package installed
+// without one: built from ports, or added from a file.
+const RepoQueryFormat = "%n %R"
+
+// RepoQueryCommand names the repository query in errors.
+const RepoQueryCommand = "pkg query '" + RepoQueryFormat + "'"
+
+// UnknownRepository is what pkg query %R prints for a package no
+// repository installed.
+const UnknownRepository = "unknown-repository"
+
+// RepoQueryArgs returns `pkg query '%n %R'` as an argv.
+func RepoQueryArgs() []string { return []string{"pkg", "query", RepoQueryFormat} }
+
+// FromPorts parses the output of RepoQueryArgs and returns the packages no
+// repository installed, in the order given, leaving out pkg itself: pkg(7)
+// installs pkg from a file, so a bootstrapped pkg has no repository either.
+func FromPorts(out []byte) ([]string, error) {
+	text := strings.TrimSuffix(strings.ReplaceAll(string(out), "\r", ""), "\n")
+	if text == "" {
+		return nil, nil
+	}
+	var ports []string
+	for i, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			return nil, &host.ParseError{Command: RepoQueryCommand, Line: i + 1, Text: line, Reason: fmt.Sprintf("%d fields, want a name and a repository", len(f))}
+		}
+		if f[1] == UnknownRepository && f[0] != "pkg" {
+			ports = append(ports, f[0])
+		}
+	}
+	return ports, nil
+}

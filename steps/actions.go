@@ -345,6 +345,34 @@ func (sc *stepContext) runInstall(ctx context.Context) error {
 	return nil
 }
 
+// stalePackages reads the installed packages and returns those not built
+// for the target's ABI, and whether the plan's misc/compatNNx is
+// installed. ok is false when the plan is no major upgrade (the ABI stays).
+func (sc *stepContext) stalePackages(ctx context.Context) (stale []pkgng.Package, compat bool, ok bool, err error) {
+	from, _ := freebsdupdate.ParseRelease(sc.plan.From)
+	if sc.plan.Mode != "upgrade" || from.Major == sc.target().Major {
+		return nil, false, false, nil
+	}
+	abi, err := pkgng.ExpectedABI(sc.target().Major, sc.plan.Facts.Machine)
+	if err != nil {
+		return nil, false, false, err
+	}
+	out, err := host.Output(ctx, sc.e.Runner, pkgng.QueryArgs()...)
+	if err != nil {
+		return nil, false, false, errUndecided
+	}
+	pkgs, err := pkgng.ParseQuery(out)
+	if err != nil {
+		return nil, false, false, err
+	}
+	for _, p := range pkgs {
+		compat = compat || "misc/"+p.Name == pkgng.CompatPackage(from.Major)
+	}
+	return pkgng.Stale(pkgs, abi), compat, true, nil
+}
+
+// packagesCurrent: pkg runs and every package is built for the new ABI,
+// or, with --compat-libs, misc/compatNNx is there for those that are not.
 func (sc *stepContext) packagesCurrent(ctx context.Context) (bool, error) {
 	n, err := sc.probe(ctx, pkgng.ActivationArgs()...)
 	if err != nil {
@@ -353,36 +381,70 @@ func (sc *stepContext) packagesCurrent(ctx context.Context) (bool, error) {
 	if !n.OK() {
 		return !sc.plan.Facts.Pkg.Activated, nil
 	}
-	if sc.plan.Mode != "upgrade" {
-		return true, nil
+	stale, compat, major, err := sc.stalePackages(ctx)
+	if err != nil || !major {
+		return err == nil, err
 	}
-	abi, err := pkgng.ExpectedABI(sc.target().Major, sc.plan.Facts.Machine)
-	if err != nil {
-		return false, err
-	}
-	out, err := host.Output(ctx, sc.e.Runner, pkgng.QueryArgs()...)
-	if err != nil {
-		return false, errUndecided
-	}
-	pkgs, err := pkgng.ParseQuery(out)
-	if err != nil {
-		return false, err
-	}
-	return len(pkgng.Stale(pkgs, abi)) == 0, nil
+	return len(stale) == 0 || (compat && sc.plan.Options.CompatLibs), nil
 }
 
 func (sc *stepContext) runPackages(ctx context.Context) error {
 	for _, c := range sc.step.Commands {
-		res, err := sc.exec(ctx, c, pkgng.StallLine)
-		if err != nil {
+		if c.When != "" {
+			continue
+		}
+		if err := sc.runPackageCommand(ctx, c); err != nil {
 			return err
 		}
-		if !res.OK() {
-			o := pkgng.Classify(res.Stdout, res.Stderr, res.ExitCode)
-			return fmt.Errorf("%s: exit status %d: %s", host.QuoteArgs(c.Args), res.ExitCode, strings.Join(o.Evidence, " / "))
+	}
+	stale, compat, major, err := sc.stalePackages(ctx)
+	if err != nil || !major || len(stale) == 0 {
+		return err
+	}
+	from, _ := freebsdupdate.ParseRelease(sc.plan.From)
+	names := make([]string, len(stale))
+	for i, p := range stale {
+		names[i] = p.Name + " (" + p.RawABI + ")"
+	}
+	abi, _ := pkgng.ExpectedABI(sc.target().Major, sc.plan.Facts.Machine)
+	if !sc.plan.Options.CompatLibs {
+		return fmt.Errorf("still built for the old release, not %s (the new repository lacks them, or their build failed): %s. Install #3 would remove the FreeBSD %d libraries they need. Rebuild them from ports (portmaster, or make -C /usr/ports/ORIGIN reinstall), remove the ones you no longer need (pkg delete), or run zupgrade apply --compat-libs to install %s, which keeps those libraries; then run zupgrade apply again",
+			abi, strings.Join(names, ", "), from.Major, pkgng.CompatPackage(from.Major))
+	}
+	if compat {
+		return nil
+	}
+	fmt.Fprintf(sc.e.Out, "      still built for FreeBSD %d: %s; installing %s\n", from.Major, strings.Join(names, ", "), pkgng.CompatPackage(from.Major))
+	return sc.runPackageCommand(ctx, cmdOf(pkgng.CompatInstallCommand(from.Major)))
+}
+
+// runPackageCommand runs one pkg or portmaster command and explains a
+// failure with what pkg said.
+func (sc *stepContext) runPackageCommand(ctx context.Context, c Cmd) error {
+	res, err := sc.exec(ctx, c, pkgng.StallLine)
+	if err != nil {
+		return err
+	}
+	if res.OK() {
+		return nil
+	}
+	o := pkgng.Classify(res.Stdout, res.Stderr, res.ExitCode)
+	why := strings.Join(o.Evidence, " / ")
+	if why == "" {
+		why = lastLine(res.Stderr, res.Stdout)
+	}
+	return fmt.Errorf("%s: exit status %d: %s", host.QuoteArgs(c.Args), res.ExitCode, why)
+}
+
+// lastLine is the last non-empty line of the first output that has one.
+func lastLine(outs ...[]byte) string {
+	for _, out := range outs {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if l := strings.TrimSpace(lines[len(lines)-1]); l != "" {
+			return l
 		}
 	}
-	return nil
+	return ""
 }
 
 // poolCommands splits the zpool-upgrade step into its pool commands and

@@ -53,7 +53,7 @@ const (
 // every problem at once.
 func Build(f *facts.Facts, opts Options) *Plan {
 	if opts.Packages == "" {
-		opts.Packages = "pkg"
+		opts.Packages = "auto"
 	}
 	if opts.StateDir == "" {
 		opts.StateDir = "/var/db/zupgrade"
@@ -403,22 +403,52 @@ func (b builder) bootDisks() []facts.Disk {
 	return out
 }
 
+// packagesTool is the tool the package step runs: --packages, or for
+// "auto" portmaster when it is installed and software was built from
+// ports, pkg otherwise.
+func (b builder) packagesTool() string {
+	if b.opts.Packages != "auto" {
+		return b.opts.Packages
+	}
+	if b.f.Pkg.Portmaster && len(b.f.Pkg.FromPorts) > 0 {
+		return "portmaster"
+	}
+	return "pkg"
+}
+
 func (b builder) packagesStep() Step {
 	s := Step{ID: StepPackages, Title: "Upgrade third-party packages for the new ABI",
 		Verify: "pkg runs and every installed package is built for the new ABI"}
+	tool := b.packagesTool()
 	switch {
-	case b.opts.Packages == "none":
+	case tool == "none":
 		s.Skip = "--packages none: third-party software is the admin's to rebuild before the old libraries go"
-	case b.opts.Packages == "portmaster":
+	case tool == "portmaster":
 		s.Commands = []Cmd{cmdOf(pkgng.PortmasterCommand())}
+		if b.opts.Packages == "auto" {
+			s.Notes = append(s.Notes, fmt.Sprintf("portmaster, because software was built from ports (%s): it uses a package when there is one and builds the port otherwise", strings.Join(b.f.Pkg.FromPorts, ", ")))
+		}
 	case !b.f.Pkg.Activated:
 		s.Skip = "pkg is not in use on this host"
 	default:
 		s.Commands = []Cmd{cmdOf(pkgng.BootstrapCommand()), cmdOf(pkgng.UpgradeCommand())}
 		s.Notes = []string{"IGNORE_OSVERSION and ASSUME_ALWAYS_YES are set on purpose: pkg's OSVERSION question would stall an unattended run"}
+		if len(b.f.Pkg.FromPorts) > 0 {
+			s.Notes = append(s.Notes, fmt.Sprintf("built from ports: %s; pkg upgrade -f replaces those the repository carries with its builds (port options are lost) and leaves the others built for the old release; --packages portmaster rebuilds them from ports", strings.Join(b.f.Pkg.FromPorts, ", ")))
+		}
 	}
 	if b.t.mode == "upgrade" && b.t.move != freebsdupdate.MoveMajor && s.Skip == "" {
 		s.Notes = append(s.Notes, "a minor upgrade keeps the ABI: packages are upgraded only if pkg reports they need it")
+	}
+	if b.t.mode == "upgrade" && b.t.move == freebsdupdate.MoveMajor && s.Skip == "" {
+		old := b.t.current.Major
+		if b.opts.CompatLibs {
+			c := cmdOf(pkgng.CompatInstallCommand(old))
+			c.When = fmt.Sprintf("packages remain built for FreeBSD %d after the upgrade (--compat-libs)", old)
+			s.Commands = append(s.Commands, c)
+		} else {
+			s.Notes = append(s.Notes, fmt.Sprintf("packages still built for FreeBSD %d afterwards (missing from the new repository) stop the run before install #3 removes their libraries; --compat-libs installs %s instead", old, pkgng.CompatPackage(old)))
+		}
 	}
 	return s
 }

@@ -7,8 +7,14 @@ type Options struct {
 	// To is the target release ("" for a patch update).
 	To string `json:"to,omitempty"`
 	// Packages names the tool that upgrades third-party software after
-	// the world is installed: "pkg" (default), "portmaster" or "none".
+	// the world is installed: "auto" (default: portmaster when it is
+	// installed and software was built from ports, pkg otherwise), "pkg",
+	// "portmaster" or "none".
 	Packages string `json:"packages"`
+	// CompatLibs installs misc/compatNNx (the old release's libraries)
+	// when packages remain built for the old release after the package
+	// step, instead of stopping the run before install #3.
+	CompatLibs bool `json:"compat_libs,omitempty"`
 	// StateDir is zupgrade's state directory on the host.
 	StateDir string `json:"state_dir"`
 	// ExtraPools are pools besides the boot pool to `zpool upgrade`.

@@ -102,7 +102,8 @@ func (p *Plan) Blocked() bool {
 
 // Fingerprint hashes the parts of the facts a plan depends on: releases,
 // boot method, boot pool layout and boot partitions, boot environments
-// support, freebsd-update's pending state, pkgbase. Free space, scan
+// support, freebsd-update's pending state, pkgbase, whether software built
+// from ports and portmaster are there (the package tool). Free space, scan
 // progress and other values that move on their own are left out.
 func Fingerprint(f *facts.Facts) string {
 	type member struct{ Name, Disk, Partition string }
@@ -121,11 +122,13 @@ func Fingerprint(f *facts.Facts) string {
 		Pending            bool
 		Phase, Fetched     string
 		Pkgbase, Activated bool
+		PortsTool          bool
 	}{
 		Release: f.Release, Machine: f.Machine, Boot: f.BootMethod,
 		RootDataset: f.RootDataset, Pool: f.BootPool,
 		BE: f.BootEnvs.Supported, Pending: f.Update.Pending, Phase: f.Update.Phase,
 		Fetched: f.Update.Fetched, Pkgbase: f.Pkg.Pkgbase, Activated: f.Pkg.Activated,
+		PortsTool: f.Pkg.Portmaster && len(f.Pkg.FromPorts) > 0,
 	}
 	for _, p := range f.Pools {
 		if p.Name != f.BootPool {

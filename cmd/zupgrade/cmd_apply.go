@@ -34,7 +34,8 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			"Exit 3 at a checkpoint with --no-reboot; exit 5 when another run holds the lock.",
 		Flags: []cli.Flag{
 			toFlag(&opts.To, "target `RELEASE`, e.g. 14.2-RELEASE (none: patch update)"),
-			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
+			&cli.StringFlag{Name: "packages", Value: "auto", Usage: "third-party software upgrade: auto (portmaster for software built from ports, else pkg), pkg, portmaster or none", Destination: &opts.Packages},
+			&cli.BoolFlag{Name: "compat-libs", Usage: "install misc/compatNNx when packages remain built for the old release, instead of stopping before install #3", Destination: &opts.CompatLibs},
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
@@ -82,6 +83,15 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
 	default:
 		logger.Info("resuming run", "run", j.RunID, "status", j.Status)
+		if opts.CompatLibs && !j.Plan.Options.CompatLibs {
+			// Allowed on a pending run: it only lets the package step
+			// install misc/compatNNx where it would stop.
+			j.Plan.Options.CompatLibs = true
+			if err := store.Save(j); err != nil {
+				return err
+			}
+			logger.Info("packages still built for the old release get misc/compatNNx (--compat-libs)")
+		}
 	}
 
 	runLog, closeLog, err := openRunLog(store, j.RunID)

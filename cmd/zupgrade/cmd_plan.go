@@ -23,6 +23,7 @@ type planOptions struct {
 	Replay        string
 	Capture       string
 	Packages      string
+	CompatLibs    bool
 	ExtraPools    cli.StringSlice
 	NoPoolUpgrade bool
 	FormatESPs    bool
@@ -43,7 +44,8 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "save the plan to `FILE` for zupgrade apply FILE", Destination: &opts.Output},
 			&cli.StringFlag{Name: "replay", Usage: "plan from a capture `FILE` (zupgrade inspect --capture) instead of this machine", Destination: &opts.Replay},
 			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE`", Destination: &opts.Capture},
-			&cli.StringFlag{Name: "packages", Value: "pkg", Usage: "third-party software upgrade: pkg, portmaster or none", Destination: &opts.Packages},
+			&cli.StringFlag{Name: "packages", Value: "auto", Usage: "third-party software upgrade: auto (portmaster for software built from ports, else pkg), pkg, portmaster or none", Destination: &opts.Packages},
+			&cli.BoolFlag{Name: "compat-libs", Usage: "install misc/compatNNx when packages remain built for the old release, instead of stopping before install #3", Destination: &opts.CompatLibs},
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL` (the boot pool always is)", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
@@ -72,12 +74,12 @@ func toFlag(dest *string, usage string) cli.Flag {
 
 func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Options, error) {
 	switch o.Packages {
-	case "pkg", "portmaster", "none":
+	case "auto", "pkg", "portmaster", "none":
 	default:
-		return steps.Options{}, usageErrorf("--packages %q: want pkg, portmaster or none", o.Packages)
+		return steps.Options{}, usageErrorf("--packages %q: want auto, pkg, portmaster or none", o.Packages)
 	}
 	return steps.Options{
-		To: o.To, Packages: o.Packages, StateDir: g.StateDir,
+		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir,
 		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Now: now,
 	}, nil
 }

@@ -47,6 +47,11 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 	for k, v := range s.RepoOSVersion {
 		m.Behavior.RepoOSVersion[k] = v
 	}
+	for _, ps := range s.Packages {
+		if ps.NotInRepo {
+			m.Behavior.RepoMissing = append(m.Behavior.RepoMissing, ps.Name)
+		}
+	}
 	for _, f := range s.Faults {
 		ff := *f
 		m.Faults = append(m.Faults, &ff)

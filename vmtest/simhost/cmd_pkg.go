@@ -53,18 +53,16 @@ func (inv *Invocation) pkgABI(g pkgGlobal) string {
 }
 
 // cmdPkg is /usr/sbin/pkg: pkg(7), which hands over to pkg(8) in
-// /usr/local/sbin when it is installed.
+// /usr/local/sbin when it is installed (usr.sbin/pkg/pkg.c, main).
 func cmdPkg(inv *Invocation) int {
 	g, args, code, ok := parsePkgGlobal(inv, inv.Args)
 	if !ok {
 		return code
 	}
-	if exists, _ := inv.stat(inv.resolve("/usr/local/sbin/pkg")); !exists {
-		if g.activation {
-			inv.errf("pkg: pkg is not installed\n")
-			return 1
-		}
-		return pkgBootstrap7(inv, g, args)
+	installed, _ := inv.stat(inv.resolve("/usr/local/sbin/pkg"))
+	code, handOver := inv.pkg7(g, args, installed)
+	if !handOver {
+		return code
 	}
 	data, _ := inv.readFile(inv.resolve("/usr/local/sbin/pkg"))
 	if missing, by := inv.missingObject(data, "pkg", 0); missing != "" {
@@ -223,7 +221,13 @@ func pkgQuery(inv *Invocation, db *pkgDB, args []string) int {
 	}
 	format := rest[0]
 	for _, p := range db.Packages {
-		r := strings.NewReplacer("%n", p.Name, "%v", p.Version, "%o", p.Origin, "%q", p.ABI, "%R", p.Repo, "%%", "%")
+		// %R is the repository annotation, "unknown-repository" when the
+		// package has none (libpkg pkg_printf.c, format_repo_ident).
+		repo := p.Repo
+		if repo == "" {
+			repo = "unknown-repository"
+		}
+		r := strings.NewReplacer("%n", p.Name, "%v", p.Version, "%o", p.Origin, "%q", p.ABI, "%R", repo, "%%", "%")
 		out := r.Replace(format)
 		if strings.Contains(out, "%") {
 			return inv.unsupported("pkg query format " + format)
@@ -237,9 +241,4 @@ func pkgQuery(inv *Invocation, db *pkgDB, args []string) int {
 // upgrade, install) in cmd_pkgupgrade.go.
 var pkgMutating = func(inv *Invocation, g pkgGlobal, db *pkgDB, sub string, args []string, static bool) int {
 	return inv.unsupported("pkg " + sub)
-}
-
-// pkgBootstrap7 is pkg(7) without pkg(8) installed.
-var pkgBootstrap7 = func(inv *Invocation, g pkgGlobal, args []string) int {
-	return inv.unsupported("pkg(7) bootstrap")
 }

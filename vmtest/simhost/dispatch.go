@@ -237,6 +237,13 @@ func (inv *Invocation) missingObject(data []byte, name string, depth int) (strin
 	for _, need := range programNeeds(data) {
 		dep, err := os.ReadFile(inv.m.HostPath(need))
 		if err != nil {
+			// The run-time linker looks objects up by name (pkgdb.go,
+			// ldconfigFind), e.g. in misc/compatNNx's directory.
+			if alt := inv.m.ldconfigFind(need); alt != "" {
+				dep, err = os.ReadFile(inv.m.HostPath(alt))
+			}
+		}
+		if err != nil {
 			return need, name
 		}
 		if miss, by := inv.missingObject(dep, filepath.Base(need), depth+1); miss != "" {

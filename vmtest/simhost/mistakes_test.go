@@ -100,7 +100,7 @@ func TestPackagesNotUpgradedBeforeInstall3(t *testing.T) {
 		t.Errorf("pkg -N with the old pkg: %v", r)
 	}
 	tm.env["ASSUME_ALWAYS_YES"] = "yes"
-	tm.mustOK("", "pkg-static", "bootstrap", "-f", "-y")
+	tm.mustOK("", "pkg-static", "bootstrap", "-f")
 	out := tm.mustOK("", "pkg-static", "upgrade", "-y")
 	if !strings.Contains(out, "(ABI changed: 'freebsd:13:x86:64' -> 'freebsd:14:x86:64')") {
 		t.Errorf("pkg-static upgrade does not reinstall for the new ABI:\n%s", out)

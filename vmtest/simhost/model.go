@@ -220,6 +220,9 @@ type Behavior struct {
 	// RepoOSVersion is the OSVERSION packages in the repository were
 	// built for, per major version; 0 means "the running userland's".
 	RepoOSVersion map[string]int `json:"repo_osversion,omitempty"`
+	// RepoMissing are the packages the repository does not carry (spec
+	// packages with not_in_repo).
+	RepoMissing []string `json:"repo_missing,omitempty"`
 	// Jailed makes the host report security.jail.jailed=1.
 	Jailed bool `json:"jailed,omitempty"`
 }

@@ -78,7 +78,8 @@ func TestPortmaster(t *testing.T) {
 	if len(rep.BrokenPackages) == 0 {
 		t.Fatalf("no broken packages before portmaster")
 	}
-	tm.mustOK("", "pkg-static", "bootstrap", "-f", "-y")
+	tm.env["ASSUME_ALWAYS_YES"] = "yes"
+	tm.mustOK("", "pkg-static", "bootstrap", "-f")
 	tm.mustOK("", "portmaster", "-aPf")
 	if broken := tm.brokenPackages(); len(broken) > 0 {
 		t.Errorf("broken after portmaster -aPf: %v", broken)

@@ -8,12 +8,20 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // pkgDBPath is where the simulated package database lives in the boot
 // environment (a real host keeps /var/db/pkg/local.sqlite there).
 const pkgDBPath = "/var/db/pkg/simhost-db.json"
+
+// portsDir is the ports tree; localRepoConf is where an admin overrides
+// the FreeBSD repository of /etc/pkg/FreeBSD.conf.
+const (
+	portsDir      = "/usr/ports"
+	localRepoConf = "/usr/local/etc/pkg/repos/FreeBSD.conf"
+)
 
 // Package is an installed package as the simulated pkg(8) records it.
 type Package struct {
@@ -44,18 +52,37 @@ func (db *pkgDB) find(name string) *Package {
 	return nil
 }
 
-// pkgVersionFor is the pkg(8) version packaged for a major release.
-func pkgVersionFor(major int) string {
-	switch {
-	case major >= 15:
-		return "2.4.2"
-	case major == 14:
-		return "1.21.3"
-	case major == 13:
-		return "1.20.9"
-	default:
-		return "1.16.3"
+// parsePkgVersion reads a pkg(8) version such as 1.20.9 into its numbers.
+func parsePkgVersion(v string) ([3]int, error) {
+	var n [3]int
+	f := strings.Split(v, ".")
+	if len(f) != 3 {
+		return n, fmt.Errorf("pkg version %q: want MAJOR.MINOR.PATCH, e.g. 1.20.9", v)
 	}
+	for i, x := range f {
+		d, err := strconv.Atoi(x)
+		if err != nil || d < 0 {
+			return n, fmt.Errorf("pkg version %q: want MAJOR.MINOR.PATCH, e.g. 1.20.9", v)
+		}
+		n[i] = d
+	}
+	return n, nil
+}
+
+// pkgAtLeast reports whether pkg version v is want or later; a version
+// that does not parse counts as the newest.
+func pkgAtLeast(v, want string) bool {
+	a, err := parsePkgVersion(v)
+	if err != nil {
+		return true
+	}
+	b, _ := parsePkgVersion(want)
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] > b[i]
+		}
+	}
+	return true
 }
 
 // libPath maps a short library name to the path release major ships.
@@ -68,8 +95,8 @@ func libPath(major int, short string) (string, bool) {
 	return "", false
 }
 
-// newPkgPackage is pkg itself built for the release.
-func newPkgPackage(rel Release, arch string, osversion int) *Package {
+// newPkgPackage is pkg itself, version ver, built for the release.
+func newPkgPackage(rel Release, arch string, osversion int, ver string) *Package {
 	libs := []string{libc}
 	for _, l := range []string{"libssl", "libcrypto", "libutil"} {
 		if p, ok := libPath(rel.Major, l); ok {
@@ -77,7 +104,7 @@ func newPkgPackage(rel Release, arch string, osversion int) *Package {
 		}
 	}
 	return &Package{
-		Name: "pkg", Version: pkgVersionFor(rel.Major), Origin: "ports-mgmt/pkg",
+		Name: "pkg", Version: ver, Origin: "ports-mgmt/pkg",
 		ABI: rel.ABI(arch), OSVersion: osversion, Repo: "FreeBSD",
 		Files:  []string{"/usr/local/sbin/pkg", "/usr/local/sbin/pkg-static"},
 		Libs:   libs,
@@ -107,10 +134,64 @@ func newThirdParty(ps PackageSpec, rel Release, arch string, osversion int) (*Pa
 	return p, nil
 }
 
+// compatDir and ldconfigLocalDirs: misc/compatNNx installs the shared
+// objects of FreeBSD NN in /usr/local/lib/compat and names that directory
+// in a file of /usr/local/libdata/ldconfig, the directory rc.d/ldconfig
+// reads (ldconfig_local_dirs).
+const (
+	compatDir         = "/usr/local/lib/compat"
+	ldconfigLocalDirs = "/usr/local/libdata/ldconfig"
+)
+
+// compatPackage is misc/compatNNx as the repository of rel carries it:
+// the shared objects of FreeBSD old that rel no longer ships.
+func compatPackage(old int, rel Release, arch string, osversion int) *Package {
+	name := fmt.Sprintf("compat%dx", old)
+	p := &Package{Name: name, Version: fmt.Sprintf("%d.%d", old, rel.OSRelDate()), Origin: "misc/" + name,
+		ABI: rel.ABI(arch), OSVersion: osversion, Repo: "FreeBSD"}
+	kept := map[string]bool{}
+	for _, l := range sharedLibs(rel.Major) {
+		kept[filepath.Base(l)] = true
+	}
+	for _, l := range sharedLibs(old) {
+		if !kept[filepath.Base(l)] {
+			p.Files = append(p.Files, compatDir+"/"+filepath.Base(l))
+		}
+	}
+	p.Files = append(p.Files, ldconfigLocalDirs+"/"+name)
+	p.Static = p.Files
+	return p
+}
+
+// ldconfigFind finds a shared object the way the run-time linker does, by
+// its name: in /lib, /usr/lib and the directories the files of
+// /usr/local/libdata/ldconfig list. It returns the path found or "".
+func (m *Machine) ldconfigFind(need string) string {
+	dirs := []string{"/lib", "/usr/lib"}
+	entries, _ := os.ReadDir(m.HostPath(ldconfigLocalDirs))
+	for _, e := range entries {
+		data, err := os.ReadFile(m.HostPath(ldconfigLocalDirs + "/" + e.Name()))
+		if err == nil {
+			dirs = append(dirs, strings.Fields(string(data))...)
+		}
+	}
+	for _, d := range dirs {
+		p := d + "/" + filepath.Base(need)
+		if _, err := os.Stat(m.HostPath(p)); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
 // packageFiles renders the program files of a package.
 func packageFiles(p *Package) map[string]treeFile {
 	out := map[string]treeFile{}
 	for _, f := range p.Files {
+		if strings.HasPrefix(f, ldconfigLocalDirs+"/") {
+			out[f] = treeFile{Data: []byte(compatDir + "\n"), Mode: 0o644}
+			continue
+		}
 		needs := p.Libs
 		for _, s := range p.Static {
 			if s == f {
@@ -157,7 +238,11 @@ func addPackages(files map[string]treeFile, s Spec, rel Release) error {
 	}
 	db := &pkgDB{}
 	osv := rel.OSRelDate()
-	db.Packages = append(db.Packages, newPkgPackage(rel, s.Arch, osv))
+	ver := s.PkgVersion
+	if ver == "" {
+		ver = pkgVersionFor(rel)
+	}
+	db.Packages = append(db.Packages, newPkgPackage(rel, s.Arch, osv, ver))
 	if s.Portmaster {
 		db.Packages = append(db.Packages, &Package{Name: "portmaster", Version: "3.29", Origin: "ports-mgmt/portmaster", ABI: rel.ABI(s.Arch), OSVersion: osv, Repo: "FreeBSD", Files: []string{"/usr/local/sbin/portmaster"}, Libs: []string{"/bin/sh"}})
 	}
@@ -172,6 +257,18 @@ func addPackages(files map[string]treeFile, s Spec, rel Release) error {
 		for path, f := range packageFiles(p) {
 			files[path] = f
 		}
+		if s.Ports {
+			// Installed by `make install` in the port: pkg register
+			// records no repository annotation (libpkg pkg_add.c adds
+			// one only for packages from a remote repository).
+			p.Repo = ""
+			files[portsDir+"/"+p.Origin+"/Makefile"] = treeFile{Data: []byte("PORTNAME=\t" + p.Name + "\nPORTVERSION=\t" + p.Version + "\n"), Mode: 0o644}
+		}
+	}
+	if s.NoRepository {
+		// pkg.conf(5): a file in /usr/local/etc/pkg/repos overrides
+		// /etc/pkg/FreeBSD.conf; enabled: no leaves no active repository.
+		files[localRepoConf] = treeFile{Data: []byte("FreeBSD: { enabled: no }\n"), Mode: 0o644}
 	}
 	if s.Pkgbase {
 		db.Packages = append(db.Packages, pkgbasePackages(rel, s.Arch)...)

@@ -286,3 +286,42 @@ func sharedLibs(major int) []string {
 	}
 	return libs
 }
+
+// releaseDates are the days the FreeBSD releases that ship pkg(7) were
+// announced (the release announcements on www.freebsd.org).
+var releaseDates = map[string]string{
+	"10.0": "2014-01-20", "10.1": "2014-11-14", "10.2": "2015-08-13", "10.3": "2016-04-04", "10.4": "2017-10-03",
+	"11.0": "2016-10-10", "11.1": "2017-07-26", "11.2": "2018-06-27", "11.3": "2019-07-09", "11.4": "2020-06-16",
+	"12.0": "2018-12-11", "12.1": "2019-11-04", "12.2": "2020-10-27", "12.3": "2021-12-07", "12.4": "2022-12-05",
+	"13.0": "2021-04-13", "13.1": "2022-05-16", "13.2": "2023-04-11", "13.3": "2024-03-05", "13.4": "2024-09-17", "13.5": "2025-03-11",
+	"14.0": "2023-11-20", "14.1": "2024-06-04", "14.2": "2024-12-03", "14.3": "2025-06-10",
+	"15.0": "2025-12-02",
+}
+
+// pkgReleases are pkg(8) releases with the day each was tagged in
+// freebsd/pkg (git tags; the last of each series a release could ship).
+var pkgReleases = []struct{ version, date string }{
+	{"1.2.5", "2014-01-13"}, {"1.3.8", "2014-09-21"}, {"1.5.6", "2015-08-11"}, {"1.7.1", "2016-04-02"},
+	{"1.8.7", "2016-07-05"}, {"1.10.1", "2017-03-26"}, {"1.10.5", "2018-02-14"}, {"1.11.1", "2019-05-31"},
+	{"1.12.0", "2019-09-18"}, {"1.14.4", "2020-04-29"}, {"1.15.10", "2020-10-11"}, {"1.16.3", "2021-02-18"},
+	{"1.17.5", "2021-11-12"}, {"1.18.4", "2022-08-03"}, {"1.19.1", "2023-02-01"}, {"1.20.9", "2023-11-13"},
+	{"1.21.3", "2024-05-22"}, {"2.0.6", "2025-02-11"}, {"2.1.4", "2025-05-25"}, {"2.4.2", "2025-11-05"},
+}
+
+// pkgVersionAt is the newest pkg(8) tagged on or before day (YYYY-MM-DD),
+// the one a repository offered then.
+func pkgVersionAt(day string) string {
+	v := pkgReleases[0].version
+	for _, p := range pkgReleases {
+		if p.date <= day {
+			v = p.version
+		}
+	}
+	return v
+}
+
+// pkgVersionFor is the pkg(8) a host of the release has installed by
+// default: the one its repository offered on the day of the release.
+func pkgVersionFor(rel Release) string {
+	return pkgVersionAt(releaseDates[fmt.Sprintf("%d.%d", rel.Major, rel.Minor)])
+}

@@ -128,7 +128,7 @@ func (tm *testMachine) upgrade(s upgradeSteps) *BootReport {
 		tm.env["ASSUME_ALWAYS_YES"] = "yes"
 		tm.env["IGNORE_OSVERSION"] = "yes"
 		if r := tm.run("pkg", "-N"); r.code == 0 {
-			tm.mustOK("", "pkg-static", "bootstrap", "-f", "-y")
+			tm.mustOK("", "pkg-static", "bootstrap", "-f")
 			tm.mustOK("", "pkg-static", "upgrade", "-f", "-y")
 		}
 		delete(tm.env, "ASSUME_ALWAYS_YES")

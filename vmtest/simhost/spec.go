@@ -74,6 +74,19 @@ type Spec struct {
 	Portmaster bool `json:"portmaster,omitempty"`
 	// Pkgbase makes the base system packaged (FreeBSD-* packages).
 	Pkgbase bool `json:"pkgbase,omitempty"`
+
+	// Third-party packages and ports (pkg, portmaster).
+	//
+	// PkgVersion is the installed pkg(8), e.g. 1.20.9; the default is
+	// the last pkg released before the release (pkgVersionFor).
+	PkgVersion string `json:"pkg_version,omitempty"`
+	// Ports makes the packages (portmaster included) built from the
+	// ports tree, which is installed in /usr/ports: pkg records no
+	// repository for them (pkg query %R: unknown-repository).
+	Ports bool `json:"ports,omitempty"`
+	// NoRepository disables the FreeBSD repository in
+	// /usr/local/etc/pkg/repos/FreeBSD.conf, as ports-only hosts do.
+	NoRepository bool `json:"no_repository,omitempty"`
 	// Conflicts are files freebsd-update upgrade cannot merge.
 	Conflicts []string `json:"conflicts,omitempty"`
 	// Updates maps a release to the newest patch level on the update
@@ -96,6 +109,9 @@ type PackageSpec struct {
 	// Libs are the base shared objects it links against, by short name
 	// (libssl, libcrypto, libutil); default libc and libssl.
 	Libs []string `json:"libs,omitempty"`
+	// NotInRepo: the repository does not carry the package (any more):
+	// its port was removed, or failed to build.
+	NotInRepo bool `json:"not_in_repo,omitempty"`
 }
 
 // ReadSpec reads a JSON spec file.
@@ -241,6 +257,11 @@ func (s Spec) normalized() (Spec, error) {
 		s.Packages = []PackageSpec{
 			{Name: "sudo", Version: "1.9.16p2", Libs: []string{"libutil"}},
 			{Name: "curl", Version: "8.11.1", Libs: []string{"libssl", "libcrypto"}},
+		}
+	}
+	if s.PkgVersion != "" {
+		if _, err := parsePkgVersion(s.PkgVersion); err != nil {
+			return s, fmt.Errorf("spec pkg_version: %w", err)
 		}
 	}
 	if s.Clock == "" {
