@@ -34,17 +34,20 @@ type fuOptions struct {
 	script fuScript
 }
 
-// fuScript is what the command line of the installed
-// /usr/sbin/freebsd-update knows: -F and --not-running-from-cron came
-// together with EN-15:04 (13 May 2015; 10.2-RELEASE is the first release
-// to ship them). A script without them prints its usage for either and
-// exits 0, having done nothing; its fetch refuses to run without a
-// terminal, with no way around it.
+// fuScript is what the installed /usr/sbin/freebsd-update knows. -F and
+// --not-running-from-cron came together with EN-15:04 (13 May 2015;
+// 10.2-RELEASE is the first release to ship them). A script without them
+// prints its usage for either and exits 0, having done nothing; its fetch
+// refuses to run without a terminal, with no way around it. createBE: it
+// has install_create_be (see Release.Has(CapCreateBootEnv)); pkgbase: it
+// runs check_pkgbase before any command (CapPkgbaseCheck).
 type fuScript struct {
-	notCron, force bool
+	notCron, force    bool
+	createBE, pkgbase bool
 }
 
-// fuScriptOf reads the case branches of the script's parse_cmdline.
+// fuScriptOf reads the case branches of the script's parse_cmdline and the
+// functions it defines.
 func fuScriptOf(script []byte) fuScript {
 	var s fuScript
 	for _, line := range strings.Split(string(script), "\n") {
@@ -53,6 +56,10 @@ func fuScriptOf(script []byte) fuScript {
 			s.notCron = true
 		case "-F)":
 			s.force = true
+		case "install_create_be () {":
+			s.createBE = true
+		case "check_pkgbase()":
+			s.pkgbase = true
 		}
 	}
 	return s
@@ -150,11 +157,11 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 	if !ok {
 		return code
 	}
-	if inv.runningKernel().AtLeast(14, 3) || inv.userland().AtLeast(14, 3) {
-		if db, err := readPkgDB(inv.m.Root); err == nil && db.ownerOf("/usr/bin/uname") != nil {
-			inv.out("freebsd-update is incompatible with the use of packaged base.  Please see\nhttps://wiki.freebsd.org/PkgBase for more information.\n")
-			return 1
-		}
+	// The entry point of freebsd-update.sh runs check_pkgbase after
+	// get_params and before any command, updatesready included.
+	if o.script.pkgbase && inv.packagedBase() {
+		inv.out("freebsd-update is incompatible with the use of packaged base.  Please see\nhttps://wiki.freebsd.org/PkgBase for more information.\n")
+		return 1
 	}
 	fetched := false
 	for _, c := range o.cmds {
@@ -178,6 +185,21 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 		}
 	}
 	return 0
+}
+
+// packagedBase is freebsd-update.sh's check_pkgbase: pkg is bootstrapped
+// (`pkg -N` succeeds: /usr/local/sbin/pkg runs and has packages
+// registered) and a package installed /usr/bin/uname (`pkg which`).
+func (inv *Invocation) packagedBase() bool {
+	data, err := inv.readFile(inv.resolve("/usr/local/sbin/pkg"))
+	if err != nil {
+		return false
+	}
+	if miss, _ := inv.missingObject(data, "pkg", 0); miss != "" {
+		return false
+	}
+	db, err := readPkgDB(inv.m.Root)
+	return err == nil && len(db.Packages) > 0 && db.ownerOf("/usr/bin/uname") != nil
 }
 
 func fuUpdatesReady(inv *Invocation, o fuOptions) int {
@@ -608,17 +630,28 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 	return 0
 }
 
-// createBootEnv is freebsd-update's install_create_be.
+// createBootEnv is freebsd-update's install_create_be, in the scripts that
+// have it. BOOTENV is what /etc/freebsd-update.conf says (parse_conffile;
+// anything after a '#' is ignored), else yes (default_params sets
+// config_CreateBootEnv yes, and the shipped file has it only as a comment).
+// No BE in a jail, for a basedir other than /, or when `bectl check` fails.
 func (inv *Invocation) createBootEnv(o fuOptions) int {
+	if !o.script.createBE {
+		return 0
+	}
 	data, _ := inv.readFile(inv.resolve("/etc/freebsd-update.conf"))
-	conf := false
+	bootenv := ""
 	for _, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
 		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == "CreateBootEnv" {
-			conf = strings.EqualFold(f[1], "yes")
+		if len(f) == 2 && f[0] == "CreateBootEnv" && bootenv == "" {
+			bootenv = strings.ToLower(f[1])
 		}
 	}
-	if !conf || inv.model.Behavior.Jailed || o.basedir != "/" {
+	if bootenv == "" {
+		bootenv = "yes"
+	}
+	if bootenv != "yes" || inv.model.Behavior.Jailed || o.basedir != "/" {
 		return 0
 	}
 	p, ok := inv.beSupported()
@@ -717,17 +750,35 @@ func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
 		}
 	}
 	inv.removeEntries(oldIdx, newIdx, isLib)
-	rollback := inv.m.HostPath(o.link("rollback"))
-	if target, err := os.Readlink(rollback); err == nil {
-		os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
-		os.Remove(rollback)
-	}
-	if err := os.Rename(inv.m.HostPath(o.link("install")), rollback); err != nil {
+	if err := inv.setupRollback(o); err != nil {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
 	}
 	inv.out(" done.\n")
 	return 0
+}
+
+// setupRollback is freebsd-update.sh's install_setup_rollback: the markers
+// go (kernelfirst with kerneldone, and worlddone), the previous
+// <BDHASH>-rollback link moves into the install directory as its
+// "rollback" link, and <BDHASH>-install becomes <BDHASH>-rollback. So each
+// rollback directory holds the link to the one before it.
+func (inv *Invocation) setupRollback(o fuOptions) error {
+	dir := inv.m.HostPath(o.link("install"))
+	if inv.marker(o, "kernelfirst") {
+		os.Remove(filepath.Join(dir, "kernelfirst"))
+		os.Remove(filepath.Join(dir, "kerneldone"))
+	}
+	os.Remove(filepath.Join(dir, "worlddone"))
+	rollback := inv.m.HostPath(o.link("rollback"))
+	if target, err := os.Readlink(rollback); err == nil {
+		// mv of a symbolic link into a directory: the link, as it is.
+		if err := os.Symlink(target, filepath.Join(dir, "rollback")); err != nil {
+			return err
+		}
+		os.Remove(rollback)
+	}
+	return os.Rename(dir, rollback)
 }
 
 // libsysFirst reports whether the running freebsd-update installs libsys
@@ -816,13 +867,31 @@ func fuRollback(inv *Invocation, o fuOptions) int {
 		return 1
 	}
 	inv.out("Uninstalling updates...")
+	// rollback_run: updates waiting to be installed are dropped first.
+	if inv.pending(o) {
+		install := inv.m.HostPath(o.link("install"))
+		if target, err := os.Readlink(install); err == nil {
+			os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
+		}
+		os.Remove(install)
+	}
 	if code := inv.installEntries(o, oldIdx, nil, sortedPaths(oldIdx, func(string) bool { return true })); code != 0 {
 		return code
 	}
 	inv.removeEntries(newIdx, oldIdx, func(string) bool { return true })
+	// rollback_setup_rollback: the rollback directory goes, and the one
+	// it links to (if any) becomes the next to roll back.
 	target, _ := os.Readlink(link)
-	os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
+	dir := filepath.Join(inv.m.HostPath(o.workdir), target)
+	prev, prevErr := os.Readlink(filepath.Join(dir, "rollback"))
+	os.RemoveAll(dir)
 	os.Remove(link)
+	if prevErr == nil {
+		if err := os.Symlink(prev, link); err != nil {
+			inv.errf("freebsd-update: %v\n", err)
+			return 1
+		}
+	}
 	inv.out(" done.\n")
 	return 0
 }
