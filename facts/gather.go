@@ -97,10 +97,14 @@ func Gather(ctx context.Context, r host.Runner) (*Facts, error) {
 		return nil, err
 	}
 	gatherBootEnvs(p, f)
-	if err := gatherUpdate(p, f); err != nil {
+	// pkg first: on a packaged base freebsd-update refuses every command,
+	// updatesready included (check_pkgbase), so it is not probed there.
+	gatherPkg(p, f)
+	if f.Pkg.Pkgbase {
+		f.Warnings = append(f.Warnings, "the base system is packaged (pkgbase): freebsd-update refuses such hosts, so its state was not probed")
+	} else if err := gatherUpdate(p, f); err != nil {
 		return nil, err
 	}
-	gatherPkg(p, f)
 	gatherEFI(p, f)
 	if p.err != nil {
 		return nil, p.err
