@@ -458,8 +458,10 @@ func (inv *Invocation) writeTag(o fuOptions, rel Release) error {
 }
 
 // installedFiles reads the distribution files currently installed, as
-// INDEX-OLD lists them: the files of the installed releases of kernel and world.
-func (inv *Invocation) installedFiles() map[string]treeFile {
+// INDEX-OLD lists them: the files of the installed releases of kernel and
+// world, with the kernel of configuration ident ("" without the kernel
+// component, see withKernel).
+func (inv *Invocation) installedFiles(ident string) map[string]treeFile {
 	out := map[string]treeFile{}
 	k, _ := inv.installedKernel()
 	u := inv.userland()
@@ -472,6 +474,45 @@ func (inv *Invocation) installedFiles() map[string]treeFile {
 		if strings.HasPrefix(p, "/boot/") {
 			out[p] = f
 		}
+	}
+	return inv.withKernel(out, k, ident)
+}
+
+// kernelComponent is freebsd-update's KCOMP: the running kernel's
+// configuration (KERNCONF, `uname -i` in fetchupgrade_check_params) in
+// lower case, as upgrade_guess_components names the kernel component.
+func (inv *Invocation) kernelComponent() string { return strings.ToLower(inv.kernelIdent()) }
+
+// distributesKernel reports whether the update servers carry the kernel
+// component kernel|kcomp for a release: GENERIC always, others only as the
+// spec's kernel_configs say.
+func (inv *Invocation) distributesKernel(rel Release, kcomp string) bool {
+	if kcomp == strings.ToLower(GenericKernel) {
+		return true
+	}
+	for _, c := range inv.model.Behavior.KernelConfigs[rel.Base().String()] {
+		if strings.EqualFold(c, kcomp) {
+			return true
+		}
+	}
+	return false
+}
+
+// withKernel returns files with the kernel (/boot/kernel/) of release rel
+// built from configuration ident, or without any kernel file when ident is
+// "": a kernel component that is not among the components freebsd-update
+// keeps updated is not in its indexes at all (fetch_filter_metadata), and
+// fetch_filter_kernel_names maps /boot/KERNCONF to the running kernel's
+// directory only for the running configuration.
+func (inv *Invocation) withKernel(files map[string]treeFile, rel Release, ident string) map[string]treeFile {
+	out := map[string]treeFile{}
+	for p, f := range files {
+		if !strings.HasPrefix(p, "/boot/kernel/") {
+			out[p] = f
+		}
+	}
+	if ident != "" {
+		out["/boot/kernel/kernel"] = treeFile{Data: makeKernel(rel, inv.model.Arch, ident), Mode: 0o555}
 	}
 	return out
 }
@@ -499,17 +540,26 @@ func fuFetch(inv *Invocation, o fuOptions) int {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
 	}
+	// A kernel configuration the servers do not carry is left alone, and
+	// silently: its /boot/GENERIC paths are not translated to the running
+	// kernel's directory, are not present on disk, and
+	// fetch_filter_unmodified_notpresent drops them.
+	ident := inv.kernelIdent()
+	kernel := inv.distributesKernel(cur, inv.kernelComponent())
+	if !kernel {
+		ident = ""
+	}
 	k, _ := inv.installedKernel()
 	u := inv.userland()
-	if target.Compare(k) <= 0 && target.Compare(u) <= 0 {
+	if (!kernel || target.Compare(k) <= 0) && target.Compare(u) <= 0 {
 		inv.out("Preparing to download files... done.\n\nNo updates needed to update system to %s.\n", target)
 		return 0
 	}
 	inv.out("Preparing to download files... done.\nFetching %d patches. done.\nApplying patches... done.\n", 2)
-	old := inv.installedFiles()
+	old := inv.installedFiles(ident)
 	new := map[string]treeFile{}
 	var changed []string
-	for p, f := range inv.releaseFiles(target) {
+	for p, f := range inv.withKernel(inv.releaseFiles(target), target, ident) {
 		if o, ok := old[p]; !ok || !bytes.Equal(o.Data, f.Data) {
 			changed = append(changed, p)
 		}
@@ -552,12 +602,46 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 		return code
 	}
 	in := bufio.NewReader(inv.Stdin)
-	inv.out("\nThe following components of FreeBSD seem to be installed:\nkernel/generic world/base\n\nThe following components of FreeBSD do not seem to be installed:\nkernel/generic-dbg world/base-dbg world/lib32 world/lib32-dbg\n\n")
+	// upgrade_guess_components: the running configuration's kernel
+	// component is installed when the release distributes it; otherwise
+	// freebsd-update warns that it will not update the kernel, and leaves
+	// the kernel out of the upgrade.
+	kconf, kcomp := inv.kernelIdent(), inv.kernelComponent()
+	kernel := inv.distributesKernel(cur, kcomp)
+	present, absent := "kernel/"+kcomp+" world/base", "kernel/generic-dbg world/base-dbg world/lib32 world/lib32-dbg"
+	if kcomp != "generic" {
+		absent = "kernel/generic " + absent
+	}
+	if !kernel {
+		present = "world/base"
+		name, end := kcomp, "."
+		if !inv.userland().AtLeast(12, 0) {
+			// The script of the 9.0 Handbook names KERNCONF and ends
+			// without a full stop.
+			name, end = kconf, ""
+		}
+		inv.out("\nWARNING: This system is running a \"%s\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD %s.\nThis kernel will not be updated: you MUST update the kernel manually\nbefore running %s%s\n", name, cur.Base(), inv.installHint(), end)
+	}
+	inv.out("\nThe following components of FreeBSD seem to be installed:\n%s\n\nThe following components of FreeBSD do not seem to be installed:\n%s\n\n", present, absent)
 	if !inv.continuep(in) {
 		return 1
 	}
 	if code := inv.fetchMetadata(target, false); code != 0 {
 		return code
+	}
+	// upgrade_guess_new_kernel: an installed kernel component the new
+	// release lacks is replaced with kernel/generic (NKERNCONF=GENERIC),
+	// if the admin agrees (continuep on standard input).
+	oldIdent, newIdent := "", ""
+	if kernel {
+		oldIdent, newIdent = kconf, kconf
+		if !inv.distributesKernel(target, kcomp) {
+			inv.out("\nWARNING: This system is running a \"%s\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD %s.\nAs part of upgrading to FreeBSD %s, this kernel will be\nreplaced with a \"generic\" kernel.\n", kcomp, target.Base(), target.Base())
+			if !inv.continuep(in) {
+				return 1
+			}
+			newIdent = GenericKernel
+		}
 	}
 	if target.Compare(cur.Base()) < 0 {
 		inv.out("Files on mirror (%s) appear older than what\nwe are currently running (%s)!\nCowardly refusing to proceed any further.\n", target.Base(), cur)
@@ -591,8 +675,8 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 	if !ok {
 		return 1
 	}
-	old := inv.installedFiles()
-	new := inv.releaseFiles(target)
+	old := inv.installedFiles(oldIdent)
+	new := inv.withKernel(inv.releaseFiles(target), target, newIdent)
 	var removed, added, updated []string
 	for p := range old {
 		if _, ok := new[p]; !ok {

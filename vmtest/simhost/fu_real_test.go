@@ -131,3 +131,101 @@ func TestPkgbaseAnyRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestCustomKernel follows freebsd-update.sh with a kernel configuration
+// other than GENERIC (uname -i): upgrade_guess_components warns that a
+// configuration the release does not distribute will not be updated and
+// leaves the kernel out; upgrade_guess_new_kernel replaces one the new
+// release lacks with GENERIC after asking; fetch leaves an undistributed
+// kernel alone without a word.
+func TestCustomKernel(t *testing.T) {
+	t.Run("not distributed: not updated", func(t *testing.T) {
+		tm := newMachine(t, Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL"})
+		tm.env["PAGER"] = "cat"
+		if got := tm.must("uname", "-i"); got != "MYKERNEL\n" {
+			t.Errorf("uname -i = %q", got)
+		}
+		out := tm.mustOK("", "freebsd-update", "--not-running-from-cron", "-r", "14.2-RELEASE", "upgrade")
+		warn := "\nWARNING: This system is running a \"mykernel\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD 13.4-RELEASE.\nThis kernel will not be updated: you MUST update the kernel manually\nbefore running 'freebsd-update [options] install'.\n\nThe following components of FreeBSD seem to be installed:\nworld/base\n"
+		if !strings.Contains(out, warn) {
+			t.Errorf("upgrade output lacks the custom-kernel warning:\n%s", out)
+		}
+		if idx := tm.must("cat", installDir+"/INDEX-NEW"); strings.Contains(idx, "/boot/kernel/") || !strings.Contains(idx, "/boot/loader|") {
+			t.Errorf("INDEX-NEW of an upgrade that leaves the kernel alone:\n%s", idx)
+		}
+		out = tm.mustOK("", "freebsd-update", "install")
+		if !strings.Contains(out, "Kernel updates have been installed.") {
+			t.Errorf("install #1 (the rest of /boot changes):\n%s", out)
+		}
+		tm.mustBoot(BootOptions{})
+		if got := tm.must("freebsd-version", "-kr"); got != "13.4-RELEASE\n13.4-RELEASE\n" {
+			t.Errorf("after install #1 and a reboot freebsd-version -kr = %q", got)
+		}
+		if got := tm.must("uname", "-i"); got != "MYKERNEL\n" {
+			t.Errorf("uname -i after the reboot = %q", got)
+		}
+		tm.mustOK("", "freebsd-update", "install")
+		if got := tm.must("freebsd-version", "-ku"); got != "13.4-RELEASE\n14.2-RELEASE\n" {
+			t.Errorf("after install #2 freebsd-version -ku = %q", got)
+		}
+	})
+	t.Run("the 9.0 script names KERNCONF", func(t *testing.T) {
+		tm := newMachine(t, Spec{Preset: "bios", Release: "9.0-RELEASE", KernelIdent: "MYKERNEL"})
+		tm.env["PAGER"] = "cat"
+		out := tm.mustOK("", "freebsd-update", "-r", "9.1-RELEASE", "upgrade")
+		if !strings.Contains(out, "WARNING: This system is running a \"MYKERNEL\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD 9.0-RELEASE.\nThis kernel will not be updated: you MUST update the kernel manually\nbefore running \"/usr/sbin/freebsd-update install\"\n") {
+			t.Errorf("9.0's warning (as the Handbook quotes it):\n%s", out)
+		}
+	})
+	t.Run("dropped by the new release: replaced with GENERIC if agreed", func(t *testing.T) {
+		spec := Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL", KernelConfigs: map[string][]string{"13.4-RELEASE": {"MYKERNEL"}}}
+		tm := newMachine(t, spec)
+		tm.env["PAGER"] = "cat"
+		warn := "\nWARNING: This system is running a \"mykernel\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD 14.2-RELEASE.\nAs part of upgrading to FreeBSD 14.2-RELEASE, this kernel will be\nreplaced with a \"generic\" kernel.\nDoes this look reasonable (y/n)? "
+		r := tm.runInput("y\nn\n", "freebsd-update", "--not-running-from-cron", "-r", "14.2-RELEASE", "upgrade")
+		if r.code != 1 || !strings.Contains(r.out, warn) || !strings.Contains(r.out, "seem to be installed:\nkernel/mykernel world/base\n") {
+			t.Errorf("upgrade answered no: %v", r)
+		}
+		if tm.run("freebsd-update", "updatesready").code != 2 {
+			t.Errorf("a declined upgrade left an install pending")
+		}
+		out := tm.mustOK("y\ny\ny\n", "freebsd-update", "--not-running-from-cron", "-r", "14.2-RELEASE", "upgrade")
+		if !strings.Contains(out, warn) {
+			t.Errorf("upgrade answered yes:\n%s", out)
+		}
+		tm.mustOK("", "freebsd-update", "install")
+		tm.mustBoot(BootOptions{})
+		if got := tm.must("uname", "-ri"); got != "14.2-RELEASE GENERIC\n" {
+			t.Errorf("after install #1 and a reboot uname -ri = %q", got)
+		}
+	})
+	t.Run("distributed by both: updated as it is", func(t *testing.T) {
+		spec := Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL", KernelConfigs: map[string][]string{"13.4-RELEASE": {"MYKERNEL"}, "14.2-RELEASE": {"MYKERNEL"}}}
+		tm := newMachine(t, spec)
+		tm.env["PAGER"] = "cat"
+		out := tm.mustOK("", "freebsd-update", "--not-running-from-cron", "-r", "14.2-RELEASE", "upgrade")
+		if strings.Contains(out, "WARNING") {
+			t.Errorf("a distributed configuration got a warning:\n%s", out)
+		}
+		tm.mustOK("", "freebsd-update", "install")
+		tm.mustBoot(BootOptions{})
+		if got := tm.must("uname", "-ri"); got != "14.2-RELEASE MYKERNEL\n" {
+			t.Errorf("after install #1 and a reboot uname -ri = %q", got)
+		}
+	})
+	t.Run("fetch leaves an undistributed kernel alone", func(t *testing.T) {
+		tm := newMachine(t, Spec{Preset: "bios", Release: "14.3-RELEASE-p5", KernelIdent: "MYKERNEL", Updates: map[string]int{"14.3-RELEASE": 6}})
+		tm.env["PAGER"] = "cat"
+		out := tm.mustOK("", "freebsd-update", "--not-running-from-cron", "fetch")
+		if strings.Contains(out, "WARNING") || strings.Contains(out, "/boot/kernel/kernel") {
+			t.Errorf("fetch:\n%s", out)
+		}
+		tm.mustOK("", "freebsd-update", "install")
+		if got := tm.must("freebsd-version", "-ku"); got != "14.3-RELEASE-p5\n14.3-RELEASE-p6\n" {
+			t.Errorf("after the patch freebsd-version -ku = %q", got)
+		}
+		if out := tm.mustOK("", "freebsd-update", "--not-running-from-cron", "fetch"); !strings.Contains(out, "No updates needed") {
+			t.Errorf("a second fetch:\n%s", out)
+		}
+	})
+}
