@@ -276,7 +276,7 @@ func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool)
 	start := sc.e.now()
 	hc := host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w}
 	if c.Terminal {
-		hc.Dialog = dialogFor(c.Args)
+		hc.Dialog = dialogFor(c.Args, sc.plan.Options.Yes)
 	}
 	res, err := sc.e.Runner.Run(cctx, hc)
 	w.flush()
@@ -295,10 +295,11 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// dialogFor is how zupgrade answers a program run on a terminal.
-func dialogFor(args []string) host.Dialog {
+// dialogFor is how zupgrade answers a program run on a terminal; yes is
+// the admin's --yes.
+func dialogFor(args []string, yes bool) host.Dialog {
 	if len(args) > 0 && args[0] == freebsdupdate.Program {
-		return freebsdupdate.Dialog
+		return freebsdupdate.UpgradeDialog(yes)
 	}
 	// Anything else: answer nothing, stop nothing.
 	return func(string) (string, bool) { return "", false }

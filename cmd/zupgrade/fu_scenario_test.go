@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -46,5 +47,73 @@ func TestPkgbaseHost(t *testing.T) {
 				t.Errorf("zupgrade ran freebsd-update on a pkgbase host")
 			}
 		})
+	}
+}
+
+// installDir is freebsd-update's pending install of basedir /.
+const installDir = "/var/db/freebsd-update/f465c3739385890c221dff1a05e578c6cae0d0430e46996d319db7439f884336-install"
+
+// noKernelInstalled fails the test when an install of the upgrade began:
+// the kernel is the old one and no kerneldone marker exists.
+func (h *testHost) noKernelInstalled(old string) {
+	h.t.Helper()
+	if got := h.sh("freebsd-version", "-k"); got != old+"\n" {
+		h.t.Errorf("installed kernel %q, want %s", got, old)
+	}
+	if _, err := os.Stat(h.m.HostPath(installDir + "/kerneldone")); err == nil {
+		h.t.Errorf("install #1 ran")
+	}
+}
+
+// TestCustomKernelNotUpdated: freebsd-update leaves a kernel configuration
+// FreeBSD does not distribute as it is ("you MUST update the kernel
+// manually"). plan warns; apply stops before install #1 with what to do,
+// and so does every apply after it.
+func TestCustomKernelNotUpdated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL"})
+	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+	if code != 0 || !strings.Contains(out, "[warn ] kernel configuration freebsd-update upgrades") || !strings.Contains(out, "MYKERNEL") {
+		t.Errorf("plan with a custom kernel: exit %d\n%s", code, out)
+	}
+	// The second apply resumes the stopped run, with --yes: agreeing to a
+	// GENERIC kernel does not make freebsd-update update this one.
+	for i, args := range [][]string{{"--to", "14.2-RELEASE"}, {"--to", "14.2-RELEASE", "--yes"}} {
+		code, log := h.runUpgrade(nil, args...)
+		if code != ExitFailed || !strings.Contains(log, "will not update the MYKERNEL kernel") || !strings.Contains(log, "KERNCONF=MYKERNEL") {
+			t.Errorf("apply #%d: exit %d\n%s", i+1, code, log)
+		}
+		h.noKernelInstalled("13.4-RELEASE")
+		// The first run stops at the upgrade's warning, the resumed one
+		// before install #1, the upgrade being fetched already.
+		if step := []string{"step upgrade", "step install-kernel"}[i]; !strings.Contains(log, step) {
+			t.Errorf("apply #%d did not stop at %s:\n%s", i+1, step, log)
+		}
+	}
+}
+
+// TestCustomKernelReplaced: freebsd-update offers to replace a
+// configuration the new release no longer distributes with GENERIC. Only
+// the admin's --yes accepts; without it apply stops before anything is
+// installed.
+func TestCustomKernelReplaced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL", KernelConfigs: map[string][]string{"13.4-RELEASE": {"MYKERNEL"}}})
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	if code != ExitFailed || !strings.Contains(log, "--yes") || !strings.Contains(log, "GENERIC") {
+		t.Errorf("apply without --yes: exit %d\n%s", code, log)
+	}
+	h.noKernelInstalled("13.4-RELEASE")
+	code, log = h.runUpgrade(nil, "--to", "14.2-RELEASE", "--yes")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+	if got := h.sh("uname", "-i"); got != "GENERIC\n" {
+		t.Errorf("uname -i = %q after the upgrade", got)
 	}
 }
