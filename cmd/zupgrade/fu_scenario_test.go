@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zupgrade/zupgrade/steps"
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
 
@@ -115,5 +116,71 @@ func TestCustomKernelReplaced(t *testing.T) {
 	h.assertBootsEverywhere("14.2-RELEASE")
 	if got := h.sh("uname", "-i"); got != "GENERIC\n" {
 		t.Errorf("uname -i = %q after the upgrade", got)
+	}
+}
+
+// TestFreebsdUpdateBootEnvs: freebsd-update makes a boot environment at
+// every install (CreateBootEnv defaults to yes), so some of them are copies
+// of the host taken while the run was under way, boot hook and journal
+// included. Booting one of them must not resume the run there: the run
+// upgrades the boot environment it started in. zupgrade's own backup stays
+// what rollback uses.
+func TestFreebsdUpdateBootEnvs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	var fu []string
+	backup := ""
+	for _, line := range strings.Split(strings.TrimSpace(h.sh("bectl", "list", "-H")), "\n") {
+		name := strings.Fields(line)[0]
+		switch {
+		case strings.HasPrefix(name, "zupgrade-"):
+			backup = name
+		case strings.HasPrefix(name, "13.4-RELEASE_"), strings.HasPrefix(name, "14.2-RELEASE_"):
+			fu = append(fu, name)
+		}
+	}
+	if backup == "" || len(fu) != 3 {
+		t.Fatalf("want zupgrade's backup and one boot environment per install:\n%s", h.sh("bectl", "list", "-H"))
+	}
+	// The BE of install #2 was taken after the reboot into the new kernel:
+	// the boot hook is enabled in it and its journal is mid-run.
+	mid := fu[1]
+	h.sh("bectl", "activate", "-t", mid)
+	rep := h.boot(simhost.BootOptions{})
+	if !strings.HasSuffix(rep.BE, "/"+mid) {
+		t.Fatalf("booted %s, want %s", rep.BE, mid)
+	}
+	// resume.log is a copy too: what this boot's resume wrote comes after
+	// its last "resuming run" line.
+	data, _ := os.ReadFile(h.m.HostPath("/var/db/zupgrade/resume.log"))
+	out := string(data)
+	if i := strings.LastIndex(out, "resuming run"); i >= 0 {
+		out = out[i:]
+	}
+	if strings.Contains(out, "/13] ") || !strings.Contains(out, "boot environment zroot/ROOT/"+mid) {
+		t.Errorf("the boot hook in %s resumed the run, or did not say why not:\n%s", mid, out)
+	}
+	if h.down() {
+		t.Fatalf("booting %s rebooted the machine", mid)
+	}
+	if _, err := os.Stat(h.m.HostPath("/usr/local/etc/rc.d/zupgrade")); err == nil {
+		t.Errorf("the boot hook stays in %s", mid)
+	}
+	if rc, _ := os.ReadFile(h.m.HostPath("/etc/rc.conf")); strings.Contains(string(rc), "zupgrade_enable") {
+		t.Errorf("the boot hook stays enabled in %s:\n%s", mid, rc)
+	}
+	// Back in the run's boot environment, the finished run stays finished,
+	// and rollback still means zupgrade's backup.
+	h.boot(simhost.BootOptions{})
+	if code, out := h.zupgrade(nil, "status"); code != 0 || !strings.Contains(out, "done") {
+		t.Errorf("status after booting the original again: exit %d\n%s", code, out)
+	}
+	if j := h.journal(); j.Status != steps.StatusDone {
+		t.Errorf("journal %s", j.Status)
 	}
 }
