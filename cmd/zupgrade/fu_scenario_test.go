@@ -184,3 +184,41 @@ func TestFreebsdUpdateBootEnvs(t *testing.T) {
 		t.Errorf("journal %s", j.Status)
 	}
 }
+
+// TestCustomKernelPatch: fetch patches no custom kernel (its paths are not
+// on disk); a patch run still ends, with the kernel at its patch level.
+func TestCustomKernelPatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p5", KernelIdent: "MYKERNEL", Updates: map[string]int{"14.3-RELEASE": 6}})
+	code, out := h.zupgrade(nil, "plan")
+	if code != 0 || !strings.Contains(out, "[warn ] kernel configuration freebsd-update upgrades: the running kernel is MYKERNEL") {
+		t.Errorf("patch plan with a custom kernel: exit %d\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil)
+	h.assertDone(code, log)
+	if got := h.sh("freebsd-version", "-ku"); got != "14.3-RELEASE-p5\n14.3-RELEASE-p6\n" {
+		t.Errorf("freebsd-version -ku = %q", got)
+	}
+}
+
+// TestBootEnvsFrom12: the 12.3 and 12.4 scripts make a boot environment at
+// every install as well; a whole upgrade from 12.4 ends on the target
+// from every disk, with zupgrade's backup beside freebsd-update's own.
+func TestBootEnvsFrom12(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "12.4-RELEASE", ESPs: "all"})
+	code, log := h.runUpgrade(nil, "--to", "13.4-RELEASE")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("13.4-RELEASE")
+	bes := h.sh("bectl", "list", "-H")
+	// 12.4 -> 13.4 keeps the shared objects' versions: two installs.
+	if !strings.Contains(bes, "zupgrade-12.4-RELEASE-to-13.4-RELEASE-") || strings.Count(bes, "12.4-RELEASE_") != 1 || strings.Count(bes, "13.4-RELEASE_") != 1 {
+		t.Errorf("boot environments after the upgrade:\n%s", bes)
+	}
+}
