@@ -341,7 +341,7 @@ func (sc *stepContext) kernelIdent(o freebsdupdate.Outcome) string {
 // update the kernel, before install #1: the new world would otherwise come
 // up on the old kernel.
 func (sc *stepContext) kernelLeftOut(ident string) error {
-	return fmt.Errorf("freebsd-update will not update the %s kernel: it upgrades only kernel configurations FreeBSD distributes, and the new world would boot on the old kernel. Nothing is installed yet. Either build and install a %s kernel of %s yourself (make buildkernel installkernel KERNCONF=%s with %s sources) and run zupgrade apply again, or boot a GENERIC kernel, drop the fetched upgrade (rm -r %s/) and run zupgrade apply again",
+	return fmt.Errorf("freebsd-update will not update the %s kernel: it upgrades only kernel configurations FreeBSD distributes, and the new world would boot on the old kernel. Nothing is installed yet. Either build and install a %s kernel of %s yourself (make buildkernel installkernel KERNCONF=%s with %s sources) and run zupgrade apply again, or boot a GENERIC kernel, drop the fetched upgrade (rm -r %s) and run zupgrade apply again",
 		ident, ident, sc.plan.To, ident, sc.plan.To, freebsdupdate.InstallLink(freebsdupdate.WorkDir, "/"))
 }
 

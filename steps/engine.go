@@ -299,10 +299,6 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// ErrOtherBootEnv is returned by Apply when the host runs a boot
-// environment other than the one the run upgrades.
-var ErrOtherBootEnv = errors.New("not the run's boot environment")
-
 // sameBootEnv refuses to go on in a boot environment other than the one the
 // run started in (its root dataset). freebsd-update makes a boot environment
 // at every install (install_create_be; CreateBootEnv defaults to yes), so
@@ -323,12 +319,12 @@ func (e *Engine) sameBootEnv(ctx context.Context, j *Journal) error {
 	if e.Resume {
 		for _, c := range unhookCommands(&j.Plan.Facts) {
 			if _, err := e.Runner.Run(ctx, host.Command{Args: c.Args}); err != nil {
-				return fmt.Errorf("%w: %s; removing the boot hook from %s: %v", ErrOtherBootEnv, msg, got, err)
+				return fmt.Errorf("%s; removing the boot hook from %s: %v", msg, got, err)
 			}
 		}
 		msg += "; the boot hook is removed from " + got
 	}
-	return fmt.Errorf("%w: %s", ErrOtherBootEnv, msg)
+	return errors.New(msg)
 }
 
 // dialogFor is how zupgrade answers a program run on a terminal; yes is
