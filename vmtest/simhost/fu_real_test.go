@@ -25,6 +25,7 @@ func TestCreateBootEnvDefault(t *testing.T) {
 		{"14.2, CreateBootEnv no", Spec{Preset: "bios", Release: "14.2-RELEASE"}, "CreateBootEnv no # keep it simple\n", false},
 		{"14.2, CreateBootEnv YES", Spec{Preset: "bios", Release: "14.2-RELEASE"}, "CreateBootEnv YES\n", true},
 		{"14.2 in a jail", Spec{Preset: "bios", Release: "14.2-RELEASE", Jailed: true}, "", false},
+		{"14.2, root outside a BE layout (bectl check fails)", Spec{Preset: "bios", Release: "14.2-RELEASE", RootDataset: "zroot"}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +41,7 @@ func TestCreateBootEnvDefault(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			bes := func() string { return tm.must("zfs", "list", "-H", "-o", "name", "-r", "zroot/ROOT") }
+			bes := func() string { return tm.must("zfs", "list", "-H", "-o", "name", "-r", "zroot") }
 			before := bes()
 			tm.mustOK("", "freebsd-update", "--not-running-from-cron", "fetch")
 			out := tm.mustOK("", "freebsd-update", "install")
@@ -49,7 +50,7 @@ func TestCreateBootEnvDefault(t *testing.T) {
 			if got := strings.Contains(out, "Creating snapshot of existing boot environment... done.\n"); got != tt.wantBE {
 				t.Errorf("install said it made a boot environment: %v, want %v:\n%s", got, tt.wantBE, out)
 			}
-			if got := strings.Contains(after, name); got != tt.wantBE {
+			if got := strings.Contains(after, "/"+name); got != tt.wantBE {
 				t.Errorf("boot environment %s* made: %v, want %v\nbefore:\n%safter:\n%s", name, got, tt.wantBE, before, after)
 			}
 		})
