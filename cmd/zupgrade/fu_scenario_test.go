@@ -76,7 +76,11 @@ func TestCustomKernelNotUpdated(t *testing.T) {
 	}
 	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL"})
-	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+	code, out := h.zupgrade(nil, "inspect")
+	if code != 0 || !strings.Contains(out, "kernel config:     MYKERNEL (not GENERIC") {
+		t.Errorf("inspect with a custom kernel: exit %d\n%s", code, out)
+	}
+	code, out = h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
 	if code != 0 || !strings.Contains(out, "[warn ] kernel configuration freebsd-update upgrades") || !strings.Contains(out, "MYKERNEL") {
 		t.Errorf("plan with a custom kernel: exit %d\n%s", code, out)
 	}
