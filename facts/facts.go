@@ -26,6 +26,10 @@ type Facts struct {
 	OS string `json:"os"`
 	// Machine is uname -m (amd64, arm64, i386, riscv).
 	Machine string `json:"machine"`
+	// KernelIdent is the running kernel's configuration, uname -i
+	// ("GENERIC"); freebsd-update upgrades only the ones FreeBSD
+	// distributes.
+	KernelIdent string `json:"kernel_ident"`
 	// Release holds freebsd-version -kru; empty fields where the host has no
 	// freebsd-version (before 10.0) are filled from uname -r.
 	Release Release `json:"release"`

@@ -54,16 +54,16 @@ func Gather(ctx context.Context, r host.Runner) (*Facts, error) {
 	id := p.run("id", "-u")
 	f.Root = id.OK() && strings.TrimSpace(string(id.Stdout)) == "0"
 
-	un := p.run("uname", "-s", "-r", "-m")
+	un := p.run("uname", "-s", "-r", "-m", "-i")
 	if p.err == nil {
 		if !un.OK() {
-			return nil, fmt.Errorf("uname -s -r -m: exit status %d", un.ExitCode)
+			return nil, fmt.Errorf("uname -s -r -m -i: exit status %d", un.ExitCode)
 		}
 		fs := strings.Fields(string(un.Stdout))
-		if len(fs) != 3 {
-			return nil, &host.ParseError{Command: "uname -s -r -m", Line: 1, Text: strings.TrimSpace(string(un.Stdout)), Reason: "want three words: system, release, machine"}
+		if len(fs) != 4 {
+			return nil, &host.ParseError{Command: "uname -s -r -m -i", Line: 1, Text: strings.TrimSpace(string(un.Stdout)), Reason: "want four words: system, release, machine, kernel configuration"}
 		}
-		f.OS, f.Release.Running, f.Machine = fs[0], fs[1], fs[2]
+		f.OS, f.Release.Running, f.Machine, f.KernelIdent = fs[0], fs[1], fs[2], fs[3]
 	}
 
 	if err := gatherVersions(p, f); err != nil {
@@ -98,10 +98,14 @@ func Gather(ctx context.Context, r host.Runner) (*Facts, error) {
 		return nil, err
 	}
 	gatherBootEnvs(p, f)
-	if err := gatherUpdate(p, f); err != nil {
+	// pkg first: on a packaged base freebsd-update refuses every command,
+	// updatesready included (check_pkgbase), so it is not probed there.
+	if err := gatherPkg(p, f); err != nil {
 		return nil, err
 	}
-	if err := gatherPkg(p, f); err != nil {
+	if f.Pkg.Pkgbase {
+		f.Warnings = append(f.Warnings, "the base system is packaged (pkgbase): freebsd-update refuses such hosts, so its state was not probed")
+	} else if err := gatherUpdate(p, f); err != nil {
 		return nil, err
 	}
 	gatherEFI(p, f)

@@ -87,6 +87,21 @@ func Dialog(screen string) (answer string, stop bool) {
 	return "", false
 }
 
+// UpgradeDialog is Dialog for an upgrade, but for one question:
+// freebsd-update's offer to replace a kernel configuration the new release
+// no longer distributes with GENERIC (upgrade_guess_new_kernel) is accepted
+// only when acceptGeneric says the admin agreed; otherwise it is declined and
+// freebsd-update stops, having installed nothing.
+func UpgradeDialog(acceptGeneric bool) host.Dialog {
+	return func(screen string) (string, bool) {
+		answer, stop := Dialog(screen)
+		if answer != "" && !acceptGeneric && strings.Contains(screen, msgKernelReplaced) {
+			return "n\n", false
+		}
+		return answer, stop
+	}
+}
+
 // InstallCommand returns `freebsd-update --not-running-from-cron install`:
 // install the next phase of what is pending. (install does not need the
 // flag; it is passed so that every run is marked as automated alike.)

@@ -138,6 +138,9 @@ type Outcome struct {
 	// CustomKernelNotUpdated: that warning said the kernel will not be
 	// updated and must be updated by hand before installing.
 	CustomKernelNotUpdated bool
+	// CustomKernelReplaced: that warning said the kernel will be replaced
+	// with GENERIC (upgrade_guess_new_kernel, which then asks).
+	CustomKernelReplaced bool
 	// EndOfLife: the running release has passed its end of life. fetch
 	// then exits 1 even when it fetched updates.
 	EndOfLife bool
@@ -205,6 +208,7 @@ const (
 	msgAsPartOf         = " as part of updating to"
 	msgCustomKernel     = "WARNING: This system is running a \""
 	msgKernelNotUpdated = "This kernel will not be updated"
+	msgKernelReplaced   = "replaced with a \"generic\" kernel."
 	msgEOLPassed        = "HAS PASSED ITS END-OF-LIFE DATE"
 	msgEOLApproaching   = "is approaching its End-of-Life date"
 	msgBadIdea          = "is a bad idea when upgrading between releases"
@@ -467,6 +471,8 @@ func (o output) common(exitCode int) Outcome {
 		case strings.HasPrefix(l, msgKernelNotUpdated):
 			res.CustomKernelNotUpdated = true
 			res.Warnings = append(res.Warnings, l)
+		case strings.HasPrefix(l, msgKernelReplaced):
+			res.CustomKernelReplaced = true
 		case strings.Contains(l, msgEOLPassed):
 			res.EndOfLife = true
 			res.Warnings = append(res.Warnings, l)

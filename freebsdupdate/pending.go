@@ -42,6 +42,17 @@ func RollbackLink(workdir, basedir string) string {
 	return path.Join(workdir, BDHash(basedir)+"-rollback")
 }
 
+// KernelInUpgradeCommand returns `grep -q -F -e /boot/kernel/kernel|
+// LINK/INDEX-NEW`: exit 0 when the pending install holds a kernel, 1 when it
+// holds none. An upgrade leaves the kernel out when the running kernel's
+// configuration (uname -i) is not one FreeBSD distributes: freebsd-update.sh's
+// upgrade_guess_components then warns "This kernel will not be updated" and
+// drops the kernel component, while install #1 still installs the rest of
+// /boot and asks for a reboot.
+func KernelInUpgradeCommand(workdir, basedir string) []string {
+	return []string{"grep", "-q", "-F", "-e", "/boot/kernel/kernel|", path.Join(InstallLink(workdir, basedir), "INDEX-NEW")}
+}
+
 // TagPath returns the path of the tag file in workdir: the signed metadata
 // tag of the last successful fetch or upgrade.
 func TagPath(workdir string) string { return path.Join(workdir, "tag") }

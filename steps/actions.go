@@ -42,7 +42,7 @@ func init() {
 		StepBackup:       {done: (*stepContext).backupExists, run: (*stepContext).runCommands, rerunnable: true},
 		StepUpgrade:      {done: (*stepContext).upgradeFetched, run: (*stepContext).runFetch, rerunnable: true},
 		StepFetch:        {done: (*stepContext).installPending, run: (*stepContext).runFetch, rerunnable: true},
-		StepInstallKern:  {done: (*stepContext).kernelInstalled, run: (*stepContext).runInstall, rerunnable: true},
+		StepInstallKern:  {done: (*stepContext).kernelInstalled, run: (*stepContext).runInstallKernel, rerunnable: true},
 		StepBootcode:     {done: (*stepContext).bootcodeCurrent, run: (*stepContext).runBootcode, rerunnable: true},
 		StepRebootKernel: {done: (*stepContext).newKernelRunning},
 		StepInstallWorld: {done: (*stepContext).worldInstalled, run: (*stepContext).runInstall, rerunnable: true},
@@ -312,6 +312,11 @@ func (sc *stepContext) runFetch(ctx context.Context) error {
 		}
 		o := freebsdupdate.ClassifyFetch(res.Stdout, res.Stderr, res.ExitCode)
 		switch {
+		case o.CustomKernelReplaced && !o.OK():
+			ident := sc.kernelIdent(o)
+			return fmt.Errorf("freebsd-update offers to replace the %s kernel with GENERIC, since %s no longer distributes that configuration; zupgrade declined, as the admin did not agree: run zupgrade apply --yes to accept GENERIC, or upgrade from source to keep %s (make buildworld buildkernel KERNCONF=%s)", ident, sc.plan.To, ident, ident)
+		case o.CustomKernelNotUpdated && o.OK():
+			return sc.kernelLeftOut(sc.kernelIdent(o))
 		case o.Kind == freebsdupdate.OutcomeMergeConflict:
 			return fmt.Errorf("freebsd-update could not merge %s: edit the file(s) to keep your changes, or run `freebsd-update -r %s upgrade` by hand on a terminal to resolve them, then run zupgrade apply again", strings.Join(o.Files, ", "), sc.plan.To)
 		case o.Kind == freebsdupdate.OutcomeNeedsTerminal || stopped:
@@ -321,6 +326,48 @@ func (sc *stepContext) runFetch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// kernelIdent names the running kernel's configuration: as uname -i said
+// when the plan was made, else as freebsd-update's warning did.
+func (sc *stepContext) kernelIdent(o freebsdupdate.Outcome) string {
+	if id := sc.plan.Facts.KernelIdent; id != "" {
+		return id
+	}
+	return o.CustomKernel
+}
+
+// kernelLeftOut is the error that stops a run whose upgrade does not
+// update the kernel, before install #1: the new world would otherwise come
+// up on the old kernel.
+func (sc *stepContext) kernelLeftOut(ident string) error {
+	return fmt.Errorf("freebsd-update will not update the %s kernel: it upgrades only kernel configurations FreeBSD distributes, and the new world would boot on the old kernel. Nothing is installed yet. Either build and install a %s kernel of %s yourself (make buildkernel installkernel KERNCONF=%s with %s sources) and run zupgrade apply again, or boot a GENERIC kernel, drop the fetched upgrade (rm -r %s) and run zupgrade apply again",
+		ident, ident, sc.plan.To, ident, sc.plan.To, freebsdupdate.InstallLink(freebsdupdate.WorkDir, "/"))
+}
+
+// runInstallKernel is install #1, unless the pending upgrade holds no
+// kernel and the target's kernel is not installed already (by the admin).
+func (sc *stepContext) runInstallKernel(ctx context.Context) error {
+	pending, dir, err := sc.pending(ctx)
+	if err != nil {
+		return err
+	}
+	if pending && !dir.KernelDone {
+		res, err := sc.probe(ctx, freebsdupdate.KernelInUpgradeCommand(freebsdupdate.WorkDir, "/")...)
+		if err != nil {
+			return err
+		}
+		if res.ExitCode == 1 {
+			v, err := sc.versions(ctx)
+			if err != nil {
+				return err
+			}
+			if !sc.isTarget(v.Kernel) {
+				return sc.kernelLeftOut(sc.kernelIdent(freebsdupdate.Outcome{}))
+			}
+		}
+	}
+	return sc.runInstall(ctx)
 }
 
 // runInstall runs freebsd-update install when an install is pending.

@@ -135,6 +135,9 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 	} else {
 		add("pending-update", "no foreign pending freebsd-update install", OK, "nothing pending", "")
 	}
+	if c, ok := kernelConfigCheck(f, opts, t, tErr); ok {
+		cs = append(cs, c)
+	}
 	switch f.Update.MetadataPattern {
 	case "old":
 		add("quirk-metadata-path", "freebsd-update accepts today's metadata", Warn, "this freebsd-update rejects metadata paths with % and @ (the 8.x integrity-check bug)", "apply patches it (step quirk-metadata-path), keeping a backup")
@@ -163,6 +166,32 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 		}
 	}
 	return cs
+}
+
+// kernelConfigCheck warns when the running kernel was built from a
+// configuration other than GENERIC (uname -i). freebsd-update upgrades only
+// the kernel configurations FreeBSD distributes (upgrade_guess_components,
+// upgrade_guess_new_kernel in freebsd-update.sh): it leaves any other kernel
+// as it is, and fetch patches none, or, for one the new release dropped, it
+// offers to replace it with GENERIC.
+func kernelConfigCheck(f *facts.Facts, opts Options, t target, tErr error) (Check, bool) {
+	id := f.KernelIdent
+	if id == "" || id == "GENERIC" || tErr != nil {
+		return Check{}, false
+	}
+	c := Check{ID: "kernel-config", Title: "kernel configuration freebsd-update upgrades", Verdict: Warn}
+	if t.mode == "patch" {
+		c.Reason = fmt.Sprintf("the running kernel is %s, not GENERIC: freebsd-update fetch patches only the kernel configurations FreeBSD distributes, so this kernel keeps its patch level", id)
+		c.Fix = fmt.Sprintf("rebuild it from patched sources (make buildkernel installkernel KERNCONF=%s) after the update", id)
+		return c, true
+	}
+	c.Reason = fmt.Sprintf("the running kernel is %s, not GENERIC: freebsd-update upgrades only the kernel configurations FreeBSD distributes; it leaves %s as it is, or offers to replace it with GENERIC when %s dropped it", id, id, t.to)
+	agree := "without --yes zupgrade declines the replacement and stops"
+	if opts.Yes {
+		agree = "--yes lets freebsd-update replace it with GENERIC"
+	}
+	c.Fix = fmt.Sprintf("if freebsd-update leaves the kernel as it is, apply stops before the first install (build a %s kernel of %s yourself, or boot GENERIC); %s; to keep %s, upgrade from source (make buildworld buildkernel KERNCONF=%s)", id, t.to, agree, id, id)
+	return c, true
 }
 
 // bootPartitionChecks checks that every member of the boot pool resolves to a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,9 @@ var errUndecided = errors.New("cannot tell whether the step took effect")
 
 // Apply runs the journal's plan from where it stands.
 func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
+	if err := e.sameBootEnv(ctx, j); err != nil {
+		return 0, err
+	}
 	total := len(j.Plan.Steps)
 	for i, step := range j.Plan.Steps {
 		rec := &j.Steps[i]
@@ -276,7 +280,7 @@ func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool)
 	start := sc.e.now()
 	hc := host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w}
 	if c.Terminal {
-		hc.Dialog = dialogFor(c.Args)
+		hc.Dialog = dialogFor(c.Args, sc.plan.Options.Yes)
 	}
 	res, err := sc.e.Runner.Run(cctx, hc)
 	w.flush()
@@ -295,10 +299,39 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// dialogFor is how zupgrade answers a program run on a terminal.
-func dialogFor(args []string) host.Dialog {
+// sameBootEnv refuses to go on in a boot environment other than the one the
+// run started in (its root dataset). freebsd-update makes a boot environment
+// at every install (install_create_be; CreateBootEnv defaults to yes), so
+// some are copies of the host taken mid-run, with the boot hook enabled and
+// the journal of the run: booting one must not resume the run there. The boot
+// hook then disables itself in that copy; the run itself is untouched.
+func (e *Engine) sameBootEnv(ctx context.Context, j *Journal) error {
+	want := j.Plan.Facts.RootDataset
+	res, err := e.Runner.Run(ctx, host.Command{Args: []string{"kenv", "-q", "vfs.root.mountfrom"}})
+	if want == "" || err != nil || !res.OK() {
+		return nil
+	}
+	got, ok := strings.CutPrefix(strings.TrimSpace(string(res.Stdout)), "zfs:")
+	if !ok || got == want {
+		return nil
+	}
+	msg := fmt.Sprintf("the host runs boot environment %s, but the run upgrades %s (a copy such as freebsd-update's boot environments holds the run's state too): not going on here; boot %s again to go on (bectl activate %s, reboot)", got, want, want, path.Base(want))
+	if e.Resume {
+		for _, c := range unhookCommands(&j.Plan.Facts) {
+			if _, err := e.Runner.Run(ctx, host.Command{Args: c.Args}); err != nil {
+				return fmt.Errorf("%s; removing the boot hook from %s: %v", msg, got, err)
+			}
+		}
+		msg += "; the boot hook is removed from " + got
+	}
+	return errors.New(msg)
+}
+
+// dialogFor is how zupgrade answers a program run on a terminal; yes is
+// the admin's --yes.
+func dialogFor(args []string, yes bool) host.Dialog {
 	if len(args) > 0 && args[0] == freebsdupdate.Program {
-		return freebsdupdate.Dialog
+		return freebsdupdate.UpgradeDialog(yes)
 	}
 	// Anything else: answer nothing, stop nothing.
 	return func(string) (string, bool) { return "", false }

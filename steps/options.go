@@ -25,6 +25,10 @@ type Options struct {
 	// hold no file system (the installer formats only the first disk's),
 	// so that every disk can boot alone.
 	FormatESPs bool `json:"format_esps,omitempty"`
+	// Yes is the admin's agreement, given in advance, to what freebsd-update
+	// asks that goes beyond the upgrade itself: replacing a custom kernel
+	// that the new release does not distribute with GENERIC.
+	Yes bool `json:"yes,omitempty"`
 	// Now is when the plan is made; it names the backup boot environment.
 	Now time.Time `json:"created"`
 }

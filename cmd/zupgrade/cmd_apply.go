@@ -39,6 +39,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
+			&cli.BoolFlag{Name: "yes", Usage: "agree to what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
 		},
@@ -91,6 +92,15 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 				return err
 			}
 			logger.Info("packages still built for the old release get misc/compatNNx (--compat-libs)")
+		}
+		if opts.Yes && !j.Plan.Options.Yes {
+			// The admin's agreement may come after the run stopped to ask
+			// for it; it holds for the rest of the run.
+			j.Plan.Options.Yes = true
+			if err := store.Save(j); err != nil {
+				return err
+			}
+			logger.Info("--yes holds for the rest of the run")
 		}
 	}
 

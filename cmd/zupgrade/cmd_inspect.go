@@ -106,6 +106,9 @@ func renderFacts(w io.Writer, f *facts.Facts) {
 	kv("system", strings.TrimSpace(f.OS+" "+f.Machine))
 	kv("release", fmt.Sprintf("kernel %s, running %s, userland %s", orDash(f.Release.Kernel), orDash(f.Release.Running), orDash(f.Release.Userland)))
 	kv("boot method", orDash(f.BootMethod))
+	if f.KernelIdent != "" && f.KernelIdent != "GENERIC" {
+		kv("kernel config", f.KernelIdent+" (not GENERIC: freebsd-update upgrades only the configurations FreeBSD distributes)")
+	}
 	kv("root", fmt.Sprintf("%s (pool %s)", orDash(f.RootMount), orDash(f.BootPool)))
 	if f.Jailed {
 		kv("jail", "yes")

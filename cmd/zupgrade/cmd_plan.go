@@ -27,6 +27,7 @@ type planOptions struct {
 	ExtraPools    cli.StringSlice
 	NoPoolUpgrade bool
 	FormatESPs    bool
+	Yes           bool
 }
 
 func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
@@ -49,6 +50,7 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL` (the boot pool always is)", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
+			&cli.BoolFlag{Name: "yes", Usage: "agree to what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -80,7 +82,7 @@ func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Option
 	}
 	return steps.Options{
 		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir,
-		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Now: now,
+		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Yes: o.Yes, Now: now,
 	}, nil
 }
 

@@ -19,20 +19,34 @@ const (
 )
 
 // Blob describes a boot program: which kind, from which release, what
-// pool version and which read-incompatible features it can read.
+// pool version and which read-incompatible features it can read; a kernel
+// also names its configuration (ident, what uname -i prints).
 type Blob struct {
 	Kind     string
 	Release  Release
 	Arch     string
 	SPA      int
 	Features []string
+	Ident    string
 }
+
+// GenericKernel is the kernel configuration FreeBSD distributes.
+const GenericKernel = "GENERIC"
 
 // makeBlob renders the bytes of a boot program. The content is text that
 // names the program and its release, so sha256 hashes and read-back
 // comparisons work on real bytes; EFI programs start with "MZ" like a PE
-// image, and carry the strings a fingerprint looks for.
+// image, and carry the strings a fingerprint looks for. A kernel is GENERIC.
 func makeBlob(kind string, r Release, arch string) []byte {
+	return makeBlobIdent(kind, r, arch, GenericKernel)
+}
+
+// makeKernel renders a kernel built from configuration ident.
+func makeKernel(r Release, arch, ident string) []byte {
+	return makeBlobIdent(BlobKernel, r, arch, ident)
+}
+
+func makeBlobIdent(kind string, r Release, arch, ident string) []byte {
 	var b bytes.Buffer
 	base := r.Base()
 	switch kind {
@@ -52,7 +66,8 @@ func makeBlob(kind string, r Release, arch string) []byte {
 		fmt.Fprintf(&b, "spa version: %d\n", r.PoolVersion())
 		fmt.Fprintf(&b, "features for read: %s\n", strings.Join(loaderFeatureGUIDs(r), " "))
 	case BlobKernel:
-		fmt.Fprintf(&b, "@(#)FreeBSD %s #0: simulated GENERIC %s\n", r, arch)
+		fmt.Fprintf(&b, "@(#)FreeBSD %s #0: simulated %s %s\n", r, ident, arch)
+		fmt.Fprintf(&b, "ident: %s\n", ident)
 		fmt.Fprintf(&b, "spa version: %d\nzpl version: %d\n", r.PoolVersion(), r.ZPLVersion())
 	}
 	switch kind {
@@ -104,6 +119,8 @@ func parseBlob(data []byte) (Blob, bool) {
 			bl.Kind, bl.Release, bl.Arch = f[1], r, f[3]
 		case strings.HasPrefix(line, "spa version: "):
 			bl.SPA, _ = strconv.Atoi(strings.TrimPrefix(line, "spa version: "))
+		case strings.HasPrefix(line, "ident: "):
+			bl.Ident = strings.TrimPrefix(line, "ident: ")
 		case strings.HasPrefix(line, "features for read:"):
 			bl.Features = strings.Fields(strings.TrimPrefix(line, "features for read:"))
 		}

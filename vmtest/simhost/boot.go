@@ -201,7 +201,7 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	}
 	model.RootFiles = be
 	model.Power = PowerOn
-	model.Running = &Running{Kernel: kernel.String(), BE: be, BootMethod: model.Firmware.Mode, BootDisk: disk, Loader: rep.Loader, Since: model.Clock}
+	model.Running = &Running{Kernel: kernel.String(), Ident: kb.Ident, BE: be, BootMethod: model.Firmware.Mode, BootDisk: disk, Loader: rep.Loader, Since: model.Clock}
 
 	// init starts rc with /bin/sh: a userland whose shell cannot run
 	// (a shared object missing) is inoperative.

@@ -42,6 +42,7 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 			Updates:       s.Updates,
 			RepoOSVersion: map[string]int{},
 			Jailed:        s.Jailed,
+			KernelConfigs: s.KernelConfigs,
 		},
 	}
 	for k, v := range s.RepoOSVersion {
@@ -122,6 +123,9 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 				files[p] = f
 			}
 		}
+	}
+	if s.KernelIdent != "" && s.KernelIdent != GenericKernel {
+		files["/boot/kernel/kernel"] = treeFile{Data: makeKernel(kernel, s.Arch, s.KernelIdent), Mode: 0o555}
 	}
 	addConfigFiles(files, s, rel, m)
 	if err := addPackages(files, s, rel); err != nil {

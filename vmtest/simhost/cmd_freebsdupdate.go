@@ -34,17 +34,20 @@ type fuOptions struct {
 	script fuScript
 }
 
-// fuScript is what the command line of the installed
-// /usr/sbin/freebsd-update knows: -F and --not-running-from-cron came
-// together with EN-15:04 (13 May 2015; 10.2-RELEASE is the first release
-// to ship them). A script without them prints its usage for either and
-// exits 0, having done nothing; its fetch refuses to run without a
-// terminal, with no way around it.
+// fuScript is what the installed /usr/sbin/freebsd-update knows. -F and
+// --not-running-from-cron came together with EN-15:04 (13 May 2015;
+// 10.2-RELEASE is the first release to ship them). A script without them
+// prints its usage for either and exits 0, having done nothing; its fetch
+// refuses to run without a terminal, with no way around it. createBE: it
+// has install_create_be (see Release.Has(CapCreateBootEnv)); pkgbase: it
+// runs check_pkgbase before any command (CapPkgbaseCheck).
 type fuScript struct {
-	notCron, force bool
+	notCron, force    bool
+	createBE, pkgbase bool
 }
 
-// fuScriptOf reads the case branches of the script's parse_cmdline.
+// fuScriptOf reads the case branches of the script's parse_cmdline and the
+// functions it defines.
 func fuScriptOf(script []byte) fuScript {
 	var s fuScript
 	for _, line := range strings.Split(string(script), "\n") {
@@ -53,6 +56,10 @@ func fuScriptOf(script []byte) fuScript {
 			s.notCron = true
 		case "-F)":
 			s.force = true
+		case "install_create_be () {":
+			s.createBE = true
+		case "check_pkgbase()":
+			s.pkgbase = true
 		}
 	}
 	return s
@@ -150,11 +157,11 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 	if !ok {
 		return code
 	}
-	if inv.runningKernel().AtLeast(14, 3) || inv.userland().AtLeast(14, 3) {
-		if db, err := readPkgDB(inv.m.Root); err == nil && db.ownerOf("/usr/bin/uname") != nil {
-			inv.out("freebsd-update is incompatible with the use of packaged base.  Please see\nhttps://wiki.freebsd.org/PkgBase for more information.\n")
-			return 1
-		}
+	// The entry point of freebsd-update.sh runs check_pkgbase after
+	// get_params and before any command, updatesready included.
+	if o.script.pkgbase && inv.packagedBase() {
+		inv.out("freebsd-update is incompatible with the use of packaged base.  Please see\nhttps://wiki.freebsd.org/PkgBase for more information.\n")
+		return 1
 	}
 	fetched := false
 	for _, c := range o.cmds {
@@ -178,6 +185,21 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 		}
 	}
 	return 0
+}
+
+// packagedBase is freebsd-update.sh's check_pkgbase: pkg is bootstrapped
+// (`pkg -N` succeeds: /usr/local/sbin/pkg runs and has packages
+// registered) and a package installed /usr/bin/uname (`pkg which`).
+func (inv *Invocation) packagedBase() bool {
+	data, err := inv.readFile(inv.resolve("/usr/local/sbin/pkg"))
+	if err != nil {
+		return false
+	}
+	if miss, _ := inv.missingObject(data, "pkg", 0); miss != "" {
+		return false
+	}
+	db, err := readPkgDB(inv.m.Root)
+	return err == nil && len(db.Packages) > 0 && db.ownerOf("/usr/bin/uname") != nil
 }
 
 func fuUpdatesReady(inv *Invocation, o fuOptions) int {
@@ -436,8 +458,10 @@ func (inv *Invocation) writeTag(o fuOptions, rel Release) error {
 }
 
 // installedFiles reads the distribution files currently installed, as
-// INDEX-OLD lists them: the files of the installed releases of kernel and world.
-func (inv *Invocation) installedFiles() map[string]treeFile {
+// INDEX-OLD lists them: the files of the installed releases of kernel and
+// world, with the kernel of configuration ident ("" without the kernel
+// component, see withKernel).
+func (inv *Invocation) installedFiles(ident string) map[string]treeFile {
 	out := map[string]treeFile{}
 	k, _ := inv.installedKernel()
 	u := inv.userland()
@@ -450,6 +474,45 @@ func (inv *Invocation) installedFiles() map[string]treeFile {
 		if strings.HasPrefix(p, "/boot/") {
 			out[p] = f
 		}
+	}
+	return inv.withKernel(out, k, ident)
+}
+
+// kernelComponent is freebsd-update's KCOMP: the running kernel's
+// configuration (KERNCONF, `uname -i` in fetchupgrade_check_params) in
+// lower case, as upgrade_guess_components names the kernel component.
+func (inv *Invocation) kernelComponent() string { return strings.ToLower(inv.kernelIdent()) }
+
+// distributesKernel reports whether the update servers carry the kernel
+// component kernel|kcomp for a release: GENERIC always, others only as the
+// spec's kernel_configs say.
+func (inv *Invocation) distributesKernel(rel Release, kcomp string) bool {
+	if kcomp == strings.ToLower(GenericKernel) {
+		return true
+	}
+	for _, c := range inv.model.Behavior.KernelConfigs[rel.Base().String()] {
+		if strings.EqualFold(c, kcomp) {
+			return true
+		}
+	}
+	return false
+}
+
+// withKernel returns files with the kernel (/boot/kernel/) of release rel
+// built from configuration ident, or without any kernel file when ident is
+// "": a kernel component that is not among the components freebsd-update
+// keeps updated is not in its indexes at all (fetch_filter_metadata), and
+// fetch_filter_kernel_names maps /boot/KERNCONF to the running kernel's
+// directory only for the running configuration.
+func (inv *Invocation) withKernel(files map[string]treeFile, rel Release, ident string) map[string]treeFile {
+	out := map[string]treeFile{}
+	for p, f := range files {
+		if !strings.HasPrefix(p, "/boot/kernel/") {
+			out[p] = f
+		}
+	}
+	if ident != "" {
+		out["/boot/kernel/kernel"] = treeFile{Data: makeKernel(rel, inv.model.Arch, ident), Mode: 0o555}
 	}
 	return out
 }
@@ -477,17 +540,26 @@ func fuFetch(inv *Invocation, o fuOptions) int {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
 	}
+	// A kernel configuration the servers do not carry is left alone, and
+	// silently: its /boot/GENERIC paths are not translated to the running
+	// kernel's directory, are not present on disk, and
+	// fetch_filter_unmodified_notpresent drops them.
+	ident := inv.kernelIdent()
+	kernel := inv.distributesKernel(cur, inv.kernelComponent())
+	if !kernel {
+		ident = ""
+	}
 	k, _ := inv.installedKernel()
 	u := inv.userland()
-	if target.Compare(k) <= 0 && target.Compare(u) <= 0 {
+	if (!kernel || target.Compare(k) <= 0) && target.Compare(u) <= 0 {
 		inv.out("Preparing to download files... done.\n\nNo updates needed to update system to %s.\n", target)
 		return 0
 	}
 	inv.out("Preparing to download files... done.\nFetching %d patches. done.\nApplying patches... done.\n", 2)
-	old := inv.installedFiles()
+	old := inv.installedFiles(ident)
 	new := map[string]treeFile{}
 	var changed []string
-	for p, f := range inv.releaseFiles(target) {
+	for p, f := range inv.withKernel(inv.releaseFiles(target), target, ident) {
 		if o, ok := old[p]; !ok || !bytes.Equal(o.Data, f.Data) {
 			changed = append(changed, p)
 		}
@@ -530,12 +602,46 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 		return code
 	}
 	in := bufio.NewReader(inv.Stdin)
-	inv.out("\nThe following components of FreeBSD seem to be installed:\nkernel/generic world/base\n\nThe following components of FreeBSD do not seem to be installed:\nkernel/generic-dbg world/base-dbg world/lib32 world/lib32-dbg\n\n")
+	// upgrade_guess_components: the running configuration's kernel
+	// component is installed when the release distributes it; otherwise
+	// freebsd-update warns that it will not update the kernel, and leaves
+	// the kernel out of the upgrade.
+	kconf, kcomp := inv.kernelIdent(), inv.kernelComponent()
+	kernel := inv.distributesKernel(cur, kcomp)
+	present, absent := "kernel/"+kcomp+" world/base", "kernel/generic-dbg world/base-dbg world/lib32 world/lib32-dbg"
+	if kcomp != "generic" {
+		absent = "kernel/generic " + absent
+	}
+	if !kernel {
+		present = "world/base"
+		name, end := kcomp, "."
+		if !inv.userland().AtLeast(12, 0) {
+			// The script of the 9.0 Handbook names KERNCONF and ends
+			// without a full stop.
+			name, end = kconf, ""
+		}
+		inv.out("\nWARNING: This system is running a \"%s\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD %s.\nThis kernel will not be updated: you MUST update the kernel manually\nbefore running %s%s\n", name, cur.Base(), inv.installHint(), end)
+	}
+	inv.out("\nThe following components of FreeBSD seem to be installed:\n%s\n\nThe following components of FreeBSD do not seem to be installed:\n%s\n\n", present, absent)
 	if !inv.continuep(in) {
 		return 1
 	}
 	if code := inv.fetchMetadata(target, false); code != 0 {
 		return code
+	}
+	// upgrade_guess_new_kernel: an installed kernel component the new
+	// release lacks is replaced with kernel/generic (NKERNCONF=GENERIC),
+	// if the admin agrees (continuep on standard input).
+	oldIdent, newIdent := "", ""
+	if kernel {
+		oldIdent, newIdent = kconf, kconf
+		if !inv.distributesKernel(target, kcomp) {
+			inv.out("\nWARNING: This system is running a \"%s\" kernel, which is not a\nkernel configuration distributed as part of FreeBSD %s.\nAs part of upgrading to FreeBSD %s, this kernel will be\nreplaced with a \"generic\" kernel.\n", kcomp, target.Base(), target.Base())
+			if !inv.continuep(in) {
+				return 1
+			}
+			newIdent = GenericKernel
+		}
 	}
 	if target.Compare(cur.Base()) < 0 {
 		inv.out("Files on mirror (%s) appear older than what\nwe are currently running (%s)!\nCowardly refusing to proceed any further.\n", target.Base(), cur)
@@ -569,8 +675,8 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 	if !ok {
 		return 1
 	}
-	old := inv.installedFiles()
-	new := inv.releaseFiles(target)
+	old := inv.installedFiles(oldIdent)
+	new := inv.withKernel(inv.releaseFiles(target), target, newIdent)
 	var removed, added, updated []string
 	for p := range old {
 		if _, ok := new[p]; !ok {
@@ -608,17 +714,28 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 	return 0
 }
 
-// createBootEnv is freebsd-update's install_create_be.
+// createBootEnv is freebsd-update's install_create_be, in the scripts that
+// have it. BOOTENV is what /etc/freebsd-update.conf says (parse_conffile;
+// anything after a '#' is ignored), else yes (default_params sets
+// config_CreateBootEnv yes, and the shipped file has it only as a comment).
+// No BE in a jail, for a basedir other than /, or when `bectl check` fails.
 func (inv *Invocation) createBootEnv(o fuOptions) int {
+	if !o.script.createBE {
+		return 0
+	}
 	data, _ := inv.readFile(inv.resolve("/etc/freebsd-update.conf"))
-	conf := false
+	bootenv := ""
 	for _, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
 		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == "CreateBootEnv" {
-			conf = strings.EqualFold(f[1], "yes")
+		if len(f) == 2 && f[0] == "CreateBootEnv" && bootenv == "" {
+			bootenv = strings.ToLower(f[1])
 		}
 	}
-	if !conf || inv.model.Behavior.Jailed || o.basedir != "/" {
+	if bootenv == "" {
+		bootenv = "yes"
+	}
+	if bootenv != "yes" || inv.model.Behavior.Jailed || o.basedir != "/" {
 		return 0
 	}
 	p, ok := inv.beSupported()
@@ -717,17 +834,35 @@ func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
 		}
 	}
 	inv.removeEntries(oldIdx, newIdx, isLib)
-	rollback := inv.m.HostPath(o.link("rollback"))
-	if target, err := os.Readlink(rollback); err == nil {
-		os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
-		os.Remove(rollback)
-	}
-	if err := os.Rename(inv.m.HostPath(o.link("install")), rollback); err != nil {
+	if err := inv.setupRollback(o); err != nil {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
 	}
 	inv.out(" done.\n")
 	return 0
+}
+
+// setupRollback is freebsd-update.sh's install_setup_rollback: the markers
+// go (kernelfirst with kerneldone, and worlddone), the previous
+// <BDHASH>-rollback link moves into the install directory as its
+// "rollback" link, and <BDHASH>-install becomes <BDHASH>-rollback. So each
+// rollback directory holds the link to the one before it.
+func (inv *Invocation) setupRollback(o fuOptions) error {
+	dir := inv.m.HostPath(o.link("install"))
+	if inv.marker(o, "kernelfirst") {
+		os.Remove(filepath.Join(dir, "kernelfirst"))
+		os.Remove(filepath.Join(dir, "kerneldone"))
+	}
+	os.Remove(filepath.Join(dir, "worlddone"))
+	rollback := inv.m.HostPath(o.link("rollback"))
+	if target, err := os.Readlink(rollback); err == nil {
+		// mv of a symbolic link into a directory: the link, as it is.
+		if err := os.Symlink(target, filepath.Join(dir, "rollback")); err != nil {
+			return err
+		}
+		os.Remove(rollback)
+	}
+	return os.Rename(dir, rollback)
 }
 
 // libsysFirst reports whether the running freebsd-update installs libsys
@@ -816,13 +951,31 @@ func fuRollback(inv *Invocation, o fuOptions) int {
 		return 1
 	}
 	inv.out("Uninstalling updates...")
+	// rollback_run: updates waiting to be installed are dropped first.
+	if inv.pending(o) {
+		install := inv.m.HostPath(o.link("install"))
+		if target, err := os.Readlink(install); err == nil {
+			os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
+		}
+		os.Remove(install)
+	}
 	if code := inv.installEntries(o, oldIdx, nil, sortedPaths(oldIdx, func(string) bool { return true })); code != 0 {
 		return code
 	}
 	inv.removeEntries(newIdx, oldIdx, func(string) bool { return true })
+	// rollback_setup_rollback: the rollback directory goes, and the one
+	// it links to (if any) becomes the next to roll back.
 	target, _ := os.Readlink(link)
-	os.RemoveAll(filepath.Join(inv.m.HostPath(o.workdir), target))
+	dir := filepath.Join(inv.m.HostPath(o.workdir), target)
+	prev, prevErr := os.Readlink(filepath.Join(dir, "rollback"))
+	os.RemoveAll(dir)
 	os.Remove(link)
+	if prevErr == nil {
+		if err := os.Symlink(prev, link); err != nil {
+			inv.errf("freebsd-update: %v\n", err)
+			return 1
+		}
+	}
 	inv.out(" done.\n")
 	return 0
 }

@@ -66,6 +66,14 @@ func (inv *Invocation) runningKernel() Release {
 	return r
 }
 
+// kernelIdent is the running kernel's configuration name (uname -i).
+func (inv *Invocation) kernelIdent() string {
+	if id := inv.running().Ident; id != "" {
+		return id
+	}
+	return GenericKernel
+}
+
 // cmdUname is uname(1).
 func cmdUname(inv *Invocation) int {
 	opts, args, err := getopt(inv.Args, "amnprsvioKU")
@@ -96,7 +104,7 @@ func cmdUname(inv *Invocation) int {
 		case 'r':
 			out = append(out, k.String())
 		case 'v':
-			out = append(out, fmt.Sprintf("FreeBSD %s releng/%d.%d-n0-simulated GENERIC", k, k.Major, k.Minor))
+			out = append(out, fmt.Sprintf("FreeBSD %s releng/%d.%d-n0-simulated %s", k, k.Major, k.Minor, inv.kernelIdent()))
 		case 'm':
 			out = append(out, inv.model.Arch)
 		case 'p':
@@ -106,7 +114,7 @@ func cmdUname(inv *Invocation) int {
 			}
 			out = append(out, p)
 		case 'i':
-			out = append(out, "GENERIC")
+			out = append(out, inv.kernelIdent())
 		case 'K':
 			out = append(out, fmt.Sprint(k.OSRelDate()))
 		case 'U':

@@ -51,7 +51,9 @@ type Model struct {
 // Running is the state that exists only while the system runs: it is
 // rebuilt at every boot and lost at a power cut.
 type Running struct {
-	Kernel     string    `json:"kernel"`
+	Kernel string `json:"kernel"`
+	// Ident is the running kernel's configuration (uname -i).
+	Ident      string    `json:"ident,omitempty"`
 	BE         string    `json:"be"`
 	BootMethod string    `json:"boot_method"`
 	BootDisk   string    `json:"boot_disk"`
@@ -225,6 +227,9 @@ type Behavior struct {
 	RepoMissing []string `json:"repo_missing,omitempty"`
 	// Jailed makes the host report security.jail.jailed=1.
 	Jailed bool `json:"jailed,omitempty"`
+	// KernelConfigs are the kernel configurations besides GENERIC the
+	// update servers carry, per release (14.2-RELEASE -> [MYKERNEL]).
+	KernelConfigs map[string][]string `json:"kernel_configs,omitempty"`
 }
 
 // Command is one command the machine ran, kept for tests and `simhost state`.

@@ -230,10 +230,12 @@ func pkgbasePackages(rel Release, arch string) []*Package {
 // addPackages adds pkg, the spec's packages and the package database to
 // the files of a new machine.
 func addPackages(files map[string]treeFile, s Spec, rel Release) error {
-	if s.NoPkg || !rel.AtLeast(10, 0) {
-		if s.Pkgbase {
-			return fmt.Errorf("spec: a pkgbase host needs pkg")
-		}
+	// A packaged base brings pkg on any release (the spec can describe
+	// one anywhere); otherwise pkg(8) is installed from 10.0 on.
+	if s.NoPkg && s.Pkgbase {
+		return fmt.Errorf("spec: a pkgbase host needs pkg (no_pkg and pkgbase together)")
+	}
+	if s.NoPkg || (!rel.AtLeast(10, 0) && !s.Pkgbase) {
 		return nil
 	}
 	db := &pkgDB{}

@@ -194,7 +194,18 @@ func (r Release) Has(c Capability) bool {
 	case CapUEFI:
 		return r.AtLeast(10, 1)
 	case CapCreateBootEnv:
-		return r.AtLeast(13, 1)
+		// install_create_be in freebsd-update.sh; the 13.1 release
+		// brought it to 13.x (freebsd-doc pull request 72 notes it as
+		// new there), and 12.3 shipped it too (a 12.3-RELEASE-p5
+		// install made "12.3-RELEASE-p5_2022-06-11_212957", fixture
+		// freebsd-update-install-be-snapshot-interrupted-13.2.txt).
+		return r.AtLeast(13, 1) || (r.Major == 12 && r.Minor >= 3)
+	case CapPkgbaseCheck:
+		// check_pkgbase and its call before the commands run; a 14.1
+		// script still ran on a pkgbase host (fixture
+		// freebsd-update-upgrade-14.2-BETA2-pkgbase-host.txt).
+		// Modelled as arriving with 14.3.
+		return r.AtLeast(14, 3)
 	case CapLibsys:
 		return r.AtLeast(15, 0)
 	case CapLibsysOrdering:
@@ -249,8 +260,12 @@ const (
 	CapPkg7
 	// CapUEFI: the release can boot through UEFI (10.1).
 	CapUEFI
-	// CapCreateBootEnv: freebsd-update creates a boot environment on install (13.1).
+	// CapCreateBootEnv: freebsd-update creates a boot environment on
+	// install unless told not to (install_create_be; 12.3 and 13.1).
 	CapCreateBootEnv
+	// CapPkgbaseCheck: freebsd-update refuses to run on a packaged base
+	// (check_pkgbase; 14.3).
+	CapPkgbaseCheck
 	// CapLibsys: libc depends on libsys.so.7 (15.0).
 	CapLibsys
 	// CapLibsysOrdering: freebsd-update installs libsys before libc (EN-25:18).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +101,15 @@ type Spec struct {
 	Faults []*Fault `json:"faults,omitempty"`
 	// Clock is the machine's time at creation (RFC 3339).
 	Clock string `json:"clock,omitempty"`
+
+	// Custom kernels (freebsd-update's handling of KERNCONF).
+	// KernelIdent is the configuration the installed kernel was built
+	// from (uname -i); GENERIC by default.
+	KernelIdent string `json:"kernel_ident,omitempty"`
+	// KernelConfigs are the kernel configurations besides GENERIC that the
+	// update servers distribute for a release (none for any real amd64 or
+	// arm64 release): {"13.4-RELEASE": ["MYKERNEL"]}.
+	KernelConfigs map[string][]string `json:"kernel_configs,omitempty"`
 }
 
 // PackageSpec is a third-party package to install.
@@ -128,6 +138,9 @@ func ReadSpec(path string) (Spec, error) {
 	}
 	return s, nil
 }
+
+// kernelIdentRE is the form of a kernel configuration name (config(8)'s ident).
+var kernelIdentRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // normalized fills defaults and checks the spec.
 func (s Spec) normalized() (Spec, error) {
@@ -266,6 +279,17 @@ func (s Spec) normalized() (Spec, error) {
 	}
 	if s.Clock == "" {
 		s.Clock = "2025-03-01T10:00:00Z"
+	}
+	if s.KernelIdent == "" {
+		s.KernelIdent = GenericKernel
+	}
+	if !kernelIdentRE.MatchString(s.KernelIdent) {
+		return s, fmt.Errorf("spec kernel_ident %q: want a kernel configuration name (letters, digits, _ and -), e.g. MYKERNEL", s.KernelIdent)
+	}
+	for k := range s.KernelConfigs {
+		if _, err := ParseRelease(k); err != nil {
+			return s, fmt.Errorf("spec kernel_configs: %w", err)
+		}
 	}
 	if _, err := time.Parse(time.RFC3339, s.Clock); err != nil {
 		return s, fmt.Errorf("spec clock: %w", err)

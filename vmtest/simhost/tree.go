@@ -181,7 +181,8 @@ func worldFiles(r Release, arch string) map[string]treeFile {
 // usage and the options its command line knows (-F and
 // --not-running-from-cron from EN-15:04 on, see fuScriptOf), the
 // metadata path pattern of fetch_metadata_sanity (the 8.x integrity-check
-// quirk) and, from EN-25:18 on, the libsys install ordering.
+// quirk), from EN-25:18 on the libsys install ordering, and the functions
+// install_create_be and check_pkgbase of the releases that have them.
 func freebsdUpdateScript(r Release) string {
 	var b strings.Builder
 	b.WriteString("\n#### Usage function -- called from command-line handling code.\nusage () {\n\tcat <<EOF\n")
@@ -209,6 +210,12 @@ func freebsdUpdateScript(r Release) string {
 	b.WriteString("\n\tM=\"[0-9]+\"\n\tH=\"[0-9a-f]{64}\"\n}\n")
 	if r.Has(CapLibsysOrdering) {
 		b.WriteString("\n# Install libsys before libc: a new libc needs it (EN-25:18).\ninstall_from_index_libsys_first () {\n\tgrep -E '^/lib/libsys\\.so' INDEX-NEW\n}\n")
+	}
+	if r.Has(CapCreateBootEnv) {
+		b.WriteString("\n# Creates a new boot environment (excerpt)\ninstall_create_be () {\n\tif [ ${BOOTENV} = yes ]; then\n\t\tbectl check 2>/dev/null\n\tfi\n}\n")
+	}
+	if r.Has(CapPkgbaseCheck) {
+		b.WriteString("\n# Return 0 if the system is managed using pkgbase, 1 otherwise (excerpt)\ncheck_pkgbase()\n{\n\tpkg -r ${BASEDIR} which /usr/bin/uname >/dev/null\n}\n")
 	}
 	return b.String()
 }
@@ -256,7 +263,10 @@ Options:
 func freebsdUpdateConf(r Release) string {
 	s := "# $FreeBSD$\nKeyPrint 800651ef4b4c71c27e60786d7b487188970f4b4169cc055784e21eb71d410cc5\nServerName update.FreeBSD.org\nComponents src world kernel\nIgnorePaths\nIDSIgnorePaths /usr/share/man/cat\nUpdateIfUnmodified /etc/ /var/ /root/ /.cshrc /.profile\nMergeChanges /etc/ /boot/device.hints\n"
 	if r.Has(CapCreateBootEnv) {
-		s += "# Create a new boot environment when installing patches\nCreateBootEnv yes\n"
+		// The shipped file names the default only in a comment; the
+		// script's default_params sets it (usr.sbin/freebsd-update/
+		// freebsd-update.conf).
+		s += "\n# Create a new boot environment when installing patches\n# CreateBootEnv yes\n"
 	}
 	return s
 }
