@@ -142,7 +142,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			k, v, _ := strings.Cut(kv, "=")
 			env[k] = v
 		}
-		return m.Exec(context.Background(), rest, stdin, stdout, stderr, env)
+		return m.exec(context.Background(), rest, stdin, stdout, stderr, env, true)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return 2

@@ -46,6 +46,10 @@ type Model struct {
 	// RootFiles is the dataset whose files are at the root directory
 	// (the boot environment last booted).
 	RootFiles string `json:"root_files"`
+
+	// doomed are the processes of a running system that just ended (a
+	// power cut, a reset, a reboot), killed once the model is saved.
+	doomed []ProcessRecord
 }
 
 // Running is the state that exists only while the system runs: it is
@@ -60,6 +64,8 @@ type Running struct {
 	Loader     string    `json:"loader"`
 	Since      time.Time `json:"since"`
 	Mounts     []Mount   `json:"mounts,omitempty"`
+	// Processes are the processes that end with the running system.
+	Processes []ProcessRecord `json:"processes,omitempty"`
 }
 
 // Mount is a mounted FAT file system (an ESP) at a point of the machine.
@@ -237,6 +243,11 @@ type Command struct {
 	N    int      `json:"n"`
 	Argv []string `json:"argv"`
 	Exit int      `json:"exit"`
+	// Waiting: the command let other commands run and waits until it is
+	// killed (a hang fault, a prompt no one answers); it started and has
+	// not finished. Pid is its process when it runs as one.
+	Waiting bool `json:"waiting,omitempty"`
+	Pid     int  `json:"pid,omitempty"`
 }
 
 // disk finds a present or missing disk by name.
