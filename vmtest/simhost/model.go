@@ -186,6 +186,9 @@ type Pool struct {
 	Alloc    int64      `json:"alloc"`
 	Scan     string     `json:"scan,omitempty"`
 	Datasets []*Dataset `json:"datasets"`
+	// Resilver is the last resilver, running or done; it is what the scan
+	// line shows when set.
+	Resilver *Resilver `json:"resilver,omitempty"`
 }
 
 // Vdev is a vdev: a mirror or raidz with children, or a leaf backed by a
@@ -197,6 +200,8 @@ type Vdev struct {
 	Disk     string  `json:"disk,omitempty"`
 	Index    int     `json:"index,omitempty"`
 	Children []*Vdev `json:"children,omitempty"`
+	// Resilvering: the leaf is being resilvered.
+	Resilvering bool `json:"resilvering,omitempty"`
 }
 
 // Dataset is a ZFS file system.
@@ -400,7 +405,7 @@ func (m *Model) vdevState(v *Vdev) string {
 		}
 	}
 	switch v.Type {
-	case "mirror":
+	case "mirror", "replacing": // vdev_mirror.c serves both
 		switch {
 		case online == len(v.Children):
 			return "ONLINE"
