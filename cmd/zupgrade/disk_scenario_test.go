@@ -154,3 +154,43 @@ func TestDiskGoneBetweenReboots(t *testing.T) {
 	h.assertDone(code, log)
 	h.assertBootsFromPresentDisks(diskTarget)
 }
+
+// TestPlanBlocksWhileResilvering: a plan on a pool whose member is being
+// resilvered or replaced blocks, names the member and says to wait for the
+// resilver, not to replace a disk that is being replaced; once the resilver
+// is done the plan writes the boot code to the new disk.
+func TestPlanBlocksWhileResilvering(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		spec simhost.Spec
+	}{
+		{"resilvering", simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all", Resilvering: []string{"ada1"}}},
+		{"replacing", simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all", Naming: "gpt-label", Replaced: []simhost.Replacement{{Disk: "ada1", Resilvering: true}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t, tt.spec)
+			code, out := h.zupgrade(nil, "plan", "--to", diskTarget)
+			if code != ExitBlocked {
+				t.Fatalf("plan: exit %d, want %d\n%s", code, ExitBlocked, out)
+			}
+			for _, want := range []string{"[block] no scrub or resilver running", "ada1p4", "wait until the resilver finishes", "then plan again"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("plan lacks %q:\n%s", want, out)
+				}
+			}
+			for _, wrong := range []string{"zpool scrub -s", "add the missing boot partition", "replace or online the missing device"} {
+				if strings.Contains(out, wrong) {
+					t.Errorf("plan says %q to a pool that is resilvering:\n%s", wrong, out)
+				}
+			}
+			if err := h.m.FinishResilver(); err != nil {
+				t.Fatal(err)
+			}
+			code, out = h.zupgrade(nil, "plan", "--to", diskTarget, "--format-esps")
+			if code != 0 || !strings.Contains(out, "$ gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 2 ada1") {
+				t.Errorf("plan after the resilver: exit %d\n%s", code, out)
+			}
+		})
+	}
+}
