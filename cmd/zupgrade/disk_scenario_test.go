@@ -194,3 +194,56 @@ func TestPlanBlocksWhileResilvering(t *testing.T) {
 		})
 	}
 }
+
+// TestDisksLaidOutByHand: disks an admin partitioned by hand, the boot
+// partitions at other indexes and after the pool member, GPT labels crossed
+// (gpt/zfs0 on ada1), members on GELI: the plan writes each disk's own
+// index and the host boots the target from every disk.
+func TestDisksLaidOutByHand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	layout := func(n string) []simhost.PartitionSpec {
+		return []simhost.PartitionSpec{
+			{Type: "freebsd-zfs", Index: 4, Label: "zfs" + n, Size: "30G"},
+			{Type: "freebsd-swap", Index: 2, Size: "1G"},
+			{Type: "freebsd-boot", Index: 7, Label: "boot" + n},
+			{Type: "efi", Index: 9, Label: "efi" + n},
+		}
+	}
+	spec := simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all", Naming: "gpt-label", Geli: true,
+		Layouts: map[string][]simhost.PartitionSpec{"ada0": layout("1"), "ada1": layout("0")}}
+	h := newHost(t, spec)
+	code, out := h.zupgrade(nil, "plan", "--to", diskTarget)
+	for _, want := range []string{"$ gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 7 ada0", "$ gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 7 ada1", "mount_msdosfs /dev/ada1p9 "} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("plan (exit %d) lacks %q:\n%s", code, want, out)
+		}
+	}
+	code, log := h.runUpgrade(nil, "--to", diskTarget)
+	h.assertDone(code, log)
+	h.assertBootsFromPresentDisks(diskTarget)
+}
+
+// TestDiskReplacedBeforeThePlan: a disk that died was replaced before the
+// upgrade and has resilvered, but the admin wrote no boot code on it and
+// left its ESP blank. The upgrade writes the boot code there (and, with
+// --format-esps, the loader), so the host boots from the new disk too.
+func TestDiskReplacedBeforeThePlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all", Naming: "gpt-label", Replaced: []simhost.Replacement{{Disk: "ada1"}}})
+	if rep, err := h.m.Boot(simhost.BootOptions{FirstDisk: "ada1", NoHooks: true}); err != nil || rep.Disk == "ada1" {
+		t.Fatalf("the new disk boots before the upgrade (%v): %+v", err, rep)
+	}
+	code, out := h.zupgrade(nil, "plan", "--to", diskTarget)
+	if code != 0 || !strings.Contains(out, "ada1p1 on ada1 was never formatted") {
+		t.Errorf("plan (exit %d) does not report the blank ESP of the new disk:\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil, "--to", diskTarget, "--format-esps")
+	h.assertDone(code, log)
+	h.assertBootsFromPresentDisks(diskTarget)
+}
