@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -496,7 +497,7 @@ func (m *Machine) runWithContext(ctx context.Context, cmd *exec.Cmd) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the hook and all it started
 		<-done
 		return fmt.Errorf("timed out after killing it: %w", ctx.Err())
 	}
