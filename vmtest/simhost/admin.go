@@ -209,4 +209,6 @@ const presetExamples = `{"preset": "bios", "release": "13.2-RELEASE-p4", "disks"
 {"preset": "bios+uefi", "release": "14.2-RELEASE", "disks": 2, "naming": "gpt-label"}
 {"preset": "uefi", "release": "14.3-RELEASE-p5", "disks": 3, "disk_prefix": "nda"}
 {"preset": "bios", "release": "8.2-RELEASE", "disks": 2, "naming": "gpt-label", "pool_version": 15}
+{"preset": "bios", "release": "14.2-RELEASE", "disks": 2, "replaced": [{"disk": "ada1", "resilvering": true}]}
+{"preset": "bios", "release": "14.2-RELEASE", "naming": "gpt-label", "layouts": {"ada0": [{"type": "freebsd-boot", "index": 7}, {"type": "freebsd-zfs", "label": "zfs1"}], "ada1": [{"type": "freebsd-boot", "index": 7}, {"type": "freebsd-zfs", "label": "zfs0"}]}}
 `

@@ -144,8 +144,10 @@ func layoutByHand(d *Disk, parts []PartitionSpec, rel Release, ids idSource) {
 		case ps.Type == "freebsd-swap":
 			size = sectorsSwap
 		}
+		// Only a boot partition or ESP that comes first starts unaligned,
+		// at the first usable LBA, as bsdinstall puts it.
 		start := next
-		if ps.Type != "freebsd-boot" && ps.Type != "efi" || i > 0 {
+		if i > 0 || (ps.Type != "freebsd-boot" && ps.Type != "efi") {
 			start = align(next)
 		}
 		if size == 0 {
