@@ -146,8 +146,8 @@ func TestCrashMatrix(t *testing.T) {
 // waits to be killed, so that the test knows it is running.
 const hangMessage = "simulated hang: waiting until killed"
 
-// run is a zupgrade process started on the test host.
-type run struct {
+// machineRun is zupgrade started as a process of the test host.
+type machineRun struct {
 	p    *simhost.Process
 	hung chan struct{} // closed when the output shows hangMessage
 	done chan struct{} // closed when the output ended
@@ -157,7 +157,7 @@ type run struct {
 
 // startZupgrade starts zupgrade as a process of the test host and follows
 // its output.
-func (h *testHost) startZupgrade(env []string, args ...string) *run {
+func (h *testHost) startZupgrade(env []string, args ...string) *machineRun {
 	h.t.Helper()
 	zup, _ := binaries(h.t)
 	cmd := exec.Command(zup, append([]string{"--state-dir", h.state}, args...)...)
@@ -173,7 +173,7 @@ func (h *testHost) startZupgrade(env []string, args ...string) *run {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r := &run{p: p, hung: make(chan struct{}), done: make(chan struct{})}
+	r := &machineRun{p: p, hung: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		defer pr.Close()
@@ -193,7 +193,7 @@ func (h *testHost) startZupgrade(env []string, args ...string) *run {
 }
 
 // output is what the run printed so far.
-func (r *run) output() string {
+func (r *machineRun) output() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.out.String()
