@@ -247,3 +247,34 @@ func TestDiskReplacedBeforeThePlan(t *testing.T) {
 	h.assertDone(code, log)
 	h.assertBootsFromPresentDisks(diskTarget)
 }
+
+// TestPowerCutDuringResume: the power fails while the boot hook's resume
+// installs the world. The cut ends the resume with the machine (it writes
+// no "failed" journal a real host could not have); the next boots finish
+// the run.
+func TestPowerCutDuringResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, diskSpec)
+	if code, out := h.zupgrade(nil, "apply", "--to", diskTarget, "--no-reboot"); code != ExitCheckpoint {
+		t.Fatalf("apply --no-reboot: exit %d\n%s", code, out)
+	}
+	if err := h.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "install", Action: simhost.FaultPowerCut}); err != nil {
+		t.Fatal(err)
+	}
+	rep := h.boot(simhost.BootOptions{})
+	j := h.journal()
+	if !h.down() || j.Status == steps.StatusFailed || j.Record("install-world").State != steps.StepStarted {
+		t.Fatalf("after the power cut during the resume: down %v, journal %s (%s), install-world %s; hooks %+v",
+			h.down(), j.Status, j.Message, j.Record("install-world").State, rep.Hooks)
+	}
+	// The boot after the cut resumes and stops at the final checkpoint
+	// (--no-reboot); the one after it ends the run.
+	for i := 0; i < 2 && h.journal().Status != steps.StatusDone; i++ {
+		h.boot(simhost.BootOptions{})
+	}
+	h.assertDone(0, "")
+	h.assertBootsFromPresentDisks(diskTarget)
+}
