@@ -72,7 +72,7 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 			d.First = 34
 		}
 		if parts, ok := s.Layouts[name]; ok {
-			layoutByHand(d, parts, rel, ids)
+			layoutPartitions(d, parts, rel, ids)
 		} else {
 			layoutDisk(d, s, rel, i, ids)
 		}
@@ -174,46 +174,17 @@ func diskDescr(name string) string {
 
 // layoutDisk creates the partitions bsdinstall makes for the preset.
 func layoutDisk(d *Disk, s Spec, rel Release, n int, ids idSource) {
-	next := d.First
-	aligned := rel.AtLeast(10, 0)
-	align := func(v int64) int64 {
-		if !aligned {
-			return v
-		}
-		return (v + sectorsAlign1M - 1) / sectorsAlign1M * sectorsAlign1M
-	}
-	add := func(typ, label string, start, size int64) {
-		p := &Partition{
-			Index:   len(d.Partitions) + 1,
-			Type:    typ,
-			Label:   fmt.Sprintf("%s%d", label, n),
-			RawUUID: ids.uuid(d.Name + "/" + typ),
-			Start:   start,
-			Size:    size,
-		}
-		d.Partitions = append(d.Partitions, p)
-		next = start + size
-	}
+	var parts []PartitionSpec
 	if s.Preset != "bios" {
-		espSize := int64(sectorsESP260M)
-		switch {
-		case !rel.AtLeast(12, 1):
-			espSize = sectorsESP800K
-		case !rel.AtLeast(13, 1):
-			espSize = sectorsESP200M
-		}
-		add("efi", "efiboot", next, espSize)
+		parts = append(parts, PartitionSpec{Type: "efi", Label: fmt.Sprintf("efiboot%d", n)})
 	}
 	if s.Preset != "uefi" {
-		add("freebsd-boot", "gptboot", next, sectorsBoot)
+		parts = append(parts, PartitionSpec{Type: "freebsd-boot", Label: fmt.Sprintf("gptboot%d", n)})
 	}
-	add("freebsd-swap", "swap", align(next), sectorsSwap)
-	start := align(next)
-	end := d.Last() + 1
-	if aligned {
-		end = end / sectorsAlign1M * sectorsAlign1M
-	}
-	add("freebsd-zfs", "zfs", start, end-start)
+	parts = append(parts,
+		PartitionSpec{Type: "freebsd-swap", Label: fmt.Sprintf("swap%d", n)},
+		PartitionSpec{Type: "freebsd-zfs", Label: fmt.Sprintf("zfs%d", n)})
+	layoutPartitions(d, parts, rel, ids)
 }
 
 func findPartition(d *Disk, typ string) *Partition {

@@ -104,11 +104,13 @@ func (s Spec) checkDisks() error {
 	return nil
 }
 
-// layoutByHand creates the partitions of a spec layout. Sizes left out
-// are bsdinstall's; the last freebsd-zfs partition without a size takes
-// the rest of the disk. Partitions follow each other in the order given,
-// 1 MiB aligned from 10.0 as gpart add -a 1m does.
-func layoutByHand(d *Disk, parts []PartitionSpec, rel Release, ids idSource) {
+// layoutPartitions creates the partitions of a layout, the preset's or one
+// made by hand. Sizes left out are bsdinstall's; a freebsd-zfs partition
+// without a size takes the rest of the disk, less what the partitions after
+// it need. Partitions follow each other in the order given: a freebsd-boot
+// partition or an ESP right after the one before, the others 1 MiB aligned
+// from 10.0, as bsdinstall's zfsboot lays them out.
+func layoutPartitions(d *Disk, parts []PartitionSpec, rel Release, ids idSource) {
 	next := d.First
 	aligned := rel.AtLeast(10, 0)
 	align := func(v int64) int64 {
@@ -121,55 +123,50 @@ func layoutByHand(d *Disk, parts []PartitionSpec, rel Release, ids idSource) {
 	if aligned {
 		end = end / sectorsAlign1M * sectorsAlign1M
 	}
+	sizeOf := func(ps PartitionSpec) int64 {
+		switch {
+		case ps.Size != "":
+			n, _ := parseSize(ps.Size)
+			return n / 512
+		case ps.Type == "efi" && !rel.AtLeast(12, 1):
+			return sectorsESP800K
+		case ps.Type == "efi" && !rel.AtLeast(13, 1):
+			return sectorsESP200M
+		case ps.Type == "efi":
+			return sectorsESP260M
+		case ps.Type == "freebsd-boot":
+			return sectorsBoot
+		case ps.Type == "freebsd-swap":
+			return sectorsSwap
+		}
+		return 0
+	}
 	idx := 1
+	seen := map[string]bool{}
 	for i, ps := range parts {
 		if ps.Index != 0 {
 			idx = ps.Index
 		}
-		var size int64
-		switch {
-		case ps.Size != "":
-			n, _ := parseSize(ps.Size)
-			size = n / 512
-		case ps.Type == "efi":
-			size = sectorsESP260M
-			switch {
-			case !rel.AtLeast(12, 1):
-				size = sectorsESP800K
-			case !rel.AtLeast(13, 1):
-				size = sectorsESP200M
-			}
-		case ps.Type == "freebsd-boot":
-			size = sectorsBoot
-		case ps.Type == "freebsd-swap":
-			size = sectorsSwap
-		}
-		// Only a boot partition or ESP that comes first starts unaligned,
-		// at the first usable LBA, as bsdinstall puts it.
 		start := next
-		if i > 0 || (ps.Type != "freebsd-boot" && ps.Type != "efi") {
+		if ps.Type != "freebsd-boot" && ps.Type != "efi" {
 			start = align(next)
 		}
+		size := sizeOf(ps)
 		if size == 0 {
-			// The rest of the disk, less what the partitions after it need.
 			rest := int64(0)
 			for _, q := range parts[i+1:] {
-				if n, err := parseSize(q.Size); err == nil {
-					rest += n / 512
-				} else {
-					rest += sectorsSwap
-				}
+				rest += sizeOf(q)
 			}
 			size = end - start - rest
 		}
-		d.Partitions = append(d.Partitions, &Partition{
-			Index:   idx,
-			Type:    ps.Type,
-			Label:   ps.Label,
-			RawUUID: ids.uuid(fmt.Sprintf("%s/%s/%d", d.Name, ps.Type, idx)),
-			Start:   start,
-			Size:    size,
-		})
+		// The first partition of a type keeps the identifier it has always
+		// had, so that a preset's machine stays the same.
+		id := d.Name + "/" + ps.Type
+		if seen[ps.Type] {
+			id = fmt.Sprintf("%s/%d", id, idx)
+		}
+		seen[ps.Type] = true
+		d.Partitions = append(d.Partitions, &Partition{Index: idx, Type: ps.Type, Label: ps.Label, RawUUID: ids.uuid(id), Start: start, Size: size})
 		next = start + size
 		idx++
 	}
