@@ -750,13 +750,23 @@ func (sc *stepContext) espWritable(e facts.ESP) bool {
 	return (e.Format != "empty" || sc.plan.Options.FormatESPs) && !(e.Size > 0 && e.Size < legacyESPSize)
 }
 
+// espMountPoint is where the boot code step reads and writes the ESP:
+// where it is mounted already, else a directory of the state directory
+// (as espCommands mounts it).
+func (sc *stepContext) espMountPoint(e facts.ESP) string {
+	if e.MountPoint != "" {
+		return e.MountPoint
+	}
+	return path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+}
+
 // espMount returns where the ESP can be read, mounting it on the state
 // directory when it is not mounted; unmount undoes only what it did.
 func (sc *stepContext) espMount(ctx context.Context, e facts.ESP) (mnt string, unmount func(), err error) {
 	if e.MountPoint != "" {
 		return e.MountPoint, func() {}, nil
 	}
-	mnt = path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+	mnt = sc.espMountPoint(e)
 	if _, err := sc.run(ctx, Cmd{Args: []string{"mkdir", "-p", mnt}}); err != nil {
 		return "", nil, err
 	}
@@ -928,7 +938,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 func (sc *stepContext) espMountedOn(mnt string) facts.ESP {
 	for _, d := range sc.bootDisks() {
 		for _, e := range d.ESPs {
-			if e.MountPoint == mnt || path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_")) == mnt {
+			if sc.espMountPoint(e) == mnt {
 				return e
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -118,10 +117,7 @@ func (sc *stepContext) commandDisk(c Cmd, disks []facts.Disk) string {
 			return d.Name
 		}
 		for _, e := range d.ESPs {
-			mnt := e.MountPoint
-			if mnt == "" {
-				mnt = path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
-			}
+			mnt := sc.espMountPoint(e)
 			for _, arg := range a[1:] {
 				if arg == "/dev/"+e.Name || arg == mnt || strings.HasPrefix(arg, mnt+"/") {
 					return d.Name
