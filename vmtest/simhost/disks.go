@@ -109,7 +109,8 @@ func (s Spec) checkDisks() error {
 // without a size takes the rest of the disk, less what the partitions after
 // it need. Partitions follow each other in the order given: a freebsd-boot
 // partition or an ESP right after the one before, the others 1 MiB aligned
-// from 10.0, as bsdinstall's zfsboot lays them out.
+// from 10.0, as usr.sbin/bsdinstall/scripts/zfsboot (zfs_create_diskpart)
+// lays them out.
 func layoutPartitions(d *Disk, parts []PartitionSpec, rel Release, ids idSource) {
 	next := d.First
 	aligned := rel.AtLeast(10, 0)
@@ -188,9 +189,10 @@ type Resilver struct {
 // print_scan_scrub_resilver_status in cmd/zpool/zpool_main.c): OpenZFS 2.2
 // on (FreeBSD 14) prints "X / Y scanned at R/s, X / Y issued at R/s" and
 // "N resilvered, P% done, HH:MM:SS to go"; OpenZFS 2.0 and 2.1 (13.x)
-// and FreeBSD's ZFS of 11 and 12 print "X scanned at R/s, X issued at
-// R/s, Y total" and "..., D days HH:MM:SS to go"; before them "X scanned
-// out of Y at R/s, HhMm to go" and "N resilvered, P% done".
+// and FreeBSD's ZFS from 12.0 (sequential scrub and resilver) print "X
+// scanned at R/s, X issued at R/s, Y total" and "..., D days HH:MM:SS to
+// go"; before them "X scanned out of Y at R/s, HhMm to go" and "N
+// resilvered, P% done".
 func (r *Resilver) scanText(zfs Release, total int64) string {
 	if r.Done {
 		took := r.End.Sub(r.Start)
@@ -209,7 +211,7 @@ func (r *Resilver) scanText(zfs Release, total int64) string {
 		return fmt.Sprintf("%s\n\t%s / %s scanned at 402M/s, %s / %s issued at 264M/s\n\t%s resilvered, %.2f%% done, %02d:%02d:%02d to go",
 			since, nicenum(scanned), nicenum(total), nicenum(scanned), nicenum(total), nicenum(r.Bytes), r.Percent,
 			int(left.Hours()), int(left.Minutes())%60, int(left.Seconds())%60)
-	case zfs.AtLeast(11, 0):
+	case zfs.AtLeast(12, 0):
 		return fmt.Sprintf("%s\n\t%s scanned at 402M/s, %s issued at 264M/s, %s total\n\t%s resilvered, %.2f%% done, 0 days %02d:%02d:%02d to go",
 			since, nicenum(scanned), nicenum(scanned), nicenum(total), nicenum(r.Bytes), r.Percent,
 			int(left.Hours()), int(left.Minutes())%60, int(left.Seconds())%60)
@@ -329,9 +331,10 @@ func (m *Model) replaceDisk(r Replacement, boot bootFiles) error {
 	for _, p := range d.Partitions {
 		uuid := ids.uuid(fmt.Sprintf("%s/%s/%d", d.Name, p.Type, p.Index))
 		// The firmware makes its own removable-media entry for the new
-		// disk's ESP at the next boot (UEFI 2.x, 3.5.1 Boot Option
-		// Variables Default Boot Behavior); entries an OS created
-		// (efibootmgr -c) keep naming the partition that is gone.
+		// disk's ESP at the next boot (UEFI specification, Boot Manager:
+		// boot via the Simple File Protocol, \EFI\BOOT\BOOT{arch}.EFI);
+		// entries an OS created (efibootmgr -c) keep naming the partition
+		// that is gone.
 		for _, e := range m.Firmware.Entries {
 			if e.PartUUID == p.RawUUID && strings.HasPrefix(e.Label, "UEFI OS") {
 				e.PartUUID = uuid

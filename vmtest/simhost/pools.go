@@ -336,7 +336,7 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 			n = v.Name
 		case v.Type == "replacing":
 			// Named by its vdev id, its place in the parent group
-			// (vdev_name in libzfs_pool.c).
+			// (zpool_vdev_name in lib/libzfs/libzfs_pool.c).
 			n = fmt.Sprintf("%s-%d", v.Type, childIndex[v])
 		default:
 			n = fmt.Sprintf("%s-%d", v.Type, counter[v.Type])
