@@ -120,6 +120,11 @@ type Member struct {
 	Partition string `json:"partition,omitempty"`
 	Disk      string `json:"disk,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// Replacing: the member is one side of a zpool replace (in a
+	// replacing-N group): the device being replaced or its replacement.
+	Replacing bool `json:"replacing,omitempty"`
+	// Resilvering: zpool status notes that it is being resilvered.
+	Resilvering bool `json:"resilvering,omitempty"`
 }
 
 // Disk is a disk holding a boot-pool member, with its boot partitions.

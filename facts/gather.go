@@ -267,8 +267,19 @@ func gatherPools(p *probe, f *Facts) (*gpart.Layout, error) {
 				pool.OldFilesystems = append(pool.OldFilesystems, fs.Name)
 			}
 		}
+		replacing := map[*zpool.Vdev]bool{}
+		var walk func(v *zpool.Vdev, in bool)
+		walk = func(v *zpool.Vdev, in bool) {
+			replacing[v] = in
+			for _, c := range v.Children {
+				walk(c, in || v.Kind == zpool.KindReplacing)
+			}
+		}
+		if zp.Root != nil {
+			walk(zp.Root, false)
+		}
 		for _, leaf := range zp.DataLeaves() {
-			m := Member{Name: leaf.Name, State: leaf.State, Was: leaf.Was}
+			m := Member{Name: leaf.Name, State: leaf.State, Was: leaf.Was, Replacing: replacing[leaf], Resilvering: strings.Contains(leaf.Note, "resilvering")}
 			name := leaf.Name
 			if leaf.Was != "" {
 				name = leaf.Name + " was " + leaf.Was

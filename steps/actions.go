@@ -43,7 +43,7 @@ func init() {
 		StepUpgrade:      {done: (*stepContext).upgradeFetched, run: (*stepContext).runFetch, rerunnable: true},
 		StepFetch:        {done: (*stepContext).installPending, run: (*stepContext).runFetch, rerunnable: true},
 		StepInstallKern:  {done: (*stepContext).kernelInstalled, run: (*stepContext).runInstallKernel, rerunnable: true},
-		StepBootcode:     {done: (*stepContext).bootcodeCurrent, run: (*stepContext).runBootcode, rerunnable: true},
+		StepBootcode:     {done: (*stepContext).bootcodeWritten, run: (*stepContext).runBootcode, rerunnable: true},
 		StepRebootKernel: {done: (*stepContext).newKernelRunning},
 		StepInstallWorld: {done: (*stepContext).worldInstalled, run: (*stepContext).runInstall, rerunnable: true},
 		StepPackages:     {done: (*stepContext).packagesCurrent, run: (*stepContext).runPackages, rerunnable: true},
@@ -684,9 +684,13 @@ func (sc *stepContext) readDevice(ctx context.Context, dev string, n int) ([]byt
 }
 
 // bootcodeCurrent reads back every boot partition and ESP loader of the
-// boot pool's disks and compares them with /boot.
+// boot pool's disks (those the pool still has, see liveBootDisks) and
+// compares them with /boot.
 func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
-	disks := sc.bootDisks()
+	disks, err := sc.liveBootDisks(ctx)
+	if err != nil {
+		return false, err
+	}
 	var gz, pm []byte
 	for _, d := range disks {
 		for _, bp := range d.BootPartitions {
@@ -730,9 +734,30 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// bootcodeWritten is the boot code step's done check: a disk that is gone
+// leaves the step to do, so that it starts and says what to do about it.
+func (sc *stepContext) bootcodeWritten(ctx context.Context) (bool, error) {
+	ok, err := sc.bootcodeCurrent(ctx)
+	var gone *goneDiskError
+	if errors.As(err, &gone) {
+		return false, nil
+	}
+	return ok, err
+}
+
 // espWritable reports whether the plan writes loaders to the ESP.
 func (sc *stepContext) espWritable(e facts.ESP) bool {
 	return (e.Format != "empty" || sc.plan.Options.FormatESPs) && !(e.Size > 0 && e.Size < legacyESPSize)
+}
+
+// espMountPoint is where the boot code step reads and writes the ESP:
+// where it is mounted already, else a directory of the state directory
+// (as espCommands mounts it).
+func (sc *stepContext) espMountPoint(e facts.ESP) string {
+	if e.MountPoint != "" {
+		return e.MountPoint
+	}
+	return path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
 }
 
 // espMount returns where the ESP can be read, mounting it on the state
@@ -741,7 +766,7 @@ func (sc *stepContext) espMount(ctx context.Context, e facts.ESP) (mnt string, u
 	if e.MountPoint != "" {
 		return e.MountPoint, func() {}, nil
 	}
-	mnt = path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+	mnt = sc.espMountPoint(e)
 	if _, err := sc.run(ctx, Cmd{Args: []string{"mkdir", "-p", mnt}}); err != nil {
 		return "", nil, err
 	}
@@ -806,22 +831,19 @@ func (sc *stepContext) runBootcode(ctx context.Context) error {
 	return nil
 }
 
+// writeBootcode runs the boot code commands for the disks the pool still
+// has, once each of them is known to be there and to have room for it.
 func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
-	f, err := facts.Gather(ctx, host.ReadOnlyRunner{Next: sc.e.Runner})
+	disks, err := sc.liveBootDisks(ctx)
 	if err != nil {
 		return err
 	}
-	for _, d := range sc.bootDisks() {
-		now := diskByName(f, d.Name)
-		if now == nil || len(now.BootPartitions) != len(d.BootPartitions) || len(now.ESPs) != len(d.ESPs) {
-			return fmt.Errorf("disk %s of the boot pool is missing or its partitions changed since the plan; nothing was written: repair the pool and make a new plan", d.Name)
-		}
-	}
+	cmds = sc.bootCommandsFor(cmds, disks)
 	gz, err := sc.readFile(ctx, gptzfsboot)
 	if err != nil {
 		return err
 	}
-	for _, d := range sc.bootDisks() {
+	for _, d := range disks {
 		for _, bp := range d.BootPartitions {
 			p := gpart.Partition{Name: bp.Name, Index: bp.Index, Type: gpart.TypeFreeBSDBoot, MediaSize: bp.Size}
 			if err := gpart.CheckPartcodeFits(p, int64(len(gz))); err != nil {
@@ -903,7 +925,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			mounted = slices.DeleteFunc(mounted, func(m string) bool { return m == a[1] })
 		}
 		if _, err := sc.run(ctx, c); err != nil {
-			return err
+			return sc.explainVanished(ctx, c, err)
 		}
 		if a[0] == "mount_msdosfs" {
 			mounted = append(mounted, a[len(a)-1])
@@ -916,7 +938,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 func (sc *stepContext) espMountedOn(mnt string) facts.ESP {
 	for _, d := range sc.bootDisks() {
 		for _, e := range d.ESPs {
-			if e.MountPoint == mnt || path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_")) == mnt {
+			if sc.espMountPoint(e) == mnt {
 				return e
 			}
 		}

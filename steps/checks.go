@@ -68,16 +68,27 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 	}
 
 	if pool != nil {
-		if len(pool.Problems) == 0 {
+		resilver := resilverUnderWay(pool)
+		switch {
+		case len(pool.Problems) == 0:
 			add("pool-health", "boot pool healthy, every member ONLINE", OK, fmt.Sprintf("%s is %s with %d member(s) ONLINE", pool.Name, pool.Health, len(pool.Members)), "")
-		} else {
+		case resilver != "":
+			add("pool-health", "boot pool healthy, every member ONLINE", Block, strings.Join(pool.Problems, "; "), waitForResilver(pool, resilver))
+		default:
 			add("pool-health", "boot pool healthy, every member ONLINE", Block, strings.Join(pool.Problems, "; "),
 				"repair the pool first (zpool status -x; replace or online the missing device and let it resilver): boot code cannot be written to a missing disk")
 		}
-		if pool.Scan.InProgress {
+		switch {
+		case pool.Scan.InProgress && pool.Scan.Kind == "resilver":
+			reason := pool.Scan.Text
+			if resilver != "" {
+				reason += " (" + resilver + ")"
+			}
+			add("pool-scan", "no scrub or resilver running", Block, reason, waitForResilver(pool, resilver))
+		case pool.Scan.InProgress:
 			add("pool-scan", "no scrub or resilver running", Block, pool.Scan.Kind+" in progress: "+pool.Scan.Text,
-				"wait until it finishes (zpool status), or stop a scrub with zpool scrub -s "+pool.Name)
-		} else {
+				"wait until it finishes (zpool status), or stop it with zpool scrub -s "+pool.Name)
+		default:
 			add("pool-scan", "no scrub or resilver running", OK, "none running", "")
 		}
 		switch {
@@ -200,6 +211,9 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check
 	var cs []Check
 	var bad, unformatted, small []string
 	for _, m := range pool.Members {
+		if m.Disk == "" && m.Replacing {
+			continue // the device being replaced: the pool-health check speaks of it
+		}
 		if m.Disk == "" {
 			why := m.Error
 			if why == "" {
@@ -244,7 +258,7 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check
 			Fix: "every disk of the boot pool must be able to boot the host: add the missing boot partition (gpart add -t freebsd-boot or -t efi) or replace the disk, then plan again"})
 	} else {
 		cs = append(cs, Check{ID: "boot-partitions", Title: "boot partitions on every boot-pool disk", Verdict: OK,
-			Reason: fmt.Sprintf("%d disk(s), each with boot partitions for %s", len(pool.Members), bootKinds(f))})
+			Reason: fmt.Sprintf("%d disk(s), each with boot partitions for %s", len(builder{f: f}.bootDisks()), bootKinds(f))})
 	}
 	if len(unformatted) > 0 {
 		cs = append(cs, Check{ID: "esp-format", Title: "EFI system partitions formatted", Verdict: Warn, Reason: strings.Join(unformatted, "; "),
@@ -255,6 +269,33 @@ func bootPartitionChecks(f *facts.Facts, pool *facts.Pool, opts Options) []Check
 			Fix: "a newer gptzfsboot may not fit: apply compares the new /boot/gptzfsboot with each partition before writing anything and stops if one is too small; the installer has made 512K partitions since FreeBSD 10"})
 	}
 	return cs
+}
+
+// resilverUnderWay describes the members of a pool being resilvered or
+// replaced ("ada1p4 is being resilvered; 1234 is being replaced"), "" when
+// none is.
+func resilverUnderWay(pool *facts.Pool) string {
+	var parts []string
+	for _, m := range pool.Members {
+		switch {
+		case m.Resilvering && m.Disk != "":
+			parts = append(parts, m.Name+" on "+m.Disk+" is being resilvered")
+		case m.Resilvering:
+			parts = append(parts, m.Name+" is being resilvered")
+		case m.Replacing && m.Disk == "":
+			parts = append(parts, m.Name+" is being replaced")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// waitForResilver is the fix for a pool whose resilver runs.
+func waitForResilver(pool *facts.Pool, what string) string {
+	fix := "wait until the resilver finishes (zpool status " + pool.Name + " says \"resilvered ... with 0 errors\" and every member is ONLINE), then plan again"
+	if what != "" {
+		fix += "; the disk being resilvered then gets the boot code too"
+	}
+	return fix
 }
 
 // loaderFeatureCheck warns when zpool upgrade would enable features the

@@ -254,6 +254,8 @@ type stepContext struct {
 	// rec is the step's journal record; only checkpoints consult it (a
 	// reboot has happened only if the checkpoint started one).
 	rec *StepRecord
+	// noted are the disks already reported as gone from the pool.
+	noted map[string]bool
 }
 
 // run runs one command of the plan, streaming its output with a prefix.

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/steps"
@@ -41,6 +46,7 @@ func TestCrashMatrix(t *testing.T) {
 	ref.assertDone(code, log)
 	want := ref.summary()
 	plan := ref.journal().Plan
+	ran := ref.firstMutationsRun()
 
 	type cell struct {
 		name   string
@@ -66,7 +72,7 @@ func TestCrashMatrix(t *testing.T) {
 			}
 			cells = append(cells, cell{name: s.ID + "/kill-" + string(p), step: s, point: p})
 		}
-		if firstMutation(s) != nil {
+		if ran[s.ID] != nil {
 			cells = append(cells, cell{name: s.ID + "/power-cut-mid-command", step: s, midCmd: "power"})
 			cells = append(cells, cell{name: s.ID + "/kill-mid-command", step: s, midCmd: "kill"})
 		}
@@ -95,24 +101,27 @@ func TestCrashMatrix(t *testing.T) {
 					// The command as this host's own plan has it (the
 					// backup's name and the state directory differ from
 					// the reference run's).
-					var args []string
-					for _, ps := range h.journal().Plan.Steps {
-						if ps.ID == c.step.ID {
-							args = firstMutation(ps)
+					// A command the step chose as it ran (zpool set
+					// feature@...) is the same on every host.
+					args := ran[c.step.ID]
+					if slices.Equal(args, firstMutation(c.step)) {
+						for _, ps := range h.journal().Plan.Steps {
+							if ps.ID == c.step.ID {
+								args = firstMutation(ps)
+							}
 						}
 					}
 					f := simhost.Fault{Command: args[0], Args: strings.Join(args[1:], " "), Action: simhost.FaultPowerCut}
 					if c.midCmd == "kill" {
-						f.Action = simhost.FaultHang
+						f.Action, f.Message = simhost.FaultHang, hangMessage
 					}
 					if err := h.m.AddFault(f); err != nil {
 						t.Fatal(err)
 					}
-					_, out = h.zupgradeFor(3*time.Second, nil, "apply")
-					log.WriteString(out)
-					h.killMachineProcesses()
-					if h.journal().Status == steps.StatusDone {
-						t.Fatalf("the fault on %q never fired:\n%s", strings.Join(args, " "), log.String())
+					if c.midCmd == "kill" {
+						h.killMidCommand(args, &log)
+					} else {
+						h.powerCutMidCommand(c.step.ID, args, &log)
 					}
 				}
 				// Recovery: boot if the host went down, then apply until done.
@@ -131,6 +140,142 @@ func TestCrashMatrix(t *testing.T) {
 	})
 	t.Logf("crash matrix: %d cells, %d passed", len(cells), passed.Load())
 	fmt.Fprintf(os.Stderr, "crash matrix: %d cells, %d passed\n", len(cells), passed.Load())
+}
+
+// hangMessage is what a command hung by the crash matrix prints before it
+// waits to be killed, so that the test knows it is running.
+const hangMessage = "simulated hang: waiting until killed"
+
+// machineRun is zupgrade started as a process of the test host.
+type machineRun struct {
+	p    *simhost.Process
+	hung chan struct{} // closed when the output shows hangMessage
+	done chan struct{} // closed when the output ended
+	out  strings.Builder
+	mu   sync.Mutex
+}
+
+// startZupgrade starts zupgrade as a process of the test host and follows
+// its output.
+func (h *testHost) startZupgrade(env []string, args ...string) *machineRun {
+	h.t.Helper()
+	zup, _ := binaries(h.t)
+	cmd := exec.Command(zup, append([]string{"--state-dir", h.state}, args...)...)
+	cmd.Env = append(h.m.Env(), env...)
+	cmd.Dir = h.m.Root
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	p, err := h.m.Start(cmd)
+	pw.Close()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r := &machineRun{p: p, hung: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer pr.Close()
+		sc := bufio.NewScanner(pr)
+		seen := false
+		for sc.Scan() {
+			r.mu.Lock()
+			r.out.WriteString(sc.Text() + "\n")
+			r.mu.Unlock()
+			if !seen && strings.Contains(sc.Text(), hangMessage) {
+				seen = true
+				close(r.hung)
+			}
+		}
+	}()
+	return r
+}
+
+// output is what the run printed so far.
+func (r *machineRun) output() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.String()
+}
+
+// killMidCommand runs apply into the hang fault on args, waits until the
+// command hangs, checks that the machine runs it, then kills zupgrade with
+// SIGKILL as an admin would, and the hung command after it.
+func (h *testHost) killMidCommand(args []string, log *strings.Builder) {
+	h.t.Helper()
+	r := h.startZupgrade(nil, "apply")
+	select {
+	case <-r.hung:
+	case <-r.done:
+		r.p.Wait()
+		log.WriteString(r.output())
+		h.t.Fatalf("apply ended before %q hung:\n%s", strings.Join(args, " "), log.String())
+	}
+	model, err := h.m.Model()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var hung *simhost.Command
+	for i := range model.History {
+		if c := &model.History[i]; c.Waiting && strings.Join(c.Argv, " ") == strings.Join(args, " ") {
+			hung = c
+		}
+	}
+	if hung == nil || hung.Pid == 0 || syscall.Kill(hung.Pid, 0) != nil {
+		h.t.Fatalf("%q is not running on the machine (history: %+v)", strings.Join(args, " "), hung)
+	}
+	r.p.Cmd.Process.Kill()
+	r.p.Wait()
+	<-r.done
+	log.WriteString(r.output())
+	h.killMachineProcesses()
+}
+
+// powerCutMidCommand runs apply into the power cut during args and checks
+// that the cut ended zupgrade at once: killed, its journal as the cut
+// left it (the step started, the run not marked failed).
+func (h *testHost) powerCutMidCommand(step string, args []string, log *strings.Builder) {
+	h.t.Helper()
+	r := h.startZupgrade(nil, "apply")
+	err := r.p.Wait()
+	<-r.done
+	log.WriteString(r.output())
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		h.t.Fatalf("zupgrade outlived the power cut during %q (%v):\n%s", strings.Join(args, " "), err, log.String())
+	}
+	if !h.down() {
+		h.t.Fatalf("the power cut during %q never came:\n%s", strings.Join(args, " "), log.String())
+	}
+	j := h.journal()
+	if j.Status == steps.StatusFailed || j.Record(step).State != steps.StepStarted {
+		h.t.Errorf("journal after the power cut: %s (%s), step %s %s; a cut leaves the step started", j.Status, j.Message, step, j.Record(step).State)
+	}
+}
+
+// firstMutationsRun reads the run log and returns, for each step, the
+// first command it ran that changes the host (directories and mounts
+// aside: the boot code check mounts ESPs to read them).
+func (h *testHost) firstMutationsRun() map[string][]string {
+	h.t.Helper()
+	data, err := os.ReadFile(filepath.Join(h.state, "logs", h.journal().RunID+".json"))
+	if err != nil {
+		h.t.Fatalf("run log: %v", err)
+	}
+	out := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct{ Msg, Step, Cmd string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			h.t.Fatalf("run log line %q: %v", line, err)
+		}
+		args := strings.Fields(rec.Cmd)
+		if rec.Msg != "command" || out[rec.Step] != nil || strings.ContainsAny(rec.Cmd, "'\"\\") || host.ReadOnly(args) || slices.Contains([]string{"mkdir", "mount_msdosfs", "umount"}, args[0]) {
+			continue
+		}
+		out[rec.Step] = args
+	}
+	return out
 }
 
 // firstMutation returns the argv of the step's first command that changes

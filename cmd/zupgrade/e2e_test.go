@@ -86,10 +86,11 @@ func (h *testHost) zupgradeFor(d time.Duration, env []string, args ...string) (i
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
+	p, err := h.m.Start(cmd) // a process of the machine: a power cut kills it
+	if err != nil {
 		h.t.Fatal(err)
 	}
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- p.Wait() }()
 	select {
 	case err := <-done:
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -20,6 +20,9 @@ const adminUsage = `usage:
   simhost state --root DIR               print the model (JSON)
   simhost cut --root DIR                 cut the power now
   simhost disk remove|attach NAME --root DIR
+  simhost disk replace NAME [resilvering] [labels] [bootcode] --root DIR
+                                         a new disk for NAME, the pool member replaced onto it
+  simhost disk resilvered --root DIR     let running resilvers finish
   simhost links --root DIR               reinstall the bin/ links to this binary
   simhost exec --root DIR COMMAND [ARG...]  run one simulated command
   simhost presets                        print example specs
@@ -110,14 +113,32 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "disk":
-		if len(rest) != 2 || (rest[0] != "remove" && rest[0] != "attach") {
+		switch {
+		case len(rest) == 1 && rest[0] == "resilvered":
+			err = m.FinishResilver()
+		case len(rest) == 2 && rest[0] == "remove":
+			err = m.RemoveDisk(rest[1])
+		case len(rest) == 2 && rest[0] == "attach":
+			err = m.AttachDisk(rest[1])
+		case len(rest) >= 2 && rest[0] == "replace":
+			r := Replacement{Disk: rest[1]}
+			for _, w := range rest[2:] {
+				switch w {
+				case "resilvering":
+					r.Resilvering = true
+				case "labels":
+					r.Labels = true
+				case "bootcode":
+					r.Bootcode = true
+				default:
+					fmt.Fprint(stderr, adminUsage)
+					return 2
+				}
+			}
+			err = m.ReplaceDisk(r)
+		default:
 			fmt.Fprint(stderr, adminUsage)
 			return 2
-		}
-		if rest[0] == "remove" {
-			err = m.RemoveDisk(rest[1])
-		} else {
-			err = m.AttachDisk(rest[1])
 		}
 		if err != nil {
 			return fail(err)
@@ -142,7 +163,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			k, v, _ := strings.Cut(kv, "=")
 			env[k] = v
 		}
-		return m.Exec(context.Background(), rest, stdin, stdout, stderr, env)
+		return m.exec(context.Background(), rest, stdin, stdout, stderr, env, true)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return 2
@@ -188,4 +209,6 @@ const presetExamples = `{"preset": "bios", "release": "13.2-RELEASE-p4", "disks"
 {"preset": "bios+uefi", "release": "14.2-RELEASE", "disks": 2, "naming": "gpt-label"}
 {"preset": "uefi", "release": "14.3-RELEASE-p5", "disks": 3, "disk_prefix": "nda"}
 {"preset": "bios", "release": "8.2-RELEASE", "disks": 2, "naming": "gpt-label", "pool_version": 15}
+{"preset": "bios", "release": "14.2-RELEASE", "disks": 2, "replaced": [{"disk": "ada1", "resilvering": true}]}
+{"preset": "bios", "release": "14.2-RELEASE", "naming": "gpt-label", "layouts": {"ada0": [{"type": "freebsd-boot", "index": 7}, {"type": "freebsd-zfs", "label": "zfs1"}], "ada1": [{"type": "freebsd-boot", "index": 7}, {"type": "freebsd-zfs", "label": "zfs0"}]}}
 `

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -112,7 +113,7 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 		rep.say("system shut down cleanly")
 	}
 	model.Power = PowerOff
-	model.Running = nil
+	model.endRunning()
 	model.Clock = model.Clock.Add(30 * time.Second)
 
 	pool := model.bootPool()
@@ -467,7 +468,7 @@ func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err = runWithContext(ctx, cmd)
+		err = m.runWithContext(ctx, cmd)
 		cancel()
 		res.Output = out.String()
 		var ee *exec.ExitError
@@ -483,18 +484,20 @@ func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
 	}
 }
 
-// runWithContext runs cmd, killing it when ctx ends.
-func runWithContext(ctx context.Context, cmd *exec.Cmd) error {
-	if err := cmd.Start(); err != nil {
+// runWithContext runs cmd as a process of the machine, killing it when
+// ctx ends.
+func (m *Machine) runWithContext(ctx context.Context, cmd *exec.Cmd) error {
+	p, err := m.Start(cmd)
+	if err != nil {
 		return err
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- p.Wait() }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the hook and all it started
 		<-done
 		return fmt.Errorf("timed out after killing it: %w", ctx.Err())
 	}

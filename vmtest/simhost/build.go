@@ -71,16 +71,19 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 		if !rel.AtLeast(10, 0) {
 			d.First = 34
 		}
-		layoutDisk(d, s, rel, i, ids)
+		if parts, ok := s.Layouts[name]; ok {
+			layoutPartitions(d, parts, rel, ids)
+		} else {
+			layoutDisk(d, s, rel, i, ids)
+		}
 		m.Disks = append(m.Disks, d)
 	}
 
 	// ESP contents, the firmware, and the boot code bsdinstall wrote.
 	fw := Firmware{Mode: s.Firmware, DiskOrder: append([]string(nil), s.DiskNames...), BootCurrent: -1}
 	for i, d := range m.Disks {
-		if s.Preset != "uefi" {
+		if bp := findPartition(d, "freebsd-boot"); bp != nil && s.Preset != "uefi" {
 			d.BootArea = makeBlob(BlobPMBR, rel, s.Arch)[:446]
-			bp := findPartition(d, "freebsd-boot")
 			bp.Data = padSector(makeBlob(BlobGPTZFSBoot, rel, s.Arch))
 		}
 		esp := findPartition(d, "efi")
@@ -114,6 +117,17 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 		return nil, nil, err
 	}
 	m.Pools = []*Pool{p}
+	for _, name := range s.Resilvering {
+		if err := m.resilverMember(name); err != nil {
+			return nil, nil, fmt.Errorf("spec resilvering: %w", err)
+		}
+	}
+	boot := bootFiles{pmbr: makeBlob(BlobPMBR, rel, s.Arch), gptzfsboot: makeBlob(BlobGPTZFSBoot, rel, s.Arch), loader: makeBlob(BlobLoaderEFI, rel, s.Arch)}
+	for _, r := range s.Replaced {
+		if err := m.replaceDisk(r, boot); err != nil {
+			return nil, nil, fmt.Errorf("spec replaced: %w", err)
+		}
+	}
 
 	// Files of the root directory.
 	files := worldFiles(rel, s.Arch)
@@ -160,46 +174,17 @@ func diskDescr(name string) string {
 
 // layoutDisk creates the partitions bsdinstall makes for the preset.
 func layoutDisk(d *Disk, s Spec, rel Release, n int, ids idSource) {
-	next := d.First
-	aligned := rel.AtLeast(10, 0)
-	align := func(v int64) int64 {
-		if !aligned {
-			return v
-		}
-		return (v + sectorsAlign1M - 1) / sectorsAlign1M * sectorsAlign1M
-	}
-	add := func(typ, label string, start, size int64) {
-		p := &Partition{
-			Index:   len(d.Partitions) + 1,
-			Type:    typ,
-			Label:   fmt.Sprintf("%s%d", label, n),
-			RawUUID: ids.uuid(d.Name + "/" + typ),
-			Start:   start,
-			Size:    size,
-		}
-		d.Partitions = append(d.Partitions, p)
-		next = start + size
-	}
+	var parts []PartitionSpec
 	if s.Preset != "bios" {
-		espSize := int64(sectorsESP260M)
-		switch {
-		case !rel.AtLeast(12, 1):
-			espSize = sectorsESP800K
-		case !rel.AtLeast(13, 1):
-			espSize = sectorsESP200M
-		}
-		add("efi", "efiboot", next, espSize)
+		parts = append(parts, PartitionSpec{Type: "efi", Label: fmt.Sprintf("efiboot%d", n)})
 	}
 	if s.Preset != "uefi" {
-		add("freebsd-boot", "gptboot", next, sectorsBoot)
+		parts = append(parts, PartitionSpec{Type: "freebsd-boot", Label: fmt.Sprintf("gptboot%d", n)})
 	}
-	add("freebsd-swap", "swap", align(next), sectorsSwap)
-	start := align(next)
-	end := d.Last() + 1
-	if aligned {
-		end = end / sectorsAlign1M * sectorsAlign1M
-	}
-	add("freebsd-zfs", "zfs", start, end-start)
+	parts = append(parts,
+		PartitionSpec{Type: "freebsd-swap", Label: fmt.Sprintf("swap%d", n)},
+		PartitionSpec{Type: "freebsd-zfs", Label: fmt.Sprintf("zfs%d", n)})
+	layoutPartitions(d, parts, rel, ids)
 }
 
 func findPartition(d *Disk, typ string) *Partition {
@@ -390,12 +375,23 @@ func addConfigFiles(files map[string]treeFile, s Spec, rel Release, m *Model) {
 	files["/etc/rc.conf"] = treeFile{Data: []byte(rc), Mode: 0o644}
 	var fstab strings.Builder
 	fstab.WriteString("# Device\t\tMountpoint\tFStype\tOptions\t\tDump\tPass#\n")
-	if espInFstab(s, rel) {
-		fmt.Fprintf(&fstab, "/dev/gpt/efiboot0\t/boot/efi\tmsdosfs\trw\t\t2\t2\n")
+	esp := findPartition(m.Disks[0], "efi")
+	if espInFstab(s, rel) && esp != nil {
+		// bsdinstall names the ESP by its label; a disk laid out by hand
+		// may have none.
+		dev := "/dev/gpt/efiboot0"
+		if esp.Label != "efiboot0" {
+			dev = "/dev/" + partName(m.Disks[0], esp)
+			if esp.Label != "" {
+				dev = "/dev/gpt/" + esp.Label
+			}
+		}
+		fmt.Fprintf(&fstab, "%s\t/boot/efi\tmsdosfs\trw\t\t2\t2\n", dev)
 	}
 	for _, d := range m.Disks {
-		sw := findPartition(d, "freebsd-swap")
-		fmt.Fprintf(&fstab, "/dev/%sp%d\t\tnone\tswap\tsw\t\t0\t0\n", d.Name, sw.Index)
+		if sw := findPartition(d, "freebsd-swap"); sw != nil {
+			fmt.Fprintf(&fstab, "/dev/%sp%d\t\tnone\tswap\tsw\t\t0\t0\n", d.Name, sw.Index)
+		}
 	}
 	files["/etc/fstab"] = treeFile{Data: []byte(fstab.String()), Mode: 0o644}
 	dirs := []string{"/var/db/freebsd-update", "/usr/local/etc/rc.d", "/mnt", "/root", "/var/log", "/tmp", "/media"}

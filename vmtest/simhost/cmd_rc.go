@@ -362,7 +362,7 @@ func cmdService(inv *Invocation) int {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.Stdin, inv.Stdout, inv.Stderr
 	inv.after = func() int {
-		if err := cmd.Run(); err != nil {
+		if err := inv.m.run(cmd); err != nil {
 			if ee, ok := err.(*exec.ExitError); ok {
 				return ee.ExitCode()
 			}
@@ -474,7 +474,7 @@ func cmdDaemon(inv *Invocation) int {
 		if out != nil {
 			defer out.Close()
 		}
-		if err := cmd.Run(); err != nil {
+		if err := inv.m.run(cmd); err != nil {
 			if _, ok := err.(*exec.ExitError); !ok {
 				inv.errf("daemon: %v\n", err)
 				return 1

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +25,8 @@ type Invocation struct {
 
 	m     *Machine
 	model *Model
+	// waiting is set when the command waits until it is killed.
+	waiting bool
 	// cutMidway is set when a power-cut fault fires during this command;
 	// a command that can be interrupted half way checks it.
 	cutMidway bool
@@ -32,15 +36,33 @@ type Invocation struct {
 	// release saves the model and lets other commands run; the command
 	// must not touch the model afterwards.
 	release func()
+	// process: the command runs as a process of its own (through the
+	// bin/ links), not inside the caller's process (Machine.Exec).
+	process bool
 }
 
 // waitKilled blocks like a process waiting forever (on a terminal, an
-// editor), until it is killed (the context ends); other commands run
-// meanwhile.
+// editor) until it is killed; other commands run meanwhile, and the
+// model's history keeps the command as started and not finished. In
+// process (Machine.Exec) the end of the context kills it. As a process of
+// its own it is among the machine's processes (a power cut kills it) and
+// waits for a signal: SIGKILL, or SIGTERM, SIGINT or SIGHUP, whose default
+// action ends a process blocked on a terminal read, as it ends this one.
 func (inv *Invocation) waitKilled() int {
+	inv.waiting = true
+	inv.recordSelf()
 	inv.release()
-	<-inv.Ctx.Done()
-	return 143
+	if !inv.process {
+		<-inv.Ctx.Done()
+		return 143
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	s := (<-sigs).(syscall.Signal)
+	inv.m.forget(os.Getpid())
+	signal.Reset(s)
+	syscall.Kill(os.Getpid(), s)
+	select {} // the signal's default action ends the process
 }
 
 // handler runs one command and returns its exit status.
@@ -83,6 +105,12 @@ func programOf(name string) (baseProgram, bool) {
 // Exec runs one simulated command on the machine, the way a process
 // started through the bin/ links would, and returns its exit status.
 func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string) int {
+	return m.exec(ctx, argv, stdin, stdout, stderr, env, false)
+}
+
+// exec runs one simulated command; process says whether it runs as a
+// process of its own.
+func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string, process bool) int {
 	if len(argv) == 0 {
 		fmt.Fprintln(stderr, "simhost: no command")
 		return 127
@@ -99,7 +127,7 @@ func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	inv := &Invocation{Name: name, Args: argv[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr, Env: env, Ctx: ctx, m: m}
+	inv := &Invocation{Name: name, Args: argv[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr, Env: env, Ctx: ctx, m: m, process: process}
 
 	l, err := m.lock()
 	if err != nil {
@@ -132,6 +160,9 @@ func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	model.Clock = model.Clock.Add(time.Second)
 	entry := len(model.History)
 	model.History = append(model.History, Command{N: model.Commands, Argv: append([]string{name}, inv.Args...)})
+	if process {
+		model.History[entry].Pid = os.Getpid()
+	}
 	finish := func(code int) int {
 		if !locked {
 			return code
@@ -145,7 +176,10 @@ func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	}
 	inv.release = func() {
 		if locked {
-			model.History[entry].Exit = 143
+			if inv.waiting {
+				model.History[entry].Exit = -1
+				model.History[entry].Waiting = true
+			}
 			if err := m.save(model); err != nil {
 				fmt.Fprintf(stderr, "simhost: save model: %v\n", err)
 			}
@@ -176,6 +210,9 @@ func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			}
 			return finish(code)
 		case FaultHang:
+			if f.Message != "" {
+				fmt.Fprintln(stderr, f.Message)
+			}
 			return inv.waitKilled()
 		case FaultRemoveDisk:
 			model.removeDisk(f.Disk)
@@ -278,7 +315,7 @@ func Main(argv []string) int {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	return m.Exec(context.Background(), argv, os.Stdin, os.Stdout, os.Stderr, env)
+	return m.exec(context.Background(), argv, os.Stdin, os.Stdout, os.Stderr, env, true)
 }
 
 // out and errf write to the command's standard output and error.

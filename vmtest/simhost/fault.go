@@ -19,7 +19,8 @@ type Fault struct {
 	// After is the number of commands that must run before it can fire.
 	After int `json:"after,omitempty"`
 	// Action is fail (the command exits with Exit and Message, doing
-	// nothing), hang (the command never returns), remove-disk (Disk
+	// nothing), hang (the command prints Message, if any, like a prompt,
+	// and never returns until it is killed), remove-disk (Disk
 	// disappears just before the command runs) or power-cut (the power
 	// fails: before the command when it matches no Command, during it
 	// when it does).
@@ -154,11 +155,12 @@ func (m *Model) removeDisk(name string) error {
 }
 
 // cutPower turns the machine off without warning: the running state is
-// lost, and every FAT file system goes back to what was synced, with the
+// lost, every process of the machine is killed (once the model is saved),
+// and every FAT file system goes back to what was synced, with the
 // files written since then left empty (torn).
 func (m *Model) cutPower() {
 	m.Power = PowerOff
-	m.Running = nil
+	m.endRunning()
 	for _, d := range m.Disks {
 		for _, p := range d.Partitions {
 			if p.FAT != nil {

@@ -163,7 +163,8 @@ func (m *Machine) load() (*Model, error) {
 	return &model, nil
 }
 
-// save writes the model atomically (temporary file, fsync, rename).
+// save writes the model atomically (temporary file, fsync, rename), then
+// kills the processes of a running system that ended.
 func (m *Machine) save(model *Model) error {
 	if len(model.History) > historyLimit {
 		model.History = model.History[len(model.History)-historyLimit:]
@@ -172,7 +173,11 @@ func (m *Machine) save(model *Model) error {
 	if err != nil {
 		return err
 	}
-	return renameio.WriteFile(m.modelPath(), append(data, '\n'), 0o644)
+	if err := renameio.WriteFile(m.modelPath(), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	m.killDoomed(model)
+	return nil
 }
 
 // Model returns a copy of the current model.

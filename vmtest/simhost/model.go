@@ -46,6 +46,10 @@ type Model struct {
 	// RootFiles is the dataset whose files are at the root directory
 	// (the boot environment last booted).
 	RootFiles string `json:"root_files"`
+
+	// doomed are the processes of a running system that just ended (a
+	// power cut, a reset, a reboot), killed once the model is saved.
+	doomed []ProcessRecord
 }
 
 // Running is the state that exists only while the system runs: it is
@@ -60,6 +64,8 @@ type Running struct {
 	Loader     string    `json:"loader"`
 	Since      time.Time `json:"since"`
 	Mounts     []Mount   `json:"mounts,omitempty"`
+	// Processes are the processes that end with the running system.
+	Processes []ProcessRecord `json:"processes,omitempty"`
 }
 
 // Mount is a mounted FAT file system (an ESP) at a point of the machine.
@@ -180,6 +186,9 @@ type Pool struct {
 	Alloc    int64      `json:"alloc"`
 	Scan     string     `json:"scan,omitempty"`
 	Datasets []*Dataset `json:"datasets"`
+	// Resilver is the last resilver, running or done; it is what the scan
+	// line shows when set.
+	Resilver *Resilver `json:"resilver,omitempty"`
 }
 
 // Vdev is a vdev: a mirror or raidz with children, or a leaf backed by a
@@ -191,6 +200,8 @@ type Vdev struct {
 	Disk     string  `json:"disk,omitempty"`
 	Index    int     `json:"index,omitempty"`
 	Children []*Vdev `json:"children,omitempty"`
+	// Resilvering: the leaf is being resilvered.
+	Resilvering bool `json:"resilvering,omitempty"`
 }
 
 // Dataset is a ZFS file system.
@@ -237,6 +248,11 @@ type Command struct {
 	N    int      `json:"n"`
 	Argv []string `json:"argv"`
 	Exit int      `json:"exit"`
+	// Waiting: the command let other commands run and waits until it is
+	// killed (a hang fault, a prompt no one answers); it started and has
+	// not finished. Pid is its process when it runs as one.
+	Waiting bool `json:"waiting,omitempty"`
+	Pid     int  `json:"pid,omitempty"`
 }
 
 // disk finds a present or missing disk by name.
@@ -389,7 +405,7 @@ func (m *Model) vdevState(v *Vdev) string {
 		}
 	}
 	switch v.Type {
-	case "mirror":
+	case "mirror", "replacing": // vdev_mirror.c serves both
 		switch {
 		case online == len(v.Children):
 			return "ONLINE"

@@ -176,6 +176,8 @@ func (b modelPools) Zpool(inv *Invocation) int {
 		return zpoolList(inv, args)
 	case "set":
 		return zpoolSet(inv, args)
+	case "detach":
+		return zpoolDetach(inv, args)
 	case "version":
 		if !inv.openzfs() {
 			inv.errf("unrecognized command 'version'\n")
@@ -186,6 +188,25 @@ func (b modelPools) Zpool(inv *Invocation) int {
 		return 0
 	}
 	return inv.unsupported("zpool " + sub)
+}
+
+// zpoolDetach is zpool detach POOL DEVICE (zpool_do_detach in
+// cmd/zpool/zpool_main.c).
+func zpoolDetach(inv *Invocation, args []string) int {
+	if len(args) != 2 {
+		inv.errf("missing arguments\nusage:\n\tdetach <pool> <device>\n")
+		return 2
+	}
+	p := inv.model.pool(args[0])
+	if p == nil {
+		inv.errf("cannot open '%s': no such pool\n", args[0])
+		return 1
+	}
+	if err := p.detach(args[1]); err != nil {
+		inv.errf("%v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // openzfsVersion is the OpenZFS version a release ships.
@@ -268,7 +289,12 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 	if !inv.openzfs() {
 		see = "http://illumos.org/msg/ZFS-8000-2Q"
 	}
+	resilvering := p.Resilver != nil && !p.Resilver.Done
 	switch {
+	case resilvering:
+		// libzfs_status.c check_status: a replacing group's old member is
+		// expected to be missing, so the resilver is what is reported.
+		inv.out("status: One or more devices is currently being resilvered.  The pool will\n\tcontinue to function, possibly in a degraded state.\naction: Wait for the resilver to complete.\n")
 	case state == "DEGRADED":
 		inv.out("status: One or more devices could not be opened.  Sufficient replicas exist for\n\tthe pool to continue functioning in a degraded state.\naction: Attach the missing device and online it using 'zpool online'.\n   see: %s\n", see)
 	case p.Version < 5000 && inv.featureFlags():
@@ -283,15 +309,20 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 		}
 		inv.out("action: Enable all features using 'zpool upgrade'. Once this is done,\n\tthe pool may no longer be accessible by software that does not support\n\tthe features. See zpool-features(7) for details.\n")
 	}
+	scan := p.Scan
+	if p.Resilver != nil {
+		scan = p.Resilver.scanText(inv.zfsRelease(), p.Alloc)
+	}
 	if inv.zfsRelease().PoolVersion() < 28 {
-		inv.out(" scrub: %s\nconfig:\n\n", p.Scan)
+		inv.out(" scrub: %s\nconfig:\n\n", scan)
 	} else {
-		inv.out("  scan: %s\nconfig:\n\n", p.Scan)
+		inv.out("  scan: %s\nconfig:\n\n", scan)
 	}
 	width := len(p.Name)
 	var walk func(v *Vdev, depth int)
 	names := map[*Vdev]string{}
 	counter := map[string]int{}
+	childIndex := map[*Vdev]int{}
 	var nameOf func(v *Vdev) string
 	nameOf = func(v *Vdev) string {
 		if n, ok := names[v]; ok {
@@ -303,6 +334,10 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 			n = fmt.Sprint(v.GUID)
 		case v.Type == "disk":
 			n = v.Name
+		case v.Type == "replacing":
+			// Named by its vdev id, its place in the parent group
+			// (zpool_vdev_name in lib/libzfs/libzfs_pool.c).
+			n = fmt.Sprintf("%s-%d", v.Type, childIndex[v])
 		default:
 			n = fmt.Sprintf("%s-%d", v.Type, counter[v.Type])
 			if !inv.featureFlags() && v.Type == "mirror" && !inv.zfsRelease().AtLeast(8, 3) {
@@ -314,6 +349,9 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 		return n
 	}
 	walk = func(v *Vdev, depth int) {
+		for i, c := range v.Children {
+			childIndex[c] = i
+		}
 		if l := len(nameOf(v)) + depth; l > width {
 			width = l
 		}
@@ -338,6 +376,9 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 		}
 		if v.Type == "disk" && st == "FAULTED" {
 			line += "  corrupted data"
+		}
+		if v.Resilvering && resilvering {
+			line += "  (resilvering)" // print_status_config in zpool_main.c
 		}
 		inv.out("%s\n", line)
 		for _, c := range v.Children {

@@ -110,6 +110,15 @@ type Spec struct {
 	// update servers distribute for a release (none for any real amd64 or
 	// arm64 release): {"13.4-RELEASE": ["MYKERNEL"]}.
 	KernelConfigs map[string][]string `json:"kernel_configs,omitempty"`
+
+	// Disks and pool members (see disks.go). Layouts lays out the named
+	// disks partition by partition instead of the preset (any order,
+	// indexes and GPT labels, crossed ones included). Resilvering names
+	// disks whose member is being resilvered. Replaced are disks that died
+	// and were replaced by a new disk at the same name.
+	Layouts     map[string][]PartitionSpec `json:"layouts,omitempty"`
+	Resilvering []string                   `json:"resilvering,omitempty"`
+	Replaced    []Replacement              `json:"replaced,omitempty"`
 }
 
 // PackageSpec is a third-party package to install.
@@ -303,6 +312,9 @@ func (s Spec) normalized() (Spec, error) {
 		if err := f.check(); err != nil {
 			return s, fmt.Errorf("spec faults: %w", err)
 		}
+	}
+	if err := s.checkDisks(); err != nil {
+		return s, fmt.Errorf("spec: %w", err)
 	}
 	return s, nil
 }
