@@ -59,7 +59,8 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		Usage: "upgrade a FreeBSD host whose root is on ZFS, safely",
 		Description: "zupgrade inspects the host, plans every step of the upgrade with the exact\n" +
 			"commands it will run (boot code on every mirror member included), and applies\n" +
-			"the plan across reboots, resuming by itself. Exit codes: docs/exit-codes.md.",
+			"the plan across reboots, resuming by itself.\n" +
+			"Commands, options, exit codes, files and the safety model: zupgrade(8).",
 		Reader:          env.Stdin,
 		Writer:          env.Stdout,
 		ErrWriter:       env.Stderr,

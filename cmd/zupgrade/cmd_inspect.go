@@ -31,8 +31,8 @@ func inspectCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command 
 		Usage:     "show what the host is: release, boot method, pools, disks, boot partitions, boot environments",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the facts as JSON (docs/inspect-json.md)", Destination: &opts.JSON},
-			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE` (a txtar capture, docs/capture.md)", Destination: &opts.Capture},
+			&cli.BoolFlag{Name: "json", Usage: "print the facts as JSON", Destination: &opts.JSON},
+			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE` (a txtar capture that --replay reads)", Destination: &opts.Capture},
 			&cli.StringFlag{Name: "replay", Usage: "inspect from a capture `FILE` instead of this machine", Destination: &opts.Replay},
 		},
 		Action: func(c *cli.Context) error {
