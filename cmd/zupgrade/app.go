@@ -65,12 +65,14 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		Writer:          env.Stdout,
 		ErrWriter:       env.Stderr,
 		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {},
+		// The completion scripts ask zupgrade for the words to offer.
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return withCode(ExitUsage, err)
 		},
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock, plans and logs (env ZUPGRADE_STATE_DIR)", Destination: &g.StateDir},
+			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock, plans and logs (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every command run", Destination: &g.Verbose},
 		},
 		Before: func(c *cli.Context) error {
@@ -94,6 +96,7 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		},
 		Version: version,
 	}
+	app.Commands = append(app.Commands, completionCommand(app, env))
 	cli.VersionPrinter = func(*cli.Context) { io.WriteString(env.Stdout, versionText()) }
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError

@@ -32,8 +32,8 @@ func inspectCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command 
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the facts as JSON", Destination: &opts.JSON},
-			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE` (a txtar capture that --replay reads)", Destination: &opts.Capture},
-			&cli.StringFlag{Name: "replay", Usage: "inspect from a capture `FILE` instead of this machine", Destination: &opts.Replay},
+			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE` (a txtar capture that --replay reads)", TakesFile: true, Destination: &opts.Capture},
+			&cli.StringFlag{Name: "replay", Usage: "inspect from a capture `FILE` instead of this machine", TakesFile: true, Destination: &opts.Replay},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

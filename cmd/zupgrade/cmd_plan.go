@@ -42,9 +42,9 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 		Flags: []cli.Flag{
 			toFlag(&opts.To, "target `RELEASE`, e.g. 14.2-RELEASE"),
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON", Destination: &opts.JSON},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "save the plan to `FILE` for zupgrade apply FILE", Destination: &opts.Output},
-			&cli.StringFlag{Name: "replay", Usage: "plan from a capture `FILE` (zupgrade inspect --capture) instead of this machine", Destination: &opts.Replay},
-			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE`", Destination: &opts.Capture},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "save the plan to `FILE` for zupgrade apply FILE", TakesFile: true, Destination: &opts.Output},
+			&cli.StringFlag{Name: "replay", Usage: "plan from a capture `FILE` (zupgrade inspect --capture) instead of this machine", TakesFile: true, Destination: &opts.Replay},
+			&cli.StringFlag{Name: "capture", Usage: "also write every probe's output to `FILE`", TakesFile: true, Destination: &opts.Capture},
 			&cli.StringFlag{Name: "packages", Value: "auto", Usage: "third-party software upgrade: auto (portmaster for software built from ports, else pkg), pkg, portmaster or none", Destination: &opts.Packages},
 			&cli.BoolFlag{Name: "compat-libs", Usage: "install misc/compatNNx when packages remain built for the old release, instead of stopping before install #3", Destination: &opts.CompatLibs},
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL` (the boot pool always is)", Destination: &opts.ExtraPools},
