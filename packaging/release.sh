@@ -15,7 +15,9 @@ usage() {
 	echo "usage: $0 VERSION [OUTDIR]   (VERSION like 1.2.3 or 1.2.3-rc1)" >&2
 	exit 2
 }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	usage
+fi
 version=$1
 out=${2:-dist}
 # The version goes into -ldflags and file names: digits, dots and a

@@ -27,8 +27,7 @@ _zupgrade()
 		words+=("$cur")
 	fi
 	opts=$("${COMP_WORDS[0]}" "${words[@]}" --generate-bash-completion 2>/dev/null)
-	local IFS=$'\n'
-	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 }
 complete -o default -F _zupgrade zupgrade
 `

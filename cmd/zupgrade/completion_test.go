@@ -58,6 +58,11 @@ func TestCompletionBash(t *testing.T) {
 	bash := shell(t, "bash")
 	script, binDir := completionScript(t, "bash")
 	runShell(t, binDir, bash, "-n", script)
+	if sc, err := exec.LookPath("shellcheck"); err == nil {
+		runShell(t, binDir, sc, "-s", "bash", script)
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("shellcheck is not installed (.ci/run installs it)")
+	}
 	// The words typed, the last one being completed, and what bash must offer.
 	cases := []struct {
 		words []string
