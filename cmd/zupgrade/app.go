@@ -61,10 +61,9 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 			"commands it will run (boot code on every mirror member included), and applies\n" +
 			"the plan across reboots, resuming by itself.\n" +
 			"Commands, options, exit codes, files and the safety model: zupgrade(8).",
-		Reader:          env.Stdin,
-		Writer:          env.Stdout,
-		ErrWriter:       env.Stderr,
-		HideHelpCommand: true,
+		Reader:    env.Stdin,
+		Writer:    env.Stdout,
+		ErrWriter: env.Stderr,
 		// The completion scripts ask zupgrade for the words to offer.
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {},
@@ -100,6 +99,12 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 	cli.VersionPrinter = func(*cli.Context) { io.WriteString(env.Stdout, versionText()) }
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+	}
+	// `zupgrade help [COMMAND]` works, but is not listed among the
+	// commands: --help is.
+	app.Setup()
+	if h := app.Command("help"); h != nil {
+		h.Hidden = true
 	}
 	return app
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"os"
 	"regexp"
@@ -141,5 +143,16 @@ func TestHelpPointsAtManPage(t *testing.T) {
 		if strings.Contains(s, "docs/") {
 			t.Errorf("help text names a path of the source repository: %q", s)
 		}
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {}} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), append([]string{"zupgrade"}, args...), Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+		if code != ExitOK || !strings.Contains(out.String(), "zupgrade(8)") || strings.Contains(out.String(), "\n   help") {
+			t.Errorf("zupgrade %q: exit %d, want 0 and the usage naming zupgrade(8) (and no help command listed):\n%s%s", args, code, out.String(), errb.String())
+		}
+	}
+	var out bytes.Buffer
+	if code := Main(context.Background(), []string{"zupgrade", "help", "plan"}, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard}); code != ExitOK || !strings.Contains(out.String(), "--to RELEASE") {
+		t.Errorf("zupgrade help plan: exit %d, want 0 and plan's options:\n%s", code, out.String())
 	}
 }
