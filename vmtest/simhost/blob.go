@@ -53,8 +53,12 @@ func makeBlobIdent(kind string, r Release, arch, ident string) []byte {
 	case BlobLoaderEFI, BlobBoot1EFI:
 		b.WriteString("MZ\x90\x00 simulated PE32+ image\n")
 	}
-	if kind == BlobLoaderEFI {
+	switch kind {
+	case BlobLoaderEFI:
 		fmt.Fprintf(&b, "FreeBSD/%s EFI loader, Revision %s\n", arch, loaderRevision(r))
+	case BlobBoot1EFI:
+		// The banner stand/efi/boot1/boot1.c efi_main prints.
+		b.WriteString(">> FreeBSD EFI boot block\n   Loader path: /boot/loader.efi\n")
 	}
 	rel := base
 	if kind == BlobKernel {
@@ -86,6 +90,16 @@ func makeBlobIdent(kind string, r Release, arch, ident string) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// foreignBlob renders another system's EFI boot program (GRUB, the
+// Windows boot manager): a PE image without FreeBSD's strings.
+func foreignBlob(kind string) []byte {
+	name := "GNU GRUB  version 2.12"
+	if kind == "windows" {
+		name = "Microsoft Windows Boot Manager (bootmgfw.efi)"
+	}
+	return []byte("MZ\x90\x00 simulated PE32+ image\n" + name + "\n")
 }
 
 // loaderRevision mimics the loader.efi revision string, which grew over time.

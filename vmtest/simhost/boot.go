@@ -303,6 +303,7 @@ func (m *Machine) firmwareUEFI(model *Model, pool *Pool, opts BootOptions, rep *
 		}
 		order = append(on, off...)
 	}
+	var last string
 	for _, n := range order {
 		e := fw.efiEntry(n)
 		if e == nil || !e.Active {
@@ -335,19 +336,95 @@ func (m *Machine) firmwareUEFI(model *Model, pool *Pool, opts BootOptions, rep *
 		fw.BootCurrent = n
 		rep.Path = fmt.Sprintf("Boot%04X %s: %s:%s", n, e.Label, partName(d, p), path)
 		rep.say("UEFI: starting %s (%s %s)", rep.Path, prog.Kind, prog.Release)
-		if msg := poolReadable(prog, pool); msg != "" {
-			rep.say("%s", msg)
-			if prog.Kind == BlobLoaderEFI {
-				rep.fail("halted", "%s %s: %s; internal error: failed to initialize ZFS library", prog.Kind, prog.Release, msg)
-			} else {
-				rep.fail("halted", "%s %s: %s; can't find a bootable ZFS pool", prog.Kind, prog.Release, msg)
-			}
+		why, stop := m.programFindsPool(model, prog, d, p, pool)
+		if why == "" {
+			return prog, d.Name, true
+		}
+		rep.say("%s %s: %s", prog.Kind, prog.Release, why)
+		last = fmt.Sprintf("%s %s on %s: %s", prog.Kind, prog.Release, partName(d, p), why)
+		if stop {
+			rep.fail("halted", "%s; the loader stops at its prompt", last)
 			return Blob{}, "", false
 		}
-		return prog, d.Name, true
 	}
-	rep.fail("halted", "UEFI: no boot entry could be started")
+	if last != "" {
+		rep.fail("halted", "UEFI: no boot entry could be started (last: %s)", last)
+	} else {
+		rep.fail("halted", "UEFI: no boot entry could be started")
+	}
 	return Blob{}, "", false
+}
+
+// programFindsPool decides whether a FreeBSD program started by the
+// firmware from ESP p of disk d finds the pool and can read it. When it
+// cannot, it says why; stop tells that it stays at its prompt instead of
+// returning to the firmware, which then tries the next boot entry.
+//
+// boot1.efi (stand/efi/boot1/boot1.c efi_main, probe_handle) probes every
+// partition of every disk and reads the pools it finds with its own ZFS
+// code; when none is usable it prints "panic: No bootable partitions
+// found!" and exits to the firmware (efi_panic) so that it tries the next
+// option.
+//
+// loader.efi (stand/efi/loader/main.c find_currdev) uses rootdev from the
+// ESP's efi/freebsd/loader.env first, "even if it's wrong"; else it tries
+// the other partitions of its own disk only ("We do not search other
+// disks"), and a pool it cannot read (zfsimpl.c: features_for_read,
+// check_mos_features) is no pool to it. Started by the boot manager, it
+// prints "Failed to find bootable partition" and returns EFI_NOT_FOUND.
+func (m *Machine) programFindsPool(model *Model, prog Blob, d *Disk, p *Partition, pool *Pool) (why string, stop bool) {
+	readable := poolReadable(prog, pool)
+	if prog.Kind == BlobBoot1EFI {
+		if !model.poolHasMemberOn(pool, "") {
+			return "Failed to load '/boot/loader.efi'; panic: No bootable partitions found!", false
+		}
+		if readable != "" {
+			return readable + "; Failed to load '/boot/loader.efi'; panic: No bootable partitions found!", false
+		}
+		return "", false
+	}
+	if env := p.FAT.lookup("efi/freebsd/loader.env"); env != nil && !env.Dir {
+		if ds := loaderEnvRootdev(env.Data); ds != "" {
+			if name, _, _ := strings.Cut(ds, "/"); name != pool.Name {
+				return "rootdev zfs:" + ds + ": no such pool", true
+			}
+			if readable != "" {
+				return readable + "; can't load 'kernel'", true
+			}
+			return "", false
+		}
+	}
+	if !model.poolHasMemberOn(pool, d.Name) {
+		return "Failed to find bootable partition (no pool on " + d.Name + ")", false
+	}
+	if readable != "" {
+		return readable + "; internal error: failed to initialize ZFS library; Failed to find bootable partition", false
+	}
+	return "", false
+}
+
+// loaderEnvRootdev reads rootdev=zfs:DATASET[:] from a loader.env.
+func loaderEnvRootdev(data []byte) string {
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "rootdev="); ok {
+			v = strings.Trim(v, `"`)
+			if ds, ok := strings.CutPrefix(v, "zfs:"); ok {
+				return strings.TrimSuffix(ds, ":")
+			}
+		}
+	}
+	return ""
+}
+
+// poolHasMemberOn reports whether a present disk holds an ONLINE member of
+// the pool: the disk named, or any disk when disk is "".
+func (model *Model) poolHasMemberOn(p *Pool, disk string) bool {
+	for _, v := range p.leaves() {
+		if (disk == "" || v.Disk == disk) && model.leafState(v) == "ONLINE" {
+			return true
+		}
+	}
+	return false
 }
 
 // poolReadable says why a boot program cannot read the pool ("" when it can).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,12 @@ const (
 func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 	rel := MustRelease(s.Release)
 	kernel := rel
+	// inst is the release whose installer laid out the disks and wrote
+	// their boot code; freebsd-update never touches either.
+	inst := rel
+	if s.Installed != "" {
+		inst = MustRelease(s.Installed)
+	}
 	if s.Kernel != "" {
 		kernel = MustRelease(s.Kernel)
 	}
@@ -68,13 +75,13 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 			SectorSize: 512,
 			First:      40,
 		}
-		if !rel.AtLeast(10, 0) {
+		if !inst.AtLeast(10, 0) {
 			d.First = 34
 		}
 		if parts, ok := s.Layouts[name]; ok {
-			layoutPartitions(d, parts, rel, ids)
+			layoutPartitions(d, parts, inst, ids)
 		} else {
-			layoutDisk(d, s, rel, i, ids)
+			layoutDisk(d, s, inst, i, ids)
 		}
 		m.Disks = append(m.Disks, d)
 	}
@@ -83,20 +90,25 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 	fw := Firmware{Mode: s.Firmware, DiskOrder: append([]string(nil), s.DiskNames...), BootCurrent: -1}
 	for i, d := range m.Disks {
 		if bp := findPartition(d, "freebsd-boot"); bp != nil && s.Preset != "uefi" {
-			d.BootArea = makeBlob(BlobPMBR, rel, s.Arch)[:446]
-			bp.Data = padSector(makeBlob(BlobGPTZFSBoot, rel, s.Arch))
+			d.BootArea = makeBlob(BlobPMBR, inst, s.Arch)[:446]
+			bp.Data = padSector(makeBlob(BlobGPTZFSBoot, inst, s.Arch))
 		}
 		esp := findPartition(d, "efi")
 		if esp == nil {
 			continue
 		}
 		if s.ESPs == "all" || (s.ESPs == "first" && i == 0) {
-			esp.FAT = installerESP(rel, s.Arch, ids.u64("fat/"+d.Name))
+			esp.FAT = installerESP(inst, s.Arch, ids.u64("fat/"+d.Name))
 		}
-		if rel.AtLeast(13, 1) && esp.FAT != nil && i == 0 {
+		if inst.AtLeast(13, 1) && esp.FAT != nil && i == 0 {
 			fw.Entries = append(fw.Entries, &EFIEntry{Num: 0, Label: "FreeBSD", Active: true, PartUUID: esp.RawUUID, Path: `\efi\freebsd\loader.efi`})
 			fw.BootOrder = append(fw.BootOrder, 0)
 		}
+	}
+	m.Disks = append(m.Disks, otherDisks(s, size, ids)...)
+	fw.DiskOrder = append(fw.DiskOrder, s.OtherDisks...)
+	if err := addESPFiles(m, s); err != nil {
+		return nil, nil, err
 	}
 	// The firmware's own entries: the removable-media path of every disk
 	// with an ESP, in disk order.
@@ -110,9 +122,12 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 		fw.BootOrder = append(fw.BootOrder, num)
 	}
 	m.Firmware = fw
+	if err := addBootEntries(m, s); err != nil {
+		return nil, nil, err
+	}
 
 	// The pool.
-	p, err := buildPool(s, rel, ids, m.Disks, clock)
+	p, err := buildPool(s, rel, ids, m.Disks[:len(s.DiskNames)], clock)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -141,7 +156,7 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 	if s.KernelIdent != "" && s.KernelIdent != GenericKernel {
 		files["/boot/kernel/kernel"] = treeFile{Data: makeKernel(kernel, s.Arch, s.KernelIdent), Mode: 0o555}
 	}
-	addConfigFiles(files, s, rel, m)
+	addConfigFiles(files, s, inst, m)
 	if err := addPackages(files, s, rel); err != nil {
 		return nil, nil, err
 	}
@@ -375,8 +390,33 @@ func addConfigFiles(files map[string]treeFile, s Spec, rel Release, m *Model) {
 	files["/etc/rc.conf"] = treeFile{Data: []byte(rc), Mode: 0o644}
 	var fstab strings.Builder
 	fstab.WriteString("# Device\t\tMountpoint\tFStype\tOptions\t\tDump\tPass#\n")
-	esp := findPartition(m.Disks[0], "efi")
-	if espInFstab(s, rel) && esp != nil {
+	if line := fstabESPLine(s, rel, m); line != "" {
+		fstab.WriteString(line)
+	}
+	for _, d := range m.Disks {
+		if sw := findPartition(d, "freebsd-swap"); sw != nil {
+			fmt.Fprintf(&fstab, "/dev/%sp%d\t\tnone\tswap\tsw\t\t0\t0\n", d.Name, sw.Index)
+		}
+	}
+	files["/etc/fstab"] = treeFile{Data: []byte(fstab.String()), Mode: 0o644}
+	dirs := []string{"/var/db/freebsd-update", "/usr/local/etc/rc.d", "/mnt", "/root", "/var/log", "/tmp", "/media"}
+	if espInFstab(s, rel) || s.FstabESP != nil {
+		dirs = append(dirs, "/boot/efi")
+	}
+	for _, d := range dirs {
+		files[d] = treeFile{Mode: fs.ModeDir | 0o755}
+	}
+}
+
+// fstabESPLine is the /boot/efi line of /etc/fstab: bsdinstall's (the
+// first ESP by its GPT label, 13.2 on), or the spec's.
+func fstabESPLine(s Spec, inst Release, m *Model) string {
+	f := s.FstabESP
+	if f == nil {
+		esp := findPartition(m.Disks[0], "efi")
+		if !espInFstab(s, inst) || esp == nil {
+			return ""
+		}
 		// bsdinstall names the ESP by its label; a disk laid out by hand
 		// may have none.
 		dev := "/dev/gpt/efiboot0"
@@ -386,19 +426,115 @@ func addConfigFiles(files map[string]treeFile, s Spec, rel Release, m *Model) {
 				dev = "/dev/gpt/" + esp.Label
 			}
 		}
-		fmt.Fprintf(&fstab, "%s\t/boot/efi\tmsdosfs\trw\t\t2\t2\n", dev)
+		return dev + "\t/boot/efi\tmsdosfs\trw\t\t2\t2\n"
 	}
-	for _, d := range m.Disks {
-		if sw := findPartition(d, "freebsd-swap"); sw != nil {
-			fmt.Fprintf(&fstab, "/dev/%sp%d\t\tnone\tswap\tsw\t\t0\t0\n", d.Name, sw.Index)
+	d := m.disk(f.Disk)
+	esp := findPartition(d, "efi")
+	if esp == nil {
+		return ""
+	}
+	dev := fmt.Sprintf("/dev/%sp%d", d.Name, esp.Index)
+	if f.By == "label" && esp.Label != "" {
+		dev = "/dev/gpt/" + esp.Label
+	}
+	opts := "rw"
+	if f.Failok {
+		opts += ",failok"
+	}
+	return fmt.Sprintf("%s\t/boot/efi\tmsdosfs\t%s\t\t2\t2\n", dev, opts)
+}
+
+// otherDisks makes the disks outside the pool: a GPT with one 260M FAT32
+// ESP, empty until esp_files fill it.
+func otherDisks(s Spec, size int64, ids idSource) []*Disk {
+	var out []*Disk
+	for _, name := range s.OtherDisks {
+		d := &Disk{Name: name, Serial: ids.serial("disk/" + name), Descr: diskDescr(name), Sectors: size / 512, SectorSize: 512, First: 40}
+		esp := &Partition{Index: 1, Type: "efi", RawUUID: ids.uuid(name + "/efi"), Start: sectorsAlign1M, Size: sectorsESP260M}
+		esp.FAT = &FAT{Label: "EFISYS", Bits: 32, Serial: uint32(ids.u64("fat/" + name))}
+		d.Partitions = []*Partition{esp}
+		out = append(out, d)
+	}
+	return out
+}
+
+// addESPFiles writes the spec's esp_files onto the ESPs, creating the
+// directories they need, and syncs them.
+func addESPFiles(m *Model, s Spec) error {
+	for _, f := range s.ESPFiles {
+		d := m.disk(f.Disk)
+		esp := findPartition(d, "efi")
+		if esp == nil || esp.FAT == nil {
+			return fmt.Errorf("spec esp_files: %s has no formatted ESP (see esps)", f.Disk)
 		}
+		p := cleanFAT(f.Path)
+		var dirs []string
+		for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+			dirs = append([]string{dir}, dirs...)
+		}
+		for _, dir := range dirs {
+			esp.FAT.mkdir(dir)
+		}
+		data := []byte(f.Text)
+		switch f.Program {
+		case BlobLoaderEFI, BlobBoot1EFI:
+			data = makeBlob(f.Program, MustRelease(f.Release), s.Arch)
+		case "grub", "windows":
+			data = foreignBlob(f.Program)
+		}
+		esp.FAT.write(p, data)
+		esp.FAT.sync()
 	}
-	files["/etc/fstab"] = treeFile{Data: []byte(fstab.String()), Mode: 0o644}
-	dirs := []string{"/var/db/freebsd-update", "/usr/local/etc/rc.d", "/mnt", "/root", "/var/log", "/tmp", "/media"}
-	if espInFstab(s, rel) {
-		dirs = append(dirs, "/boot/efi")
+	return nil
+}
+
+// addBootEntries adds the spec's boot entries (each at the end of
+// BootOrder), orders BootOrder by the spec's labels, and arms the entry
+// the first boot is to start (boot_current) as BootNext.
+func addBootEntries(m *Model, s Spec) error {
+	fw := &m.Firmware
+	for _, be := range s.BootEntries {
+		esp := findPartition(m.disk(be.Disk), "efi")
+		if esp == nil {
+			return fmt.Errorf("spec boot_entries: %s has no ESP", be.Disk)
+		}
+		num := 0
+		for fw.efiEntry(num) != nil {
+			num++
+		}
+		fw.Entries = append(fw.Entries, &EFIEntry{Num: num, Label: be.Label, Active: !be.Inactive, PartUUID: esp.RawUUID, Path: `\` + strings.ReplaceAll(cleanFAT(be.Path), "/", `\`)})
+		fw.BootOrder = append(fw.BootOrder, num)
 	}
-	for _, d := range dirs {
-		files[d] = treeFile{Mode: fs.ModeDir | 0o755}
+	byLabel := func(label string) (int, error) {
+		for _, e := range fw.Entries {
+			if e.Label == label {
+				return e.Num, nil
+			}
+		}
+		return 0, fmt.Errorf("spec: no boot entry labelled %q", label)
 	}
+	if len(s.BootOrder) > 0 {
+		var order []int
+		for _, l := range s.BootOrder {
+			n, err := byLabel(l)
+			if err != nil {
+				return err
+			}
+			order = append(order, n)
+		}
+		for _, n := range fw.BootOrder {
+			if !slices.Contains(order, n) {
+				order = append(order, n)
+			}
+		}
+		fw.BootOrder = order
+	}
+	if s.BootCurrent != "" {
+		n, err := byLabel(s.BootCurrent)
+		if err != nil {
+			return err
+		}
+		fw.BootNext = &n
+	}
+	return nil
 }

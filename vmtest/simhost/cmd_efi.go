@@ -27,12 +27,14 @@ func cmdEfibootmgr(inv *Invocation) int {
 	case has(opts, 'c'):
 		return efiCreate(inv, opts)
 	case has(opts, 'o'):
+		// set_boot_order writes the numbers as given, without looking
+		// for the entries (efibootmgr -v then shows "MISSING!").
 		v, _ := value(opts, 'o')
 		var order []int
 		for _, s := range strings.Split(v, ",") {
-			n, ok := parseNum(strings.TrimPrefix(strings.TrimSpace(s), "Boot"))
-			if !ok || fw.efiEntry(n) == nil {
-				inv.errf("efibootmgr: bootvar %s does not exist\n", s)
+			n, ok := parseNum(strings.TrimSpace(s))
+			if !ok {
+				inv.errf("efibootmgr: can't parse %s as a numb\nefibootmgr:        efibootmgr -o bootvarnum1,bootvarnum2,...\n", s)
 				return 1
 			}
 			order = append(order, n)
@@ -116,22 +118,28 @@ func efiCreate(inv *Invocation, opts []opt) int {
 	}
 	e := &EFIEntry{Num: num, Label: label, Active: has(opts, 'a'), PartUUID: part.RawUUID, Path: `\` + strings.ReplaceAll(v.fatPath, "/", `\`)}
 	fw.Entries = append(fw.Entries, e)
+	// make_boot_var takes the first free number and add_to_boot_order
+	// puts it in front of BootOrder ("so it goes on the front").
 	fw.BootOrder = append([]int{num}, fw.BootOrder...)
 	inv.printEFI(has(opts, 'v'))
 	return 0
 }
 
-// printEFI prints the boot variables as efibootmgr [-v] does.
+// printEFI prints the boot variables as efibootmgr [-v] does
+// (usr.sbin/efibootmgr/efibootmgr.c print_boot_vars): BootNext and
+// BootCurrent in lower-case hex, then BootOrder, then the entries of
+// BootOrder in its order ("BootXXXX: MISSING!" for one that does not
+// exist); with -v the other entries follow "Unreferenced Variables:".
 func (inv *Invocation) printEFI(verbose bool) {
 	fw := inv.model.Firmware
 	if inv.runningKernel().AtLeast(14, 0) {
 		inv.out("Boot to FW : false\n")
 	}
-	if fw.BootCurrent >= 0 {
-		inv.out("BootCurrent: %04X\n", fw.BootCurrent)
-	}
 	if fw.BootNext != nil {
-		inv.out("BootNext   : %04X\n", *fw.BootNext)
+		inv.out("BootNext : %04x\n", *fw.BootNext)
+	}
+	if fw.BootCurrent >= 0 {
+		inv.out("BootCurrent: %04x\n", fw.BootCurrent)
 	}
 	var order []string
 	for _, n := range fw.BootOrder {
@@ -139,48 +147,59 @@ func (inv *Invocation) printEFI(verbose bool) {
 	}
 	inv.out("BootOrder  : %s\n", strings.Join(order, ", "))
 	seen := map[int]bool{}
-	list := append([]int(nil), fw.BootOrder...)
-	for _, e := range fw.Entries {
-		list = append(list, e.Num)
-	}
-	for _, n := range list {
-		e := fw.efiEntry(n)
-		if e == nil || seen[n] {
+	for _, n := range fw.BootOrder {
+		if fw.efiEntry(n) == nil {
+			inv.out("Boot%04X: MISSING!\n", n)
 			continue
 		}
 		seen[n] = true
-		cur, act := " ", " "
-		if n == fw.BootCurrent {
-			cur = "+"
+		inv.printEFIEntry(n, verbose)
+	}
+	if !verbose {
+		return
+	}
+	inv.out("\n\nUnreferenced Variables:\n")
+	for _, e := range fw.Entries {
+		if !seen[e.Num] {
+			inv.printEFIEntry(e.Num, verbose)
 		}
-		if e.Active {
-			act = "*"
-		}
-		if !verbose {
-			inv.out("%sBoot%04X%s %s\n", cur, n, act, e.Label)
-			continue
-		}
-		d, p := inv.model.partitionByUUID(e.PartUUID)
-		if p == nil {
-			inv.out("%sBoot%04X%s %s HD(?,GPT,%s)/File(%s)\n", cur, n, act, e.Label, e.PartUUID, e.Path)
-			continue
-		}
-		inv.out("%sBoot%04X%s %s HD(%d,GPT,%s,%#x,%#x)/File(%s)\n", cur, n, act, e.Label, p.Index, p.RawUUID, p.Start, p.Size, e.Path)
-		if d.Missing {
-			continue
-		}
-		rel := strings.ReplaceAll(e.Path, `\`, "/")
-		abs := "(null)"
-		if inv.model.Running != nil {
-			for _, mt := range inv.model.Running.Mounts {
-				if mt.Disk == d.Name && mt.Index == p.Index {
-					abs = mt.Point + "/" + rel
-				}
+	}
+}
+
+// printEFIEntry prints one entry as print_boot_var does; with -v its
+// device path follows the label and the mapped path (print_loadopt_str)
+// is indented by 10 + the label's length + 1 + 4.
+func (inv *Invocation) printEFIEntry(n int, verbose bool) {
+	fw := inv.model.Firmware
+	e := fw.efiEntry(n)
+	cur, act := " ", " "
+	if n == fw.BootCurrent {
+		cur = "+"
+	}
+	if e.Active {
+		act = "*"
+	}
+	if !verbose {
+		inv.out("%sBoot%04X%s %s\n", cur, n, act, e.Label)
+		return
+	}
+	d, p := inv.model.partitionByUUID(e.PartUUID)
+	if p == nil {
+		inv.out("%sBoot%04X%s %s HD(?,GPT,%s)/File(%s)\n", cur, n, act, e.Label, e.PartUUID, e.Path)
+		return
+	}
+	inv.out("%sBoot%04X%s %s HD(%d,GPT,%s,%#x,%#x)/File(%s)\n", cur, n, act, e.Label, p.Index, p.RawUUID, p.Start, p.Size, e.Path)
+	if d.Missing {
+		return
+	}
+	rel := strings.ReplaceAll(e.Path, `\`, "/")
+	abs := "(null)"
+	if inv.model.Running != nil {
+		for _, mt := range inv.model.Running.Mounts {
+			if mt.Disk == d.Name && mt.Index == p.Index {
+				abs = mt.Point + rel
 			}
 		}
-		inv.out("%22s%s:%s %s\n", "", partName(d, p), rel, abs)
 	}
-	if verbose {
-		inv.out("\n\nUnreferenced Variables:\n")
-	}
+	inv.out("%*s%s:%s %s\n", 10+len(e.Label)+1+4, "", partName(d, p), rel, abs)
 }

@@ -56,7 +56,7 @@ func TestClassicMistakes(t *testing.T) {
 			name:   "old bootx64.efi on a host whose firmware uses it",
 			spec:   Spec{Preset: "uefi", Release: "13.0-RELEASE", Disks: 2, ESPs: "all"},
 			steps:  upgradeSteps{target: "14.2-RELEASE", esps: []string{"ada0", "ada1"}, skipFallback: true},
-			reason: "loader.efi 13.0-RELEASE: ZFS: unsupported feature: com.delphix:head_errlog; internal error: failed to initialize ZFS library",
+			reason: "loader.efi 13.0-RELEASE on ada1p1: ZFS: unsupported feature: com.delphix:head_errlog; internal error: failed to initialize ZFS library",
 		},
 	}
 	for _, c := range cases {

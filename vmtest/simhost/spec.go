@@ -119,6 +119,61 @@ type Spec struct {
 	Layouts     map[string][]PartitionSpec `json:"layouts,omitempty"`
 	Resilvering []string                   `json:"resilvering,omitempty"`
 	Replaced    []Replacement              `json:"replaced,omitempty"`
+
+	// Boot programs and firmware: every loader that can start the host.
+
+	// Installed is the release bsdinstall installed the machine with when
+	// it has been upgraded since: the disk layout, the ESPs and the pool
+	// are that release's, /boot and the world are Release's (e.g.
+	// 11.2-RELEASE: the 800K boot1.efifat ESPs).
+	Installed string `json:"installed,omitempty"`
+	// OtherDisks are disks outside the pool, each a GPT disk with a 260M
+	// FAT32 ESP and nothing else (a boot SSD, another system's disk).
+	OtherDisks []string `json:"other_disks,omitempty"`
+	// ESPFiles are files put on ESPs after the install: another system's
+	// boot program, an older FreeBSD loader, a loader.env.
+	ESPFiles []ESPFile `json:"esp_files,omitempty"`
+	// BootEntries are firmware boot entries added after the install.
+	BootEntries []BootEntry `json:"boot_entries,omitempty"`
+	// BootOrder lists entry labels in the order the firmware tries them;
+	// entries left out follow in their own order.
+	BootOrder []string `json:"boot_order,omitempty"`
+	// BootCurrent is the label of the entry the running system was started
+	// from, picked once in the firmware's boot menu (BootNext); the
+	// default is whatever BootOrder starts.
+	BootCurrent string `json:"boot_current,omitempty"`
+	// FstabESP writes the /boot/efi line of /etc/fstab (instead of the
+	// installer's); nil keeps the installer's.
+	FstabESP *FstabESP `json:"fstab_esp,omitempty"`
+}
+
+// ESPFile is a file on the ESP of a disk (a pool disk or one of
+// OtherDisks). Program is a boot program: loader.efi or boot1.efi of
+// Release (default: the installed release), or another system's: grub,
+// windows. Text is the content of any other file.
+type ESPFile struct {
+	Disk    string `json:"disk"`
+	Path    string `json:"path"`
+	Program string `json:"program,omitempty"`
+	Release string `json:"release,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// BootEntry is a firmware boot entry for a file on a disk's ESP.
+type BootEntry struct {
+	Label    string `json:"label"`
+	Disk     string `json:"disk"`
+	Path     string `json:"path"`
+	Inactive bool   `json:"inactive,omitempty"`
+}
+
+// FstabESP is the /etc/fstab line that mounts an ESP at /boot/efi: the
+// ESP of Disk named by its GPT label (By "label", as bsdinstall writes
+// it) or by its device (By "device": /dev/ada0p1).
+type FstabESP struct {
+	Disk   string `json:"disk"`
+	By     string `json:"by,omitempty"`
+	Failok bool   `json:"failok,omitempty"`
 }
 
 // PackageSpec is a third-party package to install.
@@ -175,6 +230,19 @@ func (s Spec) normalized() (Spec, error) {
 	}
 	if s.Preset != "bios" && !rel.Has(CapUEFI) {
 		return s, fmt.Errorf("spec: %s cannot boot through UEFI; use the bios preset", rel)
+	}
+	inst := rel
+	if s.Installed != "" {
+		if inst, err = ParseRelease(s.Installed); err != nil {
+			return s, fmt.Errorf("spec installed: %w", err)
+		}
+		if rel.Base().Compare(inst.Base()) < 0 {
+			return s, fmt.Errorf("spec: installed %s is newer than release %s", inst, rel)
+		}
+		if s.Preset != "bios" && !inst.Has(CapUEFI) {
+			return s, fmt.Errorf("spec: %s could not install a UEFI layout; use the bios preset", inst)
+		}
+		s.Installed = inst.String()
 	}
 	if s.Kernel != "" {
 		if _, err := ParseRelease(s.Kernel); err != nil {
@@ -253,6 +321,11 @@ func (s Spec) normalized() (Spec, error) {
 	switch s.ESPs {
 	case "":
 		s.ESPs = "first"
+		if s.Preset != "bios" && !inst.AtLeast(12, 1) {
+			// bsdinstall's zfsboot (zfs_create_diskpart) wrote
+			// boot1.efifat onto the ESP of every disk before 12.1.
+			s.ESPs = "all"
+		}
 	case "first", "all", "none":
 	default:
 		return s, fmt.Errorf("spec: esps %q (want first, all or none)", s.ESPs)
@@ -261,7 +334,7 @@ func (s Spec) normalized() (Spec, error) {
 		s.Pool = "zroot"
 	}
 	if s.PoolRelease == "" {
-		s.PoolRelease = rel.Base().String()
+		s.PoolRelease = inst.Base().String()
 	}
 	if _, err := ParseRelease(s.PoolRelease); err != nil {
 		return s, fmt.Errorf("spec pool_release: %w", err)
@@ -315,6 +388,69 @@ func (s Spec) normalized() (Spec, error) {
 	}
 	if err := s.checkDisks(); err != nil {
 		return s, fmt.Errorf("spec: %w", err)
+	}
+	return s.normalizedBoot(inst)
+}
+
+// normalizedBoot checks the fields about boot programs and firmware;
+// inst is the release the machine was installed with.
+func (s Spec) normalizedBoot(inst Release) (Spec, error) {
+	disks := map[string]bool{}
+	for _, d := range s.DiskNames {
+		disks[d] = true
+	}
+	for _, d := range s.OtherDisks {
+		if disks[d] || d == "" {
+			return s, fmt.Errorf("spec other_disks: %q is empty or named twice", d)
+		}
+		disks[d] = true
+	}
+	if len(s.OtherDisks) > 0 && s.Preset == "bios" {
+		return s, fmt.Errorf("spec: other_disks carry an ESP; a bios layout has none")
+	}
+	for i, f := range s.ESPFiles {
+		if !disks[f.Disk] {
+			return s, fmt.Errorf("spec esp_files: no disk %q", f.Disk)
+		}
+		if cleanFAT(f.Path) == "" {
+			return s, fmt.Errorf("spec esp_files: a file on %s needs a path", f.Disk)
+		}
+		switch f.Program {
+		case "":
+		case BlobLoaderEFI, BlobBoot1EFI:
+			if f.Release == "" {
+				f.Release = inst.String()
+			}
+			if _, err := ParseRelease(f.Release); err != nil {
+				return s, fmt.Errorf("spec esp_files: %w", err)
+			}
+		case "grub", "windows":
+		default:
+			return s, fmt.Errorf("spec esp_files: program %q (want loader.efi, boot1.efi, grub or windows)", f.Program)
+		}
+		s.ESPFiles[i] = f
+	}
+	labels := map[string]bool{}
+	for _, e := range s.BootEntries {
+		if !disks[e.Disk] || e.Label == "" || cleanFAT(e.Path) == "" {
+			return s, fmt.Errorf("spec boot_entries: %q needs a label, a disk of the spec and a path", e.Label)
+		}
+		labels[e.Label] = true
+	}
+	if s.Preset == "bios" && (len(s.BootEntries) > 0 || len(s.BootOrder) > 0 || s.BootCurrent != "") {
+		return s, fmt.Errorf("spec: boot entries need a UEFI layout")
+	}
+	if f := s.FstabESP; f != nil {
+		if !disks[f.Disk] {
+			return s, fmt.Errorf("spec fstab_esp: no disk %q", f.Disk)
+		}
+		switch f.By {
+		case "":
+			f.By = "label"
+		case "label", "device":
+		default:
+			return s, fmt.Errorf("spec fstab_esp: by %q (want label or device)", f.By)
+		}
 	}
 	return s, nil
 }

@@ -125,8 +125,10 @@ func worldFiles(r Release, arch string) map[string]treeFile {
 	add("/boot/loader", makeBlob(BlobLoader, r, arch), 0o555)
 	if r.Has(CapUEFI) {
 		add("/boot/loader.efi", makeBlob(BlobLoaderEFI, r, arch), 0o555)
+		// stand/efi/boot1/Makefile installs boot1.efi (FILES) on every
+		// release; the boot1.efifat image went away with 13.0.
+		add("/boot/boot1.efi", makeBlob(BlobBoot1EFI, r, arch), 0o555)
 		if !r.AtLeast(13, 0) {
-			add("/boot/boot1.efi", makeBlob(BlobBoot1EFI, r, arch), 0o555)
 			add("/boot/boot1.efifat", makeBlob(BlobEFIFAT, r, arch), 0o444)
 		}
 	}
