@@ -54,6 +54,31 @@ type Facts struct {
 	EFI      *EFI      `json:"efi,omitempty"`
 	Loaders  BootFiles `json:"boot_files"`
 	Warnings []string  `json:"warnings,omitempty"`
+
+	// OtherDisks are the disks outside the boot pool that carry an ESP
+	// (every GPT disk gpart list shows): the firmware may start a loader
+	// there that reads the pool.
+	OtherDisks []Disk `json:"other_disks,omitempty"`
+	// FstabESPs are the msdosfs lines of /etc/fstab (bsdinstall's
+	// /boot/efi), each with the disk whose ESP it names.
+	FstabESPs []FstabESP `json:"fstab_esps,omitempty"`
+}
+
+// FstabESP is an msdosfs line of /etc/fstab.
+type FstabESP struct {
+	// Line is its number in /etc/fstab, Text the line as written.
+	Line       int    `json:"line"`
+	Text       string `json:"text"`
+	Device     string `json:"device"`
+	MountPoint string `json:"mount_point"`
+	// Failok and Noauto report those options: with neither, rc stops in
+	// single-user mode when the device is missing.
+	Failok bool `json:"failok"`
+	Noauto bool `json:"noauto"`
+	// Disk and Partition are what Device names; empty when it names no
+	// partition zupgrade can find.
+	Disk      string `json:"disk,omitempty"`
+	Partition string `json:"partition,omitempty"`
 }
 
 // Release is the three versions freebsd-version -kru reports.

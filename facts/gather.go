@@ -23,6 +23,24 @@ const (
 	PMBR       = "/boot/pmbr"
 )
 
+// FstabPath is the file rc mounts the local file systems from.
+const FstabPath = "/etc/fstab"
+
+// gatherFstab keeps the msdosfs lines of /etc/fstab, each tied to the
+// partition its device names.
+func gatherFstab(f *Facts, layout *gpart.Layout, text string) {
+	for _, l := range gpart.ParseFstab(text) {
+		if l.FSType != "msdosfs" {
+			continue
+		}
+		e := FstabESP{Line: l.Number, Text: l.Text, Device: l.Device, MountPoint: l.MountPoint, Failok: l.Has("failok"), Noauto: l.Has("noauto")}
+		if m, err := layout.ResolveMember(strings.TrimPrefix(l.Device, "/dev/")); err == nil {
+			e.Disk, e.Partition = m.DiskGeom, m.Partition.Name
+		}
+		f.FstabESPs = append(f.FstabESPs, e)
+	}
+}
+
 // probe runs one read-only command and keeps its result.
 type probe struct {
 	ctx context.Context
@@ -109,8 +127,12 @@ func Gather(ctx context.Context, r host.Runner) (*Facts, error) {
 		return nil, err
 	}
 	gatherEFI(p, f)
+	fstab := p.run("cat", FstabPath)
 	if p.err != nil {
 		return nil, p.err
+	}
+	if fstab.OK() {
+		gatherFstab(f, layout, string(fstab.Stdout))
 	}
 	if err := gatherDisks(p, f, layout, mounts); err != nil {
 		return nil, err
@@ -508,13 +530,41 @@ func gatherDisks(p *probe, f *Facts, layout *gpart.Layout, mounts gpart.Mounts) 
 		}
 		f.Disks = append(f.Disks, d)
 	}
+	// The other GPT disks with an ESP.
+	for _, g := range layout.Geoms {
+		if seen[g.Name] || g.Scheme != "GPT" {
+			continue
+		}
+		bt, err := layout.BootTargets(g.Name)
+		if err != nil || len(bt.ESPs) == 0 {
+			continue
+		}
+		d := Disk{Name: bt.Geom, Scheme: bt.Scheme, BootPartitions: []Partition{}, ESPs: []ESP{}}
+		for _, ep := range bt.ESPs {
+			e := ESP{Partition: Partition{Name: ep.Name, Index: ep.Index, Size: ep.Size(), Label: ep.Label, RawUUID: ep.RawUUID}, Format: "unknown", Loader: "unknown", Fallback: "unknown"}
+			if mt, ok := mounts.MSDOS().OfProvider(layout, ep.Name); ok {
+				e.MountPoint = mt.MountPoint
+			}
+			d.ESPs = append(d.ESPs, e)
+		}
+		f.OtherDisks = append(f.OtherDisks, d)
+	}
 
 	// Phase 2: one file -s for every ESP, one sha256 for every boot file.
-	var devs []string
-	for _, d := range f.Disks {
-		for _, e := range d.ESPs {
-			devs = append(devs, "/dev/"+e.Name)
+	all := func(yield func(*ESP) bool) {
+		for _, ds := range [][]Disk{f.Disks, f.OtherDisks} {
+			for i := range ds {
+				for j := range ds[i].ESPs {
+					if !yield(&ds[i].ESPs[j]) {
+						return
+					}
+				}
+			}
 		}
+	}
+	var devs []string
+	for e := range all {
+		devs = append(devs, "/dev/"+e.Name)
 	}
 	if len(devs) > 0 {
 		res := p.run(append([]string{"file", "-s"}, devs...)...)
@@ -526,19 +576,16 @@ func gatherDisks(p *probe, f *Facts, layout *gpart.Layout, mounts gpart.Mounts) 
 			return err
 		}
 		for _, r := range results {
-			for i := range f.Disks {
-				for j := range f.Disks[i].ESPs {
-					e := &f.Disks[i].ESPs[j]
-					if "/dev/"+e.Name != r.Path {
-						continue
-					}
-					e.FormatText = r.Description
-					switch r.Content {
-					case gpart.ContentFAT:
-						e.Format = "fat"
-					case gpart.ContentNoFileSystem:
-						e.Format = "empty"
-					}
+			for e := range all {
+				if "/dev/"+e.Name != r.Path {
+					continue
+				}
+				e.FormatText = r.Description
+				switch r.Content {
+				case gpart.ContentFAT:
+					e.Format = "fat"
+				case gpart.ContentNoFileSystem:
+					e.Format = "empty"
 				}
 			}
 		}

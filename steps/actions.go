@@ -720,14 +720,19 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	for _, d := range disks {
-		for _, e := range d.ESPs {
-			if !sc.espWritable(e) {
-				continue
-			}
-			ok, err := sc.espCurrent(ctx, e)
-			if err != nil || !ok {
-				return false, err
+	for _, pool := range []bool{true, false} {
+		if !pool {
+			disks = otherESPs(&sc.plan.Facts)
+		}
+		for _, d := range disks {
+			for _, e := range d.ESPs {
+				if !sc.espWritable(e) {
+					continue
+				}
+				ok, err := sc.espCurrent(ctx, e, pool)
+				if err != nil || !ok {
+					return false, err
+				}
 			}
 		}
 	}
@@ -747,7 +752,7 @@ func (sc *stepContext) bootcodeWritten(ctx context.Context) (bool, error) {
 
 // espWritable reports whether the plan writes loaders to the ESP.
 func (sc *stepContext) espWritable(e facts.ESP) bool {
-	return (e.Format != "empty" || sc.plan.Options.FormatESPs) && !(e.Size > 0 && e.Size < legacyESPSize)
+	return e.Format != "empty" || sc.plan.Options.FormatESPs
 }
 
 // espMountPoint is where the boot code step reads and writes the ESP:
@@ -776,42 +781,39 @@ func (sc *stepContext) espMount(ctx context.Context, e facts.ESP) (mnt string, u
 	return mnt, func() { sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", mnt}}) }, nil
 }
 
-func (sc *stepContext) espCurrent(ctx context.Context, e facts.ESP) (bool, error) {
+// espCurrent reads back the programs the bootcode step keeps on ESP e:
+// each FreeBSD program there must equal the new one of its kind, and
+// FreeBSD's loader on a boot-pool disk's ESP must be there.
+func (sc *stepContext) espCurrent(ctx context.Context, e facts.ESP, pool bool) (bool, error) {
 	mnt, unmount, err := sc.espMount(ctx, e)
 	if err != nil {
 		return false, err
 	}
 	defer unmount()
-	want, err := sc.readFile(ctx, loaderEFI)
-	if err != nil {
-		return false, err
-	}
-	got, err := sc.probe(ctx, "cat", path.Join(mnt, gpart.ESPLoaderPath))
-	if err != nil || !got.OK() || !bytes.Equal(got.Stdout, want) {
-		return false, err
-	}
-	if fb := facts.FallbackName(sc.plan.Facts.Machine); fb != "" {
-		res, err := sc.probe(ctx, "cat", path.Join(mnt, gpart.ESPFallbackDir, fb))
+	for _, c := range espCopies(&sc.plan.Facts, e, pool) {
+		got, err := sc.probe(ctx, "cat", path.Join(mnt, c.path))
 		if err != nil {
 			return false, err
 		}
-		if res.OK() && !bytes.Equal(res.Stdout, want) && isFreeBSDLoader(res.Stdout) {
+		kind := ""
+		if got.OK() {
+			kind = gpart.EFIProgramKind(got.Stdout)
+		}
+		switch {
+		case c.create && c.path == gpart.ESPLoaderPath && kind != gpart.ProgramLoader:
+			return false, nil
+		case kind != kindOf(c.src):
+			continue
+		}
+		want, err := sc.readFile(ctx, c.src)
+		if err != nil {
+			return false, fmt.Errorf("%s on %s is FreeBSD's %s, and %s cannot be read to compare it: %w", c.path, e.Name, kind, c.src, err)
+		}
+		if !bytes.Equal(got.Stdout, want) {
 			return false, nil
 		}
 	}
 	return true, nil
-}
-
-// isFreeBSDLoader tells FreeBSD's loader from another system's binary in
-// the fallback slot: it needs two of the strings FreeBSD's loader carries.
-func isFreeBSDLoader(b []byte) bool {
-	n := 0
-	for _, s := range []string{"FreeBSD", "loader.efi", "boot/lua"} {
-		if bytes.Contains(b, []byte(s)) {
-			n++
-		}
-	}
-	return n >= 2
 }
 
 // runBootcode checks that every disk of the plan is still there and every
@@ -851,59 +853,62 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			}
 		}
 	}
-	loader, _ := sc.readFile(ctx, loaderEFI)
+	src := map[string][]byte{}
+	source := func(p string) ([]byte, error) {
+		if b, ok := src[p]; ok {
+			return b, nil
+		}
+		b, err := sc.readFile(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w; nothing more was written: without it the program there cannot be updated, and zupgrade refuses the pool upgrade until it is (restore %s from the release's base.txz, or recreate that ESP as a 260M FAT32 one holding %s)", p, err, p, gpart.ESPLoaderPath)
+		}
+		src[p] = b
+		return b, nil
+	}
 	var mounted []string
 	defer func() {
 		for _, m := range mounted {
 			sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", m}})
 		}
 	}()
-	skip := map[string]bool{}
+	copied := map[string]bool{}
 	spaceChecked := map[string]bool{}
 	for _, c := range cmds {
 		a := c.Args
-		if a[0] == "cp" && a[1] == loaderEFI {
-			// Before the first copy onto an ESP: room for the new loader
+		switch {
+		case a[0] == "cp" && (a[1] == loaderEFI || a[1] == boot1EFI):
+			run, err := sc.shouldCopy(ctx, a[1], a[len(a)-1], source)
+			if err != nil {
+				return err
+			}
+			if !run {
+				continue
+			}
+			// Before the first copy onto an ESP: room for the new program
 			// beside the old one, twice, and some slack (FAT has no
 			// journal; a copy that runs out of space leaves a torn file).
-			mnt := espMountOf(a[len(a)-1])
+			mnt := sc.espMountOf(a[len(a)-1])
 			if !spaceChecked[mnt] {
 				spaceChecked[mnt] = true
-				if err := sc.checkESPSpace(ctx, mnt, len(loader)); err != nil {
+				data, _ := source(a[1])
+				if err := sc.checkESPSpace(ctx, mnt, len(data)); err != nil {
 					return err
 				}
 			}
-		}
-		switch {
-		case a[0] == "cp" && strings.Contains(a[len(a)-1], "/"+gpart.ESPFallbackDir+"/"):
-			// Replace the fallback loader only when it is FreeBSD's or
-			// absent: another system may own it.
-			final := strings.TrimSuffix(a[len(a)-1], ".new")
-			res, err := sc.probe(ctx, "cat", final)
-			if err != nil {
-				return err
-			}
-			if res.OK() && !isFreeBSDLoader(res.Stdout) {
-				fmt.Fprintf(sc.e.Out, "      %s is not FreeBSD's loader: left alone\n", final)
-				skip[final] = true
+			copied[a[len(a)-1]] = true
+		case a[0] == "mv" && strings.HasSuffix(a[1], ".new"):
+			if !copied[a[1]] {
 				continue
 			}
-			if res.OK() && bytes.Equal(res.Stdout, loader) {
-				skip[final] = true
-				continue
-			}
-		case a[0] == "mv" && skip[a[len(a)-1]]:
-			continue
+			delete(copied, a[1])
 		case a[0] == "efibootmgr" && slices.Contains(a, "-c"):
-			// Add the entry only while none starts the loader on this ESP:
-			// running the step again must not pile up entries.
-			has, err := sc.hasLoaderEntry(ctx, sc.espMountedOn(espMountOf(a[slices.Index(a, "-l")+1])))
-			if err != nil {
+			if err := sc.createEntry(ctx, c); err != nil {
 				return err
 			}
-			if has {
-				continue
-			}
+			continue
+		case a[0] == "efibootmgr" && slices.Contains(a, "-o"):
+			// Run by createEntry, with the order as it really was.
+			continue
 		case a[0] == "newfs_msdos":
 			// Format only what still holds no file system: never a
 			// partition that gained one since the plan (or in an earlier
@@ -934,39 +939,160 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 	return nil
 }
 
-// espMountedOn returns the plan's ESP that the step mounts on mnt.
-func (sc *stepContext) espMountedOn(mnt string) facts.ESP {
-	for _, d := range sc.bootDisks() {
-		for _, e := range d.ESPs {
-			if sc.espMountPoint(e) == mnt {
-				return e
+// createEntry runs efibootmgr -c for the ESP the command names, unless an
+// entry starts FreeBSD's loader there already (running the step again
+// must not pile up entries), and puts BootOrder back as it was with the
+// new entry last: efibootmgr -c puts it first (add_to_boot_order). An
+// entry of that label found first in BootOrder (the step was interrupted
+// between the two) is moved last.
+func (sc *stepContext) createEntry(ctx context.Context, c Cmd) error {
+	a := c.Args
+	label := a[slices.Index(a, "-L")+1]
+	esp := sc.espMountedOn(sc.espMountOf(a[slices.Index(a, "-l")+1]))
+	eb, err := sc.efiBoot(ctx)
+	if err != nil {
+		return err
+	}
+	before := eb.BootOrder
+	if facts.EFIFrom(eb).HasLoaderEntry(esp) {
+		if len(before) < 2 {
+			return nil
+		}
+		for _, en := range eb.Entries {
+			if en.Num == before[0] && en.Label == label {
+				_, err := sc.run(ctx, Cmd{Args: []string{"efibootmgr", "-o", strings.Join(append(slices.Clone(before[1:]), before[0]), ",")}})
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := sc.run(ctx, c); err != nil {
+		return err
+	}
+	after, err := sc.efiBoot(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range after.BootOrder {
+		if !slices.Contains(before, n) {
+			_, err := sc.run(ctx, Cmd{Args: []string{"efibootmgr", "-o", strings.Join(append(slices.Clone(before), n), ",")}})
+			return err
+		}
+	}
+	return nil
+}
+
+// shouldCopy decides whether the step copies src over the file that
+// newPath (FILE.new) is renamed to: a FreeBSD program there is replaced
+// only by the new one of its kind, and only when it differs; another
+// system's program is left alone; a missing file is written only where
+// the step creates it (FreeBSD's loader and the fallback on the ESP of a
+// boot-pool disk).
+func (sc *stepContext) shouldCopy(ctx context.Context, src, newPath string, source func(string) ([]byte, error)) (bool, error) {
+	final := strings.TrimSuffix(newPath, ".new")
+	res, err := sc.probe(ctx, "cat", final)
+	if err != nil {
+		return false, err
+	}
+	create := sc.createsFile(src, final)
+	if !res.OK() || len(res.Stdout) == 0 {
+		// Missing, or left empty by a power cut during a FAT write.
+		return create, nil
+	}
+	own := create && strings.HasSuffix(strings.ToLower(final), "/"+gpart.ESPLoaderPath)
+	switch kind := gpart.EFIProgramKind(res.Stdout); {
+	case own:
+		// FreeBSD's own loader path is written whatever it holds.
+	case kind == "":
+		if create {
+			fmt.Fprintf(sc.e.Out, "      %s is not FreeBSD's loader: left alone\n", final)
+		}
+		return false, nil
+	case kind != kindOf(src):
+		return false, nil
+	}
+	want, err := source(src)
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(res.Stdout, want), nil
+}
+
+// createsFile reports whether the plan writes file (on a mounted ESP) even
+// when it is missing: FreeBSD's loader and the fallback on the ESP of a
+// boot-pool disk, not a legacy one.
+func (sc *stepContext) createsFile(src, file string) bool {
+	mnt := sc.espMountOf(file)
+	e, pool := sc.espAt(mnt)
+	if !pool || isLegacyESP(e) {
+		return false
+	}
+	for _, c := range espCopies(&sc.plan.Facts, e, true) {
+		if c.create && c.src == src && strings.EqualFold(path.Join(mnt, c.path), file) {
+			return true
+		}
+	}
+	return false
+}
+
+// espAt returns the plan's ESP that the step reads or writes on mnt, and
+// whether it is on a disk of the boot pool.
+func (sc *stepContext) espAt(mnt string) (facts.ESP, bool) {
+	for _, pool := range []bool{true, false} {
+		disks := sc.bootDisks()
+		if !pool {
+			disks = otherESPs(&sc.plan.Facts)
+		}
+		for _, d := range disks {
+			for _, e := range d.ESPs {
+				if sc.espMountPoint(e) == mnt {
+					return e, pool
+				}
 			}
 		}
 	}
-	return facts.ESP{}
+	return facts.ESP{}, false
 }
 
-// hasLoaderEntry reads the firmware's boot entries now and reports whether
-// one starts FreeBSD's loader on the ESP.
-func (sc *stepContext) hasLoaderEntry(ctx context.Context, e facts.ESP) (bool, error) {
+// espMountedOn returns the plan's ESP that the step mounts on mnt.
+func (sc *stepContext) espMountedOn(mnt string) facts.ESP {
+	e, _ := sc.espAt(mnt)
+	return e
+}
+
+// efiBoot reads the firmware's boot variables now.
+func (sc *stepContext) efiBoot(ctx context.Context) (*gpart.EFIBoot, error) {
 	out, err := host.Output(ctx, sc.e.Runner, "efibootmgr", "-v")
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	eb, err := gpart.ParseEfibootmgr(string(out))
-	if err != nil {
-		return false, err
-	}
-	return facts.EFIFrom(eb).HasLoaderEntry(e), nil
+	return gpart.ParseEfibootmgr(string(out))
 }
 
 // espMountOf returns the mount point of an ESP from the path of a file
-// the plan copies there (MNT/efi/freebsd/loader.efi.new).
-func espMountOf(p string) string {
-	if i := strings.Index(p, "/efi/"); i >= 0 {
-		return p[:i]
+// the plan copies there (MNT/efi/freebsd/loader.efi.new): the longest
+// mount point of the plan's ESPs that holds it.
+func (sc *stepContext) espMountOf(p string) string {
+	best := ""
+	for _, pool := range []bool{true, false} {
+		disks := sc.bootDisks()
+		if !pool {
+			disks = otherESPs(&sc.plan.Facts)
+		}
+		for _, d := range disks {
+			for _, e := range d.ESPs {
+				for _, mnt := range []string{e.MountPoint, path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))} {
+					if mnt != "" && strings.HasPrefix(p, mnt+"/") && len(mnt) > len(best) {
+						best = mnt
+					}
+				}
+			}
+		}
 	}
-	return path.Dir(p)
+	if best == "" {
+		return path.Dir(p)
+	}
+	return best
 }
 
 // espSlack is the room an ESP needs beyond two copies of the loader.

@@ -290,6 +290,7 @@ func (b builder) bootcodeStep(id, title string) Step {
 	s := Step{ID: id, Title: title,
 		Verify: "read back: each freebsd-boot partition starts with " + gptzfsboot + ", sector 0 of each disk holds " + pmbr + "'s boot code, each ESP's loaders equal " + loaderEFI}
 	fallback := facts.FallbackName(b.f.Machine)
+	order := b.bootOrder()
 	for _, d := range b.bootDisks() {
 		for _, bp := range d.BootPartitions {
 			args, err := bootcodeArgv(d, bp)
@@ -301,9 +302,8 @@ func (b builder) bootcodeStep(id, title string) Step {
 		}
 		for _, e := range d.ESPs {
 			switch {
-			case e.Size > 0 && e.Size < legacyESPSize:
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: skipped (boot1.efi loads /boot/loader.efi from the pool, and loader.efi does not fit there)", e.Name, d.Name, facts.HumanBytes(e.Size)))
-				continue
+			case isLegacyESP(e):
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: its boot1.efi is replaced from %s (loader.efi does not fit there)", e.Name, d.Name, facts.HumanBytes(e.Size), boot1EFI))
 			case e.Format == "empty" && !b.opts.FormatESPs:
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped (--format-esps formats it)", e.Name, d.Name))
 				continue
@@ -314,8 +314,13 @@ func (b builder) bootcodeStep(id, title string) Step {
 			}
 			// Give a disk without a boot entry for FreeBSD's loader one,
 			// so that the firmware starts it there when the others fail.
-			entry := b.f.BootMethod == "UEFI" && b.f.EFI != nil && !b.f.EFI.HasLoaderEntry(e)
-			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, fallback, entry)...)
+			entry := !isLegacyESP(e) && b.f.BootMethod == "UEFI" && b.f.EFI != nil && !b.f.EFI.HasLoaderEntry(e)
+			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, espCopies(b.f, e, true), entry, &order)...)
+		}
+	}
+	for _, d := range otherESPs(b.f) {
+		for _, e := range d.ESPs {
+			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, espCopies(b.f, e, false), false, &order)...)
 		}
 	}
 	if len(s.Commands) == 0 {
@@ -324,7 +329,27 @@ func (b builder) bootcodeStep(id, title string) Step {
 	if fallback != "" {
 		s.Notes = append(s.Notes, "efi/boot/"+fallback+" is replaced only when the one there is FreeBSD's loader (another system may own it)")
 	}
+	if len(otherESPs(b.f)) > 0 {
+		s.Notes = append(s.Notes, "on ESPs outside the boot pool only FreeBSD programs found there are replaced, each by the new one of its kind (loader.efi, boot1.efi)")
+	}
 	return s
+}
+
+// bootOrder is the firmware's BootOrder and the entries it knows, as the
+// plan's efibootmgr -c and -o commands change them.
+type bootOrder struct {
+	order, used []string
+}
+
+func (b builder) bootOrder() bootOrder {
+	var o bootOrder
+	if b.f.EFI != nil {
+		o.order = append(o.order, b.f.EFI.BootOrder...)
+		for _, e := range b.f.EFI.Entries {
+			o.used = append(o.used, e.Number)
+		}
+	}
+	return o
 }
 
 // efibootmgrCreateArgs adds an active boot entry for the loader on the ESP
@@ -339,11 +364,15 @@ func newfsMsdosArgs(e facts.ESP) []string {
 	return []string{"newfs_msdos", "-F", "32", "-c", "1", "/dev/" + e.Name}
 }
 
-// espCommands copies /boot/loader.efi onto an ESP: mounted where it already
-// is, or on a directory of the state dir; each file is written beside its
+// espCommands writes the copies onto an ESP: mounted where it already is,
+// or on a directory of the state dir; each file is written beside its
 // target and renamed over it, so that a power cut leaves the old or the new
-// loader, never half of one.
-func espCommands(e facts.ESP, disk, stateDir, fallback string, entry bool) []Cmd {
+// program, never half of one. With entry, a boot entry for FreeBSD's loader
+// there is made and BootOrder put back as it was with the new entry last:
+// efibootmgr -c puts it first (add_to_boot_order), which would change the
+// disk the firmware starts, and the new entry is there for when the
+// others fail.
+func espCommands(e facts.ESP, disk, stateDir string, copies []espCopy, entry bool, order *bootOrder) []Cmd {
 	mnt := e.MountPoint
 	var cs []Cmd
 	if mnt == "" {
@@ -352,19 +381,23 @@ func espCommands(e facts.ESP, disk, stateDir, fallback string, entry bool) []Cmd
 			Cmd{Args: []string{"mkdir", "-p", mnt}},
 			Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}})
 	}
-	copyTo := func(dir, file string) {
-		d := path.Join(mnt, dir)
-		cs = append(cs,
-			Cmd{Args: []string{"mkdir", "-p", d}},
-			Cmd{Args: []string{"cp", loaderEFI, path.Join(d, file+".new")}},
-			Cmd{Args: []string{"mv", path.Join(d, file+".new"), path.Join(d, file)}})
-	}
-	copyTo("efi/freebsd", "loader.efi")
-	if fallback != "" {
-		copyTo("efi/boot", fallback)
+	for _, c := range copies {
+		target := path.Join(mnt, c.path)
+		cp := Cmd{Args: []string{"cp", c.src, target + ".new"}}
+		if c.create {
+			cs = append(cs, Cmd{Args: []string{"mkdir", "-p", path.Dir(target)}})
+		} else {
+			cp.When = target + " is FreeBSD's " + kindOf(c.src)
+		}
+		cs = append(cs, cp, Cmd{Args: []string{"mv", target + ".new", target}, When: cp.When})
 	}
 	if entry {
-		cs = append(cs, Cmd{Args: efibootmgrCreateArgs(mnt, disk), When: "no boot entry starts efi/freebsd/loader.efi on " + e.Name})
+		num := nextBootNum(order.used)
+		order.used = append(order.used, num)
+		order.order = append(order.order, num)
+		cs = append(cs,
+			Cmd{Args: efibootmgrCreateArgs(mnt, disk), When: "no boot entry starts efi/freebsd/loader.efi on " + e.Name},
+			Cmd{Args: []string{"efibootmgr", "-o", strings.Join(order.order, ",")}, When: "after efibootmgr -c: BootOrder as it was, the new entry last"})
 	}
 	cs = append(cs, Cmd{Args: []string{"sync"}})
 	if e.MountPoint == "" {

@@ -172,6 +172,7 @@ func preflight(f *facts.Facts, opts Options, t target, tErr error) []Check {
 	// Boot partitions on every member.
 	if pool != nil {
 		cs = append(cs, bootPartitionChecks(f, pool, opts)...)
+		cs = append(cs, loaderChecks(f, pool, builder{f: f}.bootDisks())...)
 		if c, ok := loaderFeatureCheck(pool, opts); ok {
 			cs = append(cs, c)
 		}

@@ -110,9 +110,11 @@ func TestPlanBootcodePerDisk(t *testing.T) {
 		{"uefi-nda-mirror", "15.0-RELEASE", nil, []string{
 			"mount_msdosfs /dev/nda1p1 /var/db/zupgrade/mnt/nda1p1"}, 2},
 		// Crossed labels: gpt/zfs0 lives on ada1, whose freebsd-boot is index 2.
+		// ada1's 800K legacy ESP gets the new boot1.efi (no loader.efi).
 		{"crossed-labels", "14.3-RELEASE", []string{
 			"gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 2 ada1",
-			"gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 1 ada0"}, nil, 0},
+			"gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 1 ada0"},
+			[]string{"mount_msdosfs /dev/ada1p1 /var/db/zupgrade/mnt/ada1p1"}, 0},
 		{"single-disk", "14.3-RELEASE", []string{
 			"gpart bootcode -b /boot/pmbr -p /boot/gptzfsboot -i 2 vtbd0"}, nil, 1},
 	}
@@ -218,7 +220,7 @@ func TestPlanBlocks(t *testing.T) {
 		}, []string{"boot-partitions"}},
 		{"UEFI host, disk without ESP", "uefi-nda-mirror", "15.0-RELEASE", func(f *facts.Facts) {
 			f.Disks[0].ESPs = nil
-		}, []string{"boot-partitions"}},
+		}, []string{"boot-partitions", "boot-entries"}},
 		{"little free space", "bios-mirror", "14.2-RELEASE", func(f *facts.Facts) { f.Pools[0].Free = 1 << 30 }, []string{"free-space"}},
 	}
 	for _, tt := range tests {

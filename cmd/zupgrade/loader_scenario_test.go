@@ -1,0 +1,175 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// Every loader that can start the host, and the firmware: whole upgrades
+// of hosts whose firmware may start something else than the pool disks'
+// efi/freebsd/loader.efi.
+
+// TestLegacyBoot1ESPUpgrade: a host installed with 11.2 (800K ESPs with
+// boot1.efi on every disk) reads the pool through boot1.efi; the pool
+// upgrade must wait until boot1.efi is replaced from /boot/boot1.efi.
+func TestLegacyBoot1ESPUpgrade(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", Installed: "11.2-RELEASE", Disks: 2})
+	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+	if code != 0 || !strings.Contains(out, "$ cp /boot/boot1.efi ") || !strings.Contains(out, "boot1.efi") {
+		t.Fatalf("plan does not update boot1.efi on the legacy ESPs (exit %d):\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+	rep := h.boot(simhost.BootOptions{NoHooks: true})
+	if !strings.Contains(rep.Loader, "boot1.efi 14.2-RELEASE") {
+		t.Errorf("booted through %s, want the new boot1.efi", rep.Loader)
+	}
+}
+
+// TestLoaderOnOtherDisk: the firmware starts a loader on a disk outside
+// the pool (its loader.env names the pool); zupgrade must find and update
+// it before the pool upgrade, or the host stops at that loader's prompt.
+func TestLoaderOnOtherDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", Disks: 2, ESPs: "all",
+		OtherDisks: []string{"da0"},
+		ESPFiles: []simhost.ESPFile{
+			{Disk: "da0", Path: "efi/freebsd/loader.efi", Program: simhost.BlobLoaderEFI},
+			{Disk: "da0", Path: "efi/freebsd/loader.env", Text: "rootdev=zfs:zroot/ROOT/default:\n"},
+		},
+		BootEntries: []simhost.BootEntry{{Label: "FreeBSD da0", Disk: "da0", Path: "efi/freebsd/loader.efi"}},
+		BootOrder:   []string{"FreeBSD da0"},
+	})
+	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+	if code != 0 || !strings.Contains(out, "da0p1") {
+		t.Fatalf("plan does not mention the loader on da0 (exit %d):\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	rep := h.boot(simhost.BootOptions{NoHooks: true})
+	if !strings.Contains(rep.Path, "FreeBSD da0") || !strings.HasPrefix(rep.Kernel, "14.2") {
+		t.Errorf("booted %s through %s, want 14.2 through da0's entry", rep.Kernel, rep.Path)
+	}
+	h.assertBootsEverywhere("14.2-RELEASE")
+}
+
+// TestBootCurrentCustomPath: the system was started from an entry whose
+// file zupgrade does not write by name; it is FreeBSD's loader, so it is
+// updated too, and that entry still starts the host after the upgrade.
+func TestBootCurrentCustomPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", Disks: 2, ESPs: "all",
+		ESPFiles:    []simhost.ESPFile{{Disk: "ada1", Path: "efi/custom/loader-13.efi", Program: simhost.BlobLoaderEFI}},
+		BootEntries: []simhost.BootEntry{{Label: "FreeBSD custom", Disk: "ada1", Path: "efi/custom/loader-13.efi"}},
+		BootOrder:   []string{"FreeBSD custom"},
+	})
+	code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+	if code != 0 || !strings.Contains(out, "efi/custom/loader-13.efi") {
+		t.Fatalf("plan does not name the loader behind BootCurrent (exit %d):\n%s", code, out)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	rep := h.boot(simhost.BootOptions{NoHooks: true})
+	if !strings.Contains(rep.Path, "FreeBSD custom") || !strings.Contains(rep.Loader, "loader.efi 14.2-RELEASE") {
+		t.Errorf("booted through %s with %s, want the custom entry with the new loader", rep.Path, rep.Loader)
+	}
+}
+
+// TestCreatedEntryKeepsBootOrder: the entry zupgrade adds for a second
+// disk's ESP must not change which disk boots first: efibootmgr -c puts it
+// in front, zupgrade puts the previous order back with the new entry last.
+func TestCreatedEntryKeepsBootOrder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, Firmware: "UEFI"})
+	before := bootOrder(h.sh("efibootmgr"))
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE", "--format-esps")
+	h.assertDone(code, log)
+	out := h.sh("efibootmgr", "-v")
+	after := bootOrder(out)
+	if len(after) != len(before)+1 || strings.Join(after[:len(before)], ",") != strings.Join(before, ",") {
+		t.Fatalf("BootOrder %v before, %v after; want the old order and the new entry last:\n%s", before, after, out)
+	}
+	if !strings.Contains(out, "Boot"+after[len(after)-1]+"* FreeBSD ada1") {
+		t.Errorf("the last entry is not the new one for ada1:\n%s", out)
+	}
+}
+
+// bootOrder reads the BootOrder line of efibootmgr's output.
+func bootOrder(out string) []string {
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, "BootOrder  : "); ok {
+			return strings.Split(v, ", ")
+		}
+	}
+	return nil
+}
+
+// TestFstabESPWithoutFailok: /etc/fstab mounts one disk's ESP at /boot/efi
+// without failok; if that disk dies, the others boot to single-user mode
+// only. plan warns and names the line and the fix.
+func TestFstabESPWithoutFailok(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		spec *simhost.FstabESP
+		line string
+	}{
+		{"bsdinstall's line", nil, "/dev/gpt/efiboot0"},
+		{"by device", &simhost.FstabESP{Disk: "ada1", By: "device"}, "/dev/ada1p1"},
+		{"with failok", &simhost.FstabESP{Disk: "ada0", Failok: true}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, ESPs: "all", FstabESP: tt.spec})
+			code, out := h.zupgrade(nil, "plan", "--to", "14.2-RELEASE")
+			if code != 0 {
+				t.Fatalf("plan: exit %d\n%s", code, out)
+			}
+			warned := strings.Contains(out, "[warn ] /boot/efi survives the loss of any disk")
+			if tt.line == "" {
+				if warned {
+					t.Errorf("warned about a failok line:\n%s", out)
+				}
+				return
+			}
+			if !warned || !strings.Contains(out, tt.line+"\t/boot/efi\tmsdosfs\trw\t") || !strings.Contains(out, "rw,failok") {
+				t.Errorf("no warning naming %s and the failok fix:\n%s", tt.line, out)
+			}
+		})
+	}
+}
+
+// TestForeignFallbackLeftAlone: GRUB owns ada0's EFI/BOOT/BOOTX64.efi (a
+// dual-boot host); zupgrade updates FreeBSD's loaders and leaves GRUB as
+// it is, and the host still boots from every disk.
+func TestForeignFallbackLeftAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "14.1-RELEASE", Disks: 2, ESPs: "all",
+		ESPFiles: []simhost.ESPFile{{Disk: "ada0", Path: "EFI/BOOT/BOOTX64.efi", Program: "grub"}}})
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	if !strings.Contains(log, "bootx64.efi is not FreeBSD's loader: left alone") {
+		t.Errorf("the run does not say it left GRUB alone:\n%s", log)
+	}
+	if got := h.sh("cat", "/boot/efi/efi/boot/bootx64.efi"); !strings.Contains(got, "GNU GRUB") {
+		t.Errorf("ada0's fallback is no longer GRUB: %q", got)
+	}
+	h.assertBootsEverywhere("14.2-RELEASE")
+}
