@@ -43,7 +43,7 @@ func init() {
 		StepUpgrade:      {done: (*stepContext).upgradeFetched, run: (*stepContext).runFetch, rerunnable: true},
 		StepFetch:        {done: (*stepContext).installPending, run: (*stepContext).runFetch, rerunnable: true},
 		StepInstallKern:  {done: (*stepContext).kernelInstalled, run: (*stepContext).runInstallKernel, rerunnable: true},
-		StepBootcode:     {done: (*stepContext).bootcodeWritten, run: (*stepContext).runBootcode, rerunnable: true},
+		StepBootcode:     {done: (*stepContext).bootcodeDone, run: (*stepContext).runBootcode, rerunnable: true},
 		StepRebootKernel: {done: (*stepContext).newKernelRunning},
 		StepInstallWorld: {done: (*stepContext).worldInstalled, run: (*stepContext).runInstall, rerunnable: true},
 		StepPackages:     {done: (*stepContext).packagesCurrent, run: (*stepContext).runPackages, rerunnable: true},
@@ -739,15 +739,42 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// bootcodeWritten is the boot code step's done check: a disk that is gone
-// leaves the step to do, so that it starts and says what to do about it.
-func (sc *stepContext) bootcodeWritten(ctx context.Context) (bool, error) {
+// bootcodeDone is the boot code step's done check: the boot code is
+// current everywhere, and no boot entry the step makes stands first in
+// BootOrder (efibootmgr -c puts it there; an interrupted step may not have
+// put the order back yet). A disk that is gone leaves the step to do, so
+// that it starts and says what to do about it.
+func (sc *stepContext) bootcodeDone(ctx context.Context) (bool, error) {
 	ok, err := sc.bootcodeCurrent(ctx)
 	var gone *goneDiskError
 	if errors.As(err, &gone) {
 		return false, nil
 	}
-	return ok, err
+	if err != nil || !ok {
+		return false, err
+	}
+	var labels []string
+	for _, c := range sc.step.Commands {
+		if a := c.Args; a[0] == "efibootmgr" && slices.Contains(a, "-c") {
+			labels = append(labels, a[slices.Index(a, "-L")+1])
+		}
+	}
+	if len(labels) == 0 {
+		return true, nil
+	}
+	eb, err := sc.efiBoot(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(eb.BootOrder) < 2 {
+		return true, nil
+	}
+	for _, en := range eb.Entries {
+		if en.Num == eb.BootOrder[0] && slices.Contains(labels, en.Label) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // espWritable reports whether the plan writes loaders to the ESP.

@@ -173,3 +173,110 @@ func TestForeignFallbackLeftAlone(t *testing.T) {
 	}
 	h.assertBootsEverywhere("14.2-RELEASE")
 }
+
+// TestCreatedEntryOrderAfterFailure: efibootmgr -o fails right after
+// efibootmgr -c made the new entry (first in BootOrder); the next apply
+// finds the entry and puts it last.
+func TestCreatedEntryOrderAfterFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, ESPs: "all"})
+	before := bootOrder(h.sh("efibootmgr"))
+	if err := h.m.AddFault(simhost.Fault{Command: "efibootmgr", Args: "-o", Action: simhost.FaultFail, Message: "efibootmgr: Unabke to set BootOrder"}); err != nil {
+		t.Fatal(err)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
+	}
+	if got := bootOrder(h.sh("efibootmgr")); len(got) != len(before)+1 || got[0] == before[0] {
+		t.Fatalf("after the failure BootOrder is %v; the new entry should be first", got)
+	}
+	code, log = h.runUpgrade(nil)
+	h.assertDone(code, log)
+	after := bootOrder(h.sh("efibootmgr"))
+	if len(after) != len(before)+1 || strings.Join(after[:len(before)], ",") != strings.Join(before, ",") {
+		t.Errorf("BootOrder %v before, %v after; want the old order and the new entry last", before, after)
+	}
+}
+
+// TestLegacyBoot1RevertedRefusesPoolUpgrade: boot1.efi on a legacy ESP is
+// old again when the pool upgrade comes (restored from a backup, another
+// tool): apply refuses to upgrade the pool, which the old boot1.efi could
+// not read.
+func TestLegacyBoot1RevertedRefusesPoolUpgrade(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", Installed: "11.2-RELEASE", Disks: 2})
+	old := h.espFile("ada1", "efi/boot/BOOTx64.efi")
+	code, out := h.zupgrade(nil, "apply", "--to", "14.2-RELEASE", "--no-reboot")
+	if code != ExitCheckpoint {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	if h.espFile("ada1", "efi/boot/BOOTx64.efi") == old {
+		t.Fatal("the bootcode step left boot1.efi 11.2 on ada1")
+	}
+	h.setESPFile("ada1", "efi/boot/BOOTx64.efi", old)
+	// The reboot: the hook goes on through the world and the packages to
+	// the pool upgrade.
+	rep := h.boot(simhost.BootOptions{})
+	j := h.journal()
+	if len(rep.Hooks) == 0 || j.Record("zpool-upgrade").State != "started" || !strings.Contains(j.Message, "refusing to upgrade pool features") {
+		t.Fatalf("hooks %+v, journal %s: %s", rep.Hooks, j.Status, j.Message)
+	}
+	if f := h.sh("zpool", "get", "-H", "-o", "value", "feature@head_errlog", "zroot"); !strings.Contains(f, "disabled") {
+		t.Errorf("head_errlog is %s: the pool was upgraded", f)
+	}
+}
+
+// espFile reads a file of a disk's ESP from the model.
+func (h *testHost) espFile(disk, p string) string {
+	h.t.Helper()
+	model, err := h.m.Model()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range model.Disks {
+		for _, part := range d.Partitions {
+			if d.Name == disk && part.FAT != nil {
+				for _, f := range part.FAT.Files {
+					if strings.EqualFold(f.Path, p) {
+						return string(f.Data)
+					}
+				}
+			}
+		}
+	}
+	h.t.Fatalf("no %s on the ESP of %s", p, disk)
+	return ""
+}
+
+// setESPFile replaces a file of a disk's ESP, synced, as another tool
+// would.
+func (h *testHost) setESPFile(disk, p, data string) {
+	h.t.Helper()
+	err := h.m.Update(func(model *simhost.Model) error {
+		for _, d := range model.Disks {
+			for _, part := range d.Partitions {
+				if d.Name != disk || part.FAT == nil {
+					continue
+				}
+				for _, files := range [][]*simhost.FATFile{part.FAT.Files, part.FAT.Synced} {
+					for _, f := range files {
+						if strings.EqualFold(f.Path, p) {
+							f.Data = []byte(data)
+						}
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
