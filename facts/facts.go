@@ -261,13 +261,16 @@ type EFIEntry struct {
 	PartitionGUID string `json:"partition_guid,omitempty"`
 	// FreeBSDLoader: the entry starts efi/freebsd/loader.efi.
 	FreeBSDLoader bool `json:"freebsd_loader,omitempty"`
+	// Unreferenced: the entry is in no BootOrder (efibootmgr lists it under
+	// "Unreferenced Variables:"); the firmware does not try it.
+	Unreferenced bool `json:"unreferenced,omitempty"`
 }
 
 // HasLoaderEntry reports whether a boot entry starts FreeBSD's loader on
 // the ESP e.
 func (f *EFI) HasLoaderEntry(e ESP) bool {
 	for _, en := range f.Entries {
-		if en.FreeBSDLoader && (en.Device == e.Name || (e.RawUUID != "" && strings.EqualFold(en.PartitionGUID, e.RawUUID))) {
+		if en.FreeBSDLoader && !en.Unreferenced && (en.Device == e.Name || (e.RawUUID != "" && strings.EqualFold(en.PartitionGUID, e.RawUUID))) {
 			return true
 		}
 	}

@@ -487,8 +487,14 @@ func gatherEFI(p *probe, f *Facts) {
 // EFIFrom turns efibootmgr's parsed output into the facts' form.
 func EFIFrom(eb *gpart.EFIBoot) *EFI {
 	e := &EFI{BootCurrent: eb.BootCurrent, BootOrder: eb.BootOrder}
+	add := func(en gpart.EFIBootEntry, unref bool) {
+		e.Entries = append(e.Entries, EFIEntry{Number: en.Num, Label: en.Label, Active: en.Active, Current: en.Current, Device: en.Device, Path: en.Path, PartitionGUID: en.PartitionGUID(), FreeBSDLoader: en.PointsAt(gpart.ESPLoaderPath), Unreferenced: unref})
+	}
 	for _, en := range eb.Entries {
-		e.Entries = append(e.Entries, EFIEntry{Number: en.Num, Label: en.Label, Active: en.Active, Current: en.Current, Device: en.Device, Path: en.Path, PartitionGUID: en.PartitionGUID(), FreeBSDLoader: en.PointsAt(gpart.ESPLoaderPath)})
+		add(en, false)
+	}
+	for _, en := range eb.Unreferenced {
+		add(en, true)
 	}
 	return e
 }

@@ -25,6 +25,10 @@ type EFIBoot struct {
 	// Entries are the boot entries in the order printed (BootOrder first).
 	// Variables listed under "Unreferenced Variables:" are left out.
 	Entries []EFIBootEntry
+	// Unreferenced are the entries listed under "Unreferenced Variables:"
+	// (efibootmgr -v): the firmware does not try them, but one may be
+	// BootCurrent (picked once in the boot menu, or BootNext).
+	Unreferenced []EFIBootEntry
 	// Missing are BootOrder numbers printed as "BootXXXX: MISSING!".
 	Missing []string
 }
@@ -97,7 +101,7 @@ func (e EFIBootEntry) PointsAt(path string) bool {
 // ParseEfibootmgr reads the output of `efibootmgr -v` (or without -v, when
 // entries have no device paths). Header lines, entries, their device path
 // and the mapped "<provider>:<path> <mounted path>" line are recognised;
-// everything after "Unreferenced Variables:" is ignored. Other lines return a
+// entries after "Unreferenced Variables:" go to Unreferenced. Other lines return a
 // *host.ParseError.
 func ParseEfibootmgr(out string) (*EFIBoot, error) {
 	const command = "efibootmgr -v"
@@ -106,6 +110,7 @@ func ParseEfibootmgr(out string) (*EFIBoot, error) {
 	}
 	b := &EFIBoot{}
 	var cur *EFIBootEntry
+	list := &b.Entries
 	for i, raw := range strings.Split(out, "\n") {
 		lineNo := i + 1
 		line := strings.TrimSpace(raw)
@@ -113,14 +118,15 @@ func ParseEfibootmgr(out string) (*EFIBoot, error) {
 			continue
 		}
 		if line == "Unreferenced Variables:" {
-			break
+			list, cur = &b.Unreferenced, nil
+			continue
 		}
 		if e, ok, err := parseEFIEntryLine(line); ok {
 			if err != "" {
 				return nil, perr(lineNo, raw, err)
 			}
-			b.Entries = append(b.Entries, e)
-			cur = &b.Entries[len(b.Entries)-1]
+			*list = append(*list, e)
+			cur = &(*list)[len(*list)-1]
 			continue
 		}
 		if num, ok := strings.CutSuffix(line, ": MISSING!"); ok {

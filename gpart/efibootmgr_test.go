@@ -81,6 +81,12 @@ func TestParseEfibootmgr(t *testing.T) {
 					{Num: "0003", Active: true, Label: "UEFI: PXE IP4 Intel(R) Ethernet Connection I219-LM",
 						DevicePath: "PciRoot(0x0)/Pci(0x1f,0x6)/MAC(001b2172c655,0x0)/IPv4(0.0.0.0,0x0,DHCP,0.0.0.0,0.0.0.0,0.0.0.0)"},
 				},
+				Unreferenced: []EFIBootEntry{
+					{Num: "0004", Active: true, Label: "FreeBSD old",
+						DevicePath: `HD(1,GPT,f9ebdacc-3898-11e0-a3db-001b2172c655,0x800,0x64000)/File(\efi\boot\bootx64.efi)`,
+						FilePath:   `\efi\boot\bootx64.efi`,
+						Device:     "nvd0p1", Path: "/efi/boot/bootx64.efi"},
+				},
 			},
 		},
 	}
@@ -145,6 +151,9 @@ func TestParseEfibootmgrVariants(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got.Entries); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if tt.name == "unreferenced variables only" && (len(got.Unreferenced) != 1 || got.Unreferenced[0].Num != "0000" || got.Unreferenced[0].Label != "FreeBSD") {
+				t.Errorf("unreferenced entries %+v, want Boot0000 FreeBSD", got.Unreferenced)
 			}
 		})
 	}

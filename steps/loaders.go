@@ -175,6 +175,9 @@ func entryCheck(f *facts.Facts, disks []facts.Disk) (Check, bool) {
 		return false
 	}
 	var block, warn, ok []string
+	if f.EFI.BootCurrent != "" && !slices.ContainsFunc(f.EFI.Entries, func(en facts.EFIEntry) bool { return en.Current }) {
+		warn = append(warn, "BootCurrent "+f.EFI.BootCurrent+" names no boot entry efibootmgr lists (the firmware's own boot of a removable medium?)")
+	}
 	for _, en := range f.EFI.Entries {
 		inOrder := slices.Contains(f.EFI.BootOrder, en.Number)
 		if !en.Current && !inOrder {
