@@ -31,6 +31,9 @@ var (
 	poolName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.: -]*$`)
 	dsName   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.: -]*(/[A-Za-z0-9_.: -]+)*$`)
 	beName   = regexp.MustCompile(`^[A-Za-z0-9_.:][A-Za-z0-9_.: -]*$`)
+	// espPath is the file of a boot entry on its ESP (efibootmgr -v's
+	// mapped path): FAT names, no empty, "." or ".." component.
+	espPath = regexp.MustCompile(`^/?([A-Za-z0-9_+~ -][A-Za-z0-9_.+~ -]*/)*[A-Za-z0-9_+~ -][A-Za-z0-9_.+~ -]*$`)
 )
 
 // checkNames returns a *NameError for the first name of f that a command
@@ -53,7 +56,15 @@ func (f *Facts) checkNames() error {
 		}
 		return nil
 	}
-	for _, d := range f.Disks {
+	file := rule{espPath, "a file on an ESP is names of letters, digits and _ . + ~ - and spaces, separated by /, none of them . or .."}
+	if f.EFI != nil {
+		for _, en := range f.EFI.Entries {
+			if err := check("boot entry file", en.Path, file); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range append(f.Disks, f.OtherDisks...) {
 		if err := check("disk", d.Name, geom); err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ func TestCheckNames(t *testing.T) {
 			BootPool:    "zroot",
 			RootDataset: "zroot/ROOT/default",
 			BootEnvs:    BootEnvs{List: []BootEnv{{Name: "default"}, {Name: "zupgrade-14.1-to-14.2"}}},
+			OtherDisks:  []Disk{{Name: "da0", ESPs: []ESP{{Partition: Partition{Name: "da0p1"}}}}},
+			EFI:         &EFI{Entries: []EFIEntry{{Number: "0001", Path: "/efi/freebsd/loader.efi"}, {Number: "0002", Path: "/EFI/My Loader/boot-1.efi"}, {Number: "0003"}}},
 		}
 	}
 	if err := ok().checkNames(); err != nil {
@@ -26,6 +28,9 @@ func TestCheckNames(t *testing.T) {
 		"bootfs $(reboot)":   func(f *Facts) { f.Pools[0].BootFS = "zroot/$(reboot)" },
 		"root dataset ../":   func(f *Facts) { f.RootDataset = "zroot/ROOT/`id`" },
 		"boot environment -": func(f *Facts) { f.BootEnvs.List[1].Name = "-r" },
+		"other disk -rf":     func(f *Facts) { f.OtherDisks[0].Name = "-rf" },
+		"entry file ../":     func(f *Facts) { f.EFI.Entries[0].Path = "/efi/../../etc/rc" },
+		"entry file newline": func(f *Facts) { f.EFI.Entries[1].Path = "/efi/a\nb.efi" },
 	} {
 		f := ok()
 		spoil(f)
