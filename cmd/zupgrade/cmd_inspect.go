@@ -159,6 +159,23 @@ func renderFacts(w io.Writer, f *facts.Facts) {
 			fprintf(w, "  no boot partitions\n")
 		}
 	}
+	for _, d := range f.OtherDisks {
+		fprintf(w, "\ndisk %s (%s), outside the boot pool\n", d.Name, d.Scheme)
+		for _, e := range d.ESPs {
+			state := e.Format
+			if e.MountPoint != "" {
+				state += ", mounted on " + e.MountPoint
+			}
+			fprintf(w, "  efi           %-14s index %d, %s, %s\n", e.Name, e.Index, facts.HumanBytes(e.Size), state)
+		}
+	}
+	for _, l := range f.FstabESPs {
+		opts := "without failok"
+		if l.Failok {
+			opts = "failok"
+		}
+		fprintf(w, "\nfstab line %d: %s on %s (%s, %s)\n", l.Line, l.Device, l.MountPoint, orDash(l.Partition), opts)
+	}
 	fprintf(w, "\n")
 	be := "not available"
 	if f.BootEnvs.Tool != "" {
@@ -204,7 +221,11 @@ func renderFacts(w io.Writer, f *facts.Facts) {
 			if e.Current {
 				mark = "+"
 			}
-			fprintf(w, "efi boot %s%s %-20s %s:%s\n", mark, e.Number, e.Label, orDash(e.Device), orDash(e.Path))
+			note := ""
+			if e.Unreferenced {
+				note = " (not in BootOrder)"
+			}
+			fprintf(w, "efi boot %s%s %-20s %s:%s%s\n", mark, e.Number, e.Label, orDash(e.Device), orDash(e.Path), note)
 		}
 	}
 	warn := append([]string(nil), f.Warnings...)
