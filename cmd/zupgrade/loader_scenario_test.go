@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -255,28 +256,14 @@ func (h *testHost) espFile(disk, p string) string {
 	return ""
 }
 
-// setESPFile replaces a file of a disk's ESP, synced, as another tool
-// would.
+// setESPFile replaces a file of a disk's ESP through the host's own
+// commands, as another tool would: mount it, copy, unmount.
 func (h *testHost) setESPFile(disk, p, data string) {
 	h.t.Helper()
-	err := h.m.Update(func(model *simhost.Model) error {
-		for _, d := range model.Disks {
-			for _, part := range d.Partitions {
-				if d.Name != disk || part.FAT == nil {
-					continue
-				}
-				for _, files := range [][]*simhost.FATFile{part.FAT.Files, part.FAT.Synced} {
-					for _, f := range files {
-						if strings.EqualFold(f.Path, p) {
-							f.Data = []byte(data)
-						}
-					}
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := os.WriteFile(h.m.HostPath("/tmp/esp-file"), []byte(data), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
+	h.sh("mount_msdosfs", "/dev/"+disk+"p1", "/mnt")
+	h.sh("cp", "/tmp/esp-file", "/mnt/"+p)
+	h.sh("umount", "/mnt")
 }
