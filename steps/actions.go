@@ -779,7 +779,10 @@ func (sc *stepContext) bootcodeDone(ctx context.Context) (bool, error) {
 
 // espWritable reports whether the plan writes loaders to the ESP.
 func (sc *stepContext) espWritable(e facts.ESP) bool {
-	return e.Format != "empty" || sc.plan.Options.FormatESPs
+	if e.Format == "empty" {
+		return sc.plan.Options.FormatESPs && !isLegacyESP(e)
+	}
+	return true
 }
 
 // espMountPoint is where the boot code step reads and writes the ESP:

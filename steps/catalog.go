@@ -302,6 +302,9 @@ func (b builder) bootcodeStep(id, title string) Step {
 		}
 		for _, e := range d.ESPs {
 			switch {
+			case isLegacyESP(e) && e.Format == "empty":
+				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition holding no file system: skipped", e.Name, d.Name, facts.HumanBytes(e.Size)))
+				continue
 			case isLegacyESP(e):
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: its boot1.efi is replaced from %s (loader.efi does not fit there)", e.Name, d.Name, facts.HumanBytes(e.Size), boot1EFI))
 			case e.Format == "empty" && !b.opts.FormatESPs:
@@ -341,6 +344,7 @@ type bootOrder struct {
 	order, used []string
 }
 
+// bootOrder returns the BootOrder and entry numbers of the facts.
 func (b builder) bootOrder() bootOrder {
 	var o bootOrder
 	if b.f.EFI != nil {

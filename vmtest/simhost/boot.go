@@ -488,7 +488,11 @@ func (m *Machine) beFile(model *Model, be, path string) ([]byte, error) {
 }
 
 // mountFstab mounts the msdosfs entries of /etc/fstab; it returns rc's
-// complaint when one cannot be mounted (that stops the boot).
+// complaint when one cannot be mounted (that stops the boot):
+// libexec/rc/rc.d/mountcritlocal runs `mount -a`, and on a failure (after
+// a retry) prints "Mounting /etc/fstab filesystems failed, startup
+// aborted" and calls stop_boot. mount(8) skips noauto lines and does not
+// count a failure of a failok line.
 func (m *Machine) mountFstab(model *Model) string {
 	data, err := os.ReadFile(m.HostPath("/etc/fstab"))
 	if err != nil {
