@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/zupgrade/zupgrade/facts"
@@ -189,6 +190,13 @@ func entryCheck(f *facts.Facts, disks []facts.Disk) (Check, bool) {
 		}
 		desc := fmt.Sprintf("Boot%s %q (%s)", en.Number, en.Label, where)
 		switch {
+		case en.PartitionGUID == "" && en.Device == "":
+			// A whole device (the firmware's own entry for a disk, a
+			// network card, a shell): for a disk the firmware starts the
+			// fallback of its ESP, which the bootcode step keeps current.
+			if en.Current {
+				ok = append(ok, "BootCurrent Boot"+en.Number+" "+strconv.Quote(en.Label)+" names a whole device: the firmware started the fallback loader of its ESP")
+			}
 		case known(en) && en.Current:
 			ok = append(ok, "BootCurrent "+desc)
 		case known(en):
@@ -206,7 +214,7 @@ func entryCheck(f *facts.Facts, disks []facts.Disk) (Check, bool) {
 		c.Verdict, c.Reason = Warn, strings.Join(warn, "; ")
 		c.Fix = "a loader there may be too old for the upgraded pool: attach the disk before apply, or remove the entry (efibootmgr -B -b NUM)"
 	case len(ok) > 0:
-		c.Verdict, c.Reason = OK, strings.Join(ok, "; ")+": on an ESP the bootcode step writes"
+		c.Verdict, c.Reason = OK, strings.Join(ok, "; ")+"; the bootcode step writes there"
 	default:
 		return c, false
 	}

@@ -35,6 +35,7 @@ func TestEntryCheck(t *testing.T) {
 		{"FreeBSD entry elsewhere", base(
 			facts.EFIEntry{Number: "0001", Label: "FreeBSD", Current: true, Device: "ada0p1", Path: "/efi/freebsd/loader.efi", PartitionGUID: "aaaa"},
 			facts.EFIEntry{Number: "0002", Label: "FreeBSD old disk", PartitionGUID: "bbbb"}), Warn, "Boot0002"},
+		{"current is a whole device", base(facts.EFIEntry{Number: "0001", Label: "EFI VMware Virtual NVME Namespace (NSID 1)", Current: true}), OK, "names a whole device"},
 		{"no entry is current", base(facts.EFIEntry{Number: "0002", Label: "FreeBSD", Device: "ada0p1", Path: "/efi/freebsd/loader.efi", PartitionGUID: "aaaa"}), Warn, "names no boot entry"},
 	}
 	for _, tt := range tests {
