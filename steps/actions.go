@@ -805,10 +805,27 @@ func (sc *stepContext) espMount(ctx context.Context, e facts.ESP) (mnt string, u
 	if _, err := sc.run(ctx, Cmd{Args: []string{"mkdir", "-p", mnt}}); err != nil {
 		return "", nil, err
 	}
-	if _, err := sc.run(ctx, Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}}); err != nil {
+	if err := sc.mountESP(ctx, Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}}); err != nil {
 		return "", nil, err
 	}
 	return mnt, func() { sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", mnt}}) }, nil
+}
+
+// mountESP runs mount_msdosfs DEV MNT. When it fails because a run that
+// was killed left something mounted on MNT (the state directory's own
+// mount point), that is unmounted and the mount tried once more; umount
+// MNT can only take away what is mounted on that very directory.
+func (sc *stepContext) mountESP(ctx context.Context, c Cmd) error {
+	_, err := sc.run(ctx, c)
+	if err == nil {
+		return nil
+	}
+	mnt := c.Args[len(c.Args)-1]
+	if _, uerr := sc.run(ctx, Cmd{Args: []string{"umount", mnt}}); uerr != nil {
+		return err
+	}
+	_, err = sc.run(ctx, c)
+	return err
 }
 
 // espCurrent reads back the programs the bootcode step keeps on ESP e:
@@ -958,12 +975,15 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			}
 		case a[0] == "umount":
 			mounted = slices.DeleteFunc(mounted, func(m string) bool { return m == a[1] })
+		case a[0] == "mount_msdosfs":
+			if err := sc.mountESP(ctx, c); err != nil {
+				return err
+			}
+			mounted = append(mounted, a[len(a)-1])
+			continue
 		}
 		if _, err := sc.run(ctx, c); err != nil {
 			return sc.explainVanished(ctx, c, err)
-		}
-		if a[0] == "mount_msdosfs" {
-			mounted = append(mounted, a[len(a)-1])
 		}
 	}
 	return nil

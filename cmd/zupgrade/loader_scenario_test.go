@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
@@ -266,4 +267,43 @@ func (h *testHost) setESPFile(disk, p, data string) {
 	h.sh("mount_msdosfs", "/dev/"+disk+"p1", "/mnt")
 	h.sh("cp", "/tmp/esp-file", "/mnt/"+p)
 	h.sh("umount", "/mnt")
+}
+
+// TestKilledWithESPMounted: apply is killed while it has a second disk's
+// ESP mounted on its state directory; the next apply finds it mounted
+// there, goes on with it and unmounts it.
+func TestKilledWithESPMounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, ESPs: "all"})
+	if err := h.m.AddFault(simhost.Fault{Command: "cp", Args: "mnt/ada1p1/efi/freebsd/loader.efi.new", Action: simhost.FaultHang}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.zupgradeFor(50*time.Second, nil, "apply", "--to", "14.2-RELEASE")
+	}()
+	// Wait for the hung cp: the ESP is mounted on the state directory.
+	for !strings.Contains(h.sh("mount", "-p"), "mnt/ada1p1") {
+		select {
+		case <-done:
+			t.Fatal("apply ended before it mounted ada1's ESP")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	h.killMachineProcesses()
+	<-done
+	// The hang was killed before it counted as fired: disarm it.
+	if err := h.m.Update(func(m *simhost.Model) error { m.Faults = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	code, log := h.runUpgrade(nil)
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+	if strings.Contains(h.sh("mount", "-p"), "mnt/ada1p1") {
+		t.Errorf("ada1's ESP is still mounted on the state directory:\n%s", h.sh("mount", "-p"))
+	}
 }

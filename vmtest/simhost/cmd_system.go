@@ -403,16 +403,21 @@ func cmdMountMsdosfs(inv *Invocation) int {
 		inv.errf("mount_msdosfs: %s: No such file or directory\n", args[0])
 		return 1
 	}
-	if exists, dir := inv.stat(node); !exists || !dir || node.isFAT() {
-		inv.errf("mount_msdosfs: %s: No such file or directory\n", args[1])
-		return 1
-	}
 	r := inv.running()
+	// A device mounted already is open exclusively: GEOM refuses a second
+	// open for writing (sys/geom/geom_vfs.c g_vfs_open), whatever the
+	// mount point.
 	for _, mt := range r.Mounts {
 		if mt.Disk == dev.disk.Name && mt.Index == dev.part.Index {
 			inv.errf("mount_msdosfs: %s: Device busy\n", args[0])
 			return 1
 		}
+	}
+	if exists, dir := inv.stat(node); !exists || !dir || node.isFAT() {
+		inv.errf("mount_msdosfs: %s: No such file or directory\n", args[1])
+		return 1
+	}
+	for _, mt := range r.Mounts {
 		if mt.Point == node.mpath {
 			inv.errf("mount_msdosfs: %s: Device busy\n", args[0])
 			return 1
