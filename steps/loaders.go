@@ -101,13 +101,15 @@ func entryPaths(f *facts.Facts, e facts.ESP) []string {
 	return out
 }
 
-// otherESPs are the formatted ESPs of disks outside the boot pool.
+// otherESPs are the ESPs of disks outside the boot pool that hold a FAT
+// file system (file -s): the others hold nothing a firmware starts, and
+// mounting them would fail.
 func otherESPs(f *facts.Facts) []facts.Disk {
 	var out []facts.Disk
 	for _, d := range f.OtherDisks {
 		dd := facts.Disk{Name: d.Name, Scheme: d.Scheme}
 		for _, e := range d.ESPs {
-			if e.Format != "empty" {
+			if e.Format == "fat" {
 				dd.ESPs = append(dd.ESPs, e)
 			}
 		}

@@ -91,3 +91,15 @@ func TestWithFailok(t *testing.T) {
 		t.Errorf("withFailok = %q", got)
 	}
 }
+
+// TestOtherESPs keeps only the FAT ESPs of disks outside the pool.
+func TestOtherESPs(t *testing.T) {
+	f := &facts.Facts{OtherDisks: []facts.Disk{
+		{Name: "da0", ESPs: []facts.ESP{{Partition: facts.Partition{Name: "da0p1"}, Format: "fat"}, {Partition: facts.Partition{Name: "da0p2"}, Format: "unknown"}}},
+		{Name: "da1", ESPs: []facts.ESP{{Partition: facts.Partition{Name: "da1p1"}, Format: "empty"}}},
+	}}
+	got := otherESPs(f)
+	if len(got) != 1 || got[0].Name != "da0" || len(got[0].ESPs) != 1 || got[0].ESPs[0].Name != "da0p1" {
+		t.Errorf("otherESPs = %+v, want da0 with da0p1 only", got)
+	}
+}
