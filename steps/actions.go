@@ -977,7 +977,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			mounted = slices.DeleteFunc(mounted, func(m string) bool { return m == a[1] })
 		case a[0] == "mount_msdosfs":
 			if err := sc.mountESP(ctx, c); err != nil {
-				return err
+				return sc.explainVanished(ctx, c, err)
 			}
 			mounted = append(mounted, a[len(a)-1])
 			continue

@@ -56,8 +56,17 @@ func TestLoaderOnOtherDisk(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "da0p1") {
 		t.Fatalf("plan does not mention the loader on da0 (exit %d):\n%s", code, out)
 	}
+	before := bootOrder(h.sh("efibootmgr"))
 	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
 	h.assertDone(code, log)
+	// The entry made for ada1's loader must not change which entry the
+	// firmware tries first: efibootmgr -c puts it first, zupgrade puts the
+	// previous order back with the new entry last.
+	out = h.sh("efibootmgr", "-v")
+	after := bootOrder(out)
+	if len(after) != len(before)+1 || strings.Join(after[:len(before)], ",") != strings.Join(before, ",") || !strings.Contains(out, "Boot"+after[len(after)-1]+"* FreeBSD ada1") {
+		t.Errorf("BootOrder %v before, %v after; want the old order and the new entry for ada1 last:\n%s", before, after, out)
+	}
 	rep := h.boot(simhost.BootOptions{NoHooks: true})
 	if !strings.Contains(rep.Path, "FreeBSD da0") || !strings.HasPrefix(rep.Kernel, "14.2") {
 		t.Errorf("booted %s through %s, want 14.2 through da0's entry", rep.Kernel, rep.Path)
@@ -68,13 +77,18 @@ func TestLoaderOnOtherDisk(t *testing.T) {
 // TestBootCurrentCustomPath: the system was started from an entry whose
 // file zupgrade does not write by name; it is FreeBSD's loader, so it is
 // updated too, and that entry still starts the host after the upgrade.
+// GRUB owns ada0's fallback (a dual-boot host): it is left as it is.
 func TestBootCurrentCustomPath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole runs on simulated hosts; not in -short")
 	}
 	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", Disks: 2, ESPs: "all",
-		ESPFiles:    []simhost.ESPFile{{Disk: "ada1", Path: "efi/custom/loader-13.efi", Program: simhost.BlobLoaderEFI}},
+		ESPFiles: []simhost.ESPFile{
+			{Disk: "ada1", Path: "efi/custom/loader-13.efi", Program: simhost.BlobLoaderEFI},
+			// A dual-boot host: GRUB owns ada0's fallback.
+			{Disk: "ada0", Path: "EFI/BOOT/BOOTX64.efi", Program: "grub"},
+		},
 		BootEntries: []simhost.BootEntry{{Label: "FreeBSD custom", Disk: "ada1", Path: "efi/custom/loader-13.efi"}},
 		BootOrder:   []string{"FreeBSD custom"},
 	})
@@ -88,28 +102,13 @@ func TestBootCurrentCustomPath(t *testing.T) {
 	if !strings.Contains(rep.Path, "FreeBSD custom") || !strings.Contains(rep.Loader, "loader.efi 14.2-RELEASE") {
 		t.Errorf("booted through %s with %s, want the custom entry with the new loader", rep.Path, rep.Loader)
 	}
-}
-
-// TestCreatedEntryKeepsBootOrder: the entry zupgrade adds for a second
-// disk's ESP must not change which disk boots first: efibootmgr -c puts it
-// in front, zupgrade puts the previous order back with the new entry last.
-func TestCreatedEntryKeepsBootOrder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("whole runs on simulated hosts; not in -short")
+	if !strings.Contains(log, "bootx64.efi is not FreeBSD's loader: left alone") {
+		t.Errorf("the run does not say it left GRUB alone:\n%s", log)
 	}
-	t.Parallel()
-	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, Firmware: "UEFI"})
-	before := bootOrder(h.sh("efibootmgr"))
-	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE", "--format-esps")
-	h.assertDone(code, log)
-	out := h.sh("efibootmgr", "-v")
-	after := bootOrder(out)
-	if len(after) != len(before)+1 || strings.Join(after[:len(before)], ",") != strings.Join(before, ",") {
-		t.Fatalf("BootOrder %v before, %v after; want the old order and the new entry last:\n%s", before, after, out)
+	if got := h.espFile("ada0", "EFI/BOOT/BOOTX64.efi"); !strings.Contains(got, "GNU GRUB") {
+		t.Errorf("ada0's fallback is no longer GRUB: %q", got)
 	}
-	if !strings.Contains(out, "Boot"+after[len(after)-1]+"* FreeBSD ada1") {
-		t.Errorf("the last entry is not the new one for ada1:\n%s", out)
-	}
+	h.assertBootsEverywhere("14.2-RELEASE")
 }
 
 // bootOrder reads the BootOrder line of efibootmgr's output.
@@ -153,27 +152,6 @@ func TestFstabESPWithoutFailok(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestForeignFallbackLeftAlone: GRUB owns ada0's EFI/BOOT/BOOTX64.efi (a
-// dual-boot host); zupgrade updates FreeBSD's loaders and leaves GRUB as
-// it is, and the host still boots from every disk.
-func TestForeignFallbackLeftAlone(t *testing.T) {
-	if testing.Short() {
-		t.Skip("whole runs on simulated hosts; not in -short")
-	}
-	t.Parallel()
-	h := newHost(t, simhost.Spec{Preset: "uefi", Release: "14.1-RELEASE", Disks: 2, ESPs: "all",
-		ESPFiles: []simhost.ESPFile{{Disk: "ada0", Path: "EFI/BOOT/BOOTX64.efi", Program: "grub"}}})
-	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
-	h.assertDone(code, log)
-	if !strings.Contains(log, "bootx64.efi is not FreeBSD's loader: left alone") {
-		t.Errorf("the run does not say it left GRUB alone:\n%s", log)
-	}
-	if got := h.sh("cat", "/boot/efi/efi/boot/bootx64.efi"); !strings.Contains(got, "GNU GRUB") {
-		t.Errorf("ada0's fallback is no longer GRUB: %q", got)
-	}
-	h.assertBootsEverywhere("14.2-RELEASE")
 }
 
 // TestCreatedEntryOrderAfterFailure: efibootmgr -o fails right after
