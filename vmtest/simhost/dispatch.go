@@ -220,7 +220,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			if f.Command == "" {
 				model.cutPower()
 				fmt.Fprintf(stderr, "simhost: %s: power failure\n", name)
-				return finish(137)
+				return pauseAfterCut(env, finish(137))
 			}
 			inv.cutMidway = true
 		}
@@ -233,8 +233,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	if inv.cutMidway {
 		model.cutPower()
 		fmt.Fprintf(stderr, "simhost: %s: power failure\n", name)
-		code = 137
-		inv.after = nil
+		return pauseAfterCut(env, finish(137))
 	}
 	code = finish(code)
 	if inv.after != nil && code == 0 {

@@ -3,7 +3,9 @@ package simhost
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 )
 
 // Fault is an injected failure. It is armed when the machine is made
@@ -193,4 +195,33 @@ func (m *Machine) PowerCut() error {
 		model.cutPower()
 		return nil
 	})
+}
+
+// Pausing at a power cut, for VM harnesses (vmtest/harness). Not a FreeBSD
+// rule: it follows the pause points of OpenZFS's ztest and the "pause, then
+// freeze" power cut of vmtest's issue ("vmtest: nightly VM integration
+// tests"), so that nothing of the machine runs after the cut.
+
+// PauseEnv names a file (a FIFO the harness reads) to which a command whose
+// power-cut fault fired writes the line "pause" once the model is saved;
+// the command then never returns (it holds the machine's lock) until it is
+// killed or its virtual machine is frozen and stopped.
+const PauseEnv = "SIMHOST_PAUSE_ON_CUT"
+
+// pauseAfterCut reports the cut to $SIMHOST_PAUSE_ON_CUT and blocks, or
+// returns code when the variable is not set or the file cannot be opened.
+func pauseAfterCut(env map[string]string, code int) int {
+	path := env[PauseEnv]
+	if path == "" {
+		return code
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return code
+	}
+	fmt.Fprintln(f, "pause")
+	f.Close()
+	for {
+		time.Sleep(time.Hour)
+	}
 }
