@@ -1,0 +1,92 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// The Linux guest's layout, the same in every launch: the initramfs holds
+// the programs and the job, the virtio disk (ext4, mounted by init at
+// GuestDisk) holds the simulated machine and zupgrade's state directory.
+const (
+	GuestDisk     = "/disk"
+	GuestRoot     = GuestDisk + "/root"
+	GuestZupgrade = "/vmtest/zupgrade"
+	GuestJob      = "/vmtest/job.json"
+	guestFIFO     = "/tmp/power-cut"
+)
+
+// Console markers of the guest agent, one a line. The host matches them
+// at the start of a line; printing them with a prefix the kernel never
+// uses keeps its messages from matching.
+const (
+	markReady  = "@@vmtest ready"
+	markPause  = "@@vmtest pause"
+	markResult = "@@vmtest result "
+	markOutput = "@@| "
+)
+
+// GuestMain is the guest agent: it runs the job of this launch on the
+// machine on the disk, reports on standard output (the serial console),
+// and then reboots (the machine went down) or powers off; a power cut
+// blocks until the host stops the VM. It returns only on an error.
+func GuestMain(args []string) int {
+	console := os.Stdout
+	fmt.Fprintln(console, markReady)
+	if err := guestRun(console); err != nil {
+		fmt.Fprintf(console, "@@vmtest error %v\n", err)
+		guestHalt(false)
+		return 1
+	}
+	return 0
+}
+
+func guestRun(console io.Writer) error {
+	data, err := os.ReadFile(GuestJob)
+	if err != nil {
+		return err
+	}
+	var job Job
+	if err := json.Unmarshal(data, &job); err != nil {
+		return fmt.Errorf("%s: %w", GuestJob, err)
+	}
+	mc, err := NewMachine(GuestRoot, GuestZupgrade)
+	if err != nil {
+		return err
+	}
+	if err := makeFIFO(guestFIFO); err != nil {
+		return err
+	}
+	pause := func() {
+		// The host freezes the VM at this line and stops it: nothing
+		// written after it reaches the disk.
+		fmt.Fprintln(console, markPause)
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+	res, err := mc.RunJob(context.Background(), job, guestFIFO, pause)
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(strings.NewReader(res.Output))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		fmt.Fprintln(console, markOutput+sc.Text())
+	}
+	out := *res
+	out.Output = ""
+	line, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(console, "%s%s\n", markResult, line)
+	guestHalt(res.Down)
+	return nil
+}
