@@ -1,13 +1,12 @@
 package harness
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -60,6 +59,8 @@ func guestRun(console io.Writer) error {
 	if err != nil {
 		return err
 	}
+	echo := &linePrefixer{w: console, prefix: markOutput}
+	mc.Echo = echo
 	if err := makeFIFO(guestFIFO); err != nil {
 		return err
 	}
@@ -75,13 +76,13 @@ func guestRun(console io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sc := bufio.NewScanner(strings.NewReader(res.Output))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		fmt.Fprintln(console, markOutput+sc.Text())
+	if job.Kind != JobApply {
+		// Apply's output went out as it came (Echo).
+		echo.Write([]byte(res.Output))
 	}
+	echo.flush()
 	out := *res
-	out.Output = ""
+	out.Output = "" // sent line by line above
 	line, err := json.Marshal(out)
 	if err != nil {
 		return err
@@ -89,4 +90,33 @@ func guestRun(console io.Writer) error {
 	fmt.Fprintf(console, "%s%s\n", markResult, line)
 	guestHalt(res.Down)
 	return nil
+}
+
+// linePrefixer writes each line with a prefix, so that the host tells the
+// guest agent's lines from the kernel's.
+type linePrefixer struct {
+	w      io.Writer
+	prefix string
+	rest   []byte
+}
+
+func (p *linePrefixer) Write(b []byte) (int, error) {
+	p.rest = append(p.rest, b...)
+	for {
+		i := bytes.IndexByte(p.rest, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.rest[:i]); err != nil {
+			return 0, err
+		}
+		p.rest = p.rest[i+1:]
+	}
+}
+
+// flush writes a last line that had no newline.
+func (p *linePrefixer) flush() {
+	if len(p.rest) > 0 {
+		p.Write([]byte("\n"))
+	}
 }

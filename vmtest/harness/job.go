@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,9 @@ type Machine struct {
 	M        *simhost.Machine
 	Zupgrade string // the zupgrade binary
 	StateDir string // zupgrade's state directory
+	// Echo, when set, also gets zupgrade's output as it is written (the
+	// guest's console, so that a long run is never silent).
+	Echo io.Writer
 }
 
 // NewMachine opens the machine at root with zupgrade's state directory at
@@ -163,7 +167,11 @@ func (mc *Machine) apply(ctx context.Context, job Job, env []string, fifo string
 	cmd.Dir = mc.M.Root
 	cmd.Stdin = strings.NewReader("")
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout = &out
+	if mc.Echo != nil {
+		cmd.Stdout = io.MultiWriter(&out, mc.Echo)
+	}
+	cmd.Stderr = cmd.Stdout
 	// Its own process group, so that a cut kills the simulated commands
 	// it started too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
