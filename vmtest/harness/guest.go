@@ -61,6 +61,7 @@ func guestRun(console io.Writer) error {
 	}
 	echo := &linePrefixer{w: console, prefix: markOutput}
 	mc.Echo = echo
+	mc.CommitWrites = true
 	if err := makeFIFO(guestFIFO); err != nil {
 		return err
 	}

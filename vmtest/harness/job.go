@@ -70,6 +70,9 @@ type Machine struct {
 	M        *simhost.Machine
 	Zupgrade string // the zupgrade binary
 	StateDir string // zupgrade's state directory
+	// CommitWrites makes each simulated command sync what it wrote
+	// (simhost.SyncEnv): the machine's files are on a real disk.
+	CommitWrites bool
 	// Echo, when set, also gets zupgrade's output as it is written (the
 	// guest's console, so that a long run is never silent).
 	Echo io.Writer
@@ -106,6 +109,9 @@ func (mc *Machine) RunJob(ctx context.Context, job Job, fifo string, pause Pause
 		}
 	}
 	env := []string{"LC_ALL=C", simhost.PauseEnv + "=" + fifo}
+	if mc.CommitWrites {
+		env = append(env, simhost.SyncEnv+"=1")
+	}
 	res := &JobResult{}
 	var err error
 	switch job.Kind {

@@ -172,6 +172,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			fmt.Fprintf(stderr, "simhost: save model: %v\n", err)
 			return 127
 		}
+		commitWrites(env)
 		return code
 	}
 	inv.release = func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -223,5 +224,22 @@ func pauseAfterCut(env map[string]string, code int) int {
 	f.Close()
 	for {
 		time.Sleep(time.Hour)
+	}
+}
+
+// SyncEnv, when "1", makes every simulated command commit the files it
+// wrote and the model it saved (its rename too), as a ZFS transaction group commits
+// (openzfs/zfs module/zfs/txg.c: after a crash the pool is at the last
+// committed txg, every file old or new, never torn). The machine's files
+// are real files: on a real disk (the VM harness's ext4) they would be
+// torn by a power cut unless synced. Off by default, since sync(2) on a
+// shared test host is costly.
+const SyncEnv = "SIMHOST_SYNC"
+
+// commitWrites syncs the file systems when $SIMHOST_SYNC is 1; called once
+// the model is saved.
+func commitWrites(env map[string]string) {
+	if env[SyncEnv] == "1" {
+		syscall.Sync()
 	}
 }
