@@ -55,6 +55,11 @@ func guestRun(console io.Writer) error {
 	if err := json.Unmarshal(data, &job); err != nil {
 		return fmt.Errorf("%s: %w", GuestJob, err)
 	}
+	if job.Kind == JobProbe {
+		fmt.Fprintf(console, "%s{}\n", markResult)
+		guestHalt(false)
+		return nil
+	}
 	mc, err := NewMachine(GuestRoot, GuestZupgrade)
 	if err != nil {
 		return err

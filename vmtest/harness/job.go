@@ -26,6 +26,8 @@ const (
 	JobBoot = "boot"
 	// JobObserve reads the end state, booting from each disk alone.
 	JobObserve = "observe"
+	// JobProbe only reports that the guest came up (the KVM probe).
+	JobProbe = "probe"
 )
 
 // Job is one launch's work, the same for every back-end: in process it

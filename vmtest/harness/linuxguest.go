@@ -343,6 +343,8 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	switch {
 	case paused:
 		res = &JobResult{Cut: true, Down: true, Exit: -1, Journal: disk}
+	case job.Kind == JobProbe && gotResult:
+		return res, nil
 	case !gotResult:
 		return nil, fmt.Errorf("launch %d: the guest ended without a result; last lines:\n%s", n, tail())
 	case res.Journal != disk:
@@ -419,4 +421,55 @@ func lastLines(path string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// AccelEnv chooses the accelerator: tcg (the default) or auto, which uses
+// KVM only when a probe boot under KVM comes up within ProbeLimit. A
+// /dev/kvm that opens is not enough: on a machine that is itself a
+// paravirtual guest, KVM guests hang in the decompressor.
+const AccelEnv = "VMTEST_ACCEL"
+
+// ProbeLimit bounds the KVM probe boot (a working KVM boots the guest in
+// about a second).
+const ProbeLimit = 30 * time.Second
+
+// ChooseAccel sets the kit's accelerator from $VMTEST_ACCEL, probing KVM
+// when asked, and says what it chose and why.
+func (kit *GuestKit) ChooseAccel(ctx context.Context, dir string) (string, error) {
+	switch v := os.Getenv(AccelEnv); v {
+	case "", "tcg":
+		kit.Accel = "tcg"
+		return "TCG (" + AccelEnv + "=auto probes KVM)", nil
+	case "auto":
+	default:
+		return "", fmt.Errorf("%s=%q: want tcg or auto", AccelEnv, v)
+	}
+	kit.Accel = "tcg"
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return "TCG (/dev/kvm: " + err.Error() + ")", nil
+	}
+	f.Close()
+	disk := filepath.Join(dir, "probe.img")
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", disk, "8M").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mkfs.ext4: %v\n%s", err, out)
+	}
+	sock, err := os.MkdirTemp("", "vmq")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(sock)
+	probe := *kit
+	probe.Accel, probe.StallLimit, probe.HardLimit = "kvm", ProbeLimit, ProbeLimit
+	g := &LinuxGuest{kit: &probe, dir: dir, disk: disk, sock: sock}
+	if _, err := g.launchOnce(ctx, Job{Kind: JobProbe}); err != nil {
+		return "TCG (the KVM probe boot failed: " + firstLine(err.Error()) + ")", nil
+	}
+	kit.Accel = "kvm"
+	return "KVM (a probe boot came up)", nil
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }

@@ -30,10 +30,17 @@ func TestScenariosLinuxGuest(t *testing.T) {
 		t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
 	}
 	b := binaries(t)
-	kit, err := NewGuestKit(t.TempDir(), b)
+	kitDir := t.TempDir()
+	kit, err := NewGuestKit(kitDir, b)
 	if err != nil {
 		t.Fatal(err)
 	}
+	accel, err := kit.ChooseAccel(context.Background(), kitDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("accelerator: " + accel)
+	fmt.Fprintln(os.Stderr, "vmtest: accelerator: "+accel)
 	for _, sc := range loadScenarios(t) {
 		t.Run(sc.Name, func(t *testing.T) {
 			dir, err := os.MkdirTemp("", "vmtest-"+sc.Name+"-")
