@@ -209,19 +209,24 @@ func (m *Machine) PowerCut() error {
 // killed or its virtual machine is frozen and stopped.
 const PauseEnv = "SIMHOST_PAUSE_ON_CUT"
 
-// pauseAfterCut reports the cut to $SIMHOST_PAUSE_ON_CUT and blocks, or
-// returns code when the variable is not set or the file cannot be opened.
-func pauseAfterCut(env map[string]string, code int) int {
+// pauseAfterCut saves the model of a command that cut the power (exit
+// 137). With $SIMHOST_PAUSE_ON_CUT set, the files are committed and the cut
+// reported once the model is written, before the machine's processes are
+// killed (this one among them when a boot hook started it); the command
+// then blocks until it is killed or its VM is stopped.
+func pauseAfterCut(env map[string]string, model *Model, finish func(int) int) int {
 	path := env[PauseEnv]
 	if path == "" {
-		return code
+		return finish(137)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return code
+	model.saved = func() {
+		commitWrites(env)
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			fmt.Fprintln(f, "pause")
+			f.Close()
+		}
 	}
-	fmt.Fprintln(f, "pause")
-	f.Close()
+	finish(137)
 	for {
 		time.Sleep(time.Hour)
 	}
