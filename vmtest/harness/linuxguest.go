@@ -450,18 +450,13 @@ func (kit *GuestKit) ChooseAccel(ctx context.Context, dir string) (string, error
 		return "TCG (/dev/kvm: " + err.Error() + ")", nil
 	}
 	f.Close()
-	disk := filepath.Join(dir, "probe.img")
-	if out, err := exec.Command("mkfs.ext4", "-q", "-F", disk, "8M").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("mkfs.ext4: %v\n%s", err, out)
-	}
-	sock, err := os.MkdirTemp("", "vmq")
+	probe := *kit
+	probe.Accel, probe.StallLimit, probe.HardLimit = "kvm", ProbeLimit, ProbeLimit
+	g, err := newProbeGuest(&probe, dir)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(sock)
-	probe := *kit
-	probe.Accel, probe.StallLimit, probe.HardLimit = "kvm", ProbeLimit, ProbeLimit
-	g := &LinuxGuest{kit: &probe, dir: dir, disk: disk, sock: sock}
+	defer g.Close()
 	if _, err := g.launchOnce(ctx, Job{Kind: JobProbe}); err != nil {
 		return "TCG (the KVM probe boot failed: " + firstLine(err.Error()) + ")", nil
 	}
@@ -472,4 +467,17 @@ func (kit *GuestKit) ChooseAccel(ctx context.Context, dir string) (string, error
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// newProbeGuest is a guest with an empty disk, for probe launches.
+func newProbeGuest(kit *GuestKit, dir string) (*LinuxGuest, error) {
+	disk := filepath.Join(dir, "probe.img")
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", disk, "8M").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("mkfs.ext4: %v\n%s", err, out)
+	}
+	sock, err := os.MkdirTemp("", "vmq")
+	if err != nil {
+		return nil, err
+	}
+	return &LinuxGuest{kit: kit, dir: dir, disk: disk, sock: sock}, nil
 }

@@ -55,6 +55,24 @@ func TestScenariosLinuxGuest(t *testing.T) {
 				}
 				os.RemoveAll(dir)
 			}()
+			// The same scenario in process, on the other core meanwhile:
+			// the back-ends must agree.
+			type refResult struct {
+				res *Result
+				err error
+			}
+			refc := make(chan refResult, 1)
+			refDir := t.TempDir()
+			go func() {
+				ip, err := NewInProcess(refDir, sc, b)
+				if err != nil {
+					refc <- refResult{nil, err}
+					return
+				}
+				res, err := Execute(context.Background(), sc, ip)
+				refc <- refResult{res, err}
+			}()
+			defer func() { <-refc }() // never leave it running into TempDir's removal
 			g, err := NewLinuxGuest(kit, dir, sc, b)
 			if err != nil {
 				t.Fatal(err)
@@ -78,14 +96,12 @@ func TestScenariosLinuxGuest(t *testing.T) {
 					t.Errorf("the power-cut fault %+v never fired:\n%s", f, res.Log)
 				}
 			}
-			ip, err := NewInProcess(t.TempDir(), sc, b)
-			if err != nil {
-				t.Fatal(err)
+			r := <-refc
+			refc <- r
+			if r.err != nil {
+				t.Fatal(r.err)
 			}
-			ref, err := Execute(context.Background(), sc, ip)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ref := r.res
 			if !reflect.DeepEqual(ref.Outcome, res.Outcome) || ref.Boots != res.Boots || ref.Cuts != res.Cuts {
 				t.Errorf("the back-ends differ (a bug of the model or of zupgrade):\n in-process: %d boots, %d cuts, %+v\n %s: %d boots, %d cuts, %+v",
 					ref.Boots, ref.Cuts, ref.Outcome, res.Backend, res.Boots, res.Cuts, res.Outcome)
@@ -100,4 +116,40 @@ func durations(ds []time.Duration) string {
 		s = append(s, fmt.Sprintf("%.1fs", d.Seconds()))
 	}
 	return "[" + strings.Join(s, " ") + "]"
+}
+
+// BenchmarkLinuxGuestBoot measures boot-to-ready of the Linux guest: QEMU
+// started until the guest agent's first line, and the whole launch (the
+// agent powers off at once).
+func BenchmarkLinuxGuestBoot(b *testing.B) {
+	if missing := MissingGuestTools(); len(missing) > 0 {
+		b.Skip("the Linux guest needs: " + strings.Join(missing, ", "))
+	}
+	dir := b.TempDir()
+	kit, err := NewGuestKit(dir, binaries(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	accel, err := kit.ChooseAccel(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Log("accelerator: " + accel)
+	g, err := newProbeGuest(kit, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := g.Launch(context.Background(), Job{Kind: JobProbe}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var sum time.Duration
+	for _, d := range g.BootToReady {
+		sum += d
+	}
+	b.ReportMetric(sum.Seconds()/float64(len(g.BootToReady)), "s-boot-to-ready/op")
 }
