@@ -79,3 +79,28 @@ func TestScenariosInProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashPointJobs: at a crash point zupgrade is killed and the machine
+// stays up (sigkill), or the power goes too (power-cut).
+func TestCrashPointJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs zupgrade on simulated hosts; not in -short")
+	}
+	sc := &Scenario{Name: "crash", Machine: simhostSpecBIOS()}
+	for _, cut := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sigkill", true: "power-cut"}[cut], func(t *testing.T) {
+			t.Parallel()
+			b, err := NewInProcess(t.TempDir(), sc, binaries(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := b.Launch(context.Background(), Job{Kind: JobApply, Apply: []string{"--to", "14.2-RELEASE"}, CrashAt: "upgrade:after-started", CrashIsCut: cut})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Exit != -1 || res.Journal != "running" || res.Cut != cut || res.Down != cut {
+				t.Errorf("exit %d, journal %q, cut %v, down %v; want -1, running, %v, %v\n%s", res.Exit, res.Journal, res.Cut, res.Down, cut, cut, res.Output)
+			}
+		})
+	}
+}

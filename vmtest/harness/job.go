@@ -188,9 +188,7 @@ func (mc *Machine) apply(ctx context.Context, job Job, env []string, fifo string
 		return err
 	}
 	pgid := cmd.Process.Pid
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
-	err = <-waitErr
+	err = cmd.Wait()
 	res.Output = out.String()
 	var ee *exec.ExitError
 	switch {

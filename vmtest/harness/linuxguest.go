@@ -30,8 +30,8 @@ type GuestKit struct {
 	Base     []byte
 	BasePath string
 	// StallLimit ends a launch whose console stays silent that long;
-	// HardLimit bounds one launch.
-	StallLimit, HardLimit time.Duration
+	// HardLimit bounds one launch, ScenarioLimit a whole scenario.
+	StallLimit, HardLimit, ScenarioLimit time.Duration
 }
 
 // The host programs the Linux guest needs, and the Debian package of each.
@@ -90,7 +90,7 @@ func NewGuestKit(dir string, bins *Binaries) (*GuestKit, error) {
 	}
 	vmlinuz, kver, _ := findKernel()
 	kit := &GuestKit{QEMU: "qemu-system-x86_64", Accel: "tcg", Kernel: filepath.Join(dir, "vmlinux"),
-		StallLimit: 4 * time.Minute, HardLimit: 15 * time.Minute}
+		StallLimit: 4 * time.Minute, HardLimit: 8 * time.Minute, ScenarioLimit: 9 * time.Minute}
 	if err := extractVmlinux(vmlinuz, kit.Kernel); err != nil {
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 		case <-hard.C:
 			return nil, fmt.Errorf("launch %d: still running after %v (hard limit); last lines:\n%s", n, g.kit.HardLimit, tail())
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, fmt.Errorf("launch %d: the scenario's time is up (%w); last lines:\n%s", n, ctx.Err(), tail())
 		}
 	}
 	go func() { exited <- cmd.Wait() }()

@@ -79,7 +79,9 @@ func TestScenariosLinuxGuest(t *testing.T) {
 			}
 			defer g.Close()
 			start := time.Now()
-			res, err := Execute(context.Background(), sc, g)
+			ctx, cancel := context.WithTimeout(context.Background(), kit.ScenarioLimit)
+			defer cancel()
+			res, err := Execute(ctx, sc, g)
 			if err != nil {
 				t.Fatal(err)
 			}

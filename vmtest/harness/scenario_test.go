@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
 
 // TestShippedScenariosLoad: every shipped scenario is valid, and the set
@@ -99,4 +101,8 @@ func TestExpectCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+func simhostSpecBIOS() simhost.Spec {
+	return simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Disks: 2}
 }
