@@ -29,6 +29,7 @@ const (
 	markPause  = "@@vmtest pause"
 	markResult = "@@vmtest result "
 	markOutput = "@@| "
+	markAlive  = "@@vmtest alive"
 )
 
 // GuestMain is the guest agent: it runs the job of this launch on the
@@ -78,6 +79,16 @@ func guestRun(console io.Writer) error {
 			time.Sleep(time.Hour)
 		}
 	}
+	// A boot's hooks print nothing until they end: say the guest is alive
+	// meanwhile, so that the host's stall limit catches a guest that
+	// froze, not a long resume.
+	alive := time.NewTicker(20 * time.Second)
+	defer alive.Stop()
+	go func() {
+		for range alive.C {
+			fmt.Fprintln(console, markAlive)
+		}
+	}()
 	res, err := mc.RunJob(context.Background(), job, guestFIFO, pause)
 	if err != nil {
 		return err
