@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// CIEnv is set by .ci/run (and most CI services): there a Linux guest that cannot run is a
-// failure, not a skip.
+// CIEnv is set by .ci/run (and most CI services): there a Linux guest
+// that cannot run is a failure, not a skip.
 const CIEnv = "CI"
 
 // TestScenariosLinuxGuest runs every scenario in the Linux guest under
