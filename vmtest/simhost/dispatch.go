@@ -146,6 +146,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 		return 127
 	}
 	inv.model = model
+	model.saved = func() { commitWrites(env) }
 
 	switch model.Power {
 	case PowerGoingDown:
@@ -220,7 +221,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			if f.Command == "" {
 				model.cutPower()
 				fmt.Fprintf(stderr, "simhost: %s: power failure\n", name)
-				return finish(137)
+				return pauseAfterCut(env, model, finish)
 			}
 			inv.cutMidway = true
 		}
@@ -233,8 +234,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	if inv.cutMidway {
 		model.cutPower()
 		fmt.Fprintf(stderr, "simhost: %s: power failure\n", name)
-		code = 137
-		inv.after = nil
+		return pauseAfterCut(env, model, finish)
 	}
 	code = finish(code)
 	if inv.after != nil && code == 0 {

@@ -3,7 +3,10 @@ package simhost
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Fault is an injected failure. It is armed when the machine is made
@@ -193,4 +196,55 @@ func (m *Machine) PowerCut() error {
 		model.cutPower()
 		return nil
 	})
+}
+
+// Pausing at a power cut, for VM harnesses (vmtest/harness). Not a FreeBSD
+// rule: it follows the pause points of OpenZFS's ztest and the "pause, then
+// freeze" power cut of vmtest's issue ("vmtest: nightly VM integration
+// tests"), so that nothing of the machine runs after the cut.
+
+// PauseEnv names a file (a FIFO the harness reads) to which a command whose
+// power-cut fault fired writes the line "pause" once the model is saved;
+// the command then never returns (it holds the machine's lock) until it is
+// killed or its virtual machine is frozen and stopped.
+const PauseEnv = "SIMHOST_PAUSE_ON_CUT"
+
+// pauseAfterCut saves the model of a command that cut the power (exit
+// 137). With $SIMHOST_PAUSE_ON_CUT set, the files are committed and the cut
+// reported once the model is written, before the machine's processes are
+// killed (this one among them when a boot hook started it); the command
+// then blocks until it is killed or its VM is stopped.
+func pauseAfterCut(env map[string]string, model *Model, finish func(int) int) int {
+	path := env[PauseEnv]
+	if path == "" {
+		return finish(137)
+	}
+	model.saved = func() {
+		commitWrites(env)
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			fmt.Fprintln(f, "pause")
+			f.Close()
+		}
+	}
+	finish(137)
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// SyncEnv, when "1", makes every simulated command commit the files it
+// wrote and the model it saved (its rename too), as a ZFS transaction group commits
+// (openzfs/zfs module/zfs/txg.c: after a crash the pool is at the last
+// committed txg, every file old or new, never torn). The machine's files
+// are real files: on a real disk (the VM harness's ext4) they would be
+// torn by a power cut unless synced. Off by default, since sync(2) on a
+// shared test host is costly.
+const SyncEnv = "SIMHOST_SYNC"
+
+// commitWrites syncs the file systems when $SIMHOST_SYNC is 1; called once
+// the model is saved.
+func commitWrites(env map[string]string) {
+	if env[SyncEnv] == "1" {
+		syscall.Sync()
+	}
 }

@@ -176,6 +176,9 @@ func (m *Machine) save(model *Model) error {
 	if err := renameio.WriteFile(m.modelPath(), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
+	if model.saved != nil {
+		model.saved()
+	}
 	m.killDoomed(model)
 	return nil
 }

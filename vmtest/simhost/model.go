@@ -50,6 +50,10 @@ type Model struct {
 	// doomed are the processes of a running system that just ended (a
 	// power cut, a reset, a reboot), killed once the model is saved.
 	doomed []ProcessRecord
+	// saved, when set, runs once the model is written and before the
+	// doomed processes are killed (vmtest: commit the files, report a
+	// power cut to the VM harness; see PauseEnv).
+	saved func()
 }
 
 // Running is the state that exists only while the system runs: it is

@@ -1,0 +1,157 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// CIEnv is set by .ci/run (and most CI services): there a Linux guest
+// that cannot run is a failure, not a skip.
+const CIEnv = "CI"
+
+// TestScenariosLinuxGuest runs every scenario in the Linux guest under
+// QEMU (back-end 2), one at a time (two TCG guests booting at once on two
+// cores can starve each other), and also in process: both must pass and
+// observe the same end state.
+func TestScenariosLinuxGuest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots Linux guests under QEMU; not in -short")
+	}
+	if missing := MissingGuestTools(); len(missing) > 0 {
+		msg := "the Linux guest needs: " + strings.Join(missing, ", ")
+		if os.Getenv(CIEnv) != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
+	}
+	b := binaries(t)
+	kitDir := t.TempDir()
+	kit, err := NewGuestKit(kitDir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accel, err := kit.ChooseAccel(context.Background(), kitDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("accelerator: " + accel)
+	fmt.Fprintln(os.Stderr, "vmtest: accelerator: "+accel)
+	for _, sc := range loadScenarios(t) {
+		t.Run(sc.Name, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "vmtest-"+sc.Name+"-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep := os.Getenv("VMTEST_KEEP") == "always"
+			defer func() {
+				if t.Failed() || keep {
+					t.Logf("artefacts kept in %s (console-N.log, argv-N.txt, rerun-N.sh, disk.img)", dir)
+					return
+				}
+				os.RemoveAll(dir)
+			}()
+			// The same scenario in process, on the other core meanwhile:
+			// the back-ends must agree.
+			type refResult struct {
+				res *Result
+				err error
+			}
+			refc := make(chan refResult, 1)
+			refDir := t.TempDir()
+			go func() {
+				ip, err := NewInProcess(refDir, sc, b)
+				if err != nil {
+					refc <- refResult{nil, err}
+					return
+				}
+				res, err := Execute(context.Background(), sc, ip)
+				refc <- refResult{res, err}
+			}()
+			defer func() { <-refc }() // never leave it running into TempDir's removal
+			g, err := NewLinuxGuest(kit, dir, sc, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), kit.ScenarioLimit)
+			defer cancel()
+			res, err := Execute(ctx, sc, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall := time.Since(start)
+			msg := fmt.Sprintf("%s %s: %d launches, %d boots, %d cuts, %d infrastructure retries, wall %.1fs, boot-to-ready %s",
+				sc.Name, res.Backend, len(res.Launches), res.Boots, res.Cuts, g.Retries, wall.Seconds(), durations(g.BootToReady))
+			t.Log(msg)
+			fmt.Fprintln(os.Stderr, "vmtest: "+msg)
+			if !res.Passed() {
+				t.Fatalf("%s:\n%s\nlog:\n%s", sc.Name, strings.Join(res.Failures, "\n"), res.Log)
+			}
+			for _, f := range sc.Faults {
+				if f.Kind == KindPowerCut && res.Cuts == 0 {
+					t.Errorf("the power-cut fault %+v never fired:\n%s", f, res.Log)
+				}
+			}
+			r := <-refc
+			refc <- r
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			ref := r.res
+			if !reflect.DeepEqual(ref.Outcome, res.Outcome) || ref.Boots != res.Boots || ref.Cuts != res.Cuts {
+				t.Errorf("the back-ends differ (a bug of the model or of zupgrade):\n in-process: %d boots, %d cuts, %+v\n %s: %d boots, %d cuts, %+v",
+					ref.Boots, ref.Cuts, ref.Outcome, res.Backend, res.Boots, res.Cuts, res.Outcome)
+			}
+		})
+	}
+}
+
+func durations(ds []time.Duration) string {
+	var s []string
+	for _, d := range ds {
+		s = append(s, fmt.Sprintf("%.1fs", d.Seconds()))
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// BenchmarkLinuxGuestBoot measures boot-to-ready of the Linux guest: QEMU
+// started until the guest agent's first line, and the whole launch (the
+// agent powers off at once).
+func BenchmarkLinuxGuestBoot(b *testing.B) {
+	if missing := MissingGuestTools(); len(missing) > 0 {
+		b.Skip("the Linux guest needs: " + strings.Join(missing, ", "))
+	}
+	dir := b.TempDir()
+	kit, err := NewGuestKit(dir, binaries(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	accel, err := kit.ChooseAccel(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Log("accelerator: " + accel)
+	g, err := newProbeGuest(kit, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := g.Launch(context.Background(), Job{Kind: JobProbe}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var sum time.Duration
+	for _, d := range g.BootToReady {
+		sum += d
+	}
+	b.ReportMetric(sum.Seconds()/float64(len(g.BootToReady)), "s-boot-to-ready/op")
+}

@@ -1,0 +1,172 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/zupgrade/zupgrade/steps"
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// Outcome is the end state of a machine, as the judge reads it. Two
+// back-ends that ran the same scenario must observe the same Outcome.
+type Outcome struct {
+	Kernel  string `json:"kernel"`
+	World   string `json:"world"`
+	Pool    string `json:"pool"`
+	Journal string `json:"journal"`
+	// BootCode lists, per member disk present, what its freebsd-boot
+	// partitions and ESP loaders hold compared with the running system's
+	// /boot files: "ada0p1 current", "ada1p1 stale", "ada0p1:efi/boot/bootx64.efi current".
+	BootCode []string `json:"boot_code"`
+	// DiskBoots says, per disk present, the kernel the machine booted
+	// when that disk was tried first, or why it did not boot.
+	DiskBoots []string `json:"disk_boots"`
+	// HookLeft is true when the boot hook is still installed.
+	HookLeft bool `json:"hook_left,omitempty"`
+}
+
+// Observe reads the machine's end state. It boots the machine from each
+// disk present (without hooks), then once more normally, so it changes
+// nothing a later observation would see differently.
+func (mc *Machine) Observe() (*Outcome, error) {
+	o := &Outcome{}
+	var err error
+	if o.Kernel, err = mc.sh("freebsd-version", "-k"); err != nil {
+		return nil, err
+	}
+	if o.World, err = mc.sh("freebsd-version", "-u"); err != nil {
+		return nil, err
+	}
+	if o.Pool, err = mc.sh("zpool", "list", "-H", "-o", "health"); err != nil {
+		return nil, err
+	}
+	if j, err := (steps.Store{Dir: mc.StateDir}).Load(); err == nil && j != nil {
+		o.Journal = string(j.Status)
+	}
+	if _, err := os.Stat(mc.M.HostPath("/usr/local/etc/rc.d/zupgrade")); err == nil {
+		o.HookLeft = true
+	}
+	gptzfsboot, _ := os.ReadFile(mc.M.HostPath("/boot/gptzfsboot"))
+	loader, _ := os.ReadFile(mc.M.HostPath("/boot/loader.efi"))
+	model, err := mc.M.Model()
+	if err != nil {
+		return nil, err
+	}
+	var present []string
+	for _, d := range model.Disks {
+		if d.Missing {
+			continue
+		}
+		present = append(present, d.Name)
+		for _, p := range d.Partitions {
+			name := fmt.Sprintf("%sp%d", d.Name, p.Index)
+			switch {
+			case p.Type == "freebsd-boot":
+				o.BootCode = append(o.BootCode, name+" "+same(p.Data, gptzfsboot))
+			case p.Type == "efi" && p.FAT != nil:
+				n := 0
+				for _, f := range p.FAT.Files {
+					lp := strings.ToLower(f.Path)
+					if lp == "efi/boot/bootx64.efi" || lp == "efi/freebsd/loader.efi" {
+						o.BootCode = append(o.BootCode, name+":"+lp+" "+same(f.Data, loader))
+						n++
+					}
+				}
+				if n == 0 {
+					o.BootCode = append(o.BootCode, name+" no loader")
+				}
+			}
+		}
+	}
+	sort.Strings(o.BootCode)
+	for _, d := range present {
+		rep, err := mc.M.Boot(simhost.BootOptions{FirstDisk: d, NoHooks: true})
+		if err != nil {
+			return nil, err
+		}
+		if !rep.Booted {
+			o.DiskBoots = append(o.DiskBoots, fmt.Sprintf("%s: does not boot: %s", d, rep.Reason))
+			continue
+		}
+		o.DiskBoots = append(o.DiskBoots, fmt.Sprintf("%s: %s via %s", d, rep.Kernel, rep.Disk))
+	}
+	if len(present) > 0 {
+		if _, err := mc.M.Boot(simhost.BootOptions{NoHooks: true}); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// same compares boot code as written (zero-padded) with the file it came from.
+func same(written, file []byte) string {
+	w := bytes.TrimRight(written, "\x00")
+	f := bytes.TrimRight(file, "\x00")
+	switch {
+	case len(f) == 0:
+		return "no reference file"
+	case bytes.Equal(w, f):
+		return "current"
+	case len(w) == 0:
+		return "empty"
+	}
+	return "stale"
+}
+
+// sh runs a simulated command and returns its trimmed output.
+func (mc *Machine) sh(argv ...string) (string, error) {
+	var out, errb bytes.Buffer
+	if code := mc.M.Exec(context.Background(), argv, nil, &out, &errb, map[string]string{"LC_ALL": "C"}); code != 0 {
+		return "", fmt.Errorf("%s: exit %d: %s", strings.Join(argv, " "), code, errb.String())
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// Check compares an outcome with the expectation and returns every
+// difference, in words.
+func (e Expect) Check(o *Outcome, boots int) []string {
+	var bad []string
+	if !strings.HasPrefix(o.Kernel, e.Kernel) {
+		bad = append(bad, fmt.Sprintf("kernel %s, want %s", o.Kernel, e.Kernel))
+	}
+	if !strings.HasPrefix(o.World, e.World) {
+		bad = append(bad, fmt.Sprintf("world %s, want %s", o.World, e.World))
+	}
+	if o.Pool != e.Pool {
+		bad = append(bad, fmt.Sprintf("pool %s, want %s", o.Pool, e.Pool))
+	}
+	if o.Journal != e.Journal {
+		bad = append(bad, fmt.Sprintf("journal %q, want %q", o.Journal, e.Journal))
+	}
+	if e.Journal == string(steps.StatusDone) && o.HookLeft {
+		bad = append(bad, "the boot hook is still installed after the run ended")
+	}
+	if e.BootCodeEveryMember {
+		if len(o.BootCode) == 0 {
+			bad = append(bad, "no boot code found on any member")
+		}
+		for _, b := range o.BootCode {
+			if !strings.HasSuffix(b, " current") {
+				bad = append(bad, "boot code: "+b)
+			}
+		}
+	}
+	if e.BootsFromEachDisk {
+		want := strings.TrimSuffix(e.Kernel, "-RELEASE")
+		for _, d := range o.DiskBoots {
+			name, rest, _ := strings.Cut(d, ": ")
+			if !strings.HasPrefix(rest, want) || !strings.HasSuffix(rest, " via "+name) {
+				bad = append(bad, "boot from "+d)
+			}
+		}
+	}
+	if e.Boots != nil && boots != *e.Boots {
+		bad = append(bad, fmt.Sprintf("%d boots, want %d", boots, *e.Boots))
+	}
+	return bad
+}

@@ -1,0 +1,133 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// Backend runs jobs on one scenario's machine: each Launch is one start
+// of the machine (one QEMU process for the Linux guest).
+type Backend interface {
+	// Name says what runs the machine ("in-process", "linux-guest/TCG").
+	Name() string
+	// Launch runs the job. A job cut by a power failure returns with
+	// Cut set; the next launch finds the machine as the cut left it.
+	Launch(ctx context.Context, job Job) (*JobResult, error)
+}
+
+// maxBoots bounds the boots of one run (a run that never ends).
+const maxBoots = 8
+
+// Result is a scenario's run on one back-end.
+type Result struct {
+	Scenario string
+	Backend  string
+	Outcome  *Outcome
+	Boots    int
+	Cuts     int
+	// Failures are the differences from the expectation.
+	Failures []string
+	// Log is every launch's job and output, in order.
+	Log string
+	// Launches holds the wall time of each launch, in order.
+	Launches []time.Duration
+}
+
+// Passed reports whether the scenario ended as expected.
+func (r *Result) Passed() bool { return len(r.Failures) == 0 }
+
+// Execute runs the scenario on b and judges it.
+func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
+	res := &Result{Scenario: sc.Name, Backend: b.Name()}
+	var log strings.Builder
+	launch := func(job Job) (*JobResult, error) {
+		start := time.Now()
+		jr, err := b.Launch(ctx, job)
+		res.Launches = append(res.Launches, time.Since(start))
+		if err != nil {
+			return nil, fmt.Errorf("launch %d (%s): %w", len(res.Launches), job.Kind, err)
+		}
+		fmt.Fprintf(&log, "=== launch %d: %s %s -> exit %d, journal %q, cut %v, down %v\n%s\n",
+			len(res.Launches), job.Kind, strings.Join(job.Apply, " "), jr.Exit, jr.Journal, jr.Cut, jr.Down, jr.Output)
+		if jr.Cut {
+			res.Cuts++
+		}
+		return jr, nil
+	}
+	journal := ""
+	for i, run := range sc.Runs {
+		if run.UnlessDone && journal == "done" {
+			continue
+		}
+		job := Job{Kind: JobApply, Apply: run.Apply}
+		if i == 0 {
+			job.Arm = sc.initialFaults()
+		}
+		for _, f := range sc.Faults {
+			if f.Point != "" && f.Run == i {
+				job.CrashAt, job.CrashIsCut = f.Point, f.Kind == KindPowerCut
+			}
+		}
+		jr, err := launch(job)
+		if err != nil {
+			return nil, err
+		}
+		journal = jr.Journal
+		for jr.Down {
+			if res.Boots == maxBoots {
+				res.Failures = append(res.Failures, fmt.Sprintf("the run does not end after %d boots", maxBoots))
+				res.Log = log.String()
+				return res, nil
+			}
+			res.Boots++
+			bj := Job{Kind: JobBoot}
+			for _, f := range sc.Faults {
+				if f.BeforeBoot != res.Boots {
+					continue
+				}
+				if f.Kind == KindRemoveDisk {
+					bj.Remove = append(bj.Remove, f.Disk)
+				} else {
+					bj.Arm = append(bj.Arm, f.simhost())
+				}
+			}
+			if jr, err = launch(bj); err != nil {
+				return nil, err
+			}
+			journal = jr.Journal
+			if !jr.Booted && !jr.Cut {
+				res.Failures = append(res.Failures, "the machine does not boot: "+jr.Reason)
+				res.Log = log.String()
+				return res, nil
+			}
+		}
+	}
+	jr, err := launch(Job{Kind: JobObserve})
+	if err != nil {
+		return nil, err
+	}
+	res.Outcome = jr.Outcome
+	res.Failures = append(res.Failures, sc.Expect.Check(jr.Outcome, res.Boots)...)
+	res.Log = log.String()
+	return res, nil
+}
+
+// simhost is the fault as simhost arms it.
+func (f Fault) simhost() simhost.Fault {
+	return simhost.Fault{Command: f.Command, Args: f.Args, After: f.After, Action: simhost.FaultPowerCut}
+}
+
+// initialFaults are the simhost faults armed when the machine is made.
+func (sc *Scenario) initialFaults() []simhost.Fault {
+	var out []simhost.Fault
+	for _, f := range sc.Faults {
+		if f.Kind == KindPowerCut && f.Point == "" && f.BeforeBoot == 0 {
+			out = append(out, f.simhost())
+		}
+	}
+	return out
+}

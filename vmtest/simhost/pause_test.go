@@ -1,0 +1,99 @@
+package simhost
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// TestPowerCutPausesForHarness: with $SIMHOST_PAUSE_ON_CUT set, the command
+// whose power-cut fault fires saves the model (powered off), writes "pause"
+// to the named FIFO and never returns until it is killed.
+func TestPowerCutPausesForHarness(t *testing.T) {
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	if err := tm.AddFault(Fault{Command: "gpart", Args: "show", Action: FaultPowerCut}); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "pause")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Opened read-write, the FIFO never blocks the open (Linux).
+	r, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(filepath.Join(tm.BinDir(), "gpart"), "show")
+	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		lines <- line
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case line := <-lines:
+		if line != "pause\n" {
+			t.Errorf("read %q from the pause FIFO, want pause", line)
+		}
+	case err := <-exited:
+		t.Fatalf("the command returned (%v) instead of pausing", err)
+	}
+	cmd.Process.Kill()
+	err = <-exited
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != -1 {
+		t.Errorf("the command returned (%v) instead of blocking until killed", err)
+	}
+	if model := tm.model(); model.Power != PowerOff {
+		t.Errorf("power %q after the cut, want off", model.Power)
+	}
+}
+
+// TestPowerCutPausesBeforeKill: a command run by a process of the machine
+// (a boot hook's, started with Machine.Start) is killed by its own power
+// cut with the rest of the machine, but reports the cut first.
+func TestPowerCutPausesBeforeKill(t *testing.T) {
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	if err := tm.AddFault(Fault{Command: "gpart", Args: "show", Action: FaultPowerCut}); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "pause")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(filepath.Join(tm.BinDir(), "gpart"), "show")
+	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
+	p, err := tm.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		lines <- line
+	}()
+	err = p.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != -1 {
+		t.Errorf("the command ended with %v, want killed by the cut", err)
+	}
+	r.Close() // ends the read if nothing was written
+	if line := <-lines; line != "pause\n" {
+		t.Errorf("read %q from the pause FIFO before the kill, want pause", line)
+	}
+}
