@@ -2,7 +2,10 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
 
 // TestLocalPATH: zupgrade adds to its PATH the /usr/local directory of
@@ -24,5 +27,39 @@ func TestLocalPATH(t *testing.T) {
 	}
 	if got := withLocalPATH([]string{"HOME=/"}); !slices.Equal(got, []string{"HOME=/"}) {
 		t.Errorf("without PATH: %q", got)
+	}
+}
+
+// TestResumeFindsLocalTools: the boot hook starts the resumed run with rc's
+// PATH, /sbin:/bin:/usr/sbin:/usr/bin, and the steps it runs after the
+// first reboot need tools in /usr/local/sbin: pkg-static for packages,
+// portmaster for ports. The run must find them and end on the target.
+func TestResumeFindsLocalTools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole upgrades on simulated hosts; not in -short")
+	}
+	for _, tt := range []struct {
+		name, packages, tool string
+		spec                 simhost.Spec
+	}{
+		{"pkg", "pkg", "pkg-static upgrade -f -y", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"}},
+		{"portmaster", "portmaster", "portmaster -aPf", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Portmaster: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t, tt.spec)
+			code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE", "--packages", tt.packages)
+			h.assertDone(code, log)
+			h.assertBootsEverywhere("14.2-RELEASE")
+			resumed := log[strings.Index(log, "--- resumed run"):]
+			if !strings.Contains(resumed, "$ "+tt.tool) {
+				t.Errorf("the resumed run did not run %s:\n%s", tt.tool, log)
+			}
+			for _, l := range strings.Split(strings.TrimSpace(h.sh("pkg", "query", "%n %q")), "\n") {
+				if !strings.HasSuffix(l, ":14:amd64") {
+					t.Errorf("package not rebuilt for 14: %s", l)
+				}
+			}
+		})
 	}
 }

@@ -78,7 +78,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "machine ready in %s; PATH=%s\n", m.Root, m.BinDir())
+		fmt.Fprintf(stdout, "machine ready in %s; PATH=%s\n", m.Root, m.MapPATH(loginPATH))
 		return 0
 	}
 	m, err := Open(*root)

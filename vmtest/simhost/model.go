@@ -50,6 +50,9 @@ type Model struct {
 	// doomed are the processes of a running system that just ended (a
 	// power cut, a reset, a reboot), killed once the model is saved.
 	doomed []ProcessRecord
+
+	// Boot-time environment: the programs daemon(8) detached.
+	Daemons []*Daemon `json:"daemons,omitempty"`
 }
 
 // Running is the state that exists only while the system runs: it is
