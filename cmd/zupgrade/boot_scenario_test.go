@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -61,5 +63,35 @@ func TestResumeFindsLocalTools(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResumeFromTmp: an admin copied zupgrade to /tmp and ran it from
+// there, on a host with clear_tmp_enable=YES: /tmp is empty after the
+// reboot (libexec/rc/rc.d/cleartmp runs before the local rc.d scripts).
+// The boot hook must run a copy in a path that survives,
+// /usr/local/sbin/zupgrade, and the run must end on the target.
+func TestResumeFromTmp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole upgrades on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHostWith(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all"}, "/tmp/zupgrade")
+	h.sh("sysrc", "clear_tmp_enable=YES")
+	binary, err := os.ReadFile(h.exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE")
+	h.assertDone(code, log)
+	h.assertBootsEverywhere("14.2-RELEASE")
+	if _, err := os.Stat(h.exe); err == nil {
+		t.Errorf("/tmp/zupgrade survived the reboots; the test proves nothing")
+	}
+	if !strings.Contains(log, "--- resumed run [/usr/local/sbin/zupgrade ") {
+		t.Errorf("the boot hook did not run /usr/local/sbin/zupgrade:\n%s", log)
+	}
+	if got, err := os.ReadFile(h.m.HostPath("/usr/local/sbin/zupgrade")); err != nil || !bytes.Equal(got, binary) {
+		t.Errorf("/usr/local/sbin/zupgrade is not the zupgrade that ran (%v)", err)
 	}
 }
