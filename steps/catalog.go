@@ -250,7 +250,8 @@ func withWhen(c Cmd, when string) Cmd {
 func (b builder) rebootStep(id, title, verify string) Step {
 	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
 		Commands: append(hookCommands(b.f, b.opts.StateDir), Cmd{Args: []string{"shutdown", "-r", "now"}}),
-		Notes:    []string{"after boot, the rc.d hook runs zupgrade apply --resume; with --no-reboot apply stops here with exit 3"}}
+		Notes: []string{"zupgrade copies itself to " + hookBinary + " first (mkdir -p, install -m 0555) unless that file is the running zupgrade already",
+			"after boot, the rc.d hook runs " + hookBinary + " apply --resume; with --no-reboot apply stops here with exit 3"}}
 }
 
 // sysrcSince is the first release with sysrc(8) in the base system.

@@ -56,7 +56,10 @@ type Engine struct {
 	// whose expected state is not there after a reboot is then a failure,
 	// not a reason to reboot again.
 	Resume bool
-	// Binary is the path of zupgrade on the host, for the boot hook.
+	// Binary is the running zupgrade (its path on the host). At each
+	// checkpoint it is copied to /usr/local/sbin/zupgrade, which the boot
+	// hook runs, unless that file has the same content already; empty: no
+	// copy is made.
 	Binary string
 	// Crash, when set, is called at every CrashPoint of every step; tests
 	// use it to kill the process there.
@@ -180,8 +183,11 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 			hook = append(hook, c)
 		}
 	}
-	if err := writeHook(e.Store, e.Binary); err != nil {
+	if err := writeHook(e.Store); err != nil {
 		return 0, e.fail(j, sc.step.ID, fmt.Errorf("write the boot hook: %w", err))
+	}
+	if err := sc.installBinary(ctx); err != nil {
+		return 0, e.fail(j, sc.step.ID, err)
 	}
 	for _, c := range hook {
 		if _, err := sc.run(ctx, c); err != nil {

@@ -56,6 +56,9 @@ func TestAnsibleRole(t *testing.T) {
 - name: Boot the simulated host
   ansible.builtin.command:
     argv: ["{{ simhost_bin }}", "boot", "--root", "{{ simhost_root }}"]
+- name: Wait for the run the boot hook detached
+  ansible.builtin.command:
+    argv: ["{{ simhost_bin }}", "wait", "--root", "{{ simhost_root }}"]
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -73,18 +76,13 @@ func TestAnsibleRole(t *testing.T) {
 			"zupgrade_binary_src":        zup,
 			"zupgrade_path":              path,
 			"zupgrade_state_dir":         h.state,
-			"zupgrade_environment":       map[string]string{"PATH": h.m.BinDir(), simhost.RootEnv: h.m.Root},
+			"zupgrade_environment":       map[string]string{"PATH": strings.TrimPrefix(h.m.Env()[0], "PATH="), simhost.RootEnv: h.m.Root},
 			"zupgrade_reboot_tasks":      rebootTasks,
 			"simhost_bin":                sim,
 			"simhost_root":               h.m.Root,
 		}
-		// Check mode copies nothing: put zupgrade there as the package would.
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := exec.Command("cp", zup, path).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v %s", err, out)
-		}
+		// Check mode copies nothing: newHost put zupgrade there as the
+		// package would.
 	}
 	if err := hosts["blocked"].m.RemoveDisk("ada1"); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/log"
@@ -32,6 +33,46 @@ func (e Env) getenv(key string) string {
 	return ""
 }
 
+// withLocalPATH returns environ with /usr/local added to its PATH: for every
+// entry that ends in /usr/sbin or /usr/bin, the matching /usr/local/sbin or
+// /usr/local/bin (hier(7): /usr/local mirrors /usr for software that is not
+// part of the base system) is appended when PATH lacks it. The boot hook
+// runs zupgrade with rc's PATH, /sbin:/bin:/usr/sbin:/usr/bin
+// (libexec/rc/rc), where pkg-static and portmaster, in /usr/local/sbin,
+// would not be found. Deriving the entries from PATH, rather than naming
+// /usr/local/sbin, keeps a PATH that points elsewhere (a test host's
+// directories) consistent. Without PATH, environ is returned as it is.
+func withLocalPATH(environ []string) []string {
+	at := -1
+	for i, kv := range environ {
+		if strings.HasPrefix(kv, "PATH=") {
+			at = i
+		}
+	}
+	if at < 0 {
+		return environ
+	}
+	dirs := strings.Split(strings.TrimPrefix(environ[at], "PATH="), ":")
+	var add []string
+	for _, d := range dirs {
+		clean := strings.TrimRight(d, "/")
+		for _, sub := range []string{"/usr/sbin", "/usr/bin"} {
+			if base, ok := strings.CutSuffix(clean, sub); ok {
+				local := base + "/usr/local/" + strings.TrimPrefix(sub, "/usr/")
+				if !slices.Contains(dirs, local) && !slices.Contains(add, local) {
+					add = append(add, local)
+				}
+			}
+		}
+	}
+	if len(add) == 0 {
+		return environ
+	}
+	out := slices.Clone(environ)
+	out[at] = "PATH=" + strings.Join(append(dirs, add...), ":")
+	return out
+}
+
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	StateDir string
@@ -41,8 +82,10 @@ type globalOptions struct {
 const defaultStateDir = "/var/db/zupgrade"
 
 // Main runs zupgrade with args (args[0] is the program name) and returns the
-// exit code. It never calls os.Exit.
+// exit code. It never calls os.Exit. The commands it runs get env's
+// environment with /usr/local added to PATH (withLocalPATH).
 func Main(ctx context.Context, args []string, env Env) int {
+	env.Environ = withLocalPATH(env.Environ)
 	logger := log.NewWithOptions(env.Stderr, log.Options{Prefix: "zupgrade"})
 	app := newApp(env, logger)
 	err := app.RunContext(ctx, args)

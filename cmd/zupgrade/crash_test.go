@@ -159,8 +159,7 @@ type machineRun struct {
 // its output.
 func (h *testHost) startZupgrade(env []string, args ...string) *machineRun {
 	h.t.Helper()
-	zup, _ := binaries(h.t)
-	cmd := exec.Command(zup, append([]string{"--state-dir", h.state}, args...)...)
+	cmd := exec.Command(h.exe, append([]string{"--state-dir", h.state}, args...)...)
 	cmd.Env = append(h.m.Env(), env...)
 	cmd.Dir = h.m.Root
 	pr, pw, err := os.Pipe()

@@ -265,6 +265,7 @@ func TestPowerCutDuringResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := h.boot(simhost.BootOptions{})
+	h.wait() // the run the hook detached
 	j := h.journal()
 	if !h.down() || j.Status == steps.StatusFailed || j.Record("install-world").State != steps.StepStarted {
 		t.Fatalf("after the power cut during the resume: down %v, journal %s (%s), install-world %s; hooks %+v",
@@ -274,6 +275,7 @@ func TestPowerCutDuringResume(t *testing.T) {
 	// (--no-reboot); the one after it ends the run.
 	for i := 0; i < 2 && h.journal().Status != steps.StatusDone; i++ {
 		h.boot(simhost.BootOptions{})
+		h.wait()
 	}
 	h.assertDone(0, "")
 	h.assertBootsFromPresentDisks(diskTarget)

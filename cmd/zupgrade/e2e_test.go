@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,17 +54,41 @@ type testHost struct {
 	t     testing.TB
 	m     *simhost.Machine
 	state string
+	// exe is the zupgrade binary on the machine (a file under its root),
+	// which the tests run, as an admin runs the copy they put on the host.
+	exe string
 }
 
+// newHost makes a machine with zupgrade installed as /usr/local/sbin/zupgrade
+// (README's way).
 func newHost(t testing.TB, spec simhost.Spec) *testHost {
 	t.Helper()
-	_, sim := binaries(t)
+	return newHostWith(t, spec, "/usr/local/sbin/zupgrade")
+}
+
+// newHostWith makes a machine with zupgrade put at the machine path exe.
+func newHostWith(t testing.TB, spec simhost.Spec, exe string) *testHost {
+	t.Helper()
+	zup, sim := binaries(t)
 	root := filepath.Join(t.TempDir(), "host")
 	m, err := simhost.New(root, spec, sim)
 	if err != nil {
 		t.Fatalf("simhost.New: %v", err)
 	}
-	return &testHost{t: t, m: m, state: filepath.Join(root, "var/db/zupgrade")}
+	h := &testHost{t: t, m: m, state: filepath.Join(root, "var/db/zupgrade"), exe: m.HostPath(exe)}
+	if err := os.MkdirAll(filepath.Dir(h.exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(zup, h.exe); err != nil {
+		data, err := os.ReadFile(zup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(h.exe, data, 0o555); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
 }
 
 // zupgrade runs the zupgrade binary on the host and returns its exit code
@@ -77,8 +102,7 @@ func (h *testHost) zupgrade(env []string, args ...string) (int, string) {
 // returns exit code -1.
 func (h *testHost) zupgradeFor(d time.Duration, env []string, args ...string) (int, string) {
 	h.t.Helper()
-	zup, _ := binaries(h.t)
-	cmd := exec.Command(zup, append([]string{"--state-dir", h.state}, args...)...)
+	cmd := exec.Command(h.exe, append([]string{"--state-dir", h.state}, args...)...)
 	cmd.Env = append(h.m.Env(), env...)
 	cmd.Dir = h.m.Root
 	var out bytes.Buffer
@@ -138,7 +162,8 @@ func (h *testHost) boot(opts simhost.BootOptions) *simhost.BootReport {
 // goes down (a checkpoint's reboot, a power cut), as an admin or the
 // hardware would, until the run stops. A machine that is down at the start
 // is booted first, and apply is run only if its boot hook did not end the
-// run. It returns the last exit code of zupgrade or of the boot hook.
+// run. After each boot it waits for the run the hook detached (daemon -f).
+// It returns the last exit code of zupgrade, run by hand or by the hook.
 func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 	h.t.Helper()
 	var log strings.Builder
@@ -150,8 +175,14 @@ func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 			for _, hk := range rep.Hooks {
 				if strings.HasSuffix(hk.Script, "/zupgrade") {
 					code = hk.Exit
+					fmt.Fprintf(&log, "\n--- boot, hook exit %d\n%s", hk.Exit, hk.Output)
+				}
+			}
+			for _, p := range h.wait() {
+				if slices.Contains(p.Argv, "--resume") {
+					code = p.Exit
 					data, _ := os.ReadFile(filepath.Join(h.state, "resume.log"))
-					fmt.Fprintf(&log, "\n--- boot, hook exit %d\n%s%s", hk.Exit, hk.Output, data)
+					fmt.Fprintf(&log, "--- resumed run %v: %s, exit %d\n%s", p.Argv, p.State, p.Exit, data)
 					os.Remove(filepath.Join(h.state, "resume.log"))
 				}
 			}
@@ -174,6 +205,25 @@ func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 	}
 	h.t.Fatalf("the run does not end:\n%s", log.String())
 	return -1, ""
+}
+
+// wait waits for the processes the boot hooks detached to end, bounded by
+// the test's deadline, and returns them.
+func (h *testHost) wait() []simhost.Daemon {
+	h.t.Helper()
+	ctx := context.Background()
+	if d, ok := h.t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if dl, ok := d.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, dl.Add(-10*time.Second))
+			defer cancel()
+		}
+	}
+	procs, err := h.m.Wait(ctx)
+	if err != nil {
+		h.t.Fatalf("the run the boot hook started does not end: %v", err)
+	}
+	return procs
 }
 
 // down reports whether the machine is off or going down.

@@ -156,6 +156,7 @@ func TestFreebsdUpdateBootEnvs(t *testing.T) {
 	mid := fu[1]
 	h.sh("bectl", "activate", "-t", mid)
 	rep := h.boot(simhost.BootOptions{})
+	h.wait() // the run the hook detached
 	if !strings.HasSuffix(rep.BE, "/"+mid) {
 		t.Fatalf("booted %s, want %s", rep.BE, mid)
 	}
@@ -181,6 +182,7 @@ func TestFreebsdUpdateBootEnvs(t *testing.T) {
 	// Back in the run's boot environment, the finished run stays finished,
 	// and rollback still means zupgrade's backup.
 	h.boot(simhost.BootOptions{})
+	h.wait()
 	if code, out := h.zupgrade(nil, "status"); code != 0 || !strings.Contains(out, "done") {
 		t.Errorf("status after booting the original again: exit %d\n%s", code, out)
 	}

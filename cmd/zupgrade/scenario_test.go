@@ -360,6 +360,7 @@ func TestNoReboot(t *testing.T) {
 	// The fleet tool reboots: the hook resumes and stops at the final
 	// checkpoint, the host stays up.
 	h.boot(simhost.BootOptions{})
+	h.wait()
 	if j := h.journal(); j.Status != "checkpoint" || j.Record("reboot-final").State != "started" || h.down() {
 		t.Fatalf("after the first reboot: %s at %+v, down %v", j.Status, j.Current(), h.down())
 	}

@@ -18,6 +18,7 @@ const adminUsage = `usage:
   simhost boot --root DIR [--disk NAME] [--no-hooks]
                                          boot it; prints the boot report (exit 0 booted, 1 not)
   simhost state --root DIR               print the model (JSON)
+  simhost wait --root DIR                wait for the processes daemon(8) detached; prints them (JSON)
   simhost cut --root DIR                 cut the power now
   simhost disk remove|attach NAME --root DIR
   simhost disk replace NAME [resilvering] [labels] [bootcode] --root DIR
@@ -78,7 +79,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "machine ready in %s; PATH=%s\n", m.Root, m.BinDir())
+		fmt.Fprintf(stdout, "machine ready in %s; PATH=%s\n", m.Root, m.MapPATH(loginPATH))
 		return 0
 	}
 	m, err := Open(*root)
@@ -105,6 +106,14 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 		data, _ := json.MarshalIndent(model, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", data)
+		return 0
+	case "wait":
+		procs, err := m.Wait(context.Background())
+		if err != nil {
+			return fail(err)
+		}
+		data, _ := json.MarshalIndent(procs, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", data)
 		return 0
 	case "cut":

@@ -1,7 +1,6 @@
 package simhost
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,9 @@ type BootOptions struct {
 	// FirstDisk is tried first, as if picked in the firmware's boot menu:
 	// the disk (BIOS) or the boot entries on that disk's ESP (UEFI).
 	FirstDisk string
-	// NoHooks boots without running the rc.d scripts.
+	// NoHooks boots without running the local rc.d scripts
+	// (/usr/local/etc/rc.d); what the base system's rc does (fstab,
+	// /tmp) still happens.
 	NoHooks bool
 	// Env is added to the environment of the rc.d scripts.
 	Env []string
@@ -63,9 +64,12 @@ type HookResult struct {
 
 // Boot starts the machine: the firmware tries its disks or boot entries,
 // the boot code and loader must read the pool, the kernel must import it
-// and mount the boot environment, rc mounts /etc/fstab, then the enabled
-// rc.d scripts run. A machine that was running is reset first (its
-// volatile state is lost as in a power cut).
+// and mount the boot environment, rc mounts /etc/fstab and clears /tmp
+// as configured, then the enabled local rc.d scripts run. A machine that
+// was running is reset first (its volatile state is lost as in a power
+// cut). The processes of the system that ran before are killed; those
+// the rc.d scripts detach with daemon(8) run on when Boot returns (Wait
+// waits for them).
 func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 	var rep *BootReport
 	err := m.Update(func(model *Model) error {
@@ -216,6 +220,9 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	if msg := m.mountFstab(model); msg != "" {
 		rep.say("%s", msg)
 		return rep.fail("single-user", "Mounting /etc/fstab filesystems failed, startup aborted (single-user mode)"), nil
+	}
+	if err := m.clearTmp(rep); err != nil {
+		return nil, fmt.Errorf("clear /tmp: %w", err)
 	}
 	rep.Booted = true
 	rep.State = "multi-user"
@@ -524,8 +531,69 @@ func (m *Machine) mountFstab(model *Model) string {
 	return ""
 }
 
+// clearTmp empties /tmp where FreeBSD's rc does at boot. A tmpfs line for
+// /tmp in /etc/fstab (mounted by rc.d/mountcritlocal) or tmpmfs=YES
+// (rc.d/tmp mounts a memory disk there; its default AUTO only when /tmp
+// is not writable) gives a new, empty /tmp. clear_tmp_enable=YES makes
+// rc.d/cleartmp remove what find -x /tmp/. reaches, which spares the
+// files .sujournal, quota.user and quota.group and the directories .snap
+// and lost+found (not their contents). Otherwise /tmp keeps its files:
+// bsdinstall makes it a dataset of its own (zroot/tmp), which boot
+// environment switches leave alone.
+func (m *Machine) clearTmp(rep *BootReport) error {
+	fresh := false
+	if data, err := os.ReadFile(m.HostPath("/etc/fstab")); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 4 && !strings.HasPrefix(f[0], "#") && f[1] == "/tmp" && f[2] == "tmpfs" && !strings.Contains(f[3], "noauto") {
+				fresh = true
+			}
+		}
+	}
+	if v, _, _ := m.rcValue("tmp", "tmpmfs"); yes(v) {
+		fresh = true
+	}
+	clear, _, _ := m.rcValue("cleartmp", "clear_tmp_enable")
+	if !fresh && !yes(clear) {
+		return nil
+	}
+	if !fresh {
+		rep.say("Clearing /tmp.")
+	}
+	return clearDir(m.HostPath("/tmp"), !fresh)
+}
+
+// clearDir removes the entries of dir; with spare, those cleartmp spares
+// stay (of its directories, only the contents go).
+func clearDir(dir string, spare bool) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if spare {
+			switch n := e.Name(); {
+			case (n == ".sujournal" || n == "quota.user" || n == "quota.group") && !e.IsDir():
+				continue
+			case (n == ".snap" || n == "lost+found") && e.IsDir():
+				if err := clearDir(p, false); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // runHooks runs the enabled local rc.d scripts with "faststart", as rc
-// does at boot, each as a process with the machine's PATH.
+// does at boot, each as a process with rc's environment. Their output goes
+// to a file, as rc's goes to the console: a program a script detached with
+// daemon(8) may keep it open, and nothing waits for that.
 func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
 	timeout := opts.HookTimeout
 	if timeout == 0 {
@@ -539,30 +607,41 @@ func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
 		if err != nil || model.Power != PowerOn {
 			return
 		}
-		res := HookResult{Script: s.mpath}
-		cmd, err := m.rcCommand(s, "faststart", opts.Env)
-		if err != nil {
-			res.Exit, res.Output = 127, err.Error()
-			rep.Hooks = append(rep.Hooks, res)
-			continue
-		}
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err = m.runWithContext(ctx, cmd)
-		cancel()
-		res.Output = out.String()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-		case errors.As(err, &ee):
-			res.Exit = ee.ExitCode()
-		default:
-			res.Exit = 127
-			res.Output += err.Error()
-		}
-		rep.Hooks = append(rep.Hooks, res)
+		rep.Hooks = append(rep.Hooks, m.runHook(s, opts.Env, timeout))
 	}
+}
+
+// runHook runs one rc.d script at boot.
+func (m *Machine) runHook(s rcScript, env []string, timeout time.Duration) HookResult {
+	res := HookResult{Script: s.mpath}
+	cmd, err := m.rcCommand(s, "faststart", env)
+	if err != nil {
+		res.Exit, res.Output = 127, err.Error()
+		return res
+	}
+	console, err := os.CreateTemp(filepath.Join(m.stateDir(), "run"), s.name+".console-")
+	if err != nil {
+		res.Exit, res.Output = 127, err.Error()
+		return res
+	}
+	defer os.Remove(console.Name())
+	defer console.Close()
+	cmd.Stdout, cmd.Stderr = console, console
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	err = m.runWithContext(ctx, cmd)
+	cancel()
+	out, _ := os.ReadFile(console.Name())
+	res.Output = string(out)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.Exit = ee.ExitCode()
+	default:
+		res.Exit = 127
+		res.Output += err.Error()
+	}
+	return res
 }
 
 // runWithContext runs cmd as a process of the machine, killing it when

@@ -277,9 +277,10 @@ func (m *Machine) enabled(s rcScript) bool {
 	return yes(v)
 }
 
-// rcCommand prepares an rc.d script to run under /bin/sh with the
-// machine's PATH: ". /etc/rc.subr" is pointed at the machine's rc.subr,
-// the only rewrite made. The copy lives in ROOT/.simhost/run.
+// rcCommand prepares an rc.d script to run under /bin/sh with rc's
+// environment (rcEnv: PATH=/sbin:/bin:/usr/sbin:/usr/bin, mapped) and env:
+// ". /etc/rc.subr" is pointed at the machine's rc.subr, the only rewrite
+// made. The copy lives in ROOT/.simhost/run.
 func (m *Machine) rcCommand(s rcScript, arg string, env []string) (*exec.Cmd, error) {
 	data, err := os.ReadFile(s.real)
 	if err != nil {
@@ -295,7 +296,7 @@ func (m *Machine) rcCommand(s rcScript, arg string, env []string) (*exec.Cmd, er
 		return nil, err
 	}
 	cmd := exec.Command("/bin/sh", copyPath, arg)
-	cmd.Env = append(append([]string{}, m.Env()...), env...)
+	cmd.Env = append(m.rcEnv(), env...)
 	cmd.Dir = m.Root
 	return cmd, nil
 }
@@ -423,12 +424,18 @@ func cmdReboot(inv *Invocation) int {
 	return 0
 }
 
-// cmdDaemon is daemon(8): -f, -o FILE, -p/-P PIDFILE, -t TITLE, -S. The
-// child runs as a process with the machine's environment; unlike the real
-// daemon, which detaches, the simulated one waits for the child, so that
-// work started at boot has finished when simhost boot returns.
+// cmdDaemon is daemon(8) (usr.sbin/daemon/daemon.c): -c, -f, -o FILE,
+// -p/-P PIDFILE (accepted, not written), -t TITLE, -S. It opens the output
+// file first (exit 7 when it cannot), then detaches as daemon(3) does: the
+// command returns at once with status 0 while the program runs on in a new
+// session, under a supervisor that appends its output to FILE (-o). -f
+// points standard input, output and error at /dev/null; -c runs it in /
+// instead of the current directory. The program is found as execvp does
+// (a bare name in PATH); an absolute path of the machine runs its
+// simulated command or its file under the root. The machine records the
+// process (Model.Processes; Machine.Wait waits for it).
 func cmdDaemon(inv *Invocation) int {
-	opts, args, err := getopt(inv.Args, "fo:p:P:t:Sc")
+	opts, args, err := getopt(inv.Args, "cfo:p:P:t:S")
 	if err != nil {
 		return inv.unsupported(err.Error())
 	}
@@ -436,7 +443,7 @@ func cmdDaemon(inv *Invocation) int {
 		inv.errf("usage: daemon [-cfHrS] [-p child_pidfile] [-P supervisor_pidfile]\n              [-u user] [-o output_file] [-t title]\n              [-l syslog_facility] [-s syslog_priority]\n              [-T syslog_tag] [-m output_mask] [-R restart_delay_secs]\ncommand arguments ...\n")
 		return 1
 	}
-	var out *os.File
+	d := &detached{argv: args, stdin: inv.Stdin, stdout: inv.Stdout, stderr: inv.Stderr}
 	if o, ok := value(opts, 'o'); ok {
 		v := inv.resolve(o)
 		if v.real == "" {
@@ -444,45 +451,59 @@ func cmdDaemon(inv *Invocation) int {
 		}
 		f, err := os.OpenFile(v.real, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
-			inv.errf("daemon: %s: %v\n", o, sysErr(err))
-			return 1
+			inv.errf("daemon: open: %v\n", sysErr(err))
+			return 7
 		}
-		out = f
+		d.stdout, d.stderr = f, f
+		d.output = f
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	if !strings.Contains(args[0], "/") {
-		p, err := lookPath(inv, args[0])
-		if err != nil {
-			inv.errf("daemon: %s: %v\n", args[0], err)
-			return 1
+	if has(opts, 'f') {
+		d.stdin = nil
+		if d.output == nil {
+			d.stdout, d.stderr = nil, nil
 		}
-		cmd = exec.Command(p, args[1:]...)
-		cmd.Args[0] = args[0]
 	}
+	if has(opts, 'c') {
+		d.dir = inv.m.Root
+	}
+	d.prog = inv.program(args[0])
 	for k, v := range inv.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Dir = inv.m.Root
-	switch {
-	case out != nil:
-		cmd.Stdout, cmd.Stderr = out, out
-	case has(opts, 'f'):
-	default:
-		cmd.Stdout, cmd.Stderr = inv.Stdout, inv.Stderr
+		d.env = append(d.env, k+"="+v)
 	}
 	inv.after = func() int {
-		if out != nil {
-			defer out.Close()
+		if d.output != nil {
+			defer d.output.Close()
 		}
-		if err := inv.m.run(cmd); err != nil {
-			if _, ok := err.(*exec.ExitError); !ok {
-				inv.errf("daemon: %v\n", err)
-				return 1
-			}
+		if err := inv.m.detach(d); err != nil {
+			inv.errf("daemon: %v\n", err)
+			return 1
 		}
 		return 0
 	}
 	return 0
+}
+
+// program finds the file execvp would run for name: a bare name in the
+// PATH of the command's environment; an absolute path of the machine is
+// its simulated command (the link at LinkPath) when there is one, else
+// its file under the root. It returns "" when there is nothing to run.
+func (inv *Invocation) program(name string) string {
+	if !strings.Contains(name, "/") {
+		p, err := lookPath(inv, name)
+		if err != nil {
+			return ""
+		}
+		return p
+	}
+	if !filepath.IsAbs(name) {
+		return name
+	}
+	if _, inside := inv.m.machinePath(filepath.Clean(name)); !inside {
+		if st, err := os.Lstat(inv.m.LinkPath(name)); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return inv.m.LinkPath(name)
+		}
+	}
+	return inv.m.HostPath(name)
 }
 
 // lookPath finds a program in the PATH of the invocation's environment.

@@ -102,6 +102,22 @@ func programOf(name string) (baseProgram, bool) {
 	return programByName(name)
 }
 
+// commandPaths lists the paths of a command's programs on FreeBSD, where
+// the machine has its links: the path programOf names and, for pkg, also
+// pkg(8) itself, /usr/local/sbin/pkg (freebsd/pkg installs pkg and
+// pkg-static in PREFIX/sbin), besides the pkg(7) bootstrap shim
+// /usr/sbin/pkg (usr.sbin/pkg), which hands over to it.
+func commandPaths(name string) []string {
+	p, ok := programOf(name)
+	if !ok {
+		return nil
+	}
+	if name == "pkg" {
+		return []string{p.Path, "/usr/local/sbin/pkg"}
+	}
+	return []string{p.Path}
+}
+
 // Exec runs one simulated command on the machine, the way a process
 // started through the bin/ links would, and returns its exit status.
 func (m *Machine) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer, env map[string]string) int {
@@ -297,6 +313,9 @@ func Main(argv []string) int {
 		return 127
 	}
 	name := filepath.Base(argv[0])
+	if name == binaryName && len(argv) > 1 && argv[1] == superviseCommand {
+		return supervise(argv[2:])
+	}
 	if name == binaryName || strings.HasPrefix(name, binaryName+".") {
 		return adminMain(argv[1:], os.Stdin, os.Stdout, os.Stderr)
 	}

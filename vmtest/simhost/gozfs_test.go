@@ -16,7 +16,7 @@ func TestGoZFSReadsSimulatedPools(t *testing.T) {
 		t.Fatal(err)
 	}
 	// go-zfs runs zpool and zfs from PATH: make that the machine's.
-	t.Setenv("PATH", m.BinDir())
+	t.Setenv("PATH", m.MapPATH(loginPATH))
 	t.Setenv(RootEnv, m.Root)
 
 	pools, err := zfs.ListZpools()

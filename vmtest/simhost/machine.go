@@ -129,13 +129,57 @@ func (m *Machine) stateDir() string  { return filepath.Join(m.Root, stateDirName
 func (m *Machine) modelPath() string { return filepath.Join(m.stateDir(), modelFileName) }
 func (m *Machine) storeDir() string  { return filepath.Join(m.stateDir(), storeDirName) }
 
-// BinDir is the directory of links to put first (and alone) in PATH.
+// BinDir is the directory of the simhost binary and of the link
+// directories: BinDir()/sbin stands for the machine's /sbin, and so on.
 func (m *Machine) BinDir() string { return filepath.Join(m.stateDir(), binDirName) }
 
-// Env is the environment for processes that should run on the machine:
-// PATH holds only the machine's links, and SIMHOST_ROOT names the machine.
+// The PATHs a FreeBSD host gives its processes, and the directories the
+// links stand for.
+const (
+	// rcPATH is what /etc/rc sets and exports before it runs the rc.d
+	// scripts (libexec/rc/rc: PATH=/sbin:/bin:/usr/sbin:/usr/bin); rc.subr
+	// and daemon(8) keep it, and service(8) runs a script with it too
+	// (usr.sbin/service/service.sh: env -i HOME=/ PATH=...).
+	rcPATH = "/sbin:/bin:/usr/sbin:/usr/bin"
+	// loginPATH is the PATH of root's login shell (bin/sh/dot.profile,
+	// installed as /root/.profile; its ~/bin is left out).
+	loginPATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
+)
+
+// linkDirs are the directories of the machine that hold programs, each
+// with a directory of links below BinDir.
+var linkDirs = []string{"/sbin", "/bin", "/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"}
+
+// LinkPath is the link that stands for the program at path p of the
+// machine (/sbin/zpool: BinDir()/sbin/zpool). Only simulated commands have
+// one.
+func (m *Machine) LinkPath(p string) string {
+	return filepath.Join(m.BinDir(), filepath.Clean("/"+p))
+}
+
+// MapPATH maps a FreeBSD PATH (/sbin:/bin) to the machine's link
+// directories, so that a bare name resolves only where it would on
+// FreeBSD.
+func (m *Machine) MapPATH(path string) string {
+	dirs := filepath.SplitList(path)
+	for i, d := range dirs {
+		dirs[i] = m.LinkPath(d)
+	}
+	return strings.Join(dirs, string(filepath.ListSeparator))
+}
+
+// Env is the environment of an interactive root shell on the machine:
+// PATH is root's login PATH (/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:
+// /usr/local/bin) mapped to the link directories, and SIMHOST_ROOT names
+// the machine.
 func (m *Machine) Env() []string {
-	return []string{"PATH=" + m.BinDir(), RootEnv + "=" + m.Root}
+	return []string{"PATH=" + m.MapPATH(loginPATH), RootEnv + "=" + m.Root}
+}
+
+// rcEnv is the environment of the rc.d scripts: rc's PATH, mapped, and
+// SIMHOST_ROOT. /usr/local/sbin and /usr/local/bin are not in it.
+func (m *Machine) rcEnv() []string {
+	return []string{"PATH=" + m.MapPATH(rcPATH), RootEnv + "=" + m.Root}
 }
 
 // lock takes the machine's exclusive lock.
@@ -221,11 +265,15 @@ func CommandNames() []string {
 }
 
 // InstallLinks puts a copy (or hard link) of binary into the bin/
-// directory, and a symbolic link to it for every command.
+// directory and, for every command, a symbolic link to it at the place of
+// its program on FreeBSD (BinDir()/sbin/zpool for /sbin/zpool), and links
+// BinDir()/bin/sh to this machine's /bin/sh.
 func (m *Machine) InstallLinks(binary string) error {
 	bin := m.BinDir()
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		return err
+	for _, d := range linkDirs {
+		if err := os.MkdirAll(m.LinkPath(d), 0o755); err != nil {
+			return err
+		}
 	}
 	target := filepath.Join(bin, binaryName)
 	os.Remove(target)
@@ -235,13 +283,27 @@ func (m *Machine) InstallLinks(binary string) error {
 		}
 	}
 	for _, name := range CommandNames() {
-		link := filepath.Join(bin, name)
-		os.Remove(link)
-		if err := os.Symlink(binaryName, link); err != nil {
-			return err
+		paths := commandPaths(name)
+		if len(paths) == 0 {
+			return fmt.Errorf("command %s has no program path: add it to basePrograms or programOf", name)
+		}
+		for _, p := range paths {
+			link := m.LinkPath(p)
+			rel, err := filepath.Rel(filepath.Dir(link), target)
+			if err != nil {
+				return err
+			}
+			os.Remove(link)
+			if err := os.Symlink(rel, link); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	// The shell of this machine stands in for the machine's /bin/sh, as
+	// it runs the rc.d scripts.
+	sh := m.LinkPath("/bin/sh")
+	os.Remove(sh)
+	return os.Symlink("/bin/sh", sh)
 }
 
 func copyFile(src, dst string, mode fs.FileMode) error {

@@ -54,6 +54,9 @@ type Model struct {
 	// doomed processes are killed (vmtest: commit the files, report a
 	// power cut to the VM harness; see PauseEnv).
 	saved func()
+
+	// Boot-time environment: the programs daemon(8) detached.
+	Daemons []*Daemon `json:"daemons,omitempty"`
 }
 
 // Running is the state that exists only while the system runs: it is

@@ -28,7 +28,7 @@ func TestPowerCutPausesForHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command(filepath.Join(tm.BinDir(), "gpart"), "show")
+	cmd := exec.Command(tm.LinkPath("/sbin/gpart"), "show")
 	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestPowerCutPausesBeforeKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command(filepath.Join(tm.BinDir(), "gpart"), "show")
+	cmd := exec.Command(tm.LinkPath("/sbin/gpart"), "show")
 	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
 	p, err := tm.Start(cmd)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -132,8 +131,8 @@ func TestProbesThroughLinks(t *testing.T) {
 	}
 	for _, withRoot := range []bool{false, true} {
 		// As a process started through PATH sees it: argv[0] is the bare name.
-		cmd := &exec.Cmd{Path: filepath.Join(m.BinDir(), "zpool"), Args: []string{"zpool", "status"}}
-		cmd.Env = []string{"PATH=" + m.BinDir(), "LC_ALL=C"}
+		cmd := &exec.Cmd{Path: m.LinkPath("/sbin/zpool"), Args: []string{"zpool", "status"}}
+		cmd.Env = []string{"PATH=" + m.MapPATH("/sbin"), "LC_ALL=C"}
 		if withRoot {
 			cmd.Env = m.Env()
 		}
@@ -142,14 +141,14 @@ func TestProbesThroughLinks(t *testing.T) {
 			t.Errorf("zpool status through the links (SIMHOST_ROOT %v): %v\n%s", withRoot, err, out)
 		}
 	}
-	cmd := exec.Command(filepath.Join(m.BinDir(), "freebsd-version"), "-kru")
+	cmd := exec.Command(m.LinkPath("/bin/freebsd-version"), "-kru")
 	cmd.Env = m.Env()
 	out, err := cmd.Output()
 	if err != nil || string(out) != "14.1-RELEASE\n14.1-RELEASE\n14.1-RELEASE\n" {
 		t.Errorf("freebsd-version -kru: %v %q", err, out)
 	}
 	// A command the simulated host does not know is not in bin/ at all.
-	if _, err := os.Stat(filepath.Join(m.BinDir(), "portsnap")); err == nil {
+	if _, err := os.Stat(m.LinkPath("/usr/sbin/portsnap")); err == nil {
 		t.Errorf("bin/ holds portsnap, which is not simulated")
 	}
 }

@@ -19,7 +19,7 @@ import (
 func startHung(t *testing.T, tm *testMachine, argv ...string) *Process {
 	t.Helper()
 	faults, _ := json.Marshal([]Fault{{Command: argv[0], Action: FaultHang, Message: "waiting for an answer"}})
-	cmd := exec.Command(filepath.Join(tm.BinDir(), argv[0]), argv[1:]...)
+	cmd := exec.Command(resolveIn(tm.Env(), argv[0]), argv[1:]...)
 	cmd.Env = append(tm.Env(), FaultsEnv+"="+string(faults))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -17,7 +17,7 @@ func TestUpgradeMergeReviewNeedsTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(m.BinDir()+"/freebsd-update", "--not-running-from-cron", "-r", "14.3-RELEASE", "upgrade")
+	cmd := exec.Command(m.LinkPath("/usr/sbin/freebsd-update"), "--not-running-from-cron", "-r", "14.3-RELEASE", "upgrade")
 	cmd.Env = append(m.Env(), "PAGER=cat")
 	cmd.Stdin = strings.NewReader(strings.Repeat("y\n", 10))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
