@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -82,12 +83,29 @@ type Machine struct {
 
 // NewMachine opens the machine at root with zupgrade's state directory at
 // ROOT/var/db/zupgrade.
+//
+// zupgrade runs from a copy inside the machine, at /usr/local/sbin/zupgrade,
+// as an admin installs it: its boot hook runs a copy made through the
+// simulated install(1), which reads only the machine's files.
 func NewMachine(root, zupgrade string) (*Machine, error) {
 	m, err := simhost.Open(root)
 	if err != nil {
 		return nil, err
 	}
-	return &Machine{M: m, Zupgrade: zupgrade, StateDir: filepath.Join(m.Root, "var/db/zupgrade")}, nil
+	exe := m.HostPath("/usr/local/sbin/zupgrade")
+	if _, err := os.Stat(exe); err != nil {
+		data, err := os.ReadFile(zupgrade)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(exe, data, 0o555); err != nil {
+			return nil, err
+		}
+	}
+	return &Machine{M: m, Zupgrade: exe, StateDir: filepath.Join(m.Root, "var/db/zupgrade")}, nil
 }
 
 // Pauser is told when the power is cut at a named point. In the Linux
@@ -223,6 +241,13 @@ func (mc *Machine) boot(ctx context.Context, env []string, fifo string, pause Pa
 		return err
 	}
 	rep, err := mc.M.Boot(simhost.BootOptions{Env: env})
+	if err != nil {
+		stop()
+		return err
+	}
+	// daemon(8) detaches the resumed run from the boot: wait for what the
+	// hooks started (a power cut during it kills it, which ends the wait).
+	procs, err := mc.M.Wait(ctx)
 	res.Cut = stop()
 	if err != nil {
 		return err
@@ -236,6 +261,12 @@ func (mc *Machine) boot(ctx context.Context, env []string, fifo string, pause Pa
 		fmt.Fprintf(&b, "hook %s: exit %d\n%s", h.Script, h.Exit, h.Output)
 		if strings.HasSuffix(h.Script, "/zupgrade") {
 			res.Exit = h.Exit
+		}
+	}
+	for _, p := range procs {
+		if slices.Contains(p.Argv, "--resume") {
+			fmt.Fprintf(&b, "resumed run %v: %s, exit %d\n", p.Argv, p.State, p.Exit)
+			res.Exit = p.Exit
 		}
 	}
 	if data, err := os.ReadFile(filepath.Join(mc.StateDir, "resume.log")); err == nil {
