@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -157,7 +159,10 @@ func (e *JournalError) Error() string {
 // Load reads the journal; it returns (nil, nil) when there is none. A
 // truncated, corrupt or newer journal is a *JournalError.
 func (s Store) Load() (*Journal, error) {
-	data, err := os.ReadFile(s.JournalPath())
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
+	data, err := readNoFollow(s.JournalPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -237,12 +242,60 @@ func (s Store) Remove() error {
 	return err
 }
 
-// EnsureDir creates the state directory, private to root.
+// StateDirError reports a state directory zupgrade will not use: its
+// journal holds the plan a resumed run carries out as root, so no one but
+// zupgrade's own user may be able to put one there.
+type StateDirError struct {
+	Dir    string
+	Reason string
+}
+
+func (e *StateDirError) Error() string {
+	return fmt.Sprintf("state directory %s: %s; zupgrade uses only an absolute directory of its own user that no one else can write to (check what it holds before you fix it: chown root, chmod 700)", e.Dir, e.Reason)
+}
+
+// EnsureDir creates the state directory, private to its user, or returns
+// a *StateDirError when it is not one zupgrade uses (see checkDir; nothing
+// is changed then).
 func (s Store) EnsureDir() error {
+	if !filepath.IsAbs(s.Dir) {
+		return &StateDirError{Dir: s.Dir, Reason: "it is a relative path"}
+	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return err
 	}
+	if err := s.checkDir(); err != nil {
+		return err
+	}
 	return os.Chmod(s.Dir, 0o700)
+}
+
+// checkDir returns a *StateDirError when the state directory is relative,
+// a symbolic link, another user's, or writable by group or others; nil
+// when it is fine or does not exist.
+func (s Store) checkDir() error {
+	if !filepath.IsAbs(s.Dir) {
+		return &StateDirError{Dir: s.Dir, Reason: "it is a relative path"}
+	}
+	fi, err := os.Lstat(s.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return &StateDirError{Dir: s.Dir, Reason: "it is a symbolic link"}
+	case !fi.IsDir():
+		return &StateDirError{Dir: s.Dir, Reason: "it is not a directory"}
+	case fi.Mode().Perm()&0o022 != 0:
+		return &StateDirError{Dir: s.Dir, Reason: fmt.Sprintf("its mode %04o lets others write to it", fi.Mode().Perm())}
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return &StateDirError{Dir: s.Dir, Reason: fmt.Sprintf("it belongs to uid %d", st.Uid)}
+	}
+	return nil
 }
 
 func writeDurably(path string, data []byte) error {
@@ -315,4 +368,18 @@ func (s Store) Lock() (unlock func(), err error) {
 		os.Remove(s.lockPath() + ".owner")
 		fl.Unlock()
 	}, nil
+}
+
+// readNoFollow reads a file that must not be a symbolic link (O_NOFOLLOW):
+// zupgrade writes its files itself and never links them.
+func readNoFollow(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s is a symbolic link, which zupgrade never makes: inspect it and remove it", path)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -523,3 +523,45 @@ func TestStoreLoadRefusesUnknownStatus(t *testing.T) {
 		t.Fatalf("Load of a journal with status paused: %v", err)
 	}
 }
+
+// TestStoreRefusesUnsafeStateDir: a state directory that others can write
+// to, or that is a symbolic link, could hold a journal (and so a plan)
+// that is not zupgrade's; Lock refuses it, and Load refuses a journal that
+// is a symbolic link.
+func TestStoreRefusesUnsafeStateDir(t *testing.T) {
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	target := t.TempDir()
+	link := filepath.Join(t.TempDir(), "state")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]string{"writable by others": open, "a symbolic link": link, "relative": "var/db/zupgrade"} {
+		unlock, err := steps.Store{Dir: dir}.Lock()
+		var se *steps.StateDirError
+		if !errors.As(err, &se) {
+			if err == nil {
+				unlock()
+			}
+			t.Errorf("Lock of a state directory %s: %v, want a *StateDirError", name, err)
+		}
+	}
+	if st, err := os.Stat(open); err != nil || st.Mode().Perm() != 0o777 {
+		t.Errorf("the refused directory was changed: %v %v", st.Mode(), err)
+	}
+
+	store := steps.Store{Dir: t.TempDir()}
+	elsewhere := filepath.Join(t.TempDir(), "journal.json")
+	j := midRunJournal(t)
+	if err := (steps.Store{Dir: filepath.Dir(elsewhere)}).Save(j); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, store.JournalPath()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Load(); err == nil {
+		t.Error("Load followed a journal that is a symbolic link")
+	}
+}

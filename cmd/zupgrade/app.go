@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -123,6 +124,13 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 					g.StateDir = v
 				}
 			}
+			// The state directory's path goes into the boot hook and the
+			// plan, which run from elsewhere: it is made absolute here.
+			abs, err := filepath.Abs(g.StateDir)
+			if err != nil {
+				return usageErrorf("--state-dir %q: %v", g.StateDir, err)
+			}
+			g.StateDir = abs
 			if g.Verbose {
 				logger.SetLevel(log.DebugLevel)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/zupgrade/zupgrade/facts"
+	"github.com/zupgrade/zupgrade/steps"
 )
 
 // Exit codes are part of zupgrade's interface; docs/exit-codes.md documents
@@ -61,7 +62,8 @@ func exitCode(err error) int {
 		return e.code
 	}
 	var name *facts.NameError
-	if errors.As(err, &name) {
+	var dir *steps.StateDirError
+	if errors.As(err, &name) || errors.As(err, &dir) {
 		return ExitUsage
 	}
 	return ExitFailed
