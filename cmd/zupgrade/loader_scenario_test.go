@@ -204,6 +204,7 @@ func TestLegacyBoot1RevertedRefusesPoolUpgrade(t *testing.T) {
 	// The reboot: the hook goes on through the world and the packages to
 	// the pool upgrade.
 	rep := h.boot(simhost.BootOptions{})
+	h.wait() // the run the hook detached
 	j := h.journal()
 	if len(rep.Hooks) == 0 || j.Record("zpool-upgrade").State != "started" || !strings.Contains(j.Message, "refusing to upgrade pool features") {
 		t.Fatalf("hooks %+v, journal %s: %s", rep.Hooks, j.Status, j.Message)
