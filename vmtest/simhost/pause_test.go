@@ -14,22 +14,7 @@ import (
 // whose power-cut fault fires saves the model (powered off), writes "pause"
 // to the named FIFO and never returns until it is killed.
 func TestPowerCutPausesForHarness(t *testing.T) {
-	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
-	if err := tm.AddFault(Fault{Command: "gpart", Args: "show", Action: FaultPowerCut}); err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(t.TempDir(), "pause")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// Opened read-write, the FIFO never blocks the open (Linux).
-	r, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command(tm.LinkPath("/sbin/gpart"), "show")
-	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
+	tm, cmd, r := cutGpartShow(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +34,7 @@ func TestPowerCutPausesForHarness(t *testing.T) {
 		t.Fatalf("the command returned (%v) instead of pausing", err)
 	}
 	cmd.Process.Kill()
-	err = <-exited
+	err := <-exited
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != -1 {
 		t.Errorf("the command returned (%v) instead of blocking until killed", err)
@@ -63,21 +48,7 @@ func TestPowerCutPausesForHarness(t *testing.T) {
 // (a boot hook's, started with Machine.Start) is killed by its own power
 // cut with the rest of the machine, but reports the cut first.
 func TestPowerCutPausesBeforeKill(t *testing.T) {
-	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
-	if err := tm.AddFault(Fault{Command: "gpart", Args: "show", Action: FaultPowerCut}); err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(t.TempDir(), "pause")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command(tm.LinkPath("/sbin/gpart"), "show")
-	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
+	tm, cmd, r := cutGpartShow(t)
 	p, err := tm.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
@@ -96,4 +67,28 @@ func TestPowerCutPausesBeforeKill(t *testing.T) {
 	if line := <-lines; line != "pause\n" {
 		t.Errorf("read %q from the pause FIFO before the kill, want pause", line)
 	}
+}
+
+// cutGpartShow makes a machine whose `gpart show` finds the power cut, and
+// returns that command, to run through the links with PauseEnv naming a
+// FIFO, and the FIFO opened for reading (read-write, so that the open never
+// blocks on Linux; closed when the test ends).
+func cutGpartShow(t *testing.T) (*testMachine, *exec.Cmd, *os.File) {
+	t.Helper()
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	if err := tm.AddFault(Fault{Command: "gpart", Args: "show", Action: FaultPowerCut}); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "pause")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	cmd := exec.Command(tm.LinkPath("/sbin/gpart"), "show")
+	cmd.Env = append(tm.Env(), PauseEnv+"="+fifo)
+	return tm, cmd, r
 }
