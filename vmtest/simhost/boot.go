@@ -118,6 +118,9 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	}
 	model.Power = PowerOff
 	model.endRunning()
+	if err := m.unmountAll(model); err != nil {
+		return nil, err
+	}
 	model.Clock = model.Clock.Add(30 * time.Second)
 
 	pool := model.bootPool()

@@ -52,6 +52,10 @@ func cmdBectl(inv *Invocation) int {
 		return bectlActivate(inv, p, args)
 	case "destroy":
 		return bectlDestroy(inv, p, args)
+	case "mount":
+		return bectlMount(inv, p, args)
+	case "umount", "unmount":
+		return bectlUmount(inv, p, sub, args)
 	}
 	return inv.unsupported("bectl " + sub)
 }
@@ -80,9 +84,14 @@ func bectlList(inv *Invocation, p *Pool, args []string) int {
 		if active == "" {
 			active = "-"
 		}
+		// The Mountpoint column is the "mounted" property
+		// (sbin/bectl/bectl_list.c print_info): / for the running one,
+		// where bectl mount put another.
 		mnt := "-"
 		if d.Name == inv.running().BE {
 			mnt = "/"
+		} else if d.Mounted != "" {
+			mnt = d.Mounted
 		}
 		rows = append(rows, []string{name, active, mnt, nicenum(d.Used), beTime(d.Created)})
 	}
@@ -132,31 +141,50 @@ func bectlCreate(inv *Invocation, p *Pool, args []string) int {
 	return 0
 }
 
+// bectlActivate is bectl activate [-t] BE and activate -T
+// (sbin/bectl/bectl.c bectl_cmd_activate, lib/libbe/be.c be_activate,
+// be_deactivate). Permanent: the pool's bootfs. -t: the pool label's
+// bootenv area gets freebsd:bootonce = zfs:BE: (libzfsbootenv
+// lzbe_set_boot_device), which the boot code consumes at the next boot
+// (see boot.go); -T removes it. -t and -T together are a usage error; -T
+// needs no name. A boot environment that does not exist is BE_ERR_NOENT:
+// libbe's description on standard error, "Did not successfully activate
+// boot environment NAME[ for next boot]" on standard output.
 func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 	opts, rest, err := getopt(args, "tT")
 	if err != nil {
-		return inv.unsupported("bectl activate " + err.Error())
+		inv.errf("bectl activate: unknown %s\n", strings.TrimPrefix(err.Error(), "option "))
+		return inv.bectlUsage()
 	}
-	if len(rest) != 1 {
+	temp, reset := has(opts, 't'), has(opts, 'T')
+	if temp && reset {
+		return inv.bectlUsage()
+	}
+	if len(rest) != 1 && (!reset || len(rest) != 0) {
 		inv.errf("bectl activate: wrong number of arguments\n")
-		return 1
+		return inv.bectlUsage()
+	}
+	if reset {
+		p.NextBoot = ""
+		inv.out("Temporary activation removed\n")
+		return 0
+	}
+	suffix := ""
+	if temp {
+		suffix = " for next boot"
 	}
 	target := beRoot(p) + "/" + rest[0]
-	if _, d := inv.model.dataset(target); d == nil {
-		inv.errf("failed to activate %s\n", rest[0])
-		return 1
+	if _, d := inv.model.dataset(target); d == nil || strings.Contains(rest[0], "/") {
+		inv.beFail(beErrNoent)
+		inv.out("Did not successfully activate boot environment %s%s\n", rest[0], suffix)
+		return beErrNoent
 	}
-	switch {
-	case has(opts, 'T'):
-		p.NextBoot = ""
-		inv.out("Successfully removed temporary boot environment activation\n")
-	case has(opts, 't'):
+	if temp {
 		inv.pools().SetNextBoot(p.Name, target)
-		inv.out("Successfully activated boot environment %s for next boot\n", rest[0])
-	default:
+	} else {
 		inv.pools().SetBootfs(p.Name, target)
-		inv.out("Successfully activated boot environment %s\n", rest[0])
 	}
+	inv.out("Successfully activated boot environment %s%s\n", rest[0], suffix)
 	return 0
 }
 

@@ -17,10 +17,6 @@ import (
 	"github.com/mattn/go-isatty"
 )
 
-// bdHash is sha256("/\n"), the name freebsd-update gives the pending
-// state of the base directory /.
-const bdHash = "f465c3739385890c221dff1a05e578c6cae0d0430e46996d319db7439f884336"
-
 // fuOptions are freebsd-update's command-line options.
 type fuOptions struct {
 	workdir      string
@@ -132,13 +128,37 @@ func parseFUOptions(inv *Invocation) (fuOptions, int, bool) {
 	if len(o.cmds) == 0 {
 		return usage()
 	}
-	if o.basedir != "/" {
-		return o, inv.unsupported("-b basedir other than /"), false
+	// config_SourceRelease: a bare number is taken as NUMBER-RELEASE.
+	if o.currentlyRun != "" && strings.Trim(o.currentlyRun, "0123456789.") == "" {
+		o.currentlyRun += "-RELEASE"
 	}
 	return o, 0, true
 }
 
-func (o fuOptions) link(kind string) string { return path.Join(o.workdir, bdHash+"-"+kind) }
+// bdHash is BDHASH, the name of the pending state of a base directory in
+// the work directory: `echo ${BASEDIR} | sha256 -q` (fetchupgrade_check_params,
+// install_check_params, rollback_check_params), the sha256 of the -b
+// argument as given, with a newline.
+func (o fuOptions) bdHash() string { return sha256Hex([]byte(o.basedir + "\n")) }
+
+func (o fuOptions) link(kind string) string { return path.Join(o.workdir, o.bdHash()+"-"+kind) }
+
+// base is where a path of the installed system lives: under BASEDIR, as
+// fetch_inspect_system, install_from_index and install_delete read and
+// write ${BASEDIR}/${F}.
+func (o fuOptions) base(p string) string { return path.Join(o.basedir, p) }
+
+// workdirOK is the WORKDIR check of fetchupgrade_check_params,
+// install_check_params and rollback_check_params: the directory must exist
+// and be writable, or the command fails with "Directory does not exist or
+// is not writable" (exit 1).
+func (inv *Invocation) workdirOK(o fuOptions) bool {
+	if st, err := os.Stat(inv.m.HostPath(o.workdir)); err == nil && st.IsDir() {
+		return true
+	}
+	inv.out("freebsd-update: Directory does not exist or is not writable: %s\n", o.workdir)
+	return false
+}
 
 // pending reports whether an install is pending (the -install link exists).
 func (inv *Invocation) pending(o fuOptions) bool {
@@ -159,7 +179,7 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 	}
 	// The entry point of freebsd-update.sh runs check_pkgbase after
 	// get_params and before any command, updatesready included.
-	if o.script.pkgbase && inv.packagedBase() {
+	if o.script.pkgbase && inv.packagedBase(o) {
 		inv.out("freebsd-update is incompatible with the use of packaged base.  Please see\nhttps://wiki.freebsd.org/PkgBase for more information.\n")
 		return 1
 	}
@@ -188,9 +208,10 @@ func cmdFreebsdUpdate(inv *Invocation) int {
 }
 
 // packagedBase is freebsd-update.sh's check_pkgbase: pkg is bootstrapped
-// (`pkg -N` succeeds: /usr/local/sbin/pkg runs and has packages
-// registered) and a package installed /usr/bin/uname (`pkg which`).
-func (inv *Invocation) packagedBase() bool {
+// (`pkg -N -r ${BASEDIR}` succeeds: the running system's
+// /usr/local/sbin/pkg runs and BASEDIR has packages registered) and a
+// package installed BASEDIR's /usr/bin/uname (`pkg -r ${BASEDIR} which`).
+func (inv *Invocation) packagedBase(o fuOptions) bool {
 	data, err := inv.readFile(inv.resolve("/usr/local/sbin/pkg"))
 	if err != nil {
 		return false
@@ -198,11 +219,13 @@ func (inv *Invocation) packagedBase() bool {
 	if miss, _ := inv.missingObject(data, "pkg", 0); miss != "" {
 		return false
 	}
-	db, err := readPkgDB(inv.m.Root)
+	db, err := readPkgDB(inv.m.HostPath(o.basedir))
 	return err == nil && len(db.Packages) > 0 && db.ownerOf("/usr/bin/uname") != nil
 }
 
 func fuUpdatesReady(inv *Invocation, o fuOptions) int {
+	// cmd_updatesready: a work directory that does not exist means no
+	// updates.
 	if !inv.pending(o) {
 		inv.out("No updates are available to install.\n")
 		return 2
@@ -211,9 +234,10 @@ func fuUpdatesReady(inv *Invocation, o fuOptions) int {
 	return 0
 }
 
-// srcSkipped prints the notice for the src component bsdinstall omits.
-func (inv *Invocation) srcSkipped() {
-	if exists, _ := inv.stat(inv.resolve("/usr/src")); !exists {
+// srcSkipped prints the notice for the src component bsdinstall omits
+// (finalize_components_config looks for ${BASEDIR}/usr/src/COPYRIGHT).
+func (inv *Invocation) srcSkipped(o fuOptions) {
+	if exists, _ := inv.stat(inv.resolve(o.base("/usr/src"))); !exists {
 		inv.out("src component not installed, skipped\n")
 	}
 }
@@ -457,14 +481,13 @@ func (inv *Invocation) writeTag(o fuOptions, rel Release) error {
 	return os.WriteFile(inv.m.HostPath(path.Join(o.workdir, "tag")), []byte(tag), 0o644)
 }
 
-// installedFiles reads the distribution files currently installed, as
-// INDEX-OLD lists them: the files of the installed releases of kernel and
-// world, with the kernel of configuration ident ("" without the kernel
-// component, see withKernel).
-func (inv *Invocation) installedFiles(ident string) map[string]treeFile {
+// installedFiles reads the distribution files currently installed under
+// BASEDIR, as INDEX-OLD lists them: the files of the installed releases of
+// kernel and world, with the kernel of configuration ident ("" without the
+// kernel component, see withKernel).
+func (inv *Invocation) installedFiles(o fuOptions, ident string) map[string]treeFile {
 	out := map[string]treeFile{}
-	k, _ := inv.installedKernel()
-	u := inv.userland()
+	k, u := inv.baseReleases(o)
 	for p, f := range inv.releaseFiles(u) {
 		if !strings.HasPrefix(p, "/boot/") {
 			out[p] = f
@@ -476,6 +499,17 @@ func (inv *Invocation) installedFiles(ident string) map[string]treeFile {
 		}
 	}
 	return inv.withKernel(out, k, ident)
+}
+
+// baseReleases are the releases of the kernel and the userland installed
+// under BASEDIR (what fetch_inspect_system finds there).
+func (inv *Invocation) baseReleases(o fuOptions) (kernel, userland Release) {
+	kernel, _ = inv.programRelease(o.base("/boot/kernel/kernel"))
+	if r, ok := inv.programRelease(o.base("/bin/freebsd-version")); ok {
+		return kernel, r
+	}
+	userland, _ = inv.programRelease(o.base("/usr/bin/uname"))
+	return kernel, userland
 }
 
 // kernelComponent is freebsd-update's KCOMP: the running kernel's
@@ -522,12 +556,15 @@ func fuFetch(inv *Invocation, o fuOptions) int {
 		inv.out("freebsd-update fetch should not be run non-interactively.\nRun freebsd-update cron instead.\n")
 		return 1
 	}
+	if !inv.workdirOK(o) {
+		return 1
+	}
 	cur, err := inv.currentRelease(o)
 	if err != nil {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
 	}
-	inv.srcSkipped()
+	inv.srcSkipped(o)
 	if code := fuCheckParams(inv, o, cur); code != 0 {
 		return code
 	}
@@ -549,14 +586,13 @@ func fuFetch(inv *Invocation, o fuOptions) int {
 	if !kernel {
 		ident = ""
 	}
-	k, _ := inv.installedKernel()
-	u := inv.userland()
+	k, u := inv.baseReleases(o)
 	if (!kernel || target.Compare(k) <= 0) && target.Compare(u) <= 0 {
 		inv.out("Preparing to download files... done.\n\nNo updates needed to update system to %s.\n", target)
 		return 0
 	}
 	inv.out("Preparing to download files... done.\nFetching %d patches. done.\nApplying patches... done.\n", 2)
-	old := inv.installedFiles(ident)
+	old := inv.installedFiles(o, ident)
 	new := map[string]treeFile{}
 	var changed []string
 	for p, f := range inv.withKernel(inv.releaseFiles(target), target, ident) {
@@ -585,12 +621,15 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 		inv.out("Release target must be specified via '-r' option.\n")
 		return 1
 	}
+	if !inv.workdirOK(o) {
+		return 1
+	}
 	cur, err := inv.currentRelease(o)
 	if err != nil {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
 	}
-	inv.srcSkipped()
+	inv.srcSkipped(o)
 	if target.Base() == cur.Base() {
 		inv.out("Cannot upgrade from %s to itself\n", cur.Base())
 		return 1
@@ -675,7 +714,7 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 	if !ok {
 		return 1
 	}
-	old := inv.installedFiles(oldIdent)
+	old := inv.installedFiles(o, oldIdent)
 	new := inv.withKernel(inv.releaseFiles(target), target, newIdent)
 	var removed, added, updated []string
 	for p := range old {
@@ -758,7 +797,10 @@ func (inv *Invocation) createBootEnv(o fuOptions) int {
 }
 
 func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
-	inv.srcSkipped()
+	inv.srcSkipped(o)
+	if !inv.workdirOK(o) {
+		return 1
+	}
 	if !inv.pending(o) {
 		inv.out("No updates are available to install.\n")
 		if !fetched {
@@ -787,7 +829,7 @@ func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
 		if code := inv.installEntries(o, newIdx, sortedPaths(newIdx, isBoot), nil); code != 0 {
 			return code
 		}
-		inv.removeEntries(oldIdx, newIdx, isBoot)
+		inv.removeEntries(o, oldIdx, newIdx, isBoot)
 		touch("kerneldone")
 		if inv.cutMidway {
 			return 0
@@ -812,12 +854,14 @@ func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
 		if inv.cutMidway {
 			return 0
 		}
-		if conf, err := readRCConf(inv.m.HostPath("/etc/rc.conf")); err == nil {
+		// install_files restarts the host's sshd only when BASEDIR is /
+		// (PR263489).
+		if conf, err := readRCConf(inv.m.HostPath("/etc/rc.conf")); err == nil && o.basedir == "/" {
 			if v, _ := conf.get("sshd_enable"); yes(v) && kernelFirst {
 				inv.out("\nRestarting sshd after upgrade\nPerforming sanity check on sshd configuration.\nStopping sshd.\nWaiting for PIDS: 906.\nPerforming sanity check on sshd configuration.\nStarting sshd.\n")
 			}
 		}
-		inv.removeEntries(oldIdx, newIdx, func(p string) bool { return world(p) && !isLib(p) })
+		inv.removeEntries(o, oldIdx, newIdx, func(p string) bool { return world(p) && !isLib(p) })
 		touch("worlddone")
 		oldLibs := false
 		for p := range oldIdx {
@@ -833,7 +877,7 @@ func fuInstall(inv *Invocation, o fuOptions, fetched bool) int {
 			return 0
 		}
 	}
-	inv.removeEntries(oldIdx, newIdx, isLib)
+	inv.removeEntries(o, oldIdx, newIdx, isLib)
 	if err := inv.setupRollback(o); err != nil {
 		inv.errf("freebsd-update: %v\n", err)
 		return 1
@@ -884,9 +928,13 @@ func sortedPaths(idx map[string]indexEntry, keep func(string) bool) []string {
 }
 
 // installEntries installs files from the store in order: first, then
-// second. Each file is installed with install(1), a dynamic program: once
-// an installed shared object leaves it unable to run, the install stops
-// there (bug 289769). A power cut during the world phase stops half way.
+// second, under BASEDIR (install_from_index). Each file is installed with
+// install(1) of the running system (the script's PATH is
+// /sbin:/bin:/usr/sbin:/usr/bin), a dynamic program: once an installed
+// shared object leaves it unable to run, the install stops there (bug
+// 289769); with BASEDIR other than / the objects it needs are the running
+// system's, which the install does not touch. A power cut during the world
+// phase stops half way.
 func (inv *Invocation) installEntries(o fuOptions, idx map[string]indexEntry, first, second []string) int {
 	all := append(append([]string(nil), first...), second...)
 	filesDir := inv.m.HostPath(path.Join(o.workdir, "files"))
@@ -918,7 +966,7 @@ func (inv *Invocation) installEntries(o fuOptions, idx map[string]indexEntry, fi
 			return 1
 		}
 		data, _ := io.ReadAll(r)
-		full := inv.m.HostPath(p)
+		full := inv.m.HostPath(o.base(p))
 		os.MkdirAll(filepath.Dir(full), 0o755)
 		os.Remove(full)
 		if err := os.WriteFile(full, data, e.mode|0o200); err != nil {
@@ -929,16 +977,20 @@ func (inv *Invocation) installEntries(o fuOptions, idx map[string]indexEntry, fi
 	return 0
 }
 
-// removeEntries deletes files of the old index that the new one lacks.
-func (inv *Invocation) removeEntries(oldIdx, newIdx map[string]indexEntry, keep func(string) bool) {
+// removeEntries deletes files of the old index that the new one lacks,
+// under BASEDIR (install_delete).
+func (inv *Invocation) removeEntries(o fuOptions, oldIdx, newIdx map[string]indexEntry, keep func(string) bool) {
 	for p := range oldIdx {
 		if _, ok := newIdx[p]; !ok && keep(p) {
-			os.Remove(inv.m.HostPath(p))
+			os.Remove(inv.m.HostPath(o.base(p)))
 		}
 	}
 }
 
 func fuRollback(inv *Invocation, o fuOptions) int {
+	if !inv.workdirOK(o) {
+		return 1
+	}
 	link := inv.m.HostPath(o.link("rollback"))
 	if _, err := os.Lstat(link); err != nil {
 		inv.out("No rollback directory found.\n")
@@ -962,7 +1014,7 @@ func fuRollback(inv *Invocation, o fuOptions) int {
 	if code := inv.installEntries(o, oldIdx, nil, sortedPaths(oldIdx, func(string) bool { return true })); code != 0 {
 		return code
 	}
-	inv.removeEntries(newIdx, oldIdx, func(string) bool { return true })
+	inv.removeEntries(o, newIdx, oldIdx, func(string) bool { return true })
 	// rollback_setup_rollback: the rollback directory goes, and the one
 	// it links to (if any) becomes the next to roll back.
 	target, _ := os.Readlink(link)

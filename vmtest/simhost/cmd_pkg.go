@@ -9,6 +9,8 @@ import (
 type pkgGlobal struct {
 	activation bool
 	overrides  map[string]string
+	// Staged upgrades (staged.go): -r ROOTDIR, -c CHROOT.
+	rootdir, chroot string
 }
 
 // parsePkgGlobal reads the options before the pkg subcommand.
@@ -31,6 +33,17 @@ func parsePkgGlobal(inv *Invocation, args []string) (pkgGlobal, []string, int, b
 		case strings.HasPrefix(a, "-o"):
 			k, v, _ := strings.Cut(a[2:], "=")
 			g.overrides[k] = v
+		case a == "-r", a == "--rootdir", a == "-c", a == "--chroot":
+			if len(args) == 0 {
+				inv.errf("pkg: option requires an argument -- %s\n", strings.TrimLeft(a, "-")[:1])
+				return g, nil, 64, false
+			}
+			if a == "-r" || a == "--rootdir" {
+				g.rootdir = args[0]
+			} else {
+				g.chroot = args[0]
+			}
+			args = args[1:]
 		case a == "-d", a == "-4", a == "-6":
 		default:
 			return g, nil, inv.unsupported("pkg option " + a), false
@@ -90,6 +103,10 @@ func baseName(p string) string {
 
 // pkg8 runs pkg(8) proper.
 func pkg8(inv *Invocation, g pkgGlobal, args []string, static bool) int {
+	inv, code, ok := inv.pkgRoot(g)
+	if !ok {
+		return code
+	}
 	db, err := readPkgDB(inv.m.Root)
 	if err != nil {
 		inv.errf("pkg: %v\n", err)

@@ -320,7 +320,7 @@ func (inv *Invocation) mounts() []mountEntry {
 			out = append(out, mountEntry{d.Name, d.Mountpoint, "zfs", "rw,noatime,nfsv4acls"})
 		}
 	}
-	return out
+	return append(out, inv.stagedMounts()...)
 }
 
 // fstabPass returns dump and pass numbers of a device in /etc/fstab.
@@ -340,6 +340,9 @@ func (inv *Invocation) fstabPass(dev, point string) (string, string) {
 
 // cmdMount is mount(8): no arguments or -p list; mounting is not simulated.
 func cmdMount(inv *Invocation) int {
+	if code, ok := mountDevfs(inv); ok {
+		return code
+	}
 	opts, args, err := getopt(inv.Args, "p")
 	if err != nil || len(args) > 0 {
 		return inv.unsupported("mounting (use mount_msdosfs)")
@@ -452,6 +455,10 @@ func cmdUmount(inv *Invocation) int {
 			}
 		}
 		if idx < 0 {
+			if code, ok := inv.umountStaged(a, v.mpath); ok {
+				status |= code
+				continue
+			}
 			for _, e := range inv.mounts() {
 				if e.on == v.mpath || e.from == a {
 					return inv.unsupported("unmounting " + e.fstype + " file systems")

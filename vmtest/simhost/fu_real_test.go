@@ -64,7 +64,7 @@ func TestCreateBootEnvDefault(t *testing.T) {
 func TestRollbackChain(t *testing.T) {
 	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE", Updates: map[string]int{"14.2-RELEASE": 1}})
 	tm.env["PAGER"] = "cat"
-	rollbackDir := "/var/db/freebsd-update/" + bdHash + "-rollback"
+	rollbackDir := "/var/db/freebsd-update/" + fuOptions{basedir: "/"}.bdHash() + "-rollback"
 	tm.mustOK("", "freebsd-update", "--not-running-from-cron", "fetch")
 	tm.mustOK("", "freebsd-update", "install")
 	if got := tm.must("freebsd-version", "-ku"); got != "14.2-RELEASE-p1\n14.2-RELEASE-p1\n" {

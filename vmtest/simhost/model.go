@@ -73,6 +73,10 @@ type Running struct {
 	Mounts     []Mount   `json:"mounts,omitempty"`
 	// Processes are the processes that end with the running system.
 	Processes []ProcessRecord `json:"processes,omitempty"`
+
+	// Staged upgrades (staged.go): the devfs file systems mounted with
+	// mount -t devfs besides the one at /dev, by mount point.
+	Devfs []string `json:"devfs,omitempty"`
 }
 
 // Mount is a mounted FAT file system (an ESP) at a point of the machine.
@@ -221,6 +225,10 @@ type Dataset struct {
 	Origin     string     `json:"origin,omitempty"`
 	Used       int64      `json:"used"`
 	Snapshots  []Snapshot `json:"snapshots,omitempty"`
+	// Mounted is where a boot environment other than the running one is
+	// mounted (bectl mount; staged.go): its files are there instead of in
+	// the store until it is unmounted or the system ends.
+	Mounted string `json:"mounted,omitempty"`
 }
 
 // Snapshot is a ZFS snapshot of a dataset.

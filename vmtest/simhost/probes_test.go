@@ -163,7 +163,7 @@ func TestUnknownFailsLoudly(t *testing.T) {
 		{"gpart", "add", "-t", "efi", "ada0"},
 		{"ls", "-l", "/"},
 		{"sysctl", "kern.geom.confxml"},
-		{"bectl", "mount", "default"},
+		{"bectl", "rename", "default", "other"},
 	} {
 		r := tm.run(argv...)
 		if r.code != 127 || !strings.Contains(r.err, "not simulated") {

@@ -23,6 +23,11 @@ func beExcluded(model *Model) []string {
 	out := []string{"/" + stateDirName}
 	for _, p := range model.Pools {
 		for _, d := range p.Datasets {
+			// A mounted boot environment's files are its own
+			// (staged.go), wherever it is mounted.
+			if d.Mounted != "" {
+				out = append(out, d.Mounted)
+			}
 			if strings.HasPrefix(d.Name, beRoot(p)+"/") || d.Name == beRootDataset(model) {
 				continue
 			}
