@@ -25,6 +25,12 @@ type BootOptions struct {
 	Env []string
 	// HookTimeout bounds each rc.d script (default five minutes).
 	HookTimeout time.Duration
+
+	// Staged upgrades (staged.go): the kernel of this boot environment
+	// (a name below POOL/ROOT, or the dataset) panics while it boots.
+	PanicIn string
+	// panics counts the panics of this boot so far.
+	panics int
 }
 
 // BootReport says whether the machine came up, through which path, and
@@ -142,12 +148,18 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	rep.Loader = fmt.Sprintf("%s %s", loader.Kind, loader.Release)
 
 	// The loader picks the boot environment: a one-time activation
-	// (bectl activate -t) is consumed, else the pool's bootfs.
+	// (bectl activate -t) is consumed, else the pool's bootfs. The boot
+	// code that reads the pool takes freebsd:bootonce out of the label's
+	// bootenv area and writes the rest back before it loads anything
+	// from that boot environment (stand/libsa/zfs/zfs.c zfs_get_bootonce;
+	// gptzfsboot: stand/i386/zfsboot/zfsboot.c main; loader.efi:
+	// stand/efi/loader/main.c probe_zfs_currdev), so whatever happens
+	// next, the following boot is the bootfs's.
 	be := pool.Bootfs
 	if pool.NextBoot != "" {
 		be = pool.NextBoot
 		pool.NextBoot = ""
-		rep.say("loader: booting %s once (temporary activation)", be)
+		rep.say("zfs bootonce: zfs:%s:", be)
 	}
 	rep.BE = be
 	if _, d := model.dataset(be); d == nil {
@@ -191,6 +203,9 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	kernel := kb.Release
 	rep.Kernel = kernel.String()
 	rep.say("loader: booting kernel %s from %s", kernel, be)
+	if panicsIn(opts, pool, be) {
+		return m.panicReboot(model, opts, rep)
+	}
 	if msg := kernelCanImport(kernel, pool); msg != "" {
 		rep.say("%s", msg)
 		return rep.fail("halted", "Mounting from zfs:%s failed with error 45; mountroot> prompt", be), nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 )
 
 // Staged upgrades: a boot environment other than the running one is
@@ -378,4 +379,33 @@ func (inv *Invocation) pkgRoot(g pkgGlobal) (*Invocation, int, bool) {
 	sub := *inv
 	sub.m = &Machine{Root: v.real}
 	return &sub, 0, true
+}
+
+// panicsIn reports whether BootOptions.PanicIn names boot environment be.
+func panicsIn(opts BootOptions, p *Pool, be string) bool {
+	return opts.PanicIn != "" && (opts.PanicIn == be || beRoot(p)+"/"+opts.PanicIn == be)
+}
+
+// panicReboot is a kernel panic during the boot: with the default
+// kern.panic_reboot_wait_time the kernel says "Automatic reboot in 15
+// seconds" and resets the machine (sys/kern/kern_shutdown.c
+// shutdown_panic, shutdown_reset), which boots again: the boot code picks
+// the pool's bootfs, since the one-time activation was consumed. A kernel
+// that panics at every boot leaves the machine rebooting over and over;
+// the simulation stops after the second panic.
+func (m *Machine) panicReboot(model *Model, opts BootOptions, rep *BootReport) (*BootReport, error) {
+	rep.say("panic: simulated panic in the kernel of %s", rep.BE)
+	rep.say("Automatic reboot in 15 seconds - press a key on the console to abort")
+	rep.say("Rebooting...")
+	if opts.panics > 0 {
+		return rep.fail("halted", "the kernel panics at every boot; the machine reboots over and over"), nil
+	}
+	model.Clock = model.Clock.Add(15 * time.Second)
+	opts.panics++
+	next, err := m.boot(model, opts)
+	if err != nil || next == nil {
+		return next, err
+	}
+	next.Console = append(rep.Console, next.Console...)
+	return next, nil
 }
