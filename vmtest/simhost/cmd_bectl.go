@@ -189,7 +189,7 @@ func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 }
 
 func bectlDestroy(inv *Invocation, p *Pool, args []string) int {
-	_, rest, err := getopt(args, "Fo")
+	opts, rest, err := getopt(args, "Fo")
 	if err != nil {
 		return inv.unsupported("bectl destroy " + err.Error())
 	}
@@ -208,6 +208,19 @@ func bectlDestroy(inv *Invocation, p *Pool, args []string) int {
 	if target == inv.running().BE || target == p.Bootfs {
 		inv.errf("cannot destroy active boot environment\n")
 		return 1
+	}
+	// lib/libbe/be.c be_destroy: a mounted boot environment is
+	// BE_ERR_DESTROYMNT unless -F, which unmounts it first; the destroy
+	// then fails the same way while a file system is still mounted inside
+	// it (EBUSY).
+	if _, d := inv.model.dataset(target); d.Mounted != "" {
+		if !has(opts, 'F') || len(inv.mountedBelow(d.Mounted)) > 0 {
+			return inv.beFail(beErrDestroyMnt)
+		}
+		if err := inv.m.unmountBE(d); err != nil {
+			inv.errf("simhost: bectl: %v\n", err)
+			return inv.beFail(beErrDestroyMnt)
+		}
 	}
 	if err := inv.pools().Destroy(target); err != nil {
 		inv.errf("%v\n", err)

@@ -103,7 +103,7 @@ func baseName(p string) string {
 
 // pkg8 runs pkg(8) proper.
 func pkg8(inv *Invocation, g pkgGlobal, args []string, static bool) int {
-	inv, code, ok := inv.pkgRoot(g)
+	inv, code, ok := inv.pkgRoot(&g)
 	if !ok {
 		return code
 	}

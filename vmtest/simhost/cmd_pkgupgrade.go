@@ -389,6 +389,7 @@ func pkgUpgrade(inv *Invocation, in *bufio.Reader, g pkgGlobal, db *pkgDB, args 
 			inv.errf("pkg: %v\n", err)
 			return 1
 		}
+		inv.runPostInstall(g, c.p)
 	}
 	if err := writePkgDB(inv.m.Root, db); err != nil {
 		inv.errf("pkg: %v\n", err)

@@ -36,6 +36,8 @@ type Package struct {
 	Libs []string `json:"libs,omitempty"`
 	// Static packages' programs need no shared objects.
 	Static []string `json:"static,omitempty"`
+	// PostInstallOpens: see PackageSpec (staged upgrades).
+	PostInstallOpens string `json:"post_install_opens,omitempty"`
 }
 
 // pkgDB is the package database file.
@@ -114,7 +116,10 @@ func newPkgPackage(rel Release, arch string, osversion int, ver string) *Package
 
 // newThirdParty builds a package from its spec for the release.
 func newThirdParty(ps PackageSpec, rel Release, arch string, osversion int) (*Package, error) {
-	p := &Package{Name: ps.Name, Version: ps.Version, Origin: "misc/" + ps.Name, ABI: rel.ABI(arch), OSVersion: osversion, Repo: "FreeBSD"}
+	p := &Package{Name: ps.Name, Version: ps.Version, Origin: "misc/" + ps.Name, ABI: rel.ABI(arch), OSVersion: osversion, Repo: "FreeBSD", PostInstallOpens: ps.PostInstallOpens}
+	if d := ps.PostInstallOpens; d != "" && (!strings.HasPrefix(d, "/dev/") || len(d) == len("/dev/")) {
+		return nil, fmt.Errorf("package %s: post_install_opens %q: want a device, e.g. /dev/random", ps.Name, d)
+	}
 	if p.Version == "" {
 		p.Version = "1.0"
 	}

@@ -186,6 +186,11 @@ type PackageSpec struct {
 	// NotInRepo: the repository does not carry the package (any more):
 	// its port was removed, or failed to build.
 	NotInRepo bool `json:"not_in_repo,omitempty"`
+
+	// Staged upgrades (staged.go): PostInstallOpens is a device the
+	// package's POST-INSTALL script reads with a redirection (e.g.
+	// /dev/random to make a key); a chroot without devfs lacks it.
+	PostInstallOpens string `json:"post_install_opens,omitempty"`
 }
 
 // ReadSpec reads a JSON spec file.

@@ -20,22 +20,24 @@ import (
 // them, after set_error (lib/libbe/be_error.c) printed the description
 // on standard error.
 const (
-	beErrNoent    = 3
-	beErrBadPath  = 7
-	beErrPathBusy = 8
-	beErrMounted  = 12
-	beErrZFSOpen  = 14
-	beErrIO       = 16
+	beErrNoent      = 3
+	beErrDestroyMnt = 6
+	beErrBadPath    = 7
+	beErrPathBusy   = 8
+	beErrMounted    = 12
+	beErrZFSOpen    = 14
+	beErrIO         = 16
 )
 
 // beErrors are libbe_error_description's texts (lib/libbe/be_error.c).
 var beErrors = map[int]string{
-	beErrNoent:    "specified boot environment does not exist",
-	beErrBadPath:  "path not suitable for operation",
-	beErrPathBusy: "specified path is busy",
-	beErrMounted:  "boot environment is already mounted",
-	beErrZFSOpen:  "calling zfs_open() failed",
-	beErrIO:       "input/output error",
+	beErrNoent:      "specified boot environment does not exist",
+	beErrDestroyMnt: "cannot destroy mounted boot env unless forced",
+	beErrBadPath:    "path not suitable for operation",
+	beErrPathBusy:   "specified path is busy",
+	beErrMounted:    "boot environment is already mounted",
+	beErrZFSOpen:    "calling zfs_open() failed",
+	beErrIO:         "input/output error",
 }
 
 // beFail prints libbe's description of err (set_error) and returns it.
@@ -353,8 +355,9 @@ func (inv *Invocation) devfsAt(root string) bool {
 // either with -j, are refused together. Either way the package database,
 // the files installed, and the ABI (libpkg pkg_abi.c pkg_abi_from_file
 // reads ROOTDIR/usr/bin/uname first) are those of that tree. The returned
-// invocation sees the tree as its machine root.
-func (inv *Invocation) pkgRoot(g pkgGlobal) (*Invocation, int, bool) {
+// invocation sees the tree as its machine root; g's directories become
+// machine paths.
+func (inv *Invocation) pkgRoot(g *pkgGlobal) (*Invocation, int, bool) {
 	if g.rootdir != "" && g.chroot != "" {
 		inv.errf("-j, -c and/or -r cannot be used at the same time!\n")
 		inv.errf("Usage: pkg [-v] [-d] [-l] [-N] [-j <jail name or id>|-c <chroot path>|-r <rootdir>] [-C <configuration file>] [-R <repo config dir>] [-o var=value] [-4|-6] <command> [<args>]\n")
@@ -376,9 +379,32 @@ func (inv *Invocation) pkgRoot(g pkgGlobal) (*Invocation, int, bool) {
 		inv.errf("%s: %s: %s\n", inv.Name, what, msg)
 		return inv, 1, false
 	}
+	if g.chroot != "" {
+		g.chroot = v.mpath
+	} else {
+		g.rootdir = v.mpath
+	}
 	sub := *inv
 	sub.m = &Machine{Root: v.real}
 	return &sub, 0, true
+}
+
+// runPostInstall runs a package's POST-INSTALL script as libpkg does
+// (libpkg scripts.c pkg_script_run): pkg spawns /bin/sh -c with it, so
+// under -c inside CHROOT (src/main.c chroots first), under -r on the host
+// with PKG_ROOTDIR set. pkg itself opened /dev/null before the chroot
+// (src/main.c pkg_open_devnull), so it runs without devfs; the script
+// does not: the device it reads is CHROOT/dev's, and that directory is
+// empty unless devfs is mounted there (sh: "cannot open ...", bin/sh
+// redir.c). A failed POST-INSTALL script is reported (scripts.c
+// pkg_script_run_child: "POST-INSTALL script failed") and the package
+// stays installed (libpkg pkg_add.c ignores the failure).
+func (inv *Invocation) runPostInstall(g pkgGlobal, p *Package) {
+	if p.PostInstallOpens == "" || g.chroot == "" || inv.devfsAt(g.chroot) {
+		return
+	}
+	inv.errf("/bin/sh: cannot open %s: No such file or directory\n", p.PostInstallOpens)
+	inv.errf("%s: POST-INSTALL script failed\n", inv.Name)
 }
 
 // panicsIn reports whether BootOptions.PanicIn names boot environment be.

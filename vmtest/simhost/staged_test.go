@@ -283,3 +283,55 @@ func TestStagedPkgRoots(t *testing.T) {
 		t.Errorf("pkg -r and -c together: %v", r)
 	}
 }
+
+// TestStagedPkgScriptsNeedDevfs: under pkg -c the packages' scripts run
+// in the chroot, and what they read of /dev is there only with devfs
+// mounted; under -r they run on the host.
+func TestStagedPkgScriptsNeedDevfs(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "14.3-RELEASE-p3", Packages: []PackageSpec{{Name: "keygen", PostInstallOpens: "/dev/random"}}})
+	tm.env["PAGER"] = "cat"
+	mnt := tm.mountNewBE("15.0")
+	fu := []string{"freebsd-update", "--not-running-from-cron", "-b", mnt, "-d", mnt + "/var/db/freebsd-update", "--currently-running", "14.3-RELEASE-p3"}
+	tm.mustOK("", append(fu, "-r", "15.0-RELEASE", "upgrade")...)
+	tm.mustOK("", append(fu, "install")...)
+	tm.mustOK("", append(fu, "install")...)
+	tm.env["ASSUME_ALWAYS_YES"] = "yes"
+	tm.env["IGNORE_OSVERSION"] = "yes"
+	const failed = "pkg-static: POST-INSTALL script failed"
+	r := tm.run("pkg-static", "-c", mnt, "upgrade", "-f", "-y")
+	if r.code != 0 || !strings.Contains(r.err, "/bin/sh: cannot open /dev/random: No such file or directory\n"+failed) {
+		t.Errorf("pkg -c without devfs in the chroot: %v", r)
+	}
+	if got := tm.must("pkg", "-r", mnt, "query", "%n %q"); !strings.Contains(got, "keygen FreeBSD:15:amd64\n") {
+		t.Errorf("a failed POST-INSTALL script left the package out:\n%s", got)
+	}
+	if r := tm.run("pkg-static", "-r", mnt, "upgrade", "-f", "-y"); r.code != 0 || strings.Contains(r.err, failed) {
+		t.Errorf("pkg -r runs the scripts on the host, which has devfs: %v", r)
+	}
+	tm.mustOK("", "mount", "-t", "devfs", "devfs", mnt+"/dev")
+	if r := tm.run("pkg-static", "-c", mnt, "upgrade", "-f", "-y"); r.code != 0 || strings.Contains(r.err, failed) {
+		t.Errorf("pkg -c with devfs in the chroot: %v", r)
+	}
+}
+
+// TestStagedBectlDestroyMounted: be_destroy refuses a mounted boot
+// environment unless -F, and -F cannot with devfs still inside.
+func TestStagedBectlDestroyMounted(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	mnt := tm.mountNewBE("new")
+	if r := tm.run("bectl", "destroy", "new"); r.code != 6 || r.err != "cannot destroy mounted boot env unless forced\n" {
+		t.Errorf("destroy of a mounted boot environment: %v", r)
+	}
+	tm.mustOK("", "mount", "-t", "devfs", "devfs", mnt+"/dev")
+	if r := tm.run("bectl", "destroy", "-F", "new"); r.code != 6 {
+		t.Errorf("destroy -F with devfs mounted inside: %v", r)
+	}
+	tm.mustOK("", "umount", mnt+"/dev")
+	tm.mustOK("", "bectl", "destroy", "-F", "new")
+	if list := tm.must("bectl", "list", "-H"); strings.Contains(list, "new\t") {
+		t.Errorf("bectl list -H after destroy -F:\n%s", list)
+	}
+	if got := tm.must("ls", "-1", "-A", mnt); got != "" {
+		t.Errorf("the mount point after destroy -F holds %q", got)
+	}
+}
