@@ -43,6 +43,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	specFile := fs.String("spec", "", "spec file (new)")
 	disk := fs.String("disk", "", "disk to try first (boot)")
 	noHooks := fs.Bool("no-hooks", false, "do not run rc.d scripts (boot)")
+	panicIn := fs.String("panic", "", "boot environment whose kernel panics while it boots (boot)")
 	if sub != "exec" {
 		args = flagsFirst(args)
 	}
@@ -88,7 +89,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch sub {
 	case "boot":
-		rep, err := m.Boot(BootOptions{FirstDisk: *disk, NoHooks: *noHooks})
+		rep, err := m.Boot(BootOptions{FirstDisk: *disk, NoHooks: *noHooks, PanicIn: *panicIn})
 		if err != nil {
 			return fail(err)
 		}

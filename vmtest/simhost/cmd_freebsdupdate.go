@@ -612,6 +612,11 @@ func fuFetch(inv *Invocation, o fuOptions) int {
 }
 
 func fuUpgrade(inv *Invocation, o fuOptions) int {
+	// upgrade_check_params: fetchupgrade_check_params (the work
+	// directory) comes before the target release.
+	if !inv.workdirOK(o) {
+		return 1
+	}
 	if o.release == "" {
 		inv.out("Release target must be specified via '-r' option.\n")
 		return 1
@@ -619,9 +624,6 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 	target, err := ParseRelease(o.release)
 	if err != nil {
 		inv.out("Release target must be specified via '-r' option.\n")
-		return 1
-	}
-	if !inv.workdirOK(o) {
 		return 1
 	}
 	cur, err := inv.currentRelease(o)

@@ -3,6 +3,8 @@ package simhost
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -333,5 +335,26 @@ func TestStagedBectlDestroyMounted(t *testing.T) {
 	}
 	if got := tm.must("ls", "-1", "-A", mnt); got != "" {
 		t.Errorf("the mount point after destroy -F holds %q", got)
+	}
+}
+
+// TestStagedAdminPanic: simhost boot --panic BE, as a shell script would
+// run it, reports the panic and the boot of the bootfs that follows.
+func TestStagedAdminPanic(t *testing.T) {
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	tm.mustOK("", "bectl", "create", "-r", "new")
+	tm.mustOK("", "bectl", "activate", "-t", "new")
+	tm.mustOK("", "shutdown", "-r", "now")
+	cmd := exec.Command(simhostBinary(t), "boot", "--root", tm.Root, "--no-hooks", "--panic", "new")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("simhost boot --panic new: %v\n%s", err, out)
+	}
+	var rep BootReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Booted || rep.BE != "zroot/ROOT/default" || !strings.Contains(strings.Join(rep.Console, "\n"), "panic: ") {
+		t.Errorf("boot report: %+v", rep)
 	}
 }
