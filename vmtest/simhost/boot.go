@@ -223,6 +223,9 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 		return nil, fmt.Errorf("switch to boot environment %s: %w", be, err)
 	}
 	model.RootFiles = be
+	if err := m.makeMountpoints(model); err != nil {
+		return nil, err
+	}
 	model.Power = PowerOn
 	model.Running = &Running{Kernel: kernel.String(), Ident: kb.Ident, BE: be, BootMethod: model.Firmware.Mode, BootDisk: disk, Loader: rep.Loader, Since: model.Clock}
 

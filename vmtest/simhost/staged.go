@@ -435,3 +435,21 @@ func (m *Machine) panicReboot(model *Model, opts BootOptions, rep *BootReport) (
 	next.Console = append(rep.Console, next.Console...)
 	return next, nil
 }
+
+// makeMountpoints gives every file system that mounts at boot outside the
+// boot environment (the pool's root dataset at /zroot, /var/log, /tmp,
+// ...) its directory: rc.d/zfs runs zfs mount -a, and libzfs creates a
+// mount point that does not exist (lib/libzfs/libzfs_mount.c
+// zfs_mount_at, mkdirp). Their files stay when the boot environment
+// changes, so both boot environments of a staged upgrade see them.
+func (m *Machine) makeMountpoints(model *Model) error {
+	for _, x := range beExcluded(model) {
+		if x == "/"+stateDirName {
+			continue
+		}
+		if err := os.MkdirAll(m.HostPath(x), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}

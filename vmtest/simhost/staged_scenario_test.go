@@ -104,11 +104,20 @@ func TestStagedUpgradeScenario(t *testing.T) {
 			tm := newMachine(t, spec(fw))
 			tm.stageUpgrade(from, target)
 			bootedInto(t, tm, tm.reboot(BootOptions{}), target, target)
+			// What the trial writes to the pool's root dataset (mounted
+			// at /zroot, outside the boot environments) the old boot
+			// environment sees; what it writes to /var/db it does not.
+			tm.mustOK("", "cp", "/etc/rc.conf", "/zroot/trial-notes")
+			tm.mustOK("", "cp", "/etc/rc.conf", "/var/db/trial-notes")
 			// The health checks failed: no activation; the next boot
 			// (the admin's, a watchdog's) is the old one, through the
 			// new boot code and loaders.
 			rep := tm.reboot(BootOptions{})
 			bootedInto(t, tm, rep, "default", from)
+			tm.must("cat", "/zroot/trial-notes")
+			if r := tm.run("cat", "/var/db/trial-notes"); r.code == 0 {
+				t.Errorf("a file the trial wrote to its own /var/db shows in the old boot environment")
+			}
 			if !strings.Contains(rep.Loader, "15.0-RELEASE") {
 				t.Errorf("the old boot environment was not booted by the new loader: %s", rep.Loader)
 			}
