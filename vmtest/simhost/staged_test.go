@@ -358,3 +358,50 @@ func TestStagedAdminPanic(t *testing.T) {
 		t.Errorf("boot report: %+v", rep)
 	}
 }
+
+// TestStagedResumeAfterPowerCut: a power cut during freebsd-update's world
+// install into a mounted boot environment leaves the running system as it
+// was; the pending state is in the boot environment, named after the
+// BASEDIR path, so the install resumes only with the boot environment
+// mounted at the same path again.
+func TestStagedResumeAfterPowerCut(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	tm.env["PAGER"] = "cat"
+	tm.mustOK("", "bectl", "create", "-r", "14.3")
+	tm.mustOK("", "mkdir", "/mnt/stage")
+	tm.mustOK("", "bectl", "mount", "14.3", "/mnt/stage")
+	fu := func(mnt string, cmd ...string) []string {
+		return append([]string{"freebsd-update", "--not-running-from-cron", "-b", mnt, "-d", mnt + "/var/db/freebsd-update", "--currently-running", "14.2-RELEASE"}, cmd...)
+	}
+	tm.mustOK("", fu("/mnt/stage", "-r", "14.3-RELEASE", "upgrade")...)
+	tm.mustOK("", fu("/mnt/stage", "install")...)
+	if err := tm.AddFault(Fault{Command: "freebsd-update", Args: "install", Action: FaultPowerCut}); err != nil {
+		t.Fatal(err)
+	}
+	if r := tm.run(fu("/mnt/stage", "install")...); r.code != 137 {
+		t.Fatalf("install #2 with the power cut: %v", r)
+	}
+	tm.mustBoot(BootOptions{})
+	if got := tm.must("freebsd-version", "-kru"); got != "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE\n" {
+		t.Errorf("the running system after the cut: freebsd-version -kru = %q", got)
+	}
+	// Mounted elsewhere, BASEDIR's name is another: nothing pending there.
+	other := strings.TrimSpace(tm.mustOK("", "bectl", "mount", "14.3"))
+	if r := tm.run(fu(other, "updatesready")...); r.code != 2 {
+		t.Errorf("updatesready with the boot environment at %s: %v", other, r)
+	}
+	tm.mustOK("", "bectl", "umount", "14.3")
+	tm.mustOK("", "bectl", "mount", "14.3", "/mnt/stage")
+	if r := tm.run(fu("/mnt/stage", "updatesready")...); r.code != 0 {
+		t.Fatalf("updatesready with the boot environment at /mnt/stage again: %v", r)
+	}
+	for i := 0; i < 2 && tm.run(fu("/mnt/stage", "updatesready")...).code == 0; i++ {
+		tm.mustOK("", fu("/mnt/stage", "install")...)
+	}
+	if r := tm.run(fu("/mnt/stage", "updatesready")...); r.code != 2 {
+		t.Fatalf("still pending after resuming: %v", r)
+	}
+	if got := tm.must("cat", "/mnt/stage/bin/freebsd-version"); !strings.Contains(got, "14.3-RELEASE") {
+		t.Errorf("the boot environment's userland after resuming: %q", got)
+	}
+}
