@@ -36,7 +36,7 @@ func binaries(t testing.TB) (zup, sim string) {
 			return
 		}
 		zupgradeBin = filepath.Join(binDir, "zupgrade")
-		out, err := exec.Command("go", "build", "-o", zupgradeBin, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "zupgrade_crashtest", "-o", zupgradeBin, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build zupgrade: %v\n%s", err, out)
 			return
