@@ -14,7 +14,6 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
 
-	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/steps"
 )
 
@@ -110,21 +109,25 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	}
 	defer closeLog()
 	binary, _ := os.Executable()
+	crash := env.Crash
+	if crash == nil {
+		crash = crashHook(env)
+	}
 	eng := &steps.Engine{
 		RunLog:   runLog,
-		Runner:   loggingRunner{next: host.ExecRunner{Env: env.Environ}, logger: logger},
+		Runner:   loggingRunner{next: env.runner(), logger: logger},
 		Store:    store,
 		Out:      env.Stdout,
 		NoReboot: opts.NoReboot,
 		Resume:   opts.Resume,
 		Binary:   binary,
-		Crash:    crashHook(env),
+		Crash:    crash,
 	}
 	outcome, err := eng.Apply(ctx, j)
 	if err != nil {
 		var serr *steps.StepError
 		if errors.As(err, &serr) {
-			return withCode(ExitFailed, fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade apply again (zupgrade status shows where it stands)", err))
+			return fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade apply again (zupgrade status shows where it stands)", err)
 		}
 		return err
 	}
@@ -132,7 +135,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	case steps.Rebooting:
 		logger.Info("rebooting; the run resumes after boot")
 	case steps.Stopped:
-		return withCode(ExitCheckpoint, fmt.Errorf("stopped at a reboot checkpoint: reboot the host, then run zupgrade apply (the boot hook does it by itself)"))
+		return mark(ErrCheckpoint, fmt.Errorf("stopped at a reboot checkpoint: reboot the host, then run zupgrade apply (the boot hook does it by itself)"))
 	case steps.Finished:
 		logger.Info("run complete", "run", j.RunID)
 	}
@@ -155,33 +158,20 @@ func openRunLog(store steps.Store, runID string) (*log.Logger, func(), error) {
 	return l, func() { f.Sync(); f.Close() }, nil
 }
 
-// lockJournal takes the state directory's lock (exit 5 when another run
-// holds it) and loads the journal (exit 2 when it cannot be used).
+// lockJournal takes the state directory's lock (a *steps.LockedError when
+// another run holds it) and loads the journal (a *steps.JournalError when
+// it cannot be used).
 func lockJournal(store steps.Store) (*steps.Journal, func(), error) {
 	unlock, err := store.Lock()
-	var locked *steps.LockedError
-	if errors.As(err, &locked) {
-		return nil, nil, withCode(ExitLocked, err)
-	}
 	if err != nil {
 		return nil, nil, err
 	}
-	j, err := loadJournal(store)
+	j, err := store.Load()
 	if err != nil {
 		unlock()
 		return nil, nil, err
 	}
 	return j, unlock, nil
-}
-
-// loadJournal loads the journal; one zupgrade cannot use is exit 2.
-func loadJournal(store steps.Store) (*steps.Journal, error) {
-	j, err := store.Load()
-	var jerr *steps.JournalError
-	if errors.As(err, &jerr) {
-		return nil, withCode(ExitUsage, err)
-	}
-	return j, err
 }
 
 // samePlanTarget reports whether the options name the pending run's target.
@@ -215,7 +205,7 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 	}
 	if p != nil {
 		if steps.Fingerprint(f) != p.FactsHash {
-			return nil, withCode(ExitStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
+			return nil, mark(ErrStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
 		}
 		// The saved plan is never run as written: it must be the plan
 		// zupgrade makes for this host with the saved options, and the
@@ -235,7 +225,7 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 	}
 	if p.Blocked() {
 		renderPlan(env.Stdout, p)
-		return nil, withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
+		return nil, mark(ErrBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
 	}
 	return p, nil
 }

@@ -116,10 +116,10 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 		renderPlan(env.Stdout, p)
 	}
 	if p.Blocked() && opts.Output != "" {
-		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s; not saved to %s", blockers(p), opts.Output))
+		return mark(ErrBlocked, fmt.Errorf("plan blocked: %s; not saved to %s", blockers(p), opts.Output))
 	}
 	if p.Blocked() {
-		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
+		return mark(ErrBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
 	}
 	return nil
 }

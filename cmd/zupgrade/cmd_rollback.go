@@ -46,14 +46,14 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 		}
 	}
 	if r := j.Record(steps.StepBackup); backup == nil || r == nil || r.State != steps.StepDone {
-		return withCode(ExitFailed, fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade"))
+		return fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade")
 	}
 	if r := j.Record(steps.StepZpoolUpgrade); r != nil && r.Attempts > 0 && !force {
 		// The backup's kernel predates the features the run enabled: it
 		// could not import the pool, and the host would not boot.
-		return withCode(ExitFailed, fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool))
+		return fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool)
 	}
-	r := host.ExecRunner{Env: env.Environ}
+	r := env.runner()
 	name := backup[len(backup)-1]
 	if backup[0] != "bectl" {
 		ds, snap, _ := strings.Cut(name, "@")
@@ -62,7 +62,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 			return err
 		}
 		fprintf(env.Stdout, "%s\n", text)
-		return withCode(ExitFailed, fmt.Errorf("this host has no boot environments: roll back by hand as shown above"))
+		return fmt.Errorf("this host has no boot environments: roll back by hand as shown above")
 	}
 	run := func(args ...string) error {
 		_, err := host.Output(ctx, r, args...)
@@ -83,7 +83,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 	}
 	logger.Info("boot environment activated", "name", name)
 	if noReboot {
-		return withCode(ExitCheckpoint, fmt.Errorf("reboot to return to %s", name))
+		return mark(ErrCheckpoint, fmt.Errorf("reboot to return to %s", name))
 	}
 	return run("shutdown", "-r", "now")
 }

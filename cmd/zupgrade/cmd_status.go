@@ -17,7 +17,7 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 		ArgsUsage: " ",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the journal as JSON", Destination: &asJSON}},
 		Action: func(c *cli.Context) error {
-			j, err := loadJournal(steps.Store{Dir: g.StateDir})
+			j, err := steps.Store{Dir: g.StateDir}.Load()
 			if err != nil {
 				return err
 			}
