@@ -40,12 +40,15 @@ const (
 	// StatusRolledBack: zupgrade rollback returned the host to the backup;
 	// the next apply starts a new run.
 	StatusRolledBack RunStatus = "rolled-back"
+	// StatusInterrupted: SIGINT or SIGTERM stopped the run at a safe point
+	// (Engine.Interrupted); apply resumes it.
+	StatusInterrupted RunStatus = "interrupted"
 )
 
 // known reports whether s is one of the statuses above.
 func (s RunStatus) known() bool {
 	switch s {
-	case StatusRunning, StatusRebooting, StatusCheckpoint, StatusFailed, StatusDone, StatusRolledBack:
+	case StatusRunning, StatusRebooting, StatusCheckpoint, StatusFailed, StatusDone, StatusRolledBack, StatusInterrupted:
 		return true
 	}
 	return false

@@ -31,6 +31,13 @@ type Env struct {
 	// Crash, when set, is the engine's crash hook (steps.Engine.Crash);
 	// nil: the one of a binary built for crash tests, if any (crashHook).
 	Crash func(step string, point steps.CrashPoint)
+	// Interrupt is closed when zupgrade is asked to stop (SIGINT, SIGTERM):
+	// apply and rollback then stop at a safe point (exit 130), the other
+	// commands at once.
+	Interrupt <-chan struct{}
+
+	// stop is Main's view of Interrupt.
+	stop *interruption
 }
 
 // runner returns the runner of the host's commands.
@@ -112,8 +119,15 @@ func Main(ctx context.Context, args []string, env Env) int {
 	stdout := &watchedWriter{w: env.Stdout}
 	env.Stdout = stdout
 	logger := newLogger(env)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	env.stop = &interruption{cancel: cancel, logger: logger}
+	env.stop.watch(ctx, env.Interrupt)
 	app := newApp(env, logger)
 	err := app.RunContext(ctx, args)
+	if err != nil && env.stop.Stopped() {
+		err = mark(ErrInterrupted, err)
+	}
 	code := exitCode(err)
 	if err != nil {
 		logger.Error(err.Error())

@@ -52,6 +52,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 }
 
 func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) error {
+	env.stop.hold()
 	store := steps.Store{Dir: g.StateDir}
 	j, unlock, err := lockJournal(store)
 	if err != nil {
@@ -74,6 +75,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
 		if err != nil {
 			return err
+		}
+		if env.stop.Stopped() {
+			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
 		}
 		j = steps.NewJournal(p, time.Now())
 		j.NoReboot = opts.NoReboot
@@ -122,6 +126,8 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		Resume:   opts.Resume,
 		Binary:   binary,
 		Crash:    crash,
+
+		Interrupted: env.stop.Stopped,
 	}
 	outcome, err := eng.Apply(ctx, j)
 	if err != nil {

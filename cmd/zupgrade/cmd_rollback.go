@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -30,6 +31,7 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 }
 
 func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, env Env, logger *log.Logger) error {
+	env.stop.hold()
 	store := steps.Store{Dir: g.StateDir}
 	j, unlock, err := lockJournal(store)
 	if err != nil {
@@ -72,6 +74,9 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 	if err != nil {
 		return err
 	}
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, errors.New("interrupted before the backup was activated: nothing was changed"))
+	}
 	if err := run(args...); err != nil {
 		return err
 	}
@@ -84,6 +89,9 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 	logger.Info("boot environment activated", "name", name)
 	if noReboot {
 		return mark(ErrCheckpoint, fmt.Errorf("reboot to return to %s", name))
+	}
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, fmt.Errorf("interrupted before the reboot: %s is active; reboot to return to it", name))
 	}
 	return run("shutdown", "-r", "now")
 }

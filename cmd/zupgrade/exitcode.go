@@ -47,8 +47,9 @@ var (
 	ErrBlocked = errors.New("plan blocked")
 	// ErrStale: the saved plan no longer matches the host.
 	ErrStale = errors.New("saved plan is stale")
-	// ErrInterrupted: a signal stopped the run at a safe point.
-	ErrInterrupted = errors.New("interrupted")
+	// ErrInterrupted: a signal stopped the command (apply and rollback at
+	// a safe point).
+	ErrInterrupted = steps.ErrInterrupted
 )
 
 // markedError is an error marked with one of the sentinels above.
