@@ -231,7 +231,6 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		Version: version,
 	}
 	app.Commands = append(app.Commands, completionCommand(app, env))
-	cli.VersionPrinter = func(*cli.Context) { io.WriteString(env.Stdout, versionText()) }
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
 		json := slices.ContainsFunc(c.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "json") })

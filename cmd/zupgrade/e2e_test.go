@@ -91,10 +91,14 @@ func newHostWith(t testing.TB, spec simhost.Spec, exe string) *testHost {
 	return h
 }
 
-// zupgrade runs the zupgrade binary on the host and returns its exit code
-// and combined output.
+// zupgrade runs zupgrade on the host and returns its exit code and
+// combined output: in this process for the commands that need no process
+// of their own (inProcess), else the binary.
 func (h *testHost) zupgrade(env []string, args ...string) (int, string) {
 	h.t.Helper()
+	if inProcess(args) {
+		return h.zupgradeHere(env, args...)
+	}
 	return h.zupgradeFor(2*time.Minute, env, args...)
 }
 
