@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/zupgrade/zupgrade/facts"
+	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/steps"
 )
 
@@ -73,6 +75,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		return nil
 	case j == nil:
 		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
+		var at *atTargetError
+		if errors.As(err, &at) {
+			fprintf(env.Stdout, "nothing to do: %v\n", at)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -209,6 +216,9 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 	if err != nil {
 		return nil, err
 	}
+	if err := atTarget(f, opts.To); planFile == "" && err != nil {
+		return nil, err
+	}
 	if p != nil {
 		if steps.Fingerprint(f) != p.FactsHash {
 			return nil, mark(ErrStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
@@ -246,4 +256,32 @@ func samePlan(a, b *steps.Plan) bool {
 	x, errA := json.Marshal(a)
 	y, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
+// atTargetError says that the host runs the target release already.
+type atTargetError struct{ release, to string }
+
+func (e *atTargetError) Error() string {
+	return fmt.Sprintf("the host runs %s already, kernel and world (patches of %s: zupgrade apply without --to)", e.release, e.to)
+}
+
+// atTarget returns an *atTargetError when the running kernel, the
+// installed kernel and the world are all of release to (at any patch
+// level): an upgrade to it has nothing to do, and freebsd-update would
+// refuse it ("Cannot upgrade from X to itself").
+func atTarget(f *facts.Facts, to string) error {
+	if to == "" {
+		return nil
+	}
+	want, err := freebsdupdate.ParseRelease(to)
+	if err != nil {
+		return nil
+	}
+	for _, v := range []string{f.Release.Running, f.Release.Kernel, f.Release.Userland} {
+		r, err := freebsdupdate.ParseRelease(v)
+		if err != nil || r.Base() != want {
+			return nil
+		}
+	}
+	return &atTargetError{release: f.Release.Running, to: want.String()}
 }
