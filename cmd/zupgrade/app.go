@@ -121,7 +121,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	logger := newLogger(env)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	env.stop = &interruption{cancel: cancel, logger: logger}
+	env.stop = &interruption{cancel: cancel, logger: logger, done: make(chan struct{})}
 	env.stop.watch(ctx, env.Interrupt)
 	app := newApp(env, logger)
 	err := app.RunContext(ctx, args)

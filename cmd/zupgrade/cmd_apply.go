@@ -40,7 +40,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
-			&cli.BoolFlag{Name: "yes", Usage: "agree to what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
+			&cli.BoolFlag{Name: "yes", Usage: "answer yes to every question: apply's own on a terminal (run the plan?), and what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
 		},
@@ -86,6 +86,12 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		if env.stop.Stopped() {
 			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
 		}
+		if asks(env, opts.Yes) {
+			renderPlan(env.Stdout, p)
+			if err := confirm(env, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
+				return err
+			}
+		}
 		j = steps.NewJournal(p, time.Now())
 		j.NoReboot = opts.NoReboot
 		if err := store.Save(j); err != nil {
@@ -93,6 +99,12 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
 	default:
+		if !opts.Resume && asks(env, opts.Yes) {
+			renderStatus(env, j)
+			if err := confirm(env, "\nResume this run?"); err != nil {
+				return err
+			}
+		}
 		logger.Info("resuming run", "run", j.RunID, "status", j.Status)
 		if opts.CompatLibs && !j.Plan.Options.CompatLibs {
 			// Allowed on a pending run: it only lets the package step

@@ -15,7 +15,7 @@ import (
 )
 
 func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
-	var noReboot, force bool
+	var noReboot, force, yes bool
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "activate the backup boot environment made at the start of the run, and reboot",
@@ -23,14 +23,15 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-reboot", Usage: "activate it but do not reboot (exit 3)", Destination: &noReboot},
 			&cli.BoolFlag{Name: "force", Usage: "roll back even after the run upgraded pool features (the backup may then not boot)", Destination: &force},
+			&cli.BoolFlag{Name: "yes", Usage: "do not ask on a terminal before activating the backup", Destination: &yes},
 		},
 		Action: func(c *cli.Context) error {
-			return runRollback(c.Context, g, noReboot, force, env, logger)
+			return runRollback(c.Context, g, noReboot, force, yes, env, logger)
 		},
 	}
 }
 
-func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, env Env, logger *log.Logger) error {
+func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes bool, env Env, logger *log.Logger) error {
 	env.stop.hold()
 	store := steps.Store{Dir: g.StateDir}
 	j, unlock, err := lockJournal(store)
@@ -76,6 +77,15 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 	}
 	if env.stop.Stopped() {
 		return mark(ErrInterrupted, errors.New("interrupted before the backup was activated: nothing was changed"))
+	}
+	if asks(env, yes) {
+		then := "reboot into it"
+		if noReboot {
+			then = "leave the reboot to you"
+		}
+		if err := confirm(env, fmt.Sprintf("Activate boot environment %s (the backup of run %s), turn the boot hook off and %s?", name, j.RunID, then)); err != nil {
+			return err
+		}
 	}
 	if err := run(args...); err != nil {
 		return err

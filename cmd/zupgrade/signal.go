@@ -11,8 +11,10 @@ import (
 // A read-only command is stopped at once (its context ends); apply and
 // rollback hold the request (hold) and stop at their next safe point.
 type interruption struct {
-	mu      sync.Mutex
-	asked   bool
+	mu    sync.Mutex
+	asked bool
+	// done is closed when zupgrade is asked to stop.
+	done    chan struct{}
 	holding bool
 	cancel  context.CancelFunc
 	logger  *log.Logger
@@ -32,6 +34,7 @@ func (i *interruption) watch(ctx context.Context, ch <-chan struct{}) {
 		i.mu.Lock()
 		defer i.mu.Unlock()
 		i.asked = true
+		close(i.done)
 		if !i.holding {
 			i.cancel()
 			return
@@ -59,4 +62,13 @@ func (i *interruption) Stopped() bool {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	return i.asked
+}
+
+// Done returns a channel closed when zupgrade is asked to stop (never, for
+// a nil interruption).
+func (i *interruption) Done() <-chan struct{} {
+	if i == nil {
+		return nil
+	}
+	return i.done
 }
