@@ -339,3 +339,17 @@ func (l loggingRunner) Run(ctx context.Context, cmd host.Command) (host.Result, 
 func fprintf(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
 }
+
+// stateStore returns the state directory's store, with the boot environment
+// zupgrade runs in: the root file system's dataset, from the loader's
+// vfs.root.mountfrom (kenv, read-only), "" when it cannot be told.
+func stateStore(ctx context.Context, g *globalOptions, env Env) steps.Store {
+	s := steps.Store{Dir: g.StateDir}
+	res, err := host.ReadOnlyRunner{Next: env.runner()}.Run(ctx, host.Command{Args: []string{"kenv", "-q", "vfs.root.mountfrom"}})
+	if err == nil && res.OK() {
+		if ds, ok := strings.CutPrefix(strings.TrimSpace(string(res.Stdout)), "zfs:"); ok {
+			s.BootEnv = ds
+		}
+	}
+	return s
+}

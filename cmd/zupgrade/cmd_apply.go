@@ -55,7 +55,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 
 func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) error {
 	env.stop.hold()
-	store := steps.Store{Dir: g.StateDir}
+	store := stateStore(ctx, g, env)
 	j, unlock, err := lockJournal(store)
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
 	default:
 		if !opts.Resume && asks(env, opts.Yes) {
-			renderStatus(env, j)
+			renderStatus(env, j, nil)
 			if err := confirm(env, "\nResume this run?"); err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 
 func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes bool, env Env, logger *log.Logger) error {
 	env.stop.hold()
-	store := steps.Store{Dir: g.StateDir}
+	store := stateStore(ctx, g, env)
 	j, unlock, err := lockJournal(store)
 	if err != nil {
 		return err
