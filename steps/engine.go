@@ -66,6 +66,33 @@ type Engine struct {
 	Crash func(step string, point CrashPoint)
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
+	// Interrupted, when set, reports whether the run was asked to stop
+	// (SIGINT, SIGTERM). The engine asks at safe points only: before each
+	// step, and when a step's command has ended; a running command is
+	// never stopped. The run is then left "interrupted" and Apply returns
+	// an error wrapping ErrInterrupted.
+	Interrupted func() bool
+}
+
+// ErrInterrupted is what Apply's error wraps when Interrupted stopped it.
+var ErrInterrupted = errors.New("interrupted")
+
+func (e *Engine) interrupted() bool { return e.Interrupted != nil && e.Interrupted() }
+
+// interrupt records the run as interrupted before step, and returns the
+// error to report.
+func (e *Engine) interrupt(j *Journal, step string, cause error) error {
+	j.Status = StatusInterrupted
+	j.Message = "interrupted before step " + step + "; zupgrade apply resumes the run"
+	if cause != nil {
+		j.Message = fmt.Sprintf("interrupted during step %s, whose command ended with: %v; zupgrade apply resumes the run", step, cause)
+	}
+	e.log("interrupted", "step", step)
+	err := fmt.Errorf("%w: %s", ErrInterrupted, j.Message)
+	if serr := e.save(j); serr != nil {
+		return fmt.Errorf("%w (and the journal could not be saved: %v)", err, serr)
+	}
+	return err
 }
 
 func (e *Engine) now() time.Time {
@@ -105,6 +132,9 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 			continue
 		}
 		e.crash(step.ID, BeforeStart)
+		if e.interrupted() {
+			return 0, e.interrupt(j, step.ID, nil)
+		}
 		act, ok := actions[step.ID]
 		if !ok {
 			return 0, e.fail(j, step.ID, fmt.Errorf("this zupgrade does not know step %q; use the zupgrade that made the plan", step.ID))
@@ -240,8 +270,12 @@ func (e *Engine) save(j *Journal) error {
 	return e.Store.Save(j)
 }
 
-// fail records a failed step and returns the error to report.
+// fail records a failed step and returns the error to report; a step that
+// failed once the run was interrupted leaves the run interrupted.
 func (e *Engine) fail(j *Journal, step string, err error) error {
+	if e.interrupted() {
+		return e.interrupt(j, step, err)
+	}
 	j.Status = StatusFailed
 	j.Message = fmt.Sprintf("step %s: %v", step, err)
 	e.log("step failed", "step", step, "error", err.Error())

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -40,12 +39,15 @@ const (
 	// StatusRolledBack: zupgrade rollback returned the host to the backup;
 	// the next apply starts a new run.
 	StatusRolledBack RunStatus = "rolled-back"
+	// StatusInterrupted: SIGINT or SIGTERM stopped the run at a safe point
+	// (Engine.Interrupted); apply resumes it.
+	StatusInterrupted RunStatus = "interrupted"
 )
 
 // known reports whether s is one of the statuses above.
 func (s RunStatus) known() bool {
 	switch s {
-	case StatusRunning, StatusRebooting, StatusCheckpoint, StatusFailed, StatusDone, StatusRolledBack:
+	case StatusRunning, StatusRebooting, StatusCheckpoint, StatusFailed, StatusDone, StatusRolledBack, StatusInterrupted:
 		return true
 	}
 	return false
@@ -133,6 +135,49 @@ func (j *Journal) Current() *StepRecord {
 // lock.
 type Store struct {
 	Dir string
+	// BootEnv is the boot environment (root dataset) this zupgrade runs
+	// in, "" when unknown. The lock's owner record names it, so that a
+	// record found in another boot environment (a copy of the state
+	// directory taken while a run held the lock) is never taken for a
+	// live run there.
+	BootEnv string
+}
+
+// LockOwner is the record the holder of the lock writes beside it.
+type LockOwner struct {
+	Pid     int       `json:"pid"`
+	BootEnv string    `json:"boot_env,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+func (o *LockOwner) String() string {
+	s := fmt.Sprintf("pid %d since %s", o.Pid, o.Since.UTC().Format(time.RFC3339))
+	if o.BootEnv != "" {
+		s += ", boot environment " + o.BootEnv
+	}
+	return s
+}
+
+// Owner returns the live holder of the lock as its record names it, or
+// nil: no record, one zupgrade cannot read, one written in another boot
+// environment than s.BootEnv (when both are known), or one whose process
+// is gone (killed, or the host rebooted). It does not touch the lock.
+func (s Store) Owner() *LockOwner {
+	data, err := os.ReadFile(s.lockPath() + ".owner")
+	if err != nil {
+		return nil
+	}
+	var o LockOwner
+	if err := json.Unmarshal(data, &o); err != nil || o.Pid <= 0 {
+		return nil
+	}
+	if o.BootEnv != "" && s.BootEnv != "" && o.BootEnv != s.BootEnv {
+		return nil
+	}
+	if err := syscall.Kill(o.Pid, 0); errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return &o
 }
 
 // JournalPath is the journal file.
@@ -350,8 +395,8 @@ func (s Store) Lock() (unlock func(), err error) {
 	}
 	if !ok {
 		holder := "holder unknown"
-		if data, err := os.ReadFile(s.lockPath() + ".owner"); err == nil {
-			holder = strings.TrimSpace(string(data))
+		if o := s.Owner(); o != nil {
+			holder = o.String()
 		}
 		return nil, &LockedError{Path: s.lockPath(), Holder: holder}
 	}
@@ -362,8 +407,8 @@ func (s Store) Lock() (unlock func(), err error) {
 			os.Remove(f)
 		}
 	}
-	owner := "pid " + strconv.Itoa(os.Getpid()) + " since " + time.Now().UTC().Format(time.RFC3339)
-	_ = os.WriteFile(s.lockPath()+".owner", []byte(owner+"\n"), 0o600)
+	owner, _ := json.Marshal(LockOwner{Pid: os.Getpid(), BootEnv: s.BootEnv, Since: time.Now().UTC().Truncate(time.Second)})
+	_ = writeDurably(s.lockPath()+".owner", append(owner, '\n'))
 	return func() {
 		os.Remove(s.lockPath() + ".owner")
 		fl.Unlock()

@@ -10,9 +10,12 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/log"
+	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
 	"github.com/urfave/cli/v2"
 
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/steps"
 )
 
 // Env is the process environment a zupgrade invocation runs in. Tests pass
@@ -22,6 +25,27 @@ type Env struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Environ []string
+	// Runner runs the host's commands; nil: the real host's (host.ExecRunner
+	// with Environ). Tests pass a simulated host's.
+	Runner host.Runner
+	// Crash, when set, is the engine's crash hook (steps.Engine.Crash);
+	// nil: the one of a binary built for crash tests, if any (crashHook).
+	Crash func(step string, point steps.CrashPoint)
+	// Interrupt is closed when zupgrade is asked to stop (SIGINT, SIGTERM):
+	// apply and rollback then stop at a safe point (exit 130), the other
+	// commands at once.
+	Interrupt <-chan struct{}
+
+	// stop is Main's view of Interrupt.
+	stop *interruption
+}
+
+// runner returns the runner of the host's commands.
+func (e Env) runner() host.Runner {
+	if e.Runner != nil {
+		return e.Runner
+	}
+	return host.ExecRunner{Env: e.Environ}
 }
 
 // getenv looks key up in the invocation's environment.
@@ -78,23 +102,97 @@ func withLocalPATH(environ []string) []string {
 type globalOptions struct {
 	StateDir string
 	Verbose  bool
+	// stateDirSet: --state-dir was given, before or after the command.
+	stateDirSet bool
 }
 
 const defaultStateDir = "/var/db/zupgrade"
 
 // Main runs zupgrade with args (args[0] is the program name) and returns the
-// exit code. It never calls os.Exit. The commands it runs get env's
-// environment with /usr/local added to PATH (withLocalPATH).
+// exit code (exitCode). It never calls os.Exit. The commands it runs get
+// env's environment with /usr/local added to PATH (withLocalPATH). An error
+// is logged on standard error; with --json it is also printed on standard
+// output as {"error": MESSAGE, "exit": CODE}, unless the command printed
+// its document there already (plan --json prints the blocked plan).
 func Main(ctx context.Context, args []string, env Env) int {
 	env.Environ = withLocalPATH(env.Environ)
-	logger := log.NewWithOptions(env.Stderr, log.Options{Prefix: "zupgrade"})
+	stdout := &watchedWriter{w: env.Stdout}
+	env.Stdout = stdout
+	logger := newLogger(env)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	env.stop = &interruption{cancel: cancel, logger: logger, done: make(chan struct{})}
+	env.stop.watch(ctx, env.Interrupt)
 	app := newApp(env, logger)
 	err := app.RunContext(ctx, args)
+	if err != nil && env.stop.Stopped() {
+		err = mark(ErrInterrupted, err)
+	}
+	code := exitCode(err)
 	if err != nil {
 		logger.Error(err.Error())
+		if wantsJSON(args) && !stdout.written {
+			writeJSON(env.Stdout, jsonError{Error: err.Error(), Exit: code})
+		}
 	}
-	return exitCode(err)
+	return code
 }
+
+// jsonError is how a command given --json reports its error on standard
+// output (docs/exit-codes.md).
+type jsonError struct {
+	Error string `json:"error"`
+	Exit  int    `json:"exit"`
+}
+
+// wantsJSON reports whether the command line asks for JSON output: --json
+// before any "--".
+func wantsJSON(args []string) bool {
+	for _, a := range args[min(1, len(args)):] {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true":
+			return true
+		}
+	}
+	return false
+}
+
+// watchedWriter remembers whether anything was written through it.
+type watchedWriter struct {
+	w       io.Writer
+	written bool
+}
+
+func (w *watchedWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		w.written = true
+	}
+	return w.w.Write(p)
+}
+
+// newLogger returns the logger of standard error. charmbracelet/log asks a
+// terminal for its colours (termenv's OSC 10/11 queries) when it is given
+// the terminal itself, and a terminal that never answers (under script(1),
+// expect, ssh -tt) makes every command wait 10 s for the answers. The
+// logger is given standard error behind a writer that is no terminal, so
+// nothing is asked; on a terminal the colour profile is set here instead,
+// from what the environment says (NO_COLOR, TERM=dumb: none).
+func newLogger(env Env) *log.Logger {
+	logger := log.NewWithOptions(&stderrWriter{w: env.Stderr}, log.Options{Prefix: "zupgrade"})
+	profile := termenv.Ascii
+	if f, ok := env.Stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) && env.getenv("NO_COLOR") == "" && env.getenv("TERM") != "dumb" {
+		profile = termenv.ANSI256
+	}
+	logger.SetColorProfile(profile)
+	return logger
+}
+
+// stderrWriter hides standard error's *os.File from the logger (newLogger).
+type stderrWriter struct{ w io.Writer }
+
+func (w *stderrWriter) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 func newApp(env Env, logger *log.Logger) *cli.App {
 	g := &globalOptions{}
@@ -103,7 +201,8 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		Usage: "upgrade a FreeBSD host whose root is on ZFS, safely",
 		Description: "zupgrade inspects the host, plans every step of the upgrade with the exact\n" +
 			"commands it will run (boot code on every mirror member included), and applies\n" +
-			"the plan across reboots, resuming by itself.\n" +
+			"the plan across reboots, resuming by itself. The global options may also\n" +
+			"follow the command.\n" +
 			"Commands, options, exit codes, files and the safety model: zupgrade(8).",
 		Reader:    env.Stdin,
 		Writer:    env.Stdout,
@@ -112,29 +211,14 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return withCode(ExitUsage, err)
+			return mark(ErrUsage, err)
 		},
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock, plans and logs (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every command run", Destination: &g.Verbose},
-		},
-		Before: func(c *cli.Context) error {
-			if !c.IsSet("state-dir") {
-				if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
-					g.StateDir = v
-				}
+		Flags: globalFlags(g, false),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q: zupgrade --help lists the commands", c.Args().First())
 			}
-			// The state directory's path goes into the boot hook and the
-			// plan, which run from elsewhere: it is made absolute here.
-			abs, err := filepath.Abs(g.StateDir)
-			if err != nil {
-				return usageErrorf("--state-dir %q: %v", g.StateDir, err)
-			}
-			g.StateDir = abs
-			if g.Verbose {
-				logger.SetLevel(log.DebugLevel)
-			}
-			return nil
+			return cli.ShowAppHelp(c)
 		},
 		Commands: []*cli.Command{
 			inspectCommand(g, env, logger),
@@ -147,17 +231,80 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		Version: version,
 	}
 	app.Commands = append(app.Commands, completionCommand(app, env))
-	cli.VersionPrinter = func(*cli.Context) { io.WriteString(env.Stdout, versionText()) }
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		json := slices.ContainsFunc(c.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "json") })
+		c.Description = strings.TrimPrefix(c.Description+"\n\n"+exitHelp(commandExits[c.Name], json), "\n\n")
+		// The global options are accepted after the command too; they
+		// take effect before its action runs.
+		c.Flags = append(c.Flags, globalFlags(g, true)...)
+		action := c.Action
+		c.Action = func(cc *cli.Context) error {
+			if err := g.settle(env, logger); err != nil {
+				return err
+			}
+			return action(cc)
+		}
 	}
 	// `zupgrade help [COMMAND]` works, but is not listed among the
 	// commands: --help is.
 	app.Setup()
 	if h := app.Command("help"); h != nil {
 		h.Hidden = true
+		help := h.Action
+		h.Action = func(c *cli.Context) error {
+			if name := c.Args().First(); name != "" && app.Command(name) == nil {
+				return usageErrorf("no help for %q, which is not a command: zupgrade --help lists the commands", name)
+			}
+			return help(c)
+		}
 	}
 	return app
+}
+
+// globalFlags returns the global options. The copies given to each command
+// (again) are hidden from its help and set the same options only when
+// given after the command.
+func globalFlags(g *globalOptions, again bool) []cli.Flag {
+	if !again {
+		return []cli.Flag{
+			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock, plans and logs (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir,
+				Action: func(*cli.Context, string) error { g.stateDirSet = true; return nil }},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every command run", Destination: &g.Verbose},
+		}
+	}
+	// A flag's Action runs when the command's own copy is set.
+	return []cli.Flag{
+		&cli.StringFlag{Name: "state-dir", Hidden: true, TakesFile: true, Action: func(_ *cli.Context, v string) error {
+			g.StateDir, g.stateDirSet = v, true
+			return nil
+		}},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Hidden: true, Action: func(_ *cli.Context, v bool) error {
+			g.Verbose = g.Verbose || v
+			return nil
+		}},
+	}
+}
+
+// settle completes the global options once the command's own flags are
+// parsed: ZUPGRADE_STATE_DIR when --state-dir was not given, the state
+// directory made absolute (its path goes into the boot hook and the plan,
+// which run from elsewhere), and the log level.
+func (g *globalOptions) settle(env Env, logger *log.Logger) error {
+	if !g.stateDirSet {
+		if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
+			g.StateDir = v
+		}
+	}
+	abs, err := filepath.Abs(g.StateDir)
+	if err != nil {
+		return usageErrorf("--state-dir %q: %v", g.StateDir, err)
+	}
+	g.StateDir = abs
+	if g.Verbose {
+		logger.SetLevel(log.DebugLevel)
+	}
+	return nil
 }
 
 // hostRunner returns the runner for read-only commands: the real host
@@ -170,11 +317,11 @@ func hostRunner(env Env, replay string, logger *log.Logger) (host.Runner, error)
 		}
 		rp, err := host.ParseCapture(replay, data)
 		if err != nil {
-			return nil, withCode(ExitUsage, err)
+			return nil, mark(ErrUsage, err)
 		}
 		return rp, nil
 	}
-	return host.ReadOnlyRunner{Next: loggingRunner{next: host.ExecRunner{Env: env.Environ}, logger: logger}}, nil
+	return host.ReadOnlyRunner{Next: loggingRunner{next: env.runner(), logger: logger}}, nil
 }
 
 // loggingRunner logs every command at debug level.
@@ -191,4 +338,18 @@ func (l loggingRunner) Run(ctx context.Context, cmd host.Command) (host.Result, 
 
 func fprintf(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
+}
+
+// stateStore returns the state directory's store, with the boot environment
+// zupgrade runs in: the root file system's dataset, from the loader's
+// vfs.root.mountfrom (kenv, read-only), "" when it cannot be told.
+func stateStore(ctx context.Context, g *globalOptions, env Env) steps.Store {
+	s := steps.Store{Dir: g.StateDir}
+	res, err := host.ReadOnlyRunner{Next: env.runner()}.Run(ctx, host.Command{Args: []string{"kenv", "-q", "vfs.root.mountfrom"}})
+	if err == nil && res.OK() {
+		if ds, ok := strings.CutPrefix(strings.TrimSpace(string(res.Stdout)), "zfs:"); ok {
+			s.BootEnv = ds
+		}
+	}
+	return s
 }

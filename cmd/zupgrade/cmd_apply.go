@@ -14,7 +14,8 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
 
-	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/facts"
+	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/steps"
 )
 
@@ -39,7 +40,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.StringSliceFlag{Name: "upgrade-pool", Usage: "also zpool upgrade `POOL`", Destination: &opts.ExtraPools},
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
-			&cli.BoolFlag{Name: "yes", Usage: "agree to what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
+			&cli.BoolFlag{Name: "yes", Usage: "answer yes to every question: apply's own on a terminal (run the plan?), and what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
 		},
@@ -53,7 +54,8 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 }
 
 func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) error {
-	store := steps.Store{Dir: g.StateDir}
+	env.stop.hold()
+	store := stateStore(ctx, g, env)
 	j, unlock, err := lockJournal(store)
 	if err != nil {
 		return err
@@ -73,8 +75,22 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		return nil
 	case j == nil:
 		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
+		var at *atTargetError
+		if errors.As(err, &at) {
+			fprintf(env.Stdout, "nothing to do: %v\n", at)
+			return nil
+		}
 		if err != nil {
 			return err
+		}
+		if env.stop.Stopped() {
+			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
+		}
+		if asks(env, opts.Yes) {
+			renderPlan(env.Stdout, p)
+			if err := confirm(env, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
+				return err
+			}
 		}
 		j = steps.NewJournal(p, time.Now())
 		j.NoReboot = opts.NoReboot
@@ -83,6 +99,12 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
 	default:
+		if !opts.Resume && asks(env, opts.Yes) {
+			renderStatus(env, j, nil)
+			if err := confirm(env, "\nResume this run?"); err != nil {
+				return err
+			}
+		}
 		logger.Info("resuming run", "run", j.RunID, "status", j.Status)
 		if opts.CompatLibs && !j.Plan.Options.CompatLibs {
 			// Allowed on a pending run: it only lets the package step
@@ -110,21 +132,27 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	}
 	defer closeLog()
 	binary, _ := os.Executable()
+	crash := env.Crash
+	if crash == nil {
+		crash = crashHook(env)
+	}
 	eng := &steps.Engine{
 		RunLog:   runLog,
-		Runner:   loggingRunner{next: host.ExecRunner{Env: env.Environ}, logger: logger},
+		Runner:   loggingRunner{next: env.runner(), logger: logger},
 		Store:    store,
 		Out:      env.Stdout,
 		NoReboot: opts.NoReboot,
 		Resume:   opts.Resume,
 		Binary:   binary,
-		Crash:    crashHook(env),
+		Crash:    crash,
+
+		Interrupted: env.stop.Stopped,
 	}
 	outcome, err := eng.Apply(ctx, j)
 	if err != nil {
 		var serr *steps.StepError
 		if errors.As(err, &serr) {
-			return withCode(ExitFailed, fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade apply again (zupgrade status shows where it stands)", err))
+			return fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade apply again (zupgrade status shows where it stands)", err)
 		}
 		return err
 	}
@@ -132,7 +160,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	case steps.Rebooting:
 		logger.Info("rebooting; the run resumes after boot")
 	case steps.Stopped:
-		return withCode(ExitCheckpoint, fmt.Errorf("stopped at a reboot checkpoint: reboot the host, then run zupgrade apply (the boot hook does it by itself)"))
+		return mark(ErrCheckpoint, fmt.Errorf("stopped at a reboot checkpoint: reboot the host, then run zupgrade apply (the boot hook does it by itself)"))
 	case steps.Finished:
 		logger.Info("run complete", "run", j.RunID)
 	}
@@ -155,33 +183,20 @@ func openRunLog(store steps.Store, runID string) (*log.Logger, func(), error) {
 	return l, func() { f.Sync(); f.Close() }, nil
 }
 
-// lockJournal takes the state directory's lock (exit 5 when another run
-// holds it) and loads the journal (exit 2 when it cannot be used).
+// lockJournal takes the state directory's lock (a *steps.LockedError when
+// another run holds it) and loads the journal (a *steps.JournalError when
+// it cannot be used).
 func lockJournal(store steps.Store) (*steps.Journal, func(), error) {
 	unlock, err := store.Lock()
-	var locked *steps.LockedError
-	if errors.As(err, &locked) {
-		return nil, nil, withCode(ExitLocked, err)
-	}
 	if err != nil {
 		return nil, nil, err
 	}
-	j, err := loadJournal(store)
+	j, err := store.Load()
 	if err != nil {
 		unlock()
 		return nil, nil, err
 	}
 	return j, unlock, nil
-}
-
-// loadJournal loads the journal; one zupgrade cannot use is exit 2.
-func loadJournal(store steps.Store) (*steps.Journal, error) {
-	j, err := store.Load()
-	var jerr *steps.JournalError
-	if errors.As(err, &jerr) {
-		return nil, withCode(ExitUsage, err)
-	}
-	return j, err
 }
 
 // samePlanTarget reports whether the options name the pending run's target.
@@ -213,9 +228,12 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 	if err != nil {
 		return nil, err
 	}
+	if err := atTarget(f, opts.To); planFile == "" && err != nil {
+		return nil, err
+	}
 	if p != nil {
 		if steps.Fingerprint(f) != p.FactsHash {
-			return nil, withCode(ExitStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
+			return nil, mark(ErrStale, fmt.Errorf("%s no longer matches the host (it changed since the plan was made): make a new plan with zupgrade plan -o", planFile))
 		}
 		// The saved plan is never run as written: it must be the plan
 		// zupgrade makes for this host with the saved options, and the
@@ -235,7 +253,7 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 	}
 	if p.Blocked() {
 		renderPlan(env.Stdout, p)
-		return nil, withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
+		return nil, mark(ErrBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
 	}
 	return p, nil
 }
@@ -250,4 +268,32 @@ func samePlan(a, b *steps.Plan) bool {
 	x, errA := json.Marshal(a)
 	y, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
+// atTargetError says that the host runs the target release already.
+type atTargetError struct{ release, to string }
+
+func (e *atTargetError) Error() string {
+	return fmt.Sprintf("the host runs %s already, kernel and world (patches of %s: zupgrade apply without --to)", e.release, e.to)
+}
+
+// atTarget returns an *atTargetError when the running kernel, the
+// installed kernel and the world are all of release to (at any patch
+// level): an upgrade to it has nothing to do, and freebsd-update would
+// refuse it ("Cannot upgrade from X to itself").
+func atTarget(f *facts.Facts, to string) error {
+	if to == "" {
+		return nil
+	}
+	want, err := freebsdupdate.ParseRelease(to)
+	if err != nil {
+		return nil
+	}
+	for _, v := range []string{f.Release.Running, f.Release.Kernel, f.Release.Userland} {
+		r, err := freebsdupdate.ParseRelease(v)
+		if err != nil || r.Base() != want {
+			return nil
+		}
+	}
+	return &atTargetError{release: f.Release.Running, to: want.String()}
 }

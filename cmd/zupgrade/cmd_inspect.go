@@ -86,7 +86,7 @@ func gatherFacts(ctx context.Context, env Env, replay, capture string, logger *l
 	if gerr != nil && replay != "" {
 		// A capture that lacks a probe or holds output no parser reads is
 		// bad input, as an unreadable capture is.
-		return nil, withCode(ExitUsage, fmt.Errorf("%s: %w", replay, gerr))
+		return nil, mark(ErrUsage, fmt.Errorf("%s: %w", replay, gerr))
 	}
 	if gerr != nil {
 		return nil, gerr

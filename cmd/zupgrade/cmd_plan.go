@@ -12,6 +12,7 @@ import (
 	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
 
+	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/steps"
 )
@@ -63,12 +64,23 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 
 // toFlag is --to: the target release. Given with an empty value (an unset
 // shell variable, a blank template field) it is a usage error, never a
-// patch run: a patch run is asked for by leaving --to out.
+// patch run: a patch run is asked for by leaving --to out. So is a name
+// that is no release name, or names no release FreeBSD published
+// (freebsdupdate.CheckPublished): whatever the host, nothing could upgrade
+// it there. Whether this host can go to the release is the plan's target
+// check.
 func toFlag(dest *string, usage string) cli.Flag {
 	return &cli.StringFlag{Name: "to", Usage: usage, Destination: dest,
 		Action: func(_ *cli.Context, v string) error {
 			if strings.TrimSpace(v) == "" {
 				return usageErrorf("--to %q: name the target release (e.g. --to 14.2-RELEASE), or leave --to out to apply patches", v)
+			}
+			r, err := freebsdupdate.ParseRelease(v)
+			if err != nil {
+				return usageErrorf("--to %q: %v", v, err)
+			}
+			if err := freebsdupdate.CheckPublished(r); err != nil {
+				return usageErrorf("--to %s: %v", v, err)
 			}
 			return nil
 		}}
@@ -116,10 +128,10 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 		renderPlan(env.Stdout, p)
 	}
 	if p.Blocked() && opts.Output != "" {
-		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s; not saved to %s", blockers(p), opts.Output))
+		return mark(ErrBlocked, fmt.Errorf("plan blocked: %s; not saved to %s", blockers(p), opts.Output))
 	}
 	if p.Blocked() {
-		return withCode(ExitBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
+		return mark(ErrBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 )
 
 func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
-	var noReboot, force bool
+	var noReboot, force, yes bool
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "activate the backup boot environment made at the start of the run, and reboot",
@@ -22,15 +23,17 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-reboot", Usage: "activate it but do not reboot (exit 3)", Destination: &noReboot},
 			&cli.BoolFlag{Name: "force", Usage: "roll back even after the run upgraded pool features (the backup may then not boot)", Destination: &force},
+			&cli.BoolFlag{Name: "yes", Usage: "do not ask on a terminal before activating the backup", Destination: &yes},
 		},
 		Action: func(c *cli.Context) error {
-			return runRollback(c.Context, g, noReboot, force, env, logger)
+			return runRollback(c.Context, g, noReboot, force, yes, env, logger)
 		},
 	}
 }
 
-func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, env Env, logger *log.Logger) error {
-	store := steps.Store{Dir: g.StateDir}
+func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes bool, env Env, logger *log.Logger) error {
+	env.stop.hold()
+	store := stateStore(ctx, g, env)
 	j, unlock, err := lockJournal(store)
 	if err != nil {
 		return err
@@ -46,14 +49,14 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 		}
 	}
 	if r := j.Record(steps.StepBackup); backup == nil || r == nil || r.State != steps.StepDone {
-		return withCode(ExitFailed, fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade"))
+		return fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade")
 	}
 	if r := j.Record(steps.StepZpoolUpgrade); r != nil && r.Attempts > 0 && !force {
 		// The backup's kernel predates the features the run enabled: it
 		// could not import the pool, and the host would not boot.
-		return withCode(ExitFailed, fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool))
+		return fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool)
 	}
-	r := host.ExecRunner{Env: env.Environ}
+	r := env.runner()
 	name := backup[len(backup)-1]
 	if backup[0] != "bectl" {
 		ds, snap, _ := strings.Cut(name, "@")
@@ -62,7 +65,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 			return err
 		}
 		fprintf(env.Stdout, "%s\n", text)
-		return withCode(ExitFailed, fmt.Errorf("this host has no boot environments: roll back by hand as shown above"))
+		return fmt.Errorf("this host has no boot environments: roll back by hand as shown above")
 	}
 	run := func(args ...string) error {
 		_, err := host.Output(ctx, r, args...)
@@ -71,6 +74,18 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 	args, err := bootenv.ActivateArgs(name, false)
 	if err != nil {
 		return err
+	}
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, errors.New("interrupted before the backup was activated: nothing was changed"))
+	}
+	if asks(env, yes) {
+		then := "reboot into it"
+		if noReboot {
+			then = "leave the reboot to you"
+		}
+		if err := confirm(env, fmt.Sprintf("Activate boot environment %s (the backup of run %s), turn the boot hook off and %s?", name, j.RunID, then)); err != nil {
+			return err
+		}
 	}
 	if err := run(args...); err != nil {
 		return err
@@ -83,7 +98,10 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force bool, en
 	}
 	logger.Info("boot environment activated", "name", name)
 	if noReboot {
-		return withCode(ExitCheckpoint, fmt.Errorf("reboot to return to %s", name))
+		return mark(ErrCheckpoint, fmt.Errorf("reboot to return to %s", name))
+	}
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, fmt.Errorf("interrupted before the reboot: %s is active; reboot to return to it", name))
 	}
 	return run("shutdown", "-r", "now")
 }

@@ -13,11 +13,12 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 	var asJSON bool
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show where the current run stands: steps done, the current one, what is next",
+		Usage:     "show where the current run stands: live or stopped, steps done, the current one, what is next",
 		ArgsUsage: " ",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the journal as JSON", Destination: &asJSON}},
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the journal as JSON, with whether a run is live and its lock's owner", Destination: &asJSON}},
 		Action: func(c *cli.Context) error {
-			j, err := loadJournal(steps.Store{Dir: g.StateDir})
+			store := stateStore(c.Context, g, env)
+			j, err := store.Load()
 			if err != nil {
 				return err
 			}
@@ -28,21 +29,36 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 				fprintf(env.Stdout, "no zupgrade run (state directory %s)\n", g.StateDir)
 				return nil
 			}
+			owner := store.Owner()
 			if asJSON {
-				return writeJSON(env.Stdout, j)
+				return writeJSON(env.Stdout, statusJSON{Journal: j, Live: owner != nil, Owner: owner})
 			}
-			renderStatus(env, j)
+			renderStatus(env, j, owner)
 			return nil
 		},
 	}
 }
 
-func renderStatus(env Env, j *steps.Journal) {
+// statusJSON is status --json: the journal, with whether a zupgrade
+// process runs it now (live) and the lock's owner then.
+type statusJSON struct {
+	*steps.Journal
+	Live  bool             `json:"live"`
+	Owner *steps.LockOwner `json:"lock_owner,omitempty"`
+}
+
+func renderStatus(env Env, j *steps.Journal, owner *steps.LockOwner) {
 	to := j.Plan.To
 	if j.Plan.Mode == "patch" {
 		to = "patches of " + j.Plan.From
 	}
 	fprintf(env.Stdout, "run %s: %s -> %s, %s\n", j.RunID, j.Plan.From, to, j.Status)
+	switch {
+	case owner != nil:
+		fprintf(env.Stdout, "  live: zupgrade %s runs it now\n", owner)
+	case j.Status == steps.StatusRunning:
+		fprintf(env.Stdout, "  stopped: no zupgrade runs it (the one that did ended during a step: killed, crashed or the power went); zupgrade apply resumes it\n")
+	}
 	if j.Message != "" {
 		fprintf(env.Stdout, "  %s\n", j.Message)
 	}

@@ -42,6 +42,7 @@ func versionText() string {
 func init() {
 	// --version without urfave/cli's -v alias, which is --verbose here.
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, commit and Go version"}
+	cli.VersionPrinter = func(c *cli.Context) { io.WriteString(c.App.Writer, versionText()) }
 }
 
 func versionCommand(env Env) *cli.Command {

@@ -1,3 +1,5 @@
+//go:build zupgrade_crashtest
+
 package main
 
 import (
@@ -7,7 +9,8 @@ import (
 	"github.com/zupgrade/zupgrade/steps"
 )
 
-// crashHook returns the engine's crash hook for crash-safety tests: with
+// crashHook returns the engine's crash hook for crash-safety tests, in a
+// binary built with the zupgrade_crashtest build tag only: with
 // ZUPGRADE_CRASH_AT=STEP:POINT in the environment (POINT one of
 // before-start, after-started, after-run), zupgrade kills itself with
 // SIGKILL at that point, as a power cut or an admin's kill -9 would stop

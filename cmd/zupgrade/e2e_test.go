@@ -36,7 +36,7 @@ func binaries(t testing.TB) (zup, sim string) {
 			return
 		}
 		zupgradeBin = filepath.Join(binDir, "zupgrade")
-		out, err := exec.Command("go", "build", "-o", zupgradeBin, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "zupgrade_crashtest", "-o", zupgradeBin, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build zupgrade: %v\n%s", err, out)
 			return
@@ -91,10 +91,14 @@ func newHostWith(t testing.TB, spec simhost.Spec, exe string) *testHost {
 	return h
 }
 
-// zupgrade runs the zupgrade binary on the host and returns its exit code
-// and combined output.
+// zupgrade runs zupgrade on the host and returns its exit code and
+// combined output: in this process for the commands that need no process
+// of their own (inProcess), else the binary.
 func (h *testHost) zupgrade(env []string, args ...string) (int, string) {
 	h.t.Helper()
+	if inProcess(args) {
+		return h.zupgradeHere(env, args...)
+	}
 	return h.zupgradeFor(2*time.Minute, env, args...)
 }
 

@@ -10,8 +10,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args, Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
-	stop()
-	os.Exit(code)
+	// The first SIGINT or SIGTERM asks zupgrade to stop (Env.Interrupt);
+	// a second one has its default action and ends zupgrade at once, as
+	// a crash would (the commands it runs are in sessions of their own
+	// and finish what they do).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	interrupt := make(chan struct{})
+	go func() {
+		<-sigs
+		signal.Stop(sigs)
+		close(interrupt)
+	}()
+	os.Exit(Main(context.Background(), os.Args, Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ(), Interrupt: interrupt}))
 }

@@ -23,7 +23,9 @@ type Binaries struct {
 }
 
 // Build builds zupgrade, simhost and the guest agent for the host (Linux
-// amd64 for the guest) into dir.
+// amd64 for the guest) into dir. zupgrade is built with the
+// zupgrade_crashtest tag, which gives it the crash hook of the jobs'
+// CrashAt (ZUPGRADE_CRASH_AT).
 func Build(dir string) (*Binaries, error) {
 	b := &Binaries{
 		Zupgrade: filepath.Join(dir, "zupgrade"),
@@ -34,12 +36,12 @@ func Build(dir string) (*Binaries, error) {
 	if err != nil {
 		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	for _, p := range []struct{ out, pkg string }{
-		{b.Zupgrade, "github.com/zupgrade/zupgrade/cmd/zupgrade"},
-		{b.Simhost, "github.com/zupgrade/zupgrade/vmtest/simhost/cmd/simhost"},
-		{b.Guest, "github.com/zupgrade/zupgrade/vmtest/harness/cmd/vmguest"},
+	for _, p := range []struct{ out, pkg, tags string }{
+		{b.Zupgrade, "github.com/zupgrade/zupgrade/cmd/zupgrade", "zupgrade_crashtest"},
+		{b.Simhost, "github.com/zupgrade/zupgrade/vmtest/simhost/cmd/simhost", ""},
+		{b.Guest, "github.com/zupgrade/zupgrade/vmtest/harness/cmd/vmguest", ""},
 	} {
-		cmd := exec.Command(gocmd, "build", "-o", p.out, p.pkg)
+		cmd := exec.Command(gocmd, "build", "-tags", p.tags, "-o", p.out, p.pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build %s: %v\n%s", p.pkg, err, out)

@@ -231,6 +231,14 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 				fmt.Fprintln(stderr, f.Message)
 			}
 			return inv.waitKilled()
+		case FaultStall:
+			if f.Message != "" {
+				fmt.Fprintln(stderr, f.Message)
+			}
+			if err := stall(f.Until); err != nil {
+				fmt.Fprintf(stderr, "simhost: stall: %v\n", err)
+				return finish(127)
+			}
 		case FaultRemoveDisk:
 			model.removeDisk(f.Disk)
 		case FaultPowerCut:

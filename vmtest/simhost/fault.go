@@ -3,6 +3,7 @@ package simhost
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -24,10 +25,14 @@ type Fault struct {
 	// Action is fail (the command exits with Exit and Message, doing
 	// nothing), hang (the command prints Message, if any, like a prompt,
 	// and never returns until it is killed), remove-disk (Disk
-	// disappears just before the command runs) or power-cut (the power
+	// disappears just before the command runs), power-cut (the power
 	// fails: before the command when it matches no Command, during it
-	// when it does).
+	// when it does) or stall (the command prints Message, if any, then
+	// waits until the FIFO Until is opened for writing and closed, and
+	// then runs as usual: a slow command, which any can be, e.g.
+	// freebsd-update fetching over a slow link).
 	Action  string `json:"action"`
+	Until   string `json:"until,omitempty"`
 	Disk    string `json:"disk,omitempty"`
 	Exit    int    `json:"exit,omitempty"`
 	Message string `json:"message,omitempty"`
@@ -47,17 +52,22 @@ const (
 	FaultHang       = "hang"
 	FaultRemoveDisk = "remove-disk"
 	FaultPowerCut   = "power-cut"
+	FaultStall      = "stall"
 )
 
 func (f *Fault) check() error {
 	switch f.Action {
 	case FaultFail, FaultHang, FaultPowerCut:
+	case FaultStall:
+		if f.Until == "" {
+			return fmt.Errorf("fault stall needs until, the FIFO it waits on")
+		}
 	case FaultRemoveDisk:
 		if f.Disk == "" {
 			return fmt.Errorf("fault remove-disk needs a disk")
 		}
 	default:
-		return fmt.Errorf("fault action %q (want fail, hang, remove-disk or power-cut)", f.Action)
+		return fmt.Errorf("fault action %q (want fail, hang, stall, remove-disk or power-cut)", f.Action)
 	}
 	if f.After < 0 {
 		return fmt.Errorf("fault after %d", f.After)
@@ -247,4 +257,17 @@ func commitWrites(env map[string]string) {
 	if env[SyncEnv] == "1" {
 		syscall.Sync()
 	}
+}
+
+// stall waits until the FIFO path is opened for writing and closed (a
+// stall fault), with the machine's lock held, as a slow command holds
+// what it works on. The wait is on the FIFO, never on a clock.
+func stall(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, f)
+	return err
 }

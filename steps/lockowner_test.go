@@ -1,0 +1,52 @@
+package steps_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zupgrade/zupgrade/steps"
+)
+
+// TestLockOwnerNeverStale: the owner record names the live holder only:
+// not one written in another boot environment (a copy of the state
+// directory), not one whose process is gone.
+func TestLockOwnerNeverStale(t *testing.T) {
+	dir := t.TempDir()
+	store := steps.Store{Dir: dir, BootEnv: "zroot/ROOT/default"}
+	unlock, err := store.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := store.Owner()
+	if o == nil || o.Pid != os.Getpid() || o.BootEnv != "zroot/ROOT/default" {
+		t.Fatalf("owner while this process holds the lock: %+v", o)
+	}
+	other := steps.Store{Dir: dir, BootEnv: "zroot/ROOT/zupgrade-backup"}
+	if o := other.Owner(); o != nil {
+		t.Errorf("another boot environment's record taken for a live run there: %v", o)
+	}
+	if o := (steps.Store{Dir: dir}).Owner(); o == nil {
+		t.Error("a reader that does not know its boot environment does not see the live holder")
+	}
+	unlock()
+	if o := store.Owner(); o != nil {
+		t.Errorf("owner after unlock: %v", o)
+	}
+
+	// A holder killed with SIGKILL leaves its record: its pid is gone.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := json.Marshal(steps.LockOwner{Pid: cmd.Process.Pid, BootEnv: "zroot/ROOT/default", Since: time.Now()})
+	if err := os.WriteFile(filepath.Join(dir, "lock.owner"), rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o := store.Owner(); o != nil {
+		t.Errorf("the record of a process that is gone taken for a live run: %v", o)
+	}
+}
