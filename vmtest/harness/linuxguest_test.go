@@ -10,10 +10,6 @@ import (
 	"time"
 )
 
-// CIEnv is set by .ci/run (and most CI services): there a Linux guest
-// that cannot run is a failure, not a skip.
-const CIEnv = "CI"
-
 // TestScenariosLinuxGuest runs every scenario in the Linux guest under
 // QEMU (back-end 2), one at a time (two TCG guests booting at once on two
 // cores can starve each other), and also in process: both must pass and
