@@ -101,8 +101,13 @@ func (o *ImageOptions) CheckImage() error {
 // one release.
 func (o *ImageOptions) cannotRun(sc *Scenario) string {
 	for _, f := range sc.Faults {
-		if f.Kind == KindPowerCut && f.Point == "" {
+		switch {
+		case f.Kind == KindPowerCut && f.Point == "":
 			return "a power cut at a simulated command (" + f.Command + " " + f.Args + ") needs simhost"
+		case f.Kind == KindReplaceDisk:
+			return "replacing a disk needs simhost"
+		case f.Point != "" && f.Boot > 0:
+			return "a crash point in the run the boot hook resumes needs simhost"
 		}
 	}
 	if sc.Machine.Release != "" && o.Release != "" {

@@ -19,6 +19,8 @@ type Outcome struct {
 	World   string `json:"world"`
 	Pool    string `json:"pool"`
 	Journal string `json:"journal"`
+	// Message is the journal's message (why a run failed).
+	Message string `json:"message,omitempty"`
 	// BootCode lists, per member disk present, what its freebsd-boot
 	// partitions and ESP loaders hold compared with the running system's
 	// /boot files: "ada0p1 current", "ada1p1 stale", "ada0p1:efi/boot/bootx64.efi current".
@@ -46,7 +48,7 @@ func (mc *Machine) Observe() (*Outcome, error) {
 		return nil, err
 	}
 	if j, err := (steps.Store{Dir: mc.StateDir}).Load(); err == nil && j != nil {
-		o.Journal = string(j.Status)
+		o.Journal, o.Message = string(j.Status), j.Message
 	}
 	if _, err := os.Stat(mc.M.HostPath("/usr/local/etc/rc.d/zupgrade")); err == nil {
 		o.HookLeft = true
@@ -142,6 +144,9 @@ func (e Expect) Check(o *Outcome, boots int) []string {
 	}
 	if o.Journal != e.Journal {
 		bad = append(bad, fmt.Sprintf("journal %q, want %q", o.Journal, e.Journal))
+	}
+	if e.Message != "" && !strings.Contains(o.Message, e.Message) {
+		bad = append(bad, fmt.Sprintf("journal message %q, want it to say %q", o.Message, e.Message))
 	}
 	if e.Journal == string(steps.StatusDone) && o.HookLeft {
 		bad = append(bad, "the boot hook is still installed after the run ended")
