@@ -88,8 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("%v (run from zupgrade's source tree, or give --scenarios DIR)", err)
 	}
-	scs, err := harness.Select(all, fs.Args())
-	if err != nil {
+	if err := harness.CheckPatterns(all, fs.Args()); err != nil {
 		return 0, err
 	}
 	if *workDir == "" {
@@ -116,6 +115,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		return 0, err
 	}
 	bins, err := harness.Build(binDir)
+	if err != nil {
+		return 0, err
+	}
+	// A matrix scenario's cells come from zupgrade's plan of its machine.
+	if all, err = harness.Expand(ctx, all, bins, binDir); err != nil {
+		return 0, err
+	}
+	scs, err := harness.Select(all, fs.Args())
 	if err != nil {
 		return 0, err
 	}

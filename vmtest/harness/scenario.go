@@ -22,6 +22,8 @@ import (
 type Scenario struct {
 	// Name is the file's base name without .json (set by Load).
 	Name string `json:"-"`
+	// Skip, set on a matrix cell that cannot run (Expand), says why.
+	Skip string `json:"-"`
 	// Description says what the scenario shows, in a sentence.
 	Description string `json:"description"`
 	// Machine is the simulated host.
@@ -32,6 +34,9 @@ type Scenario struct {
 	Runs []Run `json:"runs"`
 	// Faults are injected during the runs.
 	Faults []Fault `json:"faults,omitempty"`
+	// Matrix, when set, expands the scenario into cells (Expand), one
+	// fault each.
+	Matrix *Matrix `json:"matrix,omitempty"`
 	// Expect is the end state.
 	Expect Expect `json:"expect"`
 }
@@ -186,6 +191,11 @@ func (sc *Scenario) Validate() error {
 		}
 		if i == 0 && r.UnlessDone {
 			return fmt.Errorf("runs[0]: unless_done on the first run never skips it")
+		}
+	}
+	if sc.Matrix != nil {
+		if err := sc.Matrix.check(sc); err != nil {
+			return err
 		}
 	}
 	disks := diskNames(sc.Machine)

@@ -107,6 +107,34 @@ func (r *SuiteResult) Summary() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
 }
 
+// CheckPatterns fails on a pattern that can match none of the scenarios
+// nor a cell of a matrix scenario (SCENARIO--STEP), before anything is
+// built or expanded.
+func CheckPatterns(scs []*Scenario, patterns []string) error {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("scenario pattern %q: %v", p, err)
+		}
+		ok := false
+		for _, sc := range scs {
+			m, _ := path.Match(p, sc.Name)
+			ok = ok || m || (sc.Matrix != nil && strings.HasPrefix(p, sc.Name+"--"))
+		}
+		if !ok {
+			return noMatch(scs, p)
+		}
+	}
+	return nil
+}
+
+func noMatch(scs []*Scenario, p string) error {
+	var names []string
+	for _, sc := range scs {
+		names = append(names, sc.Name)
+	}
+	return fmt.Errorf("no scenario matches %q (there are: %s)", p, strings.Join(names, ", "))
+}
+
 // Select keeps the scenarios whose names match one of the patterns (exact
 // names or path.Match globs); no pattern keeps them all. A pattern that
 // matches no scenario is an error, so that a typing mistake never runs
@@ -130,11 +158,7 @@ func Select(scs []*Scenario, patterns []string) ([]*Scenario, error) {
 			}
 		}
 		if n == 0 {
-			var names []string
-			for _, sc := range scs {
-				names = append(names, sc.Name)
-			}
-			return nil, fmt.Errorf("no scenario matches %q (there are: %s)", p, strings.Join(names, ", "))
+			return nil, noMatch(scs, p)
 		}
 	}
 	slices.SortFunc(out, func(a, b *Scenario) int { return strings.Compare(a.Name, b.Name) })
@@ -173,18 +197,20 @@ func (o SuiteOptions) cells(scs []*Scenario) []cell {
 				if fw != "both" && fw != f {
 					continue
 				}
-				c := cell{sc: sc, firmware: f}
-				if !slices.Contains(sc.Firmwares(), f) {
+				c := cell{sc: sc, firmware: f, skip: sc.Skip}
+				switch {
+				case c.skip != "":
+				case !slices.Contains(sc.Firmwares(), f):
 					c.skip = fmt.Sprintf("the machine (preset %s) does not boot with %s", sc.Machine.Preset, f)
-				} else if o.Image != nil {
+				case o.Image != nil:
 					c.skip = o.Image.cannotRun(sc)
 				}
 				out = append(out, c)
 			}
 			continue
 		}
-		c := cell{sc: sc}
-		if fw != "both" && !slices.Contains(sc.Firmwares(), fw) {
+		c := cell{sc: sc, skip: sc.Skip}
+		if c.skip == "" && fw != "both" && !slices.Contains(sc.Firmwares(), fw) {
 			c.skip = fmt.Sprintf("the machine (preset %s) does not boot with %s", sc.Machine.Preset, fw)
 		}
 		out = append(out, c)
