@@ -75,6 +75,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	if *parallel < 1 {
 		return 0, fmt.Errorf("-parallel %d: give 1 or more", *parallel)
 	}
+	switch *firmware {
+	case "bios", "uefi", "both":
+	default:
+		return 0, fmt.Errorf("--firmware %q: want bios, uefi or both", *firmware)
+	}
+	switch *keep {
+	case harness.KeepFail, harness.KeepAlways, harness.KeepNever:
+	default:
+		return 0, fmt.Errorf("--keep %q: want fail, always or never", *keep)
+	}
 	if *backend == "" {
 		*backend = harness.BackendLinuxGuest
 		if *image != "" {
@@ -90,6 +100,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	}
 	if err := harness.CheckPatterns(all, fs.Args()); err != nil {
 		return 0, err
+	}
+	var img harness.ImageOptions
+	if *backend == harness.BackendImage {
+		if *image == "" {
+			return 0, fmt.Errorf("--backend image needs --image FILE")
+		}
+		img = harness.DefaultImageOptions(*image, *zupgradeFreeBSD)
+		img.Release, img.Hypervisor, img.Accel = *imageRelease, *hypervisor, *accel
+		if err := img.CheckImage(); err != nil {
+			return 0, err
+		}
 	}
 	if *workDir == "" {
 		if *workDir, err = os.MkdirTemp("", "zupgrade-vmtest-"); err != nil {
@@ -145,19 +166,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		}
 		fmt.Fprintf(stdout, "vmtest: linux guest, accelerator %s\n", chosen)
 	case harness.BackendImage:
-		if *image == "" {
-			return 0, fmt.Errorf("--backend image needs --image FILE")
-		}
-		zup := *zupgradeFreeBSD
-		if zup == "" {
-			if zup, err = harness.BuildFreeBSD(binDir); err != nil {
+		if img.Zupgrade == "" {
+			if img.Zupgrade, err = harness.BuildFreeBSD(binDir); err != nil {
 				return 0, err
 			}
-		}
-		img := harness.DefaultImageOptions(*image, zup)
-		img.Release, img.Hypervisor, img.Accel = *imageRelease, *hypervisor, *accel
-		if err := img.CheckImage(); err != nil {
-			return 0, err
 		}
 		o.Image = &img
 		fmt.Fprintf(stdout, "vmtest: image %s (%s) under %s, accelerator %s\n", *image, img.Release, img.Hypervisor, strings.ToUpper(img.Accel))

@@ -136,6 +136,11 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"--scenarios", t.TempDir()}, "no scenarios (*.json)"},
 		{[]string{"--scenarios", dir, "--backend", "in-process", "--image", "x.qcow2"}, "--image goes with --backend image"},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"--scenarios", dir, "--image", filepath.Join(dir, "none.qcow2")}, "--image: stat"},
+		{[]string{"--scenarios", dir, "--image", filepath.Join(dir, "patch-update.json")}, "the release is not in the file name"},
+		{[]string{"--scenarios", dir, "--image", filepath.Join(dir, "patch-update.json"), "--image-release", "14.3-RELEASE", "--hypervisor", "xen"}, `--hypervisor "xen": want qemu or bhyve`},
+		{[]string{"--scenarios", dir, "--backend", "in-process", "--firmware", "coreboot"}, `--firmware "coreboot": want bios, uefi or both`},
+		{[]string{"--scenarios", dir, "--keep", "some"}, `--keep "some": want fail, always or never`},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -90,9 +90,6 @@ func (o *ImageOptions) CheckImage() error {
 	default:
 		return fmt.Errorf("--hypervisor %q: want qemu or bhyve", o.Hypervisor)
 	}
-	if o.Zupgrade == "" {
-		return fmt.Errorf("the image back-end needs zupgrade built for FreeBSD amd64")
-	}
 	return nil
 }
 
@@ -480,6 +477,12 @@ func (g *ImageGuest) bootOnce(ctx context.Context, job Job, mirrors, only []stri
 		return nil, err
 	}
 	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("argv-%d.txt", n)), []byte(strings.Join(argv, "\n")+"\n"), 0o644)
+	var rerun strings.Builder
+	rerun.WriteString("#!/bin/sh\n# The launch again, on the disks as they are now, with its seed disk.\nexec")
+	for _, a := range argv {
+		rerun.WriteString(" " + shellQuote(a))
+	}
+	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("rerun-%d.sh", n)), []byte(rerun.String()+"\n"), 0o755)
 	logf, err := os.Create(filepath.Join(g.dir, fmt.Sprintf("console-%d.log", n)))
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ func binaries(t testing.TB) *Binaries {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeImageEnv) != "" {
+		os.Exit(fakeFreeBSD(os.Args[1:]))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
