@@ -93,10 +93,10 @@ func (o *ImageOptions) CheckImage() error {
 	return nil
 }
 
-// cannotRun says why a scenario cannot run on the image ("" when it can):
-// faults at simulated commands exist only in simhost, and the image runs
-// one release.
-func (o *ImageOptions) cannotRun(sc *Scenario) string {
+// cannotRun says why a scenario cannot run on the image with the firmware
+// ("" when it can): faults at simulated commands exist only in simhost,
+// the image runs one release, bhyve boots it by UEFI only.
+func (o *ImageOptions) cannotRun(sc *Scenario, firmware string) string {
 	for _, f := range sc.Faults {
 		switch {
 		case f.Kind == KindPowerCut && f.Point == "":
@@ -106,6 +106,9 @@ func (o *ImageOptions) cannotRun(sc *Scenario) string {
 		case f.Point != "" && f.Boot > 0:
 			return "a crash point in the run the boot hook resumes needs simhost"
 		}
+	}
+	if o.Hypervisor == HypervisorBhyve && firmware == "bios" {
+		return "bhyve boots the image by UEFI here (a BIOS boot would need bhyveload or CSM firmware)"
 	}
 	if sc.Machine.Release != "" && o.Release != "" {
 		want, err1 := simhost.ParseRelease(sc.Machine.Release)
@@ -373,6 +376,12 @@ func (g *ImageGuest) Name() string {
 	return fmt.Sprintf("image/%s/%s/%s", g.o.Hypervisor, g.firmware, strings.ToUpper(g.o.Accel))
 }
 
+// vmName is the bhyve VM's name: one per scenario directory, so that
+// guests running at once never share one.
+func (g *ImageGuest) vmName() string {
+	return "vmtest-" + strings.ReplaceAll(filepath.Base(g.dir), "_", "-")
+}
+
 // Stats are the infrastructure retries and each launch's boot-to-ready.
 func (g *ImageGuest) Stats() (int, []time.Duration) { return g.Retries, g.BootToReady }
 
@@ -393,7 +402,7 @@ func (g *ImageGuest) present() (names, paths []string) {
 // Argv is the hypervisor's command line for the disks and the seed.
 func (g *ImageGuest) Argv(disks []string, seed, qmp string) ([]string, error) {
 	if g.o.Hypervisor == HypervisorBhyve {
-		return BhyveArgs(BhyveOptions{Name: "vmtest-" + g.sc.Name, MemoryMB: g.o.MemoryMB,
+		return BhyveArgs(BhyveOptions{Name: g.vmName(), MemoryMB: g.o.MemoryMB,
 			BootROM: g.o.BhyveROM, Vars: g.vars, Disks: append(append([]string(nil), disks...), seed)})
 	}
 	var qd []QEMUDisk
@@ -505,7 +514,7 @@ func (g *ImageGuest) bootOnce(ctx context.Context, job Job, mirrors, only []stri
 			if g.o.Hypervisor == HypervisorBhyve {
 				// bhyvectl's forced power-off is bhyve's power cut
 				// (SIGTERM would be an ACPI shutdown).
-				return exec.Command("bhyvectl", "--vm=vmtest-"+g.sc.Name, "--force-poweroff").Run()
+				return exec.Command("bhyvectl", "--vm="+g.vmName(), "--force-poweroff").Run()
 			}
 			return (&LinuxGuest{}).freezeAndQuit(qmp)
 		}}
@@ -517,6 +526,10 @@ func (g *ImageGuest) bootOnce(ctx context.Context, job Job, mirrors, only []stri
 		return nil, fmt.Errorf("launch %d: %w", n, err)
 	}
 	werr := cmd.Wait()
+	if g.o.Hypervisor == HypervisorBhyve {
+		// The VM outlives bhyve's process until it is destroyed.
+		exec.Command("bhyvectl", "--destroy", "--vm="+g.vmName()).Run()
+	}
 	res := &JobResult{}
 	if seen.Paused {
 		res.Cut, res.Down, res.Exit = true, true, -1

@@ -204,8 +204,24 @@ func TestImageGuestFlow(t *testing.T) {
 		Runs:   []Run{{Apply: []string{"--to", "15.0-RELEASE"}}},
 		Expect: Expect{Kernel: "15.0-RELEASE", World: "15.0-RELEASE", Pool: "ONLINE", Journal: "done", BootCodeEveryMember: true, BootsFromEachDisk: true}}
 	sc.Machine.Preset, sc.Machine.Release = "bios+uefi", "14.3-RELEASE"
-	if why := o.cannotRun(sc); why != "" {
+	if why := o.cannotRun(sc, "uefi"); why != "" {
 		t.Fatalf("cannotRun: %s", why)
+	}
+	for _, tt := range []struct {
+		edit func(o *ImageOptions, sc *Scenario)
+		fw   string
+		want string
+	}{
+		{func(o *ImageOptions, sc *Scenario) { o.Hypervisor = HypervisorBhyve }, "bios", "bhyve boots the image by UEFI"},
+		{func(o *ImageOptions, sc *Scenario) { sc.Machine.Release = "13.4-RELEASE" }, "uefi", "the machine runs 13.4-RELEASE, the image 14.3-RELEASE"},
+		{func(o *ImageOptions, sc *Scenario) { sc.Faults = []Fault{{Kind: KindPowerCut, Command: "gpart", Args: "bootcode"}} }, "uefi", "needs simhost"},
+		{func(o *ImageOptions, sc *Scenario) { sc.Faults = []Fault{{Kind: KindReplaceDisk, Disk: "ada1", BeforeBoot: 1}} }, "uefi", "replacing a disk needs simhost"},
+	} {
+		o2, sc2 := o, *sc
+		tt.edit(&o2, &sc2)
+		if why := o2.cannotRun(&sc2, tt.fw); !strings.Contains(why, tt.want) {
+			t.Errorf("cannotRun = %q, want %q", why, tt.want)
+		}
 	}
 	t.Setenv(fakeImageEnv, "1")
 	for _, stale := range []bool{false, true} {
@@ -374,4 +390,43 @@ func fakeBootcode(path string, ref BootFiles) error {
 		f.Close()
 	}
 	return nil
+}
+
+// TestImageArgv: the image's disks and then the seed disk, on AHCI under
+// QEMU (ada0, ada1, then the seed) with SeaBIOS or OVMF and the guest's
+// own variables; under bhyve the UEFI bootrom with the guest's variables,
+// a VM name per scenario directory.
+func TestImageArgv(t *testing.T) {
+	o := DefaultImageOptions("/i/FreeBSD-15.0-RELEASE-amd64-BASIC-CLOUDINIT-zfs.qcow2", "/b/zupgrade")
+	g := &ImageGuest{o: o, dir: "/w/major-uefi-123", sc: &Scenario{Name: "major"}, firmware: "uefi", vars: "/w/major-uefi-123/vars.fd"}
+	argv, err := g.Argv([]string{"/w/ada0.raw", "/w/ada1.raw"}, "/w/seed-1.img", "/s/qmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Join(argv, " ")
+	for _, w := range []string{"qemu-system-x86_64 -accel tcg -m 2048 -smp 1", "-no-reboot", "-nic none", "-serial stdio",
+		"-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -drive if=pflash,format=raw,unit=1,file=/w/major-uefi-123/vars.fd",
+		"-drive file=/w/ada0.raw,format=raw,if=none,id=disk0 -device ide-hd,drive=disk0,bus=ahci.0",
+		"-drive file=/w/ada1.raw,format=raw,if=none,id=disk1 -device ide-hd,drive=disk1,bus=ahci.1",
+		"-drive file=/w/seed-1.img,format=raw,if=none,id=disk2 -device ide-hd,drive=disk2,bus=ahci.2"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("QEMU argv lacks %q:\n%s", w, s)
+		}
+	}
+	g.firmware = "bios"
+	argv, _ = g.Argv([]string{"/w/ada0.raw"}, "/w/seed-1.img", "/s/qmp")
+	if s := strings.Join(argv, " "); strings.Contains(s, "pflash") {
+		t.Errorf("SeaBIOS argv names OVMF:\n%s", s)
+	}
+	g.o.Hypervisor, g.firmware = HypervisorBhyve, "uefi"
+	argv, err = g.Argv([]string{"/w/ada0.raw", "/w/ada1.raw"}, "/w/seed-1.img", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"bhyve", "-A", "-H", "-u", "-c", "1", "-m", "2048M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+		"-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd,/w/major-uefi-123/vars.fd", "-s", "1,virtio-rnd",
+		"-s", "2,ahci-hd,/w/ada0.raw", "-s", "3,ahci-hd,/w/ada1.raw", "-s", "4,ahci-hd,/w/seed-1.img", "vmtest-major-uefi-123"}
+	if !reflect.DeepEqual(argv, want) {
+		t.Errorf("bhyve argv:\n got %q\nwant %q", argv, want)
+	}
 }

@@ -368,6 +368,15 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	case res.Journal != disk:
 		return nil, fmt.Errorf("launch %d: the guest said the journal is %q, the disk image holds %q", n, res.Journal, disk)
 	}
+	if job.Kind == JobObserve && res.Outcome != nil {
+		onDisk, err := g.diskBootCode()
+		if err != nil {
+			return nil, fmt.Errorf("launch %d: %v", n, err)
+		}
+		if strings.Join(onDisk, "\n") != strings.Join(res.Outcome.BootCode, "\n") {
+			return nil, fmt.Errorf("launch %d: the guest says the boot code is %q, its disk image holds %q", n, res.Outcome.BootCode, onDisk)
+		}
+	}
 	res.Output = out.String()
 	return res, nil
 }
@@ -384,6 +393,42 @@ func (g *LinuxGuest) freezeAndQuit(sock string) error {
 		return err
 	}
 	return q.execute("quit")
+}
+
+// debugfsCat reads a file of the machine from the disk image (debugfs,
+// without mounting it).
+func (g *LinuxGuest) debugfsCat(p string) ([]byte, error) {
+	cmd := exec.Command("debugfs", "-R", "cat "+strings.TrimPrefix(GuestRoot, GuestDisk)+p, g.disk)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	data, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("debugfs %s: %v: %s", g.disk, err, errb.String())
+	}
+	return data, nil
+}
+
+// diskBootCode judges the boot code from the disk image itself: the
+// machine's model (its disks' partitions and ESP files) and its /boot, as
+// the guest left them on the disk.
+func (g *LinuxGuest) diskBootCode() ([]string, error) {
+	data, err := g.debugfsCat("/.simhost/machine.json")
+	if err != nil {
+		return nil, err
+	}
+	var model simhost.Model
+	if err := json.Unmarshal(data, &model); err != nil {
+		return nil, fmt.Errorf("the machine's model on the disk image: %v", err)
+	}
+	gz, err := g.debugfsCat("/boot/gptzfsboot")
+	if err != nil {
+		return nil, err
+	}
+	loader, err := g.debugfsCat("/boot/loader.efi")
+	if err != nil {
+		return nil, err
+	}
+	return BootCodeOf(&model, gz, loader), nil
 }
 
 // diskJournal reads the run's status from the disk image itself (debugfs,

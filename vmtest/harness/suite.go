@@ -203,7 +203,7 @@ func (o SuiteOptions) cells(scs []*Scenario) []cell {
 				case !slices.Contains(sc.Firmwares(), f):
 					c.skip = fmt.Sprintf("the machine (preset %s) does not boot with %s", sc.Machine.Preset, f)
 				case o.Image != nil:
-					c.skip = o.Image.cannotRun(sc)
+					c.skip = o.Image.cannotRun(sc, f)
 				}
 				out = append(out, c)
 			}
