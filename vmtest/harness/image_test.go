@@ -214,8 +214,12 @@ func TestImageGuestFlow(t *testing.T) {
 	}{
 		{func(o *ImageOptions, sc *Scenario) { o.Hypervisor = HypervisorBhyve }, "bios", "bhyve boots the image by UEFI"},
 		{func(o *ImageOptions, sc *Scenario) { sc.Machine.Release = "13.4-RELEASE" }, "uefi", "the machine runs 13.4-RELEASE, the image 14.3-RELEASE"},
-		{func(o *ImageOptions, sc *Scenario) { sc.Faults = []Fault{{Kind: KindPowerCut, Command: "gpart", Args: "bootcode"}} }, "uefi", "needs simhost"},
-		{func(o *ImageOptions, sc *Scenario) { sc.Faults = []Fault{{Kind: KindReplaceDisk, Disk: "ada1", BeforeBoot: 1}} }, "uefi", "replacing a disk needs simhost"},
+		{func(o *ImageOptions, sc *Scenario) {
+			sc.Faults = []Fault{{Kind: KindPowerCut, Command: "gpart", Args: "bootcode"}}
+		}, "uefi", "needs simhost"},
+		{func(o *ImageOptions, sc *Scenario) {
+			sc.Faults = []Fault{{Kind: KindReplaceDisk, Disk: "ada1", BeforeBoot: 1}}
+		}, "uefi", "replacing a disk needs simhost"},
 	} {
 		o2, sc2 := o, *sc
 		tt.edit(&o2, &sc2)
