@@ -434,3 +434,30 @@ func TestImageArgv(t *testing.T) {
 		t.Errorf("bhyve argv:\n got %q\nwant %q", argv, want)
 	}
 }
+
+// TestImageCells: the image back-end runs each scenario once per firmware
+// asked for, skipping what its machine or the image cannot do.
+func TestImageCells(t *testing.T) {
+	o := SuiteOptions{Backend: BackendImage, Firmware: "both", Image: &ImageOptions{Release: "14.3-RELEASE", Hypervisor: HypervisorQEMU}}
+	scs := []*Scenario{
+		{Name: "hybrid", Machine: simhostSpecBIOS()},
+		{Name: "bios-only", Machine: simhostSpecBIOS()},
+		{Name: "old", Machine: simhostSpecBIOS()},
+	}
+	scs[0].Machine.Preset, scs[0].Machine.Release = "bios+uefi", "14.3-RELEASE-p3"
+	scs[1].Machine.Release = "14.3-RELEASE"
+	var got []string
+	for _, c := range o.cells(scs) {
+		got = append(got, fmt.Sprintf("%s@%s skip=%q", c.sc.Name, c.firmware, c.skip))
+	}
+	want := []string{`hybrid@bios skip=""`, `hybrid@uefi skip=""`,
+		`bios-only@bios skip=""`, `bios-only@uefi skip="the machine (preset bios) does not boot with uefi"`,
+		`old@bios skip="the machine runs 13.4-RELEASE, the image 14.3-RELEASE"`, `old@uefi skip="the machine (preset bios) does not boot with uefi"`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cells:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	o.Firmware = "uefi"
+	if cells := o.cells(scs[:1]); len(cells) != 1 || cells[0].firmware != "uefi" {
+		t.Errorf("--firmware uefi: %+v", cells)
+	}
+}
