@@ -683,6 +683,20 @@ func (sc *stepContext) readDevice(ctx context.Context, dev string, n int) ([]byt
 	return out, nil
 }
 
+// readBack reads boot code back from a device of a boot-pool disk. A read
+// that fails because the disk went away meanwhile says so, with what to do
+// about it (the *goneDiskError of liveBootDisks), not dd's message.
+func (sc *stepContext) readBack(ctx context.Context, dev string, n int) ([]byte, error) {
+	data, err := sc.readDevice(ctx, dev, n)
+	if err == nil {
+		return data, nil
+	}
+	if _, gone := sc.liveBootDisks(ctx); gone != nil {
+		return nil, gone
+	}
+	return nil, err
+}
+
 // bootcodeCurrent reads back every boot partition and ESP loader of the
 // boot pool's disks (those the pool still has, see liveBootDisks) and
 // compares them with /boot.
@@ -703,14 +717,14 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 					return false, err
 				}
 			}
-			got, err := sc.readDevice(ctx, "/dev/"+bp.Name, len(gz))
+			got, err := sc.readBack(ctx, "/dev/"+bp.Name, len(gz))
 			if err != nil {
 				return false, err
 			}
 			if !bytes.HasPrefix(got, gz) {
 				return false, nil
 			}
-			mbr, err := sc.readDevice(ctx, "/dev/"+d.Name, 446)
+			mbr, err := sc.readBack(ctx, "/dev/"+d.Name, 446)
 			if err != nil {
 				return false, err
 			}

@@ -50,6 +50,22 @@ func Build(dir string) (*Binaries, error) {
 	return b, nil
 }
 
+// BuildFreeBSD builds zupgrade for FreeBSD amd64 into dir (the image
+// back-end copies it into the guest) and returns its path.
+func BuildFreeBSD(dir string) (string, error) {
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out := filepath.Join(dir, "zupgrade-freebsd-amd64")
+	cmd := exec.Command(gocmd, "build", "-o", out, "github.com/zupgrade/zupgrade/cmd/zupgrade")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=freebsd", "GOARCH=amd64")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build zupgrade for FreeBSD: %v\n%s", err, msg)
+	}
+	return out, nil
+}
+
 // InProcess is back-end 1: the machine is a simhost machine in a
 // directory of the host, zupgrade runs as a process of the host.
 type InProcess struct {

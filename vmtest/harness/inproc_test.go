@@ -31,6 +31,9 @@ func binaries(t testing.TB) *Binaries {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeImageEnv) != "" {
+		os.Exit(fakeFreeBSD(os.Args[1:]))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -49,14 +52,28 @@ func loadScenarios(t *testing.T) []*Scenario {
 	return scs
 }
 
-// TestScenariosInProcess runs every scenario against simhost in a
-// temporary directory (back-end 1).
+// expandedScenarios are the shipped scenarios with every matrix expanded
+// into its cells.
+func expandedScenarios(t *testing.T) []*Scenario {
+	t.Helper()
+	scs, err := Expand(context.Background(), loadScenarios(t), binaries(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scs
+}
+
+// TestScenariosInProcess runs every scenario, every matrix cell too,
+// against simhost in a temporary directory (back-end 1).
 func TestScenariosInProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole upgrades; not in -short")
 	}
-	for _, sc := range loadScenarios(t) {
+	for _, sc := range expandedScenarios(t) {
 		t.Run(sc.Name, func(t *testing.T) {
+			if sc.Skip != "" {
+				t.Skip(sc.Skip)
+			}
 			t.Parallel()
 			dir := t.TempDir()
 			b, err := NewInProcess(dir, sc, binaries(t))

@@ -37,14 +37,18 @@ type Job struct {
 	Kind string `json:"kind"`
 	// Apply are zupgrade apply's arguments (JobApply).
 	Apply []string `json:"apply,omitempty"`
-	// CrashAt is a zupgrade crash point (STEP:POINT) for this run;
-	// CrashIsCut makes reaching it a power cut rather than a SIGKILL.
+	// CrashAt is a zupgrade crash point (STEP:POINT) for this run (or,
+	// for JobBoot, for the run the boot hook resumes); CrashIsCut makes
+	// reaching it a power cut rather than a SIGKILL.
 	CrashAt    string `json:"crash_at,omitempty"`
 	CrashIsCut bool   `json:"crash_is_cut,omitempty"`
 	// Arm are simhost faults armed before the job; Remove are disks
 	// pulled out before it.
 	Arm    []simhost.Fault `json:"arm,omitempty"`
 	Remove []string        `json:"remove,omitempty"`
+	// Replace are disks replaced before the job: a new blank disk at the
+	// name, partitioned like the others and zpool-replaced onto.
+	Replace []simhost.Replacement `json:"replace,omitempty"`
 }
 
 // JobResult is what a job did.
@@ -123,6 +127,11 @@ func (mc *Machine) RunJob(ctx context.Context, job Job, fifo string, pause Pause
 			return nil, err
 		}
 	}
+	for _, r := range job.Replace {
+		if err := mc.M.ReplaceDisk(r); err != nil {
+			return nil, err
+		}
+	}
 	for _, f := range job.Arm {
 		if err := mc.M.AddFault(f); err != nil {
 			return nil, err
@@ -138,7 +147,7 @@ func (mc *Machine) RunJob(ctx context.Context, job Job, fifo string, pause Pause
 	case JobApply:
 		err = mc.apply(ctx, job, env, fifo, pause, res)
 	case JobBoot:
-		err = mc.boot(ctx, env, fifo, pause, res)
+		err = mc.boot(ctx, job, env, fifo, pause, res)
 	case JobObserve:
 		res.Outcome, err = mc.Observe()
 	default:
@@ -235,12 +244,18 @@ func (mc *Machine) apply(ctx context.Context, job Job, env []string, fifo string
 	return nil
 }
 
-func (mc *Machine) boot(ctx context.Context, env []string, fifo string, pause Pauser, res *JobResult) error {
+func (mc *Machine) boot(ctx context.Context, job Job, env []string, fifo string, pause Pauser, res *JobResult) error {
 	stop, err := watchCuts(fifo, pause)
 	if err != nil {
 		return err
 	}
-	rep, err := mc.M.Boot(simhost.BootOptions{Env: env})
+	hookEnv := env
+	if job.CrashAt != "" {
+		// Test instrumentation, like the pause FIFO: the run the boot
+		// hook resumes stops at the crash point.
+		hookEnv = append(slices.Clip(env), "ZUPGRADE_CRASH_AT="+job.CrashAt)
+	}
+	rep, err := mc.M.Boot(simhost.BootOptions{Env: hookEnv})
 	if err != nil {
 		stop()
 		return err
@@ -263,10 +278,13 @@ func (mc *Machine) boot(ctx context.Context, env []string, fifo string, pause Pa
 			res.Exit = h.Exit
 		}
 	}
+	crashed := false
 	for _, p := range procs {
 		if slices.Contains(p.Argv, "--resume") {
 			fmt.Fprintf(&b, "resumed run %v: %s, exit %d\n", p.Argv, p.State, p.Exit)
 			res.Exit = p.Exit
+			// zupgrade kills itself with SIGKILL at its crash point.
+			crashed = crashed || (job.CrashAt != "" && p.Exit == 128+int(syscall.SIGKILL))
 		}
 	}
 	if data, err := os.ReadFile(filepath.Join(mc.StateDir, "resume.log")); err == nil {
@@ -274,5 +292,15 @@ func (mc *Machine) boot(ctx context.Context, env []string, fifo string, pause Pa
 		os.Remove(filepath.Join(mc.StateDir, "resume.log"))
 	}
 	res.Output = b.String()
+	if crashed {
+		res.Exit = -1
+		if job.CrashIsCut && !res.Cut {
+			// zupgrade stopped itself at the crash point: the power
+			// goes now.
+			res.Cut = true
+			pause()
+			return mc.M.PowerCut()
+		}
+	}
 	return nil
 }

@@ -32,7 +32,15 @@ type GuestKit struct {
 	// StallLimit ends a launch whose console stays silent that long;
 	// HardLimit bounds one launch, ScenarioLimit a whole scenario.
 	StallLimit, HardLimit, ScenarioLimit time.Duration
+	// boot staggers the guests' starts: one guest boots at a time, until
+	// its agent is up (two TCG guests booting at once on two cores can
+	// starve each other's timer calibration).
+	boot *bootGate
 }
+
+// CIEnv is set by .ci/run (and most CI services): there a Linux guest
+// that cannot run is a failure, not a skip.
+const CIEnv = "CI"
 
 // The host programs the Linux guest needs, and the Debian package of each.
 var guestTools = []struct{ prog, pkg string }{
@@ -90,7 +98,8 @@ func NewGuestKit(dir string, bins *Binaries) (*GuestKit, error) {
 	}
 	vmlinuz, kver, _ := findKernel()
 	kit := &GuestKit{QEMU: "qemu-system-x86_64", Accel: "tcg", Kernel: filepath.Join(dir, "vmlinux"),
-		StallLimit: 4 * time.Minute, HardLimit: 8 * time.Minute, ScenarioLimit: 9 * time.Minute}
+		StallLimit: 4 * time.Minute, HardLimit: 8 * time.Minute, ScenarioLimit: 9 * time.Minute,
+		boot: newBootGate()}
 	if err := extractVmlinux(vmlinuz, kit.Kernel); err != nil {
 		return nil, err
 	}
@@ -184,6 +193,9 @@ func NewLinuxGuest(kit *GuestKit, dir string, sc *Scenario, bins *Binaries) (*Li
 // Name says the back-end and the accelerator, e.g. linux-guest/TCG.
 func (g *LinuxGuest) Name() string { return "linux-guest/" + strings.ToUpper(g.kit.Accel) }
 
+// Stats are the infrastructure retries and each launch's boot-to-ready.
+func (g *LinuxGuest) Stats() (int, []time.Duration) { return g.Retries, g.BootToReady }
+
 // Close removes the QMP socket's directory.
 func (g *LinuxGuest) Close() { os.RemoveAll(g.sock) }
 
@@ -258,6 +270,11 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	booting, err := g.kit.boot.enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("launch %d: waiting for another guest to boot: %w", n, err)
+	}
+	defer booting.leave()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -296,6 +313,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 			switch {
 			case strings.HasPrefix(l, markReady):
 				g.BootToReady = append(g.BootToReady, time.Since(start))
+				booting.leave()
 			case strings.HasPrefix(l, markOutput):
 				out.WriteString(strings.TrimPrefix(l, markOutput) + "\n")
 			case strings.HasPrefix(l, markResult):
@@ -350,6 +368,15 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	case res.Journal != disk:
 		return nil, fmt.Errorf("launch %d: the guest said the journal is %q, the disk image holds %q", n, res.Journal, disk)
 	}
+	if job.Kind == JobObserve && res.Outcome != nil {
+		onDisk, err := g.diskBootCode()
+		if err != nil {
+			return nil, fmt.Errorf("launch %d: %v", n, err)
+		}
+		if strings.Join(onDisk, "\n") != strings.Join(res.Outcome.BootCode, "\n") {
+			return nil, fmt.Errorf("launch %d: the guest says the boot code is %q, its disk image holds %q", n, res.Outcome.BootCode, onDisk)
+		}
+	}
 	res.Output = out.String()
 	return res, nil
 }
@@ -366,6 +393,42 @@ func (g *LinuxGuest) freezeAndQuit(sock string) error {
 		return err
 	}
 	return q.execute("quit")
+}
+
+// debugfsCat reads a file of the machine from the disk image (debugfs,
+// without mounting it).
+func (g *LinuxGuest) debugfsCat(p string) ([]byte, error) {
+	cmd := exec.Command("debugfs", "-R", "cat "+strings.TrimPrefix(GuestRoot, GuestDisk)+p, g.disk)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	data, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("debugfs %s: %v: %s", g.disk, err, errb.String())
+	}
+	return data, nil
+}
+
+// diskBootCode judges the boot code from the disk image itself: the
+// machine's model (its disks' partitions and ESP files) and its /boot, as
+// the guest left them on the disk.
+func (g *LinuxGuest) diskBootCode() ([]string, error) {
+	data, err := g.debugfsCat("/.simhost/machine.json")
+	if err != nil {
+		return nil, err
+	}
+	var model simhost.Model
+	if err := json.Unmarshal(data, &model); err != nil {
+		return nil, fmt.Errorf("the machine's model on the disk image: %v", err)
+	}
+	gz, err := g.debugfsCat("/boot/gptzfsboot")
+	if err != nil {
+		return nil, err
+	}
+	loader, err := g.debugfsCat("/boot/loader.efi")
+	if err != nil {
+		return nil, err
+	}
+	return BootCodeOf(&model, gz, loader), nil
 }
 
 // diskJournal reads the run's status from the disk image itself (debugfs,

@@ -19,6 +19,8 @@ type Outcome struct {
 	World   string `json:"world"`
 	Pool    string `json:"pool"`
 	Journal string `json:"journal"`
+	// Message is the journal's message (why a run failed).
+	Message string `json:"message,omitempty"`
 	// BootCode lists, per member disk present, what its freebsd-boot
 	// partitions and ESP loaders hold compared with the running system's
 	// /boot files: "ada0p1 current", "ada1p1 stale", "ada0p1:efi/boot/bootx64.efi current".
@@ -46,7 +48,7 @@ func (mc *Machine) Observe() (*Outcome, error) {
 		return nil, err
 	}
 	if j, err := (steps.Store{Dir: mc.StateDir}).Load(); err == nil && j != nil {
-		o.Journal = string(j.Status)
+		o.Journal, o.Message = string(j.Status), j.Message
 	}
 	if _, err := os.Stat(mc.M.HostPath("/usr/local/etc/rc.d/zupgrade")); err == nil {
 		o.HookLeft = true
@@ -57,33 +59,13 @@ func (mc *Machine) Observe() (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.BootCode = BootCodeOf(model, gptzfsboot, loader)
 	var present []string
 	for _, d := range model.Disks {
-		if d.Missing {
-			continue
-		}
-		present = append(present, d.Name)
-		for _, p := range d.Partitions {
-			name := fmt.Sprintf("%sp%d", d.Name, p.Index)
-			switch {
-			case p.Type == "freebsd-boot":
-				o.BootCode = append(o.BootCode, name+" "+same(p.Data, gptzfsboot))
-			case p.Type == "efi" && p.FAT != nil:
-				n := 0
-				for _, f := range p.FAT.Files {
-					lp := strings.ToLower(f.Path)
-					if lp == "efi/boot/bootx64.efi" || lp == "efi/freebsd/loader.efi" {
-						o.BootCode = append(o.BootCode, name+":"+lp+" "+same(f.Data, loader))
-						n++
-					}
-				}
-				if n == 0 {
-					o.BootCode = append(o.BootCode, name+" no loader")
-				}
-			}
+		if !d.Missing {
+			present = append(present, d.Name)
 		}
 	}
-	sort.Strings(o.BootCode)
 	for _, d := range present {
 		rep, err := mc.M.Boot(simhost.BootOptions{FirstDisk: d, NoHooks: true})
 		if err != nil {
@@ -101,6 +83,39 @@ func (mc *Machine) Observe() (*Outcome, error) {
 		}
 	}
 	return o, nil
+}
+
+// BootCodeOf says, per member disk present in the model, what its
+// freebsd-boot partitions and ESP loaders hold compared with the running
+// system's gptzfsboot and loader.efi (the lines of Outcome.BootCode).
+func BootCodeOf(model *simhost.Model, gptzfsboot, loader []byte) []string {
+	var out []string
+	for _, d := range model.Disks {
+		if d.Missing {
+			continue
+		}
+		for _, p := range d.Partitions {
+			name := fmt.Sprintf("%sp%d", d.Name, p.Index)
+			switch {
+			case p.Type == "freebsd-boot":
+				out = append(out, name+" "+same(p.Data, gptzfsboot))
+			case p.Type == "efi" && p.FAT != nil:
+				n := 0
+				for _, f := range p.FAT.Files {
+					lp := strings.ToLower(f.Path)
+					if lp == "efi/boot/bootx64.efi" || lp == "efi/freebsd/loader.efi" {
+						out = append(out, name+":"+lp+" "+same(f.Data, loader))
+						n++
+					}
+				}
+				if n == 0 {
+					out = append(out, name+" no loader")
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // same compares boot code as written (zero-padded) with the file it came from.
@@ -142,6 +157,9 @@ func (e Expect) Check(o *Outcome, boots int) []string {
 	}
 	if o.Journal != e.Journal {
 		bad = append(bad, fmt.Sprintf("journal %q, want %q", o.Journal, e.Journal))
+	}
+	if e.Message != "" && !strings.Contains(o.Message, e.Message) {
+		bad = append(bad, fmt.Sprintf("journal message %q, want it to say %q", o.Message, e.Message))
 	}
 	if e.Journal == string(steps.StatusDone) && o.HookLeft {
 		bad = append(bad, "the boot hook is still installed after the run ended")

@@ -68,7 +68,12 @@ func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
 			job.Arm = sc.initialFaults()
 		}
 		for _, f := range sc.Faults {
-			if f.Point != "" && f.Run == i {
+			if f.Kind == KindReplaceDisk && f.BeforeRun == i && i > 0 {
+				job.Replace = append(job.Replace, f.replacement())
+			}
+		}
+		for _, f := range sc.Faults {
+			if f.Point != "" && f.Boot == 0 && f.Run == i {
 				job.CrashAt, job.CrashIsCut = f.Point, f.Kind == KindPowerCut
 			}
 		}
@@ -86,12 +91,18 @@ func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
 			res.Boots++
 			bj := Job{Kind: JobBoot}
 			for _, f := range sc.Faults {
-				if f.BeforeBoot != res.Boots {
+				if f.Point != "" && f.Boot == res.Boots {
+					bj.CrashAt, bj.CrashIsCut = f.Point, f.Kind == KindPowerCut
+				}
+				if f.BeforeRun != 0 || f.BeforeBoot != res.Boots {
 					continue
 				}
-				if f.Kind == KindRemoveDisk {
+				switch {
+				case f.Kind == KindRemoveDisk && f.Command == "":
 					bj.Remove = append(bj.Remove, f.Disk)
-				} else {
+				case f.Kind == KindReplaceDisk:
+					bj.Replace = append(bj.Replace, f.replacement())
+				default:
 					bj.Arm = append(bj.Arm, f.simhost())
 				}
 			}
@@ -106,7 +117,20 @@ func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
 			}
 		}
 	}
-	jr, err := launch(Job{Kind: JobObserve})
+	// Disks pulled out or replaced after the runs' last boot: before the
+	// observation, whose boots find the machine so.
+	obs := Job{Kind: JobObserve}
+	for _, f := range sc.Faults {
+		if f.BeforeRun == 0 && f.Command == "" && f.BeforeBoot > res.Boots {
+			switch f.Kind {
+			case KindRemoveDisk:
+				obs.Remove = append(obs.Remove, f.Disk)
+			case KindReplaceDisk:
+				obs.Replace = append(obs.Replace, f.replacement())
+			}
+		}
+	}
+	jr, err := launch(obs)
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +142,22 @@ func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
 
 // simhost is the fault as simhost arms it.
 func (f Fault) simhost() simhost.Fault {
+	if f.Kind == KindRemoveDisk {
+		return simhost.Fault{Command: f.Command, Args: f.Args, After: f.After, Action: simhost.FaultRemoveDisk, Disk: f.Disk}
+	}
 	return simhost.Fault{Command: f.Command, Args: f.Args, After: f.After, Action: simhost.FaultPowerCut}
+}
+
+// replacement is the disk replacement as simhost makes it.
+func (f Fault) replacement() simhost.Replacement {
+	return simhost.Replacement{Disk: f.Disk, Bootcode: f.Bootcode}
 }
 
 // initialFaults are the simhost faults armed when the machine is made.
 func (sc *Scenario) initialFaults() []simhost.Fault {
 	var out []simhost.Fault
 	for _, f := range sc.Faults {
-		if f.Kind == KindPowerCut && f.Point == "" && f.BeforeBoot == 0 {
+		if (f.Kind == KindPowerCut && f.Point == "" || f.Kind == KindRemoveDisk && f.Command != "") && f.BeforeBoot == 0 {
 			out = append(out, f.simhost())
 		}
 	}

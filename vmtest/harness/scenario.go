@@ -22,6 +22,8 @@ import (
 type Scenario struct {
 	// Name is the file's base name without .json (set by Load).
 	Name string `json:"-"`
+	// Skip, set on a matrix cell that cannot run (Expand), says why.
+	Skip string `json:"-"`
 	// Description says what the scenario shows, in a sentence.
 	Description string `json:"description"`
 	// Machine is the simulated host.
@@ -32,6 +34,9 @@ type Scenario struct {
 	Runs []Run `json:"runs"`
 	// Faults are injected during the runs.
 	Faults []Fault `json:"faults,omitempty"`
+	// Matrix, when set, expands the scenario into cells (Expand), one
+	// fault each.
+	Matrix *Matrix `json:"matrix,omitempty"`
 	// Expect is the end state.
 	Expect Expect `json:"expect"`
 }
@@ -53,8 +58,15 @@ const (
 	// KindSIGKILL kills zupgrade with SIGKILL at a crash point (Point);
 	// the machine stays up.
 	KindSIGKILL = "sigkill"
-	// KindRemoveDisk pulls Disk out of the machine before boot BeforeBoot.
+	// KindRemoveDisk pulls Disk out of the machine before boot BeforeBoot,
+	// or, with Command, just before the first command matching Command
+	// and Args (armed as a power cut at a command is).
 	KindRemoveDisk = "remove-disk"
+	// KindReplaceDisk replaces Disk before boot BeforeBoot, as an admin
+	// replaces a dead disk: a new blank disk at its name, partitioned like
+	// the others (gpart backup | gpart restore) and zpool replace; with
+	// Bootcode the admin also wrote the boot code and formatted its ESP.
+	KindReplaceDisk = "replace-disk"
 )
 
 // Fault is a failure injected at a named point, never at a moment in time.
@@ -70,11 +82,19 @@ type Fault struct {
 	// sigkill).
 	Point string `json:"point,omitempty"`
 	Run   int    `json:"run,omitempty"`
+	// Boot, for a crash point, arms it in the run the boot hook resumes
+	// at boot Boot instead of in run Run.
+	Boot int `json:"boot,omitempty"`
 	// BeforeBoot arms a simhost fault (or removes Disk) just before the
 	// machine's Nth boot (1 is the first boot after the first run); 0
 	// arms a simhost fault when the machine is made.
 	BeforeBoot int    `json:"before_boot,omitempty"`
 	Disk       string `json:"disk,omitempty"`
+	// BeforeRun replaces Disk (replace-disk) while the machine is up,
+	// just before the admin's run BeforeRun (1 or more).
+	BeforeRun int `json:"before_run,omitempty"`
+	// Bootcode: the admin wrote boot code on the replacing disk.
+	Bootcode bool `json:"bootcode,omitempty"`
 }
 
 // Expect is what the machine must look like once the runs ended.
@@ -87,6 +107,9 @@ type Expect struct {
 	Pool string `json:"pool"`
 	// Journal is the run's final status (done, failed).
 	Journal string `json:"journal"`
+	// Message, when set, must occur in the journal's message (what a
+	// failed run tells the admin).
+	Message string `json:"message,omitempty"`
 	// BootCodeEveryMember requires the same, current boot code on every
 	// member disk present: gptzfsboot in each freebsd-boot partition
 	// (BIOS layouts) and the loader on each formatted ESP.
@@ -170,6 +193,11 @@ func (sc *Scenario) Validate() error {
 			return fmt.Errorf("runs[0]: unless_done on the first run never skips it")
 		}
 	}
+	if sc.Matrix != nil {
+		if err := sc.Matrix.check(sc); err != nil {
+			return err
+		}
+	}
 	disks := diskNames(sc.Machine)
 	for i, f := range sc.Faults {
 		where := fmt.Sprintf("faults[%d] (%s)", i, f.Kind)
@@ -188,13 +216,16 @@ func (sc *Scenario) Validate() error {
 				if f.Run < 0 || f.Run >= len(sc.Runs) {
 					return fmt.Errorf("%s: run %d: the scenario has runs 0 to %d", where, f.Run, len(sc.Runs)-1)
 				}
+				if f.Boot < 0 || (f.Boot > 0 && f.Run != 0) {
+					return fmt.Errorf("%s: give a crash point either a run or a boot (1 or more), not both", where)
+				}
 				continue
 			}
 			if f.Kind == KindSIGKILL {
 				return fmt.Errorf("%s: sigkill needs a point (STEP:POINT)", where)
 			}
-			if f.Run != 0 {
-				return fmt.Errorf("%s: run is only for crash points; use before_boot", where)
+			if f.Run != 0 || f.Boot != 0 {
+				return fmt.Errorf("%s: run and boot are only for crash points; use before_boot", where)
 			}
 			if f.Command == "" && f.After == 0 {
 				return fmt.Errorf("%s: name a command, an after count or a point", where)
@@ -202,18 +233,31 @@ func (sc *Scenario) Validate() error {
 			if f.After < 0 || f.BeforeBoot < 0 {
 				return fmt.Errorf("%s: after and before_boot must not be negative", where)
 			}
-		case KindRemoveDisk:
-			if f.BeforeBoot < 1 {
-				return fmt.Errorf("%s: before_boot must be 1 or more (the boot the disk is missing at)", where)
-			}
+		case KindRemoveDisk, KindReplaceDisk:
 			if !contains(disks, f.Disk) {
 				return fmt.Errorf("%s: disk %q is not one of the machine's disks %v", where, f.Disk, disks)
 			}
-			if f.Command != "" || f.Args != "" || f.Point != "" || f.After != 0 || f.Run != 0 {
-				return fmt.Errorf("%s: remove-disk takes only disk and before_boot", where)
+			switch {
+			case f.Kind == KindRemoveDisk && f.Command != "":
+				if f.Point != "" || f.Run != 0 || f.Boot != 0 || f.BeforeRun != 0 || f.BeforeBoot < 0 || f.After < 0 {
+					return fmt.Errorf("%s: a disk pulled out at a command takes command, args, after and before_boot", where)
+				}
+				continue
+			case f.BeforeRun != 0 && f.Kind != KindReplaceDisk:
+				return fmt.Errorf("%s: before_run is only for replace-disk; a disk goes missing at a boot (before_boot)", where)
+			case f.BeforeRun != 0 && (f.BeforeRun < 1 || f.BeforeRun >= len(sc.Runs) || f.BeforeBoot != 0):
+				return fmt.Errorf("%s: before_run %d: give one of runs 1 to %d, and no before_boot", where, f.BeforeRun, len(sc.Runs)-1)
+			case f.BeforeRun == 0 && f.BeforeBoot < 1:
+				return fmt.Errorf("%s: before_boot must be 1 or more (the boot the disk is missing at)", where)
+			}
+			if f.Command != "" || f.Args != "" || f.Point != "" || f.After != 0 || f.Run != 0 || f.Boot != 0 {
+				return fmt.Errorf("%s: %s takes only disk and before_boot", where, f.Kind)
+			}
+			if f.Bootcode && f.Kind != KindReplaceDisk {
+				return fmt.Errorf("%s: bootcode is only for replace-disk", where)
 			}
 		default:
-			return fmt.Errorf("faults[%d]: kind %q (want power-cut, sigkill or remove-disk)", i, f.Kind)
+			return fmt.Errorf("faults[%d]: kind %q (want power-cut, sigkill, remove-disk or replace-disk)", i, f.Kind)
 		}
 	}
 	e := sc.Expect

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,8 @@ func TestShippedScenariosLoad(t *testing.T) {
 	for _, sc := range scs {
 		have[sc.Name] = true
 	}
-	for _, want := range []string{"bios-mirror-major", "cut-mid-install-2", "cut-after-journal-write", "patch-update"} {
+	for _, want := range []string{"bios-mirror-major", "cut-mid-install-2", "cut-after-journal-write", "patch-update",
+		"disk-removed-after-upgrade", "disk-dies-replaced", "uefi-3way-through-en-25-18", "every-step-cut", "disk-gone-at-final-check"} {
 		if !have[want] {
 			t.Errorf("scenario %s is missing from %s", want, scenarioDir)
 		}
@@ -42,6 +44,15 @@ func TestScenarioMistakes(t *testing.T) {
 		{"bad-release", `{` + base + `, "runs": [{"apply": []}], "expect": {"kernel": "fourteen", "world": "14.2-RELEASE", "pool": "ONLINE", "journal": "done"}}`, "expect.kernel"},
 		{"bad-pool", `{` + base + `, "runs": [{"apply": []}], "expect": {"kernel": "14.2-RELEASE", "world": "14.2-RELEASE", "pool": "FINE", "journal": "done"}}`, "expect.pool"},
 		{"spec-faults", `{"description": "d", "machine": {"preset": "bios", "faults": [{"action": "hang"}]}, "runs": [{"apply": []}], ` + exp + `}`, "put faults in the scenario's faults"},
+		{"replace-before-run-0", `{` + base + `, "runs": [{"apply": []}, {"apply": []}], "faults": [{"kind": "replace-disk", "disk": "ada1", "before_run": 2}], ` + exp + `}`, "before_run 2: give one of runs 1 to 1"},
+		{"remove-before-run", `{` + base + `, "runs": [{"apply": []}, {"apply": []}], "faults": [{"kind": "remove-disk", "disk": "ada1", "before_run": 1}], ` + exp + `}`, "before_run is only for replace-disk"},
+		{"remove-at-command-point", `{` + base + `, "runs": [{"apply": []}], "faults": [{"kind": "remove-disk", "disk": "ada1", "command": "dd", "point": "upgrade:after-run"}], ` + exp + `}`, "takes command, args, after and before_boot"},
+		{"bootcode-on-remove", `{` + base + `, "runs": [{"apply": []}], "faults": [{"kind": "remove-disk", "disk": "ada1", "before_boot": 1, "bootcode": true}], ` + exp + `}`, "bootcode is only for replace-disk"},
+		{"point-run-and-boot", `{` + base + `, "runs": [{"apply": []}, {"apply": []}], "faults": [{"kind": "power-cut", "point": "upgrade:after-run", "run": 1, "boot": 1}], ` + exp + `}`, "either a run or a boot"},
+		{"matrix-faults", `{` + base + `, "runs": [{"apply": []}, {"apply": []}], "matrix": {"steps": "every", "point": "after-started"}, "faults": [{"kind": "power-cut", "command": "gpart"}], ` + exp + `}`, "takes no faults of its own"},
+		{"matrix-point", `{` + base + `, "runs": [{"apply": []}, {"apply": []}], "matrix": {"steps": "every", "point": "during"}, ` + exp + `}`, `matrix.point "during"`},
+		{"matrix-steps", `{` + base + `, "runs": [{"apply": []}, {"apply": []}], "matrix": {"steps": "all", "point": "after-run"}, ` + exp + `}`, `matrix.steps "all"`},
+		{"matrix-one-run", `{` + base + `, "runs": [{"apply": []}], "matrix": {"steps": ["upgrade"], "point": "after-run"}, ` + exp + `}`, "needs a second run"},
 		{"boots-when-failed", `{` + base + `, "runs": [{"apply": []}], "expect": {"kernel": "14.2-RELEASE", "world": "14.2-RELEASE", "pool": "ONLINE", "journal": "failed", "boots_from_each_disk": true}}`, "need journal done"},
 	}
 	for _, tt := range tests {
@@ -100,6 +111,50 @@ func TestExpectCheck(t *testing.T) {
 				t.Errorf("Check = %v, want %q", bad, tt.want)
 			}
 		})
+	}
+}
+
+// TestMatrixExpand: a matrix rule makes one cell per step the plan runs,
+// the crash point in run 0 before the first checkpoint and in the run the
+// boot hook resumes after it; a step the reference run found done has a
+// skipped cell; a listed step the plan lacks is an error.
+func TestMatrixExpand(t *testing.T) {
+	two := 2
+	sc := &Scenario{Name: "m", Description: "d", Machine: simhostSpecBIOS(),
+		Runs:   []Run{{Apply: []string{"--to", "14.2-RELEASE"}}, {UnlessDone: true}},
+		Matrix: &Matrix{Steps: []byte(`"every"`), Point: "after-started"},
+		Expect: Expect{Kernel: "14.2-RELEASE", World: "14.2-RELEASE", Pool: "ONLINE", Journal: "done", Boots: &two}}
+	plan := []planStep{{ID: "preflight"}, {ID: "quirk", Skip: "not needed"}, {ID: "install-kernel"}, {ID: "reboot-kernel", Checkpoint: true},
+		{ID: "install-world"}, {ID: "zfs-upgrade", Skip: "the run finds it already in effect on the host when it gets there"}, {ID: "reboot-final", Checkpoint: true}}
+	cells, err := sc.expand(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cells {
+		f := c.Faults[0]
+		got = append(got, fmt.Sprintf("%s %s %s run %d boot %d skip %v", c.Name, f.Kind, f.Point, f.Run, f.Boot, c.Skip != ""))
+		if c.Expect.Boots != nil || c.Matrix != nil {
+			t.Errorf("%s: boots %v, matrix %v: a cell counts its own boots and is no matrix", c.Name, c.Expect.Boots, c.Matrix)
+		}
+	}
+	want := []string{
+		"m--preflight power-cut preflight:after-started run 0 boot 0 skip false",
+		"m--install-kernel power-cut install-kernel:after-started run 0 boot 0 skip false",
+		"m--reboot-kernel power-cut reboot-kernel:after-started run 0 boot 0 skip false",
+		"m--install-world power-cut install-world:after-started run 0 boot 1 skip false",
+		"m--zfs-upgrade power-cut zfs-upgrade:after-started run 0 boot 1 skip true",
+		"m--reboot-final power-cut reboot-final:after-started run 0 boot 1 skip false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cells:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if sc.Expect.Boots == nil || sc.Matrix == nil {
+		t.Error("expanding changed the matrix scenario itself")
+	}
+	sc.Matrix = &Matrix{Steps: []byte(`["install-world", "bootcode"]`), Point: "after-run", Kind: KindSIGKILL}
+	if _, err := sc.expand(plan); err == nil || !strings.Contains(err.Error(), `matrix step "bootcode" is not a step the plan runs`) {
+		t.Errorf("a listed step the plan lacks: %v", err)
 	}
 }
 
