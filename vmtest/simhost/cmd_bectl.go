@@ -134,6 +134,13 @@ func bectlCreate(inv *Invocation, p *Pool, args []string) int {
 	if strings.Contains(rest[0], "@") {
 		return inv.unsupported("bectl create NAME@SNAPSHOT")
 	}
+	// lib/libbe/be.c be_create_depth: a name that is taken is
+	// BE_ERR_EXISTS; bectl_cmd_create adds "Failed to create bootenv".
+	if _, d := inv.model.dataset(beRoot(p) + "/" + rest[0]); d != nil {
+		inv.beFail(beErrExists)
+		inv.errf("Failed to create bootenv %s\n", rest[0])
+		return beErrExists
+	}
 	if err := inv.createBE(p, rest[0]); err != nil {
 		inv.errf("%v\n", err)
 		return 1

@@ -20,6 +20,7 @@ import (
 // them, after set_error (lib/libbe/be_error.c) printed the description
 // on standard error.
 const (
+	beErrExists     = 2
 	beErrNoent      = 3
 	beErrDestroyMnt = 6
 	beErrBadPath    = 7
@@ -31,6 +32,7 @@ const (
 
 // beErrors are libbe_error_description's texts (lib/libbe/be_error.c).
 var beErrors = map[int]string{
+	beErrExists:     "boot environment name already taken",
 	beErrNoent:      "specified boot environment does not exist",
 	beErrDestroyMnt: "cannot destroy mounted boot env unless forced",
 	beErrBadPath:    "path not suitable for operation",

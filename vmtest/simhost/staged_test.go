@@ -55,6 +55,7 @@ func TestStagedBectlMount(t *testing.T) {
 		{[]string{"bectl", "mount", "nosuch"}, 3, "specified boot environment does not exist\n"},
 		{[]string{"bectl", "umount", "default"}, 8, "specified path is busy\nFailed to unmount bootenv default\n"},
 		{[]string{"bectl", "umount", "nosuch"}, 14, "calling zfs_open() failed\n"},
+		{[]string{"bectl", "create", "new"}, 2, "boot environment name already taken\nFailed to create bootenv new\n"},
 	} {
 		r := tm.run(c.argv...)
 		if r.code != c.code || !strings.HasPrefix(r.err, c.err) {
