@@ -10,8 +10,9 @@ import (
 // freebsd-update's upgrade and every install into it; its packages with
 // pkg -c and devfs mounted there; boot code and loaders on every member
 // from MOUNT/boot; unmounted; activated for the next boot only. The
-// running system is never touched: it returns that system's release.
-func (tm *testMachine) stageUpgrade(from, target string) {
+// running system is never touched. Without bootCode step 6 is left out:
+// the disks keep the old boot code and loaders.
+func (tm *testMachine) stageUpgrade(from, target string, bootCode bool) {
 	t := tm.t
 	t.Helper()
 	tm.env["PAGER"] = "cat"
@@ -34,9 +35,15 @@ func (tm *testMachine) stageUpgrade(from, target string) {
 	delete(tm.env, "IGNORE_OSVERSION")
 	tm.mustOK("", "umount", mnt+"/dev")
 	for _, d := range []string{"ada0", "ada1"} {
+		if !bootCode {
+			break
+		}
 		tm.mustOK("", "gpart", "bootcode", "-b", mnt+"/boot/pmbr", "-p", mnt+"/boot/gptzfsboot", "-i", "2", d)
 	}
 	for _, esp := range []struct{ dev, point string }{{"", "/boot/efi"}, {"/dev/ada1p1", "/mnt"}} {
+		if !bootCode {
+			break
+		}
 		if esp.dev != "" {
 			tm.mustOK("", "mount_msdosfs", esp.dev, esp.point)
 		}
@@ -81,7 +88,7 @@ func TestStagedUpgradeScenario(t *testing.T) {
 	for _, fw := range []string{"BIOS", "UEFI"} {
 		t.Run(fw+"/healthy", func(t *testing.T) {
 			tm := newMachine(t, spec(fw))
-			tm.stageUpgrade(from, target)
+			tm.stageUpgrade(from, target, true)
 			rep := tm.reboot(BootOptions{})
 			bootedInto(t, tm, rep, target, target)
 			if !strings.Contains(strings.Join(rep.Console, "\n"), "zfs bootonce: zfs:zroot/ROOT/"+target+":") {
@@ -102,7 +109,7 @@ func TestStagedUpgradeScenario(t *testing.T) {
 		})
 		t.Run(fw+"/unhealthy", func(t *testing.T) {
 			tm := newMachine(t, spec(fw))
-			tm.stageUpgrade(from, target)
+			tm.stageUpgrade(from, target, true)
 			bootedInto(t, tm, tm.reboot(BootOptions{}), target, target)
 			// What the trial writes to the pool's root dataset (mounted
 			// at /zroot, outside the boot environments) the old boot
@@ -124,7 +131,7 @@ func TestStagedUpgradeScenario(t *testing.T) {
 		})
 		t.Run(fw+"/panic", func(t *testing.T) {
 			tm := newMachine(t, spec(fw))
-			tm.stageUpgrade(from, target)
+			tm.stageUpgrade(from, target, true)
 			rep := tm.reboot(BootOptions{PanicIn: target})
 			bootedInto(t, tm, rep, "default", from)
 			console := strings.Join(rep.Console, "\n")
@@ -145,5 +152,26 @@ func TestStagedPanicAtEveryBoot(t *testing.T) {
 	rep := tm.reboot(BootOptions{PanicIn: "default"})
 	if rep.Booted || !strings.Contains(rep.Reason, "panics at every boot") {
 		t.Errorf("boot with a kernel that always panics: %+v", rep)
+	}
+}
+
+// TestStagedOldLoaderFallsBack: with step 6 left out, the ESP's 13.5
+// loader.efi cannot run 15.0's lua scripts and stops at its prompt; the
+// bootonce it consumed is gone, so the reset boots the old boot
+// environment, which that loader still runs.
+func TestStagedOldLoaderFallsBack(t *testing.T) {
+	const from = "13.5-RELEASE-p3"
+	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: from, Disks: 2, Firmware: "UEFI", ESPs: "all"})
+	tm.stageUpgrade(from, "15.0-RELEASE", false)
+	rep := tm.reboot(BootOptions{})
+	if rep.Booted || !strings.Contains(rep.Reason, "LUA ERROR") || rep.BE != "zroot/ROOT/15.0-RELEASE" {
+		t.Fatalf("the trial with the old loader: booted %v into %q: %s", rep.Booted, rep.BE, rep.Reason)
+	}
+	rep = tm.boot(BootOptions{})
+	if !rep.Booted || rep.BE != "zroot/ROOT/default" {
+		t.Fatalf("after the reset: booted %v into %q: %s", rep.Booted, rep.BE, rep.Reason)
+	}
+	if got := tm.must("uname", "-r"); got != from+"\n" {
+		t.Errorf("uname -r after the fallback = %q", got)
 	}
 }
