@@ -160,7 +160,7 @@ func bectlCreate(inv *Invocation, p *Pool, args []string) int {
 func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 	opts, rest, err := getopt(args, "tT")
 	if err != nil {
-		inv.errf("bectl activate: unknown %s\n", strings.TrimPrefix(err.Error(), "option "))
+		inv.errf("bectl activate: unknown option '%s'\n", strings.TrimPrefix(err.Error(), "option "))
 		return inv.bectlUsage()
 	}
 	temp, reset := has(opts, 't'), has(opts, 'T')

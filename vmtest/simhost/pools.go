@@ -73,6 +73,9 @@ func (m *Machine) snapshotDataset(model *Model, dataset, snap string) error {
 	if dataset == beRootDataset(model) && model.Running != nil {
 		return m.snapshotRunning(model, snap)
 	}
+	if _, d := model.dataset(dataset); d != nil && d.Mounted != "" {
+		return m.snapshotMounted(d, snap)
+	}
 	if _, ok := statDir(m.storePath(dataset)); ok {
 		return m.copyStored(dataset, snap)
 	}

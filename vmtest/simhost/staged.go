@@ -227,7 +227,7 @@ func (inv *Invocation) mountedBelow(point string) []string {
 func bectlUmount(inv *Invocation, p *Pool, cmd string, args []string) int {
 	_, rest, err := getopt(args, "f")
 	if err != nil {
-		inv.errf("bectl %s: unknown %s\n", cmd, strings.TrimPrefix(err.Error(), "option "))
+		inv.errf("bectl %s: unknown option '%s'\n", cmd, strings.TrimPrefix(err.Error(), "option "))
 		return inv.bectlUsage()
 	}
 	if len(rest) != 1 {
@@ -454,4 +454,12 @@ func (m *Machine) makeMountpoints(model *Model) error {
 		}
 	}
 	return nil
+}
+
+// snapshotMounted stores the files of a mounted boot environment, which
+// are at its mount point, under a snapshot name.
+func (m *Machine) snapshotMounted(d *Dataset, snap string) error {
+	dst := m.storePath(snap)
+	os.RemoveAll(dst)
+	return copyTree(m.HostPath(d.Mounted), dst, nil)
 }

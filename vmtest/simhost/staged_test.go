@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -404,5 +406,20 @@ func TestStagedResumeAfterPowerCut(t *testing.T) {
 	}
 	if got := tm.must("cat", "/mnt/stage/bin/freebsd-version"); !strings.Contains(got, "14.3-RELEASE") {
 		t.Errorf("the boot environment's userland after resuming: %q", got)
+	}
+}
+
+// TestStagedSnapshotOfMounted: a snapshot of a mounted boot environment
+// holds its files, which are at the mount point while it is mounted.
+func TestStagedSnapshotOfMounted(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	mnt := tm.mountNewBE("new")
+	tm.mustOK("", "cp", "/etc/rc.conf", mnt+"/etc/rc.conf.staged")
+	tm.mustOK("", "zfs", "snapshot", "-r", "zroot@before")
+	if _, err := os.Stat(filepath.Join(tm.storePath("zroot/ROOT/new@before"), "etc", "rc.conf.staged")); err != nil {
+		t.Errorf("the snapshot of the mounted boot environment lacks its files: %v", err)
+	}
+	if got := tm.must("zfs", "list", "-H", "-t", "snapshot", "-o", "name"); !strings.Contains(got, "zroot/ROOT/new@before\n") {
+		t.Errorf("zfs list -t snapshot:\n%s", got)
 	}
 }
