@@ -51,14 +51,16 @@ func Build(dir string) (*Binaries, error) {
 }
 
 // BuildFreeBSD builds zupgrade for FreeBSD amd64 into dir (the image
-// back-end copies it into the guest) and returns its path.
+// back-end copies it into the guest) and returns its path. It is built
+// with the zupgrade_crashtest tag, as Build builds it: the jobs' CrashAt
+// needs the crash hook.
 func BuildFreeBSD(dir string) (string, error) {
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
 		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	out := filepath.Join(dir, "zupgrade-freebsd-amd64")
-	cmd := exec.Command(gocmd, "build", "-o", out, "github.com/zupgrade/zupgrade/cmd/zupgrade")
+	cmd := exec.Command(gocmd, "build", "-tags", "zupgrade_crashtest", "-o", out, "github.com/zupgrade/zupgrade/cmd/zupgrade")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=freebsd", "GOARCH=amd64")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build zupgrade for FreeBSD: %v\n%s", err, msg)
