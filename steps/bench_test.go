@@ -90,7 +90,7 @@ func engineBenchHost(done bool) *instantHost {
 // engineBenchPlan is the plan of a real host (so that every checkpoint
 // saves a journal of the real size) with its steps replaced by 13 backup
 // and patch install steps, whose checks and commands instantHost answers.
-func engineBenchPlan(b *testing.B) *steps.Plan {
+func engineBenchPlan(b testing.TB) *steps.Plan {
 	p := steps.Build(exampleFacts(b, "mirror-bios-uefi"), steps.Options{Now: journalTime})
 	install := freebsdupdate.InstallCommand()
 	p.Steps = nil
