@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,4 +258,21 @@ func TestRunLogKeepsEveryCommandWithItsOutput(t *testing.T) {
 	if cmd["cmd"] != "freebsd-update fetch" || cmd["env"] != "PAGER=cat" || cmd["stdout"] != "Fetching 2 patches.\n....10....20 done.\n" || cmd["elapsed"] != "1m2s" {
 		t.Errorf("command record %v", cmd)
 	}
+}
+
+// BenchmarkRenderers measures one event through the whole stream of apply
+// (a Pulse, the status line, plain lines, JSON Lines, the run log), all
+// writing to nowhere.
+func BenchmarkRenderers(b *testing.B) {
+	ticks := make(chan time.Time)
+	p := NewPulse(Tee(NewStatus(io.Discard, 80), NewPlain(io.Discard), NewJSONLines(io.Discard)), ticks)
+	defer p.Stop()
+	s := Tee(p, RunLog{Log: log.NewWithOptions(io.Discard, log.Options{Formatter: log.JSONFormatter})})
+	events := run()
+	for b.Loop() {
+		for _, e := range events {
+			s.Emit(e)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
 }
