@@ -45,7 +45,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.BoolFlag{Name: "yes", Usage: "answer yes to every question: apply's own on a terminal (run the plan?), and what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
-			&cli.BoolFlag{Name: "json", Usage: "print what the run does as JSON Lines, one event a line (docs/apply-json.md)", Destination: &opts.JSON},
+			&cli.BoolFlag{Name: "json", Usage: "print what the run does as JSON Lines, one event a line", Destination: &opts.JSON},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {

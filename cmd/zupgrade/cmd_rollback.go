@@ -24,7 +24,7 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 			&cli.BoolFlag{Name: "no-reboot", Usage: "activate it but do not reboot (exit 3)", Destination: &noReboot},
 			&cli.BoolFlag{Name: "force", Usage: "roll back even after the run upgraded pool features (the backup may then not boot)", Destination: &force},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask on a terminal before activating the backup", Destination: &yes},
-			&cli.BoolFlag{Name: "json", Usage: "print what rollback does as JSON Lines, one event a line (docs/apply-json.md)", Destination: &asJSON},
+			&cli.BoolFlag{Name: "json", Usage: "print what rollback does as JSON Lines, one event a line", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
 			out := newRunOutput(env, asJSON)
