@@ -6,12 +6,15 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
@@ -30,12 +33,20 @@ type rawRun struct {
 	done chan struct{} // closed at the end of the output
 }
 
-func (h *testHost) startRaw(args ...string) *rawRun {
+// startRaw starts zupgrade with its standard output on a pipe, or on a
+// terminal when tty is set.
+func (h *testHost) startRaw(tty bool, args ...string) *rawRun {
 	h.t.Helper()
 	cmd := exec.Command(h.exe, append([]string{"--state-dir", h.state}, args...)...)
 	cmd.Env = h.m.Env()
 	cmd.Dir = h.m.Root
 	pr, pw, err := os.Pipe()
+	if tty {
+		pr, pw, err = pty.Open()
+		if err == nil {
+			err = pty.Setsize(pr, &pty.Winsize{Rows: 50, Cols: 200})
+		}
+	}
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -117,11 +128,17 @@ func TestApplyShowsPartialLinesWhileTheCommandRuns(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		json  bool
+		tty   bool
 		shown func(string) bool
 	}{
-		{"plain", false, func(out string) bool { return strings.Contains(out, "      | "+fetchProgress) }},
-		{"json", true, func(out string) bool {
+		{"plain", false, false, func(out string) bool { return strings.Contains(out, "      | "+fetchProgress) }},
+		{"json", true, false, func(out string) bool {
 			return strings.Contains(out, `"type":"partial"`) && strings.Contains(out, `"text":"`+fetchProgress+`"`)
+		}},
+		// On a terminal the status line says which step of how many
+		// runs, the command, and its progress.
+		{"terminal", false, true, func(out string) bool {
+			return regexp.MustCompile(`\r\x1b\[K\[4/13\] Fetch the upgrade to 14\.2-RELEASE \d+s \| freebsd-update --not-running-from-cron -r 14\.2-RELEASE upgrade \d+s \| ` + regexp.QuoteMeta(fetchProgress)).MatchString(out)
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +151,7 @@ func TestApplyShowsPartialLinesWhileTheCommandRuns(t *testing.T) {
 			if tt.json {
 				args = append(args, "--json")
 			}
-			r := h.startRaw(args...)
+			r := h.startRaw(tt.tty, args...)
 			r.waitFor(t, "the progress of freebsd-update upgrade", tt.shown)
 			pid := h.hungPid(t, "upgrade")
 			if pid == 0 {
