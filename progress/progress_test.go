@@ -276,3 +276,16 @@ func BenchmarkRenderers(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
 }
+
+func TestStatusLinePrintsTheLogAboveIt(t *testing.T) {
+	var out, logw bytes.Buffer
+	s := NewStatus(&out, 100)
+	s.Emit(Event{Kind: StepStarted, Time: t0, Step: "fetch", Title: "Fetch the upgrade", N: 2, Of: 13})
+	w := s.Above(&logw)
+	both := func() string { return out.String() + "|" + logw.String() }
+	io.WriteString(w, "INFO resuming run\n")
+	want := "[2/13] Fetch the upgrade (fetch)\n\r\x1b[K[2/13] Fetch the upgrade 0s\r\x1b[K\r\x1b[K[2/13] Fetch the upgrade 0s|INFO resuming run\n"
+	if got := both(); got != want {
+		t.Errorf("terminal and log:\n got %q\nwant %q", got, want)
+	}
+}

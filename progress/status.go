@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -147,4 +148,26 @@ func (s *Status) End() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clear()
+}
+
+// Above returns a Writer to w (standard error, on the same terminal) whose
+// text goes above the status line, as the child output does: zupgrade's
+// log lines do not mix with the status line.
+func (s *Status) Above(w io.Writer) io.Writer { return aboveWriter{s: s, w: w} }
+
+type aboveWriter struct {
+	s *Status
+	w io.Writer
+}
+
+func (a aboveWriter) Write(p []byte) (int, error) {
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	drawn := a.s.drawn
+	a.s.clear()
+	n, err := a.w.Write(p)
+	if drawn && bytes.HasSuffix(p, []byte("\n")) {
+		a.s.draw(a.s.lastDraw)
+	}
+	return n, err
 }

@@ -51,7 +51,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			if c.NArg() > 1 {
 				return usageErrorf("apply takes at most one saved plan")
 			}
-			out := newRunOutput(env, opts.JSON)
+			out := newRunOutput(env, opts.JSON, logger)
 			return out.end(runApply(c.Context, g, opts, c.Args().First(), env, logger, out))
 		},
 	}

@@ -27,7 +27,7 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 			&cli.BoolFlag{Name: "json", Usage: "print what rollback does as JSON Lines, one event a line", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
-			out := newRunOutput(env, asJSON)
+			out := newRunOutput(env, asJSON, logger)
 			return out.end(runRollback(c.Context, g, noReboot, force, yes, env, logger, out))
 		},
 	}

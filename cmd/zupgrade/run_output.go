@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/creack/pty"
 	"github.com/mattn/go-isatty"
 
@@ -20,10 +21,14 @@ type runOutput struct {
 	status *progress.Status
 	ticker *time.Ticker
 	pulse  *progress.Pulse
+	// restoreLog gives the log its standard error back, when the status
+	// line took it.
+	restoreLog func()
 }
 
-// newRunOutput picks the renderer for env's standard output.
-func newRunOutput(env Env, asJSON bool) *runOutput {
+// newRunOutput picks the renderer for env's standard output. With a status
+// line, logger's lines to the same terminal go above it.
+func newRunOutput(env Env, asJSON bool, logger *log.Logger) *runOutput {
 	o := &runOutput{json: asJSON, ticker: time.NewTicker(time.Second)}
 	var r progress.Sink
 	switch {
@@ -33,6 +38,10 @@ func newRunOutput(env Env, asJSON bool) *runOutput {
 		_, cols, _ := pty.Getsize(env.Stdout.(*os.File))
 		o.status = progress.NewStatus(env.Stdout, cols)
 		r = o.status
+		if isTerminal(env.Stderr) {
+			logger.SetOutput(o.status.Above(env.Stderr))
+			o.restoreLog = func() { logger.SetOutput(env.Stderr) }
+		}
 	default:
 		r = progress.NewPlain(env.Stdout)
 	}
@@ -64,6 +73,9 @@ func (o *runOutput) end(err error) error {
 	o.ticker.Stop()
 	if o.status != nil {
 		o.status.End()
+	}
+	if o.restoreLog != nil {
+		o.restoreLog()
 	}
 	return err
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/creack/pty"
 
 	"github.com/zupgrade/zupgrade/progress"
@@ -34,14 +36,14 @@ func TestRunOutputPicksTheRenderer(t *testing.T) {
 		json   bool
 		status bool
 	}{{"terminal", tty, false, true}, {"pipe", pw, false, false}, {"terminal --json", tty, true, false}} {
-		o := newRunOutput(Env{Stdout: tt.out}, tt.json)
+		o := newRunOutput(Env{Stdout: tt.out, Stderr: io.Discard}, tt.json, log.New(io.Discard))
 		if got := o.status != nil; got != tt.status || o.json != tt.json {
 			t.Errorf("%s: status line %v, JSON %v; want %v, %v", tt.name, got, o.json, tt.status, tt.json)
 		}
 		o.end(nil)
 	}
 	// What the pipe got: the plain line.
-	o := newRunOutput(Env{Stdout: pw}, false)
+	o := newRunOutput(Env{Stdout: pw, Stderr: io.Discard}, false, log.New(io.Discard))
 	o.emit(step)
 	o.end(nil)
 	pw.Close()
