@@ -46,9 +46,9 @@ type jsonEvent struct {
 	Argv      []string  `json:"argv,omitempty"`
 	Env       []string  `json:"env,omitempty"`
 	Exit      *int      `json:"exit,omitempty"`
-	ExitCode  *int      `json:"exit_code,omitempty"`
 	ElapsedMS *int64    `json:"elapsed_ms,omitempty"`
 	Text      string    `json:"text,omitempty"`
+	Error     string    `json:"error,omitempty"`
 }
 
 // Emit implements Sink.
@@ -88,7 +88,8 @@ func (j *JSONLines) write(e Event) {
 	case CommandEnded:
 		out.Exit = &e.Exit
 	case Error:
-		out.ExitCode = &e.ExitCode
+		// As the error of any command given --json: "error" and "exit".
+		out.Error, out.Text, out.Exit = e.Text, "", &e.ExitCode
 	}
 	switch e.Kind {
 	case CommandEnded, StepDone, Heartbeat:

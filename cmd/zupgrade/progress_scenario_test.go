@@ -178,8 +178,8 @@ func TestApplyShowsPartialLinesWhileTheCommandRuns(t *testing.T) {
 				}
 				kinds = append(kinds, last["type"].(string))
 			}
-			if !slices.Contains(kinds, "step-failed") || kinds[len(kinds)-1] != "error" || last["exit_code"] != float64(ExitFailed) {
-				t.Errorf("apply --json: events %v, the last %v; want a step-failed and last an error with exit_code %d", kinds, last, ExitFailed)
+			if !slices.Contains(kinds, "step-failed") || kinds[len(kinds)-1] != "error" || last["exit"] != float64(ExitFailed) {
+				t.Errorf("apply --json: events %v, the last %v; want a step-failed and last an error with exit %d", kinds, last, ExitFailed)
 			}
 		})
 	}

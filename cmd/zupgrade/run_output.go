@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"time"
 
@@ -35,7 +36,7 @@ func newRunOutput(env Env, asJSON bool, logger *log.Logger) *runOutput {
 	case asJSON:
 		r = progress.NewJSONLines(env.Stdout)
 	case isTerminal(env.Stdout):
-		_, cols, _ := pty.Getsize(env.Stdout.(*os.File))
+		_, cols, _ := pty.Getsize(terminal(env.Stdout))
 		o.status = progress.NewStatus(env.Stdout, cols)
 		r = o.status
 		if isTerminal(env.Stderr) {
@@ -49,10 +50,20 @@ func newRunOutput(env Env, asJSON bool, logger *log.Logger) *runOutput {
 	return o
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+// isTerminal reports whether w writes to a terminal.
+func isTerminal(w io.Writer) bool {
+	f := terminal(w)
+	return f != nil && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// terminal returns the file w writes to, seen through Main's watchedWriter,
+// or nil.
+func terminal(w io.Writer) *os.File {
+	if ww, ok := w.(*watchedWriter); ok {
+		w = ww.w
+	}
+	f, _ := w.(*os.File)
+	return f
 }
 
 // emit sends an event, stamped now, to the renderer.

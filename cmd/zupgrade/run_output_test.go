@@ -32,10 +32,15 @@ func TestRunOutputPicksTheRenderer(t *testing.T) {
 	step := progress.Event{Kind: progress.StepStarted, Time: time.Now(), Step: "backup", Title: "Backup", N: 1, Of: 2}
 	for _, tt := range []struct {
 		name   string
-		out    *os.File
+		out    io.Writer
 		json   bool
 		status bool
-	}{{"terminal", tty, false, true}, {"pipe", pw, false, false}, {"terminal --json", tty, true, false}} {
+	}{
+		{"terminal", tty, false, true},
+		{"terminal seen through Main's watch", &watchedWriter{w: tty}, false, true},
+		{"pipe", pw, false, false},
+		{"terminal --json", tty, true, false},
+	} {
 		o := newRunOutput(Env{Stdout: tt.out, Stderr: io.Discard}, tt.json, log.New(io.Discard))
 		if got := o.status != nil; got != tt.status || o.json != tt.json {
 			t.Errorf("%s: status line %v, JSON %v; want %v, %v", tt.name, got, o.json, tt.status, tt.json)
