@@ -40,8 +40,14 @@ func newRunOutput(env Env, asJSON bool, logger *log.Logger) *runOutput {
 		o.status = progress.NewStatus(env.Stdout, cols)
 		r = o.status
 		if isTerminal(env.Stderr) {
+			// Never the *os.File itself: the logger would ask the
+			// terminal for its colours (newLogger).
 			logger.SetOutput(o.status.Above(env.Stderr))
-			o.restoreLog = func() { logger.SetOutput(env.Stderr) }
+			logger.SetColorProfile(logColours(env))
+			o.restoreLog = func() {
+				logger.SetOutput(&stderrWriter{w: env.Stderr})
+				logger.SetColorProfile(logColours(env))
+			}
 		}
 	default:
 		r = progress.NewPlain(env.Stdout)
