@@ -80,13 +80,6 @@ type Sink interface {
 	Emit(Event)
 }
 
-// Discard is a Sink that drops every event.
-var Discard Sink = discard{}
-
-type discard struct{}
-
-func (discard) Emit(Event) {}
-
 // Tee returns a Sink that hands every event to each of sinks in turn.
 func Tee(sinks ...Sink) Sink { return tee(sinks) }
 

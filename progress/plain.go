@@ -77,7 +77,7 @@ func (p *Plain) Emit(e Event) {
 		if e.Kind == CommandStarted {
 			p.line, p.lastBeat = host.QuoteArgs(e.Argv), e.Time
 		}
-		if text := Describe(e); text != "" {
+		if text := describe(e); text != "" {
 			fmt.Fprintln(p.out, text)
 		}
 	}
@@ -105,9 +105,9 @@ func (p *Plain) endLine() {
 	}
 }
 
-// Describe is the line of text the plain and status renderers print for an
+// describe is the line of text the plain and status renderers print for an
 // event other than output, progress and heartbeats; "" for none.
-func Describe(e Event) string {
+func describe(e Event) string {
 	switch e.Kind {
 	case StepStarted:
 		return fmt.Sprintf("[%d/%d] %s (%s)", e.N, e.Of, e.Title, e.Step)

@@ -72,7 +72,7 @@ func (s *Status) Emit(e Event) {
 		s.draw(e.Time)
 		return
 	}
-	if text := Describe(e); text != "" {
+	if text := describe(e); text != "" {
 		s.above(text)
 	}
 	switch e.Kind {
