@@ -377,7 +377,7 @@ func (sc *stepContext) runInstall(ctx context.Context) error {
 		return err
 	}
 	if !pending {
-		fmt.Fprintf(sc.e.Out, "      nothing to install\n")
+		sc.note("nothing to install")
 		return nil
 	}
 	for _, c := range sc.step.Commands {
@@ -461,7 +461,7 @@ func (sc *stepContext) runPackages(ctx context.Context) error {
 	if compat {
 		return nil
 	}
-	fmt.Fprintf(sc.e.Out, "      still built for FreeBSD %d: %s; installing %s\n", from.Major, strings.Join(names, ", "), pkgng.CompatPackage(from.Major))
+	sc.note("still built for FreeBSD %d: %s; installing %s", from.Major, strings.Join(names, ", "), pkgng.CompatPackage(from.Major))
 	return sc.runPackageCommand(ctx, cmdOf(pkgng.CompatInstallCommand(from.Major)))
 }
 
@@ -631,14 +631,14 @@ func (sc *stepContext) runPoolUpgrade(ctx context.Context) error {
 				return err
 			}
 		case len(enable) > 0:
-			fmt.Fprintf(sc.e.Out, "      %s: leaving %s disabled: the FreeBSD loader cannot read them once active, or the pool's compatibility property excludes them\n", name, strings.Join(leave, ", "))
+			sc.note("%s: leaving %s disabled: the FreeBSD loader cannot read them once active, or the pool's compatibility property excludes them", name, strings.Join(leave, ", "))
 			for _, f := range enable {
 				if _, err := sc.run(ctx, Cmd{Args: []string{"zpool", "set", "feature@" + f + "=enabled", name}}); err != nil {
 					return err
 				}
 			}
 		default:
-			fmt.Fprintf(sc.e.Out, "      %s: no feature to enable\n", name)
+			sc.note("%s: no feature to enable", name)
 		}
 	}
 	return sc.writeBootcode(ctx, boot)
@@ -984,7 +984,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 				return err
 			}
 			if len(res) != 1 || res[0].Content != gpart.ContentNoFileSystem {
-				fmt.Fprintf(sc.e.Out, "      %s holds a file system now: not formatted\n", dev)
+				sc.note("%s holds a file system now: not formatted", dev)
 				continue
 			}
 		case a[0] == "umount":
@@ -1069,7 +1069,7 @@ func (sc *stepContext) shouldCopy(ctx context.Context, src, newPath string, sour
 		// FreeBSD's own loader path is written whatever it holds.
 	case kind == "":
 		if create {
-			fmt.Fprintf(sc.e.Out, "      %s is not FreeBSD's loader: left alone\n", final)
+			sc.note("%s is not FreeBSD's loader: left alone", final)
 		}
 		return false, nil
 	case kind != kindOf(src):

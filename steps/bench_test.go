@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/zupgrade/zupgrade/bootenv"
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
 
@@ -88,7 +90,7 @@ func engineBenchHost(done bool) *instantHost {
 // engineBenchPlan is the plan of a real host (so that every checkpoint
 // saves a journal of the real size) with its steps replaced by 13 backup
 // and patch install steps, whose checks and commands instantHost answers.
-func engineBenchPlan(b *testing.B) *steps.Plan {
+func engineBenchPlan(b testing.TB) *steps.Plan {
 	p := steps.Build(exampleFacts(b, "mirror-bios-uefi"), steps.Options{Now: journalTime})
 	install := freebsdupdate.InstallCommand()
 	p.Steps = nil
@@ -118,7 +120,7 @@ func BenchmarkEngineStep(b *testing.B) {
 			p := engineBenchPlan(b)
 			h := engineBenchHost(mode.done)
 			store := steps.Store{Dir: b.TempDir()}
-			eng := &steps.Engine{Runner: h, Store: store, Out: io.Discard}
+			eng := &steps.Engine{Runner: h, Store: store}
 			j := steps.NewJournal(p, journalTime)
 			ctx := context.Background()
 			for b.Loop() {
@@ -134,6 +136,60 @@ func BenchmarkEngineStep(b *testing.B) {
 			n := float64(b.N * len(p.Steps))
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/step")
 			b.ReportMetric(float64(h.calls)/n, "commands/step")
+		})
+	}
+}
+
+// BenchmarkEngineStepEvents measures what the event stream costs the
+// engine per step: each iteration applies the plan of BenchmarkEngineStep
+// twice, once with the events rendered as plain lines to nowhere (what the
+// engine did when it printed its lines itself) and once through the whole
+// stream: a Pulse, the status line, plain lines, JSON Lines and the run
+// log, all to nowhere. It reports both costs per step and their ratio.
+func BenchmarkEngineStepEvents(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		done bool
+	}{{"run", false}, {"already-done", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			p := engineBenchPlan(b)
+			store := steps.Store{Dir: b.TempDir()}
+			j := steps.NewJournal(p, journalTime)
+			ctx := context.Background()
+			ticks := make(chan time.Time)
+			pulse := progress.NewPulse(progress.Tee(progress.NewStatus(io.Discard, 80), progress.NewPlain(io.Discard), progress.NewJSONLines(io.Discard)), ticks)
+			defer pulse.Stop()
+			runLog := log.NewWithOptions(io.Discard, log.Options{Formatter: log.JSONFormatter, ReportTimestamp: true})
+			bare := &steps.Engine{Runner: engineBenchHost(mode.done), Store: store, Events: progress.NewPlain(io.Discard)}
+			stream := &steps.Engine{Runner: engineBenchHost(mode.done), Store: store, Events: progress.Tee(pulse, progress.RunLog{Log: runLog})}
+			apply := func(eng *steps.Engine) time.Duration {
+				for i := range j.Steps {
+					j.Steps[i] = steps.StepRecord{ID: j.Steps[i].ID, State: steps.StepPending}
+				}
+				j.Status = steps.StatusRunning
+				start := time.Now()
+				out, err := eng.Apply(ctx, j)
+				if err != nil || out != steps.Finished {
+					b.Fatalf("Apply = %v, %v", out, err)
+				}
+				return time.Since(start)
+			}
+			var tBare, tStream time.Duration
+			for i := 0; b.Loop(); i++ {
+				// Alternated, so that a busy moment of the machine falls
+				// on both alike.
+				if i%2 == 0 {
+					tBare += apply(bare)
+					tStream += apply(stream)
+				} else {
+					tStream += apply(stream)
+					tBare += apply(bare)
+				}
+			}
+			n := float64(b.N * len(p.Steps))
+			b.ReportMetric(float64(tBare.Nanoseconds())/n, "ns/step-plain")
+			b.ReportMetric(float64(tStream.Nanoseconds())/n, "ns/step-stream")
+			b.ReportMetric(float64(tStream)/float64(tBare), "ratio")
 		})
 	}
 }

@@ -89,7 +89,7 @@ func (sc *stepContext) liveBootDisks(ctx context.Context) ([]facts.Disk, error) 
 				sc.noted = map[string]bool{}
 			}
 			sc.noted[d.Name] = true
-			fmt.Fprintf(sc.e.Out, "      disk %s is no longer in pool %s (detached since the plan): no boot code is written to it\n", d.Name, pool.Name)
+			sc.note("disk %s is no longer in pool %s (detached since the plan): no boot code is written to it", d.Name, pool.Name)
 		}
 	}
 	return out, nil

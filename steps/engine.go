@@ -1,20 +1,16 @@
 package steps
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/charmbracelet/log"
 
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/progress"
 )
 
 // Outcome says how Apply ended.
@@ -45,11 +41,10 @@ const (
 type Engine struct {
 	Runner host.Runner
 	Store  Store
-	// Out receives one status line per step and child output, prefixed.
-	Out io.Writer
-	// RunLog, when set, receives a structured record of every step and
-	// every command with its whole output (the per-run JSON log).
-	RunLog *log.Logger
+	// Events receives what the run does: steps, commands, their output as
+	// it comes, notes, checkpoints (package progress renders them); nil
+	// drops them.
+	Events progress.Sink
 	// NoReboot stops at checkpoints instead of rebooting.
 	NoReboot bool
 	// Resume is set when the boot hook started this run: a checkpoint
@@ -87,7 +82,7 @@ func (e *Engine) interrupt(j *Journal, step string, cause error) error {
 	if cause != nil {
 		j.Message = fmt.Sprintf("interrupted during step %s, whose command ended with: %v; zupgrade apply resumes the run", step, cause)
 	}
-	e.log("interrupted", "step", step)
+	e.emit(progress.Event{Kind: progress.Interrupted, Step: step, Text: j.Message})
 	err := fmt.Errorf("%w: %s", ErrInterrupted, j.Message)
 	if serr := e.save(j); serr != nil {
 		return fmt.Errorf("%w (and the journal could not be saved: %v)", err, serr)
@@ -100,6 +95,17 @@ func (e *Engine) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+// emit stamps ev with the time and sends it to Events.
+func (e *Engine) emit(ev progress.Event) {
+	if e.Events == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	e.Events.Emit(ev)
 }
 
 func (e *Engine) crash(step string, p CrashPoint) {
@@ -141,8 +147,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		}
 		sc := &stepContext{e: e, plan: j.Plan, step: step, journal: j, rec: rec}
 		start := e.now()
-		fmt.Fprintf(e.Out, "[%d/%d] %s (%s)\n", i+1, total, step.Title, step.ID)
-		e.log("step", "step", step.ID, "n", i+1, "of", total, "title", step.Title, "state", rec.State)
+		e.emit(progress.Event{Kind: progress.StepStarted, Time: start, Step: step.ID, Title: step.Title, N: i + 1, Of: total, Text: string(rec.State)})
 
 		// Whatever the journal says, the host decides whether the step's
 		// effect is there already: a crash may have struck after the
@@ -162,8 +167,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 			if err := e.save(j); err != nil {
 				return 0, err
 			}
-			fmt.Fprintf(e.Out, "      done already (%s)\n", rec.Note)
-			e.log("step done", "step", step.ID, "already", true)
+			e.emit(progress.Event{Kind: progress.StepSkipped, Time: t, Step: step.ID, Text: rec.Note})
 			continue
 		}
 		if step.Checkpoint && rec.State == StepStarted && e.Resume {
@@ -194,8 +198,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		if err := e.save(j); err != nil {
 			return 0, err
 		}
-		fmt.Fprintf(e.Out, "      done in %s\n", t.Sub(start).Round(time.Millisecond))
-		e.log("step done", "step", step.ID, "elapsed", t.Sub(start).Round(time.Millisecond).String())
+		e.emit(progress.Event{Kind: progress.StepDone, Time: t, Step: step.ID, Elapsed: t.Sub(start)})
 	}
 	if err := e.finish(ctx, j); err != nil {
 		return 0, err
@@ -230,12 +233,14 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 		if err := e.save(j); err != nil {
 			return 0, err
 		}
+		e.emit(progress.Event{Kind: progress.Checkpoint, Step: sc.step.ID, Text: j.Message})
 		return Stopped, nil
 	}
 	j.Status, j.Message = StatusRebooting, "rebooting; the boot hook resumes the run"
 	if err := e.save(j); err != nil {
 		return 0, err
 	}
+	e.emit(progress.Event{Kind: progress.Checkpoint, Step: sc.step.ID, Text: j.Message})
 	for _, c := range reboot {
 		if _, err := sc.run(ctx, c); err != nil {
 			return 0, e.fail(j, sc.step.ID, err)
@@ -258,13 +263,6 @@ func (e *Engine) finish(ctx context.Context, j *Journal) error {
 	return e.save(j)
 }
 
-// log writes to the run log, if there is one.
-func (e *Engine) log(msg string, kv ...any) {
-	if e.RunLog != nil {
-		e.RunLog.Info(msg, kv...)
-	}
-}
-
 func (e *Engine) save(j *Journal) error {
 	j.Updated = e.now()
 	return e.Store.Save(j)
@@ -278,7 +276,7 @@ func (e *Engine) fail(j *Journal, step string, err error) error {
 	}
 	j.Status = StatusFailed
 	j.Message = fmt.Sprintf("step %s: %v", step, err)
-	e.log("step failed", "step", step, "error", err.Error())
+	e.emit(progress.Event{Kind: progress.StepFailed, Step: step, Text: err.Error()})
 	if serr := e.save(j); serr != nil {
 		return fmt.Errorf("%w (and the journal could not be saved: %v)", &StepError{Step: step, Err: err}, serr)
 	}
@@ -315,23 +313,42 @@ func (sc *stepContext) run(ctx context.Context, c Cmd) (host.Result, error) {
 // true answer stops the command (it waits for something that will never
 // come, such as a terminal).
 func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool) (host.Result, error) {
-	fmt.Fprintf(sc.e.Out, "      $ %s\n", host.QuoteArgs(c.Args))
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := &prefixWriter{out: sc.e.Out, prefix: "      | ", stall: stall, onStall: cancel}
+	step := sc.step.ID
+	w := &progress.Lines{
+		Emit: func(ev progress.Event) { ev.Step = step; sc.e.emit(ev) },
+		Now:  sc.e.now,
+	}
+	if stall != nil {
+		w.Watch = func(line string) bool {
+			if stall(line) {
+				cancel()
+				return true
+			}
+			return false
+		}
+	}
 	start := sc.e.now()
+	sc.e.emit(progress.Event{Kind: progress.CommandStarted, Time: start, Step: step, Argv: c.Args, Env: c.Env})
 	hc := host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w}
 	if c.Terminal {
 		hc.Dialog = dialogFor(c.Args, sc.plan.Options.Yes)
 	}
 	res, err := sc.e.Runner.Run(cctx, hc)
-	w.flush()
-	sc.e.log("command", "step", sc.step.ID, "cmd", host.QuoteArgs(c.Args), "env", strings.Join(c.Env, " "), "exit", res.ExitCode,
-		"elapsed", sc.e.now().Sub(start).Round(time.Millisecond).String(), "stdout", string(res.Stdout), "stderr", string(res.Stderr), "error", errString(err))
-	if w.stalled != "" {
-		return res, &stallError{line: w.stalled}
+	w.Flush()
+	end := sc.e.now()
+	sc.e.emit(progress.Event{Kind: progress.CommandEnded, Time: end, Step: step, Argv: c.Args, Env: c.Env, Exit: res.ExitCode,
+		Elapsed: end.Sub(start), Stdout: res.Stdout, Stderr: res.Stderr, Text: errString(err)})
+	if line := w.Stalled(); line != "" {
+		return res, &stallError{line: line}
 	}
 	return res, err
+}
+
+// note tells the admin something the step decided.
+func (sc *stepContext) note(format string, args ...any) {
+	sc.e.emit(progress.Event{Kind: progress.Note, Step: sc.step.ID, Text: fmt.Sprintf(format, args...)})
 }
 
 func errString(err error) string {
@@ -388,54 +405,4 @@ type stallError struct{ line string }
 
 func (e *stallError) Error() string {
 	return fmt.Sprintf("stopped: the command waits for an answer no one will give (%q)", e.line)
-}
-
-// prefixWriter copies output line by line with a prefix and watches for
-// lines that mean the command stalled.
-type prefixWriter struct {
-	mu      sync.Mutex
-	out     io.Writer
-	prefix  string
-	buf     bytes.Buffer
-	stall   func(string) bool
-	onStall func()
-	stalled string
-}
-
-func (w *prefixWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	for {
-		line, err := w.buf.ReadString('\n')
-		if err != nil {
-			w.buf.WriteString(line)
-			break
-		}
-		w.line(strings.TrimRight(line, "\n"))
-	}
-	// A prompt has no newline: judge the pending text too.
-	if pending := w.buf.String(); pending != "" && w.stall != nil && w.stalled == "" && w.stall(pending) {
-		w.stalled = pending
-		w.onStall()
-	}
-	return len(p), nil
-}
-
-func (w *prefixWriter) line(l string) {
-	l = strings.TrimRight(l, "\r") // a terminal ends its lines with \r\n
-	fmt.Fprintf(w.out, "%s%s\n", w.prefix, l)
-	if w.stall != nil && w.stalled == "" && w.stall(l) {
-		w.stalled = l
-		w.onStall()
-	}
-}
-
-func (w *prefixWriter) flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.buf.Len() > 0 {
-		fmt.Fprintf(w.out, "%s%s\n", w.prefix, w.buf.String())
-		w.buf.Reset()
-	}
 }

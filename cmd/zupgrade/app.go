@@ -181,12 +181,16 @@ func (w *watchedWriter) Write(p []byte) (int, error) {
 // from what the environment says (NO_COLOR, TERM=dumb: none).
 func newLogger(env Env) *log.Logger {
 	logger := log.NewWithOptions(&stderrWriter{w: env.Stderr}, log.Options{Prefix: "zupgrade"})
-	profile := termenv.Ascii
-	if f, ok := env.Stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) && env.getenv("NO_COLOR") == "" && env.getenv("TERM") != "dumb" {
-		profile = termenv.ANSI256
-	}
-	logger.SetColorProfile(profile)
+	logger.SetColorProfile(logColours(env))
 	return logger
+}
+
+// logColours is the colour profile of the log on standard error.
+func logColours(env Env) termenv.Profile {
+	if f, ok := env.Stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) && env.getenv("NO_COLOR") == "" && env.getenv("TERM") != "dumb" {
+		return termenv.ANSI256
+	}
+	return termenv.Ascii
 }
 
 // stderrWriter hides standard error's *os.File from the logger (newLogger).

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
+	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
 
@@ -23,6 +24,7 @@ type applyOptions struct {
 	planOptions
 	Resume   bool
 	NoReboot bool
+	JSON     bool
 }
 
 func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
@@ -43,17 +45,19 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.BoolFlag{Name: "yes", Usage: "answer yes to every question: apply's own on a terminal (run the plan?), and what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
+			&cli.BoolFlag{Name: "json", Usage: "print what the run does as JSON Lines, one event a line", Destination: &opts.JSON},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return usageErrorf("apply takes at most one saved plan")
 			}
-			return runApply(c.Context, g, opts, c.Args().First(), env, logger)
+			out := newRunOutput(env, opts.JSON, logger)
+			return out.end(runApply(c.Context, g, opts, c.Args().First(), env, logger, out))
 		},
 	}
 }
 
-func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger) error {
+func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFile string, env Env, logger *log.Logger, out *runOutput) error {
 	env.stop.hold()
 	store := stateStore(ctx, g, env)
 	j, unlock, err := lockJournal(store)
@@ -71,7 +75,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	case j != nil && (opts.To != "" || planFile != "") && !samePlanTarget(j, opts.To, planFile):
 		return usageErrorf("a run to %s is pending (zupgrade status); finish it with zupgrade apply, or roll it back, before starting another", orDash(j.Plan.To))
 	case j == nil && opts.Resume:
-		fprintf(env.Stdout, "no zupgrade run is pending\n")
+		if out.json {
+			out.emit(progress.Event{Kind: progress.Note, Text: "no zupgrade run is pending"})
+		} else {
+			fprintf(env.Stdout, "no zupgrade run is pending\n")
+		}
 		return nil
 	case j == nil:
 		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
@@ -137,10 +145,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		crash = crashHook(env)
 	}
 	eng := &steps.Engine{
-		RunLog:   runLog,
+		Events:   progress.Tee(out.pulse, progress.RunLog{Log: runLog}),
 		Runner:   loggingRunner{next: env.runner(), logger: logger},
 		Store:    store,
-		Out:      env.Stdout,
 		NoReboot: opts.NoReboot,
 		Resume:   opts.Resume,
 		Binary:   binary,
@@ -252,7 +259,9 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 		p = steps.Build(f, sopts)
 	}
 	if p.Blocked() {
-		renderPlan(env.Stdout, p)
+		if !opts.JSON {
+			renderPlan(env.Stdout, p)
+		}
 		return nil, mark(ErrBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
 	}
 	return p, nil

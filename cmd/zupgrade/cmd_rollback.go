@@ -10,12 +10,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/zupgrade/zupgrade/bootenv"
-	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
 
 func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
-	var noReboot, force, yes bool
+	var noReboot, force, yes, asJSON bool
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "activate the backup boot environment made at the start of the run, and reboot",
@@ -24,14 +24,16 @@ func rollbackCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command
 			&cli.BoolFlag{Name: "no-reboot", Usage: "activate it but do not reboot (exit 3)", Destination: &noReboot},
 			&cli.BoolFlag{Name: "force", Usage: "roll back even after the run upgraded pool features (the backup may then not boot)", Destination: &force},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask on a terminal before activating the backup", Destination: &yes},
+			&cli.BoolFlag{Name: "json", Usage: "print what rollback does as JSON Lines, one event a line", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
-			return runRollback(c.Context, g, noReboot, force, yes, env, logger)
+			out := newRunOutput(env, asJSON, logger)
+			return out.end(runRollback(c.Context, g, noReboot, force, yes, env, logger, out))
 		},
 	}
 }
 
-func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes bool, env Env, logger *log.Logger) error {
+func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes bool, env Env, logger *log.Logger, out *runOutput) error {
 	env.stop.hold()
 	store := stateStore(ctx, g, env)
 	j, unlock, err := lockJournal(store)
@@ -64,13 +66,14 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		if err != nil {
 			return err
 		}
-		fprintf(env.Stdout, "%s\n", text)
+		if out.json {
+			out.emit(progress.Event{Kind: progress.Note, Text: text})
+		} else {
+			fprintf(env.Stdout, "%s\n", text)
+		}
 		return fmt.Errorf("this host has no boot environments: roll back by hand as shown above")
 	}
-	run := func(args ...string) error {
-		_, err := host.Output(ctx, r, args...)
-		return err
-	}
+	run := func(args ...string) error { return out.run(ctx, r, args...) }
 	args, err := bootenv.ActivateArgs(name, false)
 	if err != nil {
 		return err
@@ -97,6 +100,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		return err
 	}
 	logger.Info("boot environment activated", "name", name)
+	out.emit(progress.Event{Kind: progress.Note, Text: "boot environment " + name + " activated"})
 	if noReboot {
 		return mark(ErrCheckpoint, fmt.Errorf("reboot to return to %s", name))
 	}

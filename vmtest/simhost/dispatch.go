@@ -227,7 +227,10 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			}
 			return finish(code)
 		case FaultHang:
-			if f.Message != "" {
+			switch {
+			case f.Partial:
+				fmt.Fprint(inv.Stdout, f.Message)
+			case f.Message != "":
 				fmt.Fprintln(stderr, f.Message)
 			}
 			return inv.waitKilled()

@@ -37,6 +37,11 @@ type Fault struct {
 	Exit    int    `json:"exit,omitempty"`
 	Message string `json:"message,omitempty"`
 	Times   int    `json:"times,omitempty"`
+	// Partial, for hang, prints Message on standard output without a
+	// newline, as freebsd-update leaves its progress while files come
+	// (fetch_progress in usr.sbin/freebsd-update/freebsd-update.sh prints
+	// its dots and counts with echo -n).
+	Partial bool `json:"partial,omitempty"`
 
 	// ArmedAt is the command count when the fault was armed.
 	ArmedAt int `json:"armed_at"`
