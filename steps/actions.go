@@ -173,9 +173,8 @@ func (sc *stepContext) backupExists(ctx context.Context) (bool, error) {
 			return !pending, err
 		}
 	}
-	args := sc.step.Commands[0].Args
-	name := args[len(args)-1]
-	if args[0] == "bectl" {
+	switch op := sc.step.Commands[0].Op.(type) {
+	case *CreateBootEnv:
 		out, err := host.Output(ctx, sc.e.Runner, bootenv.ListArgs()...)
 		if err != nil {
 			return false, err
@@ -184,11 +183,13 @@ func (sc *stepContext) backupExists(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		_, ok := bootenv.Find(bes, name)
+		_, ok := bootenv.Find(bes, op.Name)
 		return ok, nil
+	case *Snapshot:
+		res, err := sc.probe(ctx, "zfs", "list", "-H", "-t", "snapshot", "-o", "name", op.Dataset+"@"+op.Name)
+		return err == nil && res.OK(), err
 	}
-	res, err := sc.probe(ctx, "zfs", "list", "-H", "-t", "snapshot", "-o", "name", name)
-	return err == nil && res.OK(), err
+	return false, errUndecided
 }
 
 // upgradeFetched: an install for the target is pending, or the target's
@@ -437,7 +438,7 @@ func (sc *stepContext) packagesCurrent(ctx context.Context) (bool, error) {
 
 func (sc *stepContext) runPackages(ctx context.Context) error {
 	for _, c := range sc.step.Commands {
-		if c.When != "" {
+		if !c.When.IsZero() {
 			continue
 		}
 		if err := sc.runPackageCommand(ctx, c); err != nil {
@@ -462,7 +463,7 @@ func (sc *stepContext) runPackages(ctx context.Context) error {
 		return nil
 	}
 	sc.note("still built for FreeBSD %d: %s; installing %s", from.Major, strings.Join(names, ", "), pkgng.CompatPackage(from.Major))
-	return sc.runPackageCommand(ctx, cmdOf(pkgng.CompatInstallCommand(from.Major)))
+	return sc.runPackageCommand(ctx, cmdFor(&Packages{Action: "compat", Major: from.Major}, Cond{}))
 }
 
 // runPackageCommand runs one pkg or portmaster command and explains a
@@ -494,12 +495,12 @@ func lastLine(outs ...[]byte) string {
 	return ""
 }
 
-// poolCommands splits the zpool-upgrade step into its pool commands and
-// the boot code commands that follow them.
-func (sc *stepContext) poolCommands() (pool, boot []Cmd) {
+// poolCommands splits the zpool-upgrade step into its pool upgrades and
+// the boot code operations that follow them.
+func (sc *stepContext) poolCommands() (pool []*UpgradePool, boot []Cmd) {
 	for _, c := range sc.step.Commands {
-		if len(c.Args) > 0 && c.Args[0] == "zpool" {
-			pool = append(pool, c)
+		if op, ok := c.Op.(*UpgradePool); ok {
+			pool = append(pool, op)
 		} else {
 			boot = append(boot, c)
 		}
@@ -595,8 +596,8 @@ func (sc *stepContext) compatibilitySets(ctx context.Context, names []string) (m
 
 func (sc *stepContext) poolsUpgraded(ctx context.Context) (bool, error) {
 	pool, _ := sc.poolCommands()
-	for _, c := range pool {
-		legacy, enable, _, err := sc.poolFeatures(ctx, c.Args[len(c.Args)-1])
+	for _, op := range pool {
+		legacy, enable, _, err := sc.poolFeatures(ctx, op.Pool)
 		if err != nil || legacy || len(enable) > 0 {
 			return false, err
 		}
@@ -619,21 +620,21 @@ func (sc *stepContext) runPoolUpgrade(ctx context.Context) error {
 		return fmt.Errorf("refusing to upgrade pool features: boot code is not current on every disk of the boot pool (%v); run the bootcode step again", err)
 	}
 	pool, boot := sc.poolCommands()
-	for _, c := range pool {
-		name := c.Args[len(c.Args)-1]
+	for _, op := range pool {
+		name := op.Pool
 		legacy, enable, leave, err := sc.poolFeatures(ctx, name)
 		if err != nil {
 			return err
 		}
 		switch {
 		case legacy || (len(enable) > 0 && len(leave) == 0):
-			if _, err := sc.run(ctx, c); err != nil {
+			if _, err := sc.run(ctx, cmdFor(op, Cond{})); err != nil {
 				return err
 			}
 		case len(enable) > 0:
 			sc.note("%s: leaving %s disabled: the FreeBSD loader cannot read them once active, or the pool's compatibility property excludes them", name, strings.Join(leave, ", "))
 			for _, f := range enable {
-				if _, err := sc.run(ctx, Cmd{Args: []string{"zpool", "set", "feature@" + f + "=enabled", name}}); err != nil {
+				if _, err := sc.run(ctx, cmdFor(&EnableFeature{Pool: name, Feature: f}, Cond{})); err != nil {
 					return err
 				}
 			}
@@ -654,7 +655,11 @@ func (sc *stepContext) filesystemsUpgraded(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	for _, c := range sc.step.Commands {
-		root := c.Args[len(c.Args)-1]
+		op, ok := c.Op.(*UpgradeFilesystems)
+		if !ok {
+			continue
+		}
+		root := op.Dataset
 		for _, fs := range fl.OutOfDate {
 			if fs.Name == root || strings.HasPrefix(fs.Name, root+"/") {
 				return false, nil
@@ -769,8 +774,8 @@ func (sc *stepContext) bootcodeDone(ctx context.Context) (bool, error) {
 	}
 	var labels []string
 	for _, c := range sc.step.Commands {
-		if a := c.Args; a[0] == "efibootmgr" && slices.Contains(a, "-c") {
-			labels = append(labels, a[slices.Index(a, "-L")+1])
+		if op, ok := c.Op.(*CreateBootEntry); ok {
+			labels = append(labels, op.Label())
 		}
 	}
 	if len(labels) == 0 {
@@ -799,46 +804,43 @@ func (sc *stepContext) espWritable(e facts.ESP) bool {
 	return true
 }
 
-// espMountPoint is where the boot code step reads and writes the ESP:
-// where it is mounted already, else a directory of the state directory
-// (as espCommands mounts it).
-func (sc *stepContext) espMountPoint(e facts.ESP) string {
-	if e.MountPoint != "" {
-		return e.MountPoint
-	}
-	return path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
-}
-
 // espMount returns where the ESP can be read, mounting it on the state
 // directory when it is not mounted; unmount undoes only what it did.
 func (sc *stepContext) espMount(ctx context.Context, e facts.ESP) (mnt string, unmount func(), err error) {
 	if e.MountPoint != "" {
 		return e.MountPoint, func() {}, nil
 	}
-	mnt = sc.espMountPoint(e)
-	if _, err := sc.run(ctx, Cmd{Args: []string{"mkdir", "-p", mnt}}); err != nil {
+	mnt = espMountPoint(e, sc.plan.Options.StateDir)
+	if _, err := sc.run(ctx, cmdFor(&MakeDir{Path: mnt}, Cond{})); err != nil {
 		return "", nil, err
 	}
-	if err := sc.mountESP(ctx, Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}}); err != nil {
+	m := &MountESP{ESP: e.Name, MountPoint: mnt}
+	if err := sc.mountESP(ctx, m); err != nil {
 		return "", nil, err
 	}
-	return mnt, func() { sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", mnt}}) }, nil
+	return mnt, func() { sc.unmount(context.WithoutCancel(ctx), mnt) }, nil
 }
 
-// mountESP runs mount_msdosfs DEV MNT. When it fails because a run that
-// was killed left something mounted on MNT (the state directory's own
-// mount point), that is unmounted and the mount tried once more; umount
-// MNT can only take away what is mounted on that very directory.
-func (sc *stepContext) mountESP(ctx context.Context, c Cmd) error {
+// mountESP mounts the ESP. When that fails because a run that was killed
+// left something mounted on the mount point (the state directory's own),
+// that is unmounted and the mount tried once more; unmounting the mount
+// point can only take away what is mounted on that very directory.
+func (sc *stepContext) mountESP(ctx context.Context, m *MountESP) error {
+	c := cmdFor(m, Cond{})
 	_, err := sc.run(ctx, c)
 	if err == nil {
 		return nil
 	}
-	mnt := c.Args[len(c.Args)-1]
-	if _, uerr := sc.run(ctx, Cmd{Args: []string{"umount", mnt}}); uerr != nil {
+	if uerr := sc.unmount(ctx, m.MountPoint); uerr != nil {
 		return err
 	}
 	_, err = sc.run(ctx, c)
+	return err
+}
+
+// unmount unmounts what the step mounted on mnt.
+func (sc *stepContext) unmount(ctx context.Context, mnt string) error {
+	_, err := sc.run(ctx, cmdFor(&UnmountESP{MountPoint: mnt}, Cond{}))
 	return err
 }
 
@@ -894,14 +896,15 @@ func (sc *stepContext) runBootcode(ctx context.Context) error {
 	return nil
 }
 
-// writeBootcode runs the boot code commands for the disks the pool still
-// has, once each of them is known to be there and to have room for it.
+// writeBootcode runs the boot code operations for the disks the pool
+// still has, once each of them is known to be there and to have room for
+// it.
 func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 	disks, err := sc.liveBootDisks(ctx)
 	if err != nil {
 		return err
 	}
-	cmds = sc.bootCommandsFor(cmds, disks)
+	cmds = bootCommandsFor(cmds, sc.bootDisks(), disks)
 	gz, err := sc.readFile(ctx, gptzfsboot)
 	if err != nil {
 		return err
@@ -929,16 +932,15 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 	var mounted []string
 	defer func() {
 		for _, m := range mounted {
-			sc.run(context.WithoutCancel(ctx), Cmd{Args: []string{"umount", m}})
+			sc.unmount(context.WithoutCancel(ctx), m)
 		}
 	}()
-	copied := map[string]bool{}
+	staged := map[string]bool{}
 	spaceChecked := map[string]bool{}
 	for _, c := range cmds {
-		a := c.Args
-		switch {
-		case a[0] == "cp" && (a[1] == loaderEFI || a[1] == boot1EFI):
-			run, err := sc.shouldCopy(ctx, a[1], a[len(a)-1], source)
+		switch op := c.Op.(type) {
+		case *StageLoader:
+			run, err := sc.shouldCopy(ctx, op, source)
 			if err != nil {
 				return err
 			}
@@ -948,33 +950,32 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 			// Before the first copy onto an ESP: room for the new program
 			// beside the old one, twice, and some slack (FAT has no
 			// journal; a copy that runs out of space leaves a torn file).
-			mnt := sc.espMountOf(a[len(a)-1])
-			if !spaceChecked[mnt] {
-				spaceChecked[mnt] = true
-				data, _ := source(a[1])
-				if err := sc.checkESPSpace(ctx, mnt, len(data)); err != nil {
+			if !spaceChecked[op.MountPoint] {
+				spaceChecked[op.MountPoint] = true
+				data, _ := source(op.Source)
+				if err := sc.checkESPSpace(ctx, op.MountPoint, len(data)); err != nil {
 					return err
 				}
 			}
-			copied[a[len(a)-1]] = true
-		case a[0] == "mv" && strings.HasSuffix(a[1], ".new"):
-			if !copied[a[1]] {
+			staged[op.Target()] = true
+		case *PlaceLoader:
+			if !staged[op.Target()] {
 				continue
 			}
-			delete(copied, a[1])
-		case a[0] == "efibootmgr" && slices.Contains(a, "-c"):
-			if err := sc.createEntry(ctx, c); err != nil {
+			delete(staged, op.Target())
+		case *CreateBootEntry:
+			if err := sc.createEntry(ctx, op); err != nil {
 				return err
 			}
 			continue
-		case a[0] == "efibootmgr" && slices.Contains(a, "-o"):
+		case *SetBootOrder:
 			// Run by createEntry, with the order as it really was.
 			continue
-		case a[0] == "newfs_msdos":
+		case *FormatESP:
 			// Format only what still holds no file system: never a
 			// partition that gained one since the plan (or in an earlier
 			// attempt of this step).
-			dev := a[len(a)-1]
+			dev := "/dev/" + op.ESP
 			out, err := host.Output(ctx, sc.e.Runner, gpart.FileSArgv(dev)...)
 			if err != nil {
 				return err
@@ -987,13 +988,13 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 				sc.note("%s holds a file system now: not formatted", dev)
 				continue
 			}
-		case a[0] == "umount":
-			mounted = slices.DeleteFunc(mounted, func(m string) bool { return m == a[1] })
-		case a[0] == "mount_msdosfs":
-			if err := sc.mountESP(ctx, c); err != nil {
+		case *UnmountESP:
+			mounted = slices.DeleteFunc(mounted, func(m string) bool { return m == op.MountPoint })
+		case *MountESP:
+			if err := sc.mountESP(ctx, op); err != nil {
 				return sc.explainVanished(ctx, c, err)
 			}
-			mounted = append(mounted, a[len(a)-1])
+			mounted = append(mounted, op.MountPoint)
 			continue
 		}
 		if _, err := sc.run(ctx, c); err != nil {
@@ -1003,16 +1004,14 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 	return nil
 }
 
-// createEntry runs efibootmgr -c for the ESP the command names, unless an
-// entry starts FreeBSD's loader there already (running the step again
-// must not pile up entries), and puts BootOrder back as it was with the
-// new entry last: efibootmgr -c puts it first (add_to_boot_order). An
-// entry of that label found first in BootOrder (the step was interrupted
-// between the two) is moved last.
-func (sc *stepContext) createEntry(ctx context.Context, c Cmd) error {
-	a := c.Args
-	label := a[slices.Index(a, "-L")+1]
-	esp := sc.espMountedOn(sc.espMountOf(a[slices.Index(a, "-l")+1]))
+// createEntry makes the boot entry, unless one starts FreeBSD's loader on
+// that ESP already (running the step again must not pile up entries), and
+// puts BootOrder back as it was with the new entry last: efibootmgr -c
+// puts it first (add_to_boot_order). An entry of that label found first
+// in BootOrder (the step was interrupted between the two) is moved last.
+func (sc *stepContext) createEntry(ctx context.Context, op *CreateBootEntry) error {
+	label := op.Label()
+	esp, _ := sc.espNamed(op.ESP)
 	eb, err := sc.efiBoot(ctx)
 	if err != nil {
 		return err
@@ -1024,13 +1023,13 @@ func (sc *stepContext) createEntry(ctx context.Context, c Cmd) error {
 		}
 		for _, en := range eb.Entries {
 			if en.Num == before[0] && en.Label == label {
-				_, err := sc.run(ctx, Cmd{Args: []string{"efibootmgr", "-o", strings.Join(append(slices.Clone(before[1:]), before[0]), ",")}})
+				_, err := sc.run(ctx, cmdFor(&SetBootOrder{Order: append(slices.Clone(before[1:]), before[0])}, Cond{}))
 				return err
 			}
 		}
 		return nil
 	}
-	if _, err := sc.run(ctx, c); err != nil {
+	if _, err := sc.run(ctx, cmdFor(op, Cond{})); err != nil {
 		return err
 	}
 	after, err := sc.efiBoot(ctx)
@@ -1039,31 +1038,30 @@ func (sc *stepContext) createEntry(ctx context.Context, c Cmd) error {
 	}
 	for _, n := range after.BootOrder {
 		if !slices.Contains(before, n) {
-			_, err := sc.run(ctx, Cmd{Args: []string{"efibootmgr", "-o", strings.Join(append(slices.Clone(before), n), ",")}})
+			_, err := sc.run(ctx, cmdFor(&SetBootOrder{Order: append(slices.Clone(before), n)}, Cond{}))
 			return err
 		}
 	}
 	return nil
 }
 
-// shouldCopy decides whether the step copies src over the file that
-// newPath (FILE.new) is renamed to: a FreeBSD program there is replaced
-// only by the new one of its kind, and only when it differs; another
-// system's program is left alone; a missing file is written only where
-// the step creates it (FreeBSD's loader and the fallback on the ESP of a
-// boot-pool disk).
-func (sc *stepContext) shouldCopy(ctx context.Context, src, newPath string, source func(string) ([]byte, error)) (bool, error) {
-	final := strings.TrimSuffix(newPath, ".new")
+// shouldCopy decides whether the step stages op's program for the file it
+// replaces: a FreeBSD program there is replaced only by the new one of its
+// kind, and only when it differs; another system's program is left alone;
+// a missing file is written only where the step creates it (FreeBSD's
+// loader and the fallback on the ESP of a boot-pool disk).
+func (sc *stepContext) shouldCopy(ctx context.Context, op *StageLoader, source func(string) ([]byte, error)) (bool, error) {
+	final := op.Target()
 	res, err := sc.probe(ctx, "cat", final)
 	if err != nil {
 		return false, err
 	}
-	create := sc.createsFile(src, final)
+	create := sc.createsFile(op)
 	if !res.OK() || len(res.Stdout) == 0 {
 		// Missing, or left empty by a power cut during a FAT write.
 		return create, nil
 	}
-	own := create && strings.HasSuffix(strings.ToLower(final), "/"+gpart.ESPLoaderPath)
+	own := create && strings.EqualFold(op.Path, gpart.ESPLoaderPath)
 	switch kind := gpart.EFIProgramKind(res.Stdout); {
 	case own:
 		// FreeBSD's own loader path is written whatever it holds.
@@ -1072,36 +1070,35 @@ func (sc *stepContext) shouldCopy(ctx context.Context, src, newPath string, sour
 			sc.note("%s is not FreeBSD's loader: left alone", final)
 		}
 		return false, nil
-	case kind != kindOf(src):
+	case kind != kindOf(op.Source):
 		return false, nil
 	}
-	want, err := source(src)
+	want, err := source(op.Source)
 	if err != nil {
 		return false, err
 	}
 	return !bytes.Equal(res.Stdout, want), nil
 }
 
-// createsFile reports whether the plan writes file (on a mounted ESP) even
-// when it is missing: FreeBSD's loader and the fallback on the ESP of a
-// boot-pool disk, not a legacy one.
-func (sc *stepContext) createsFile(src, file string) bool {
-	mnt := sc.espMountOf(file)
-	e, pool := sc.espAt(mnt)
+// createsFile reports whether the plan writes op's file even when it is
+// missing: FreeBSD's loader and the fallback on the ESP of a boot-pool
+// disk, not a legacy one.
+func (sc *stepContext) createsFile(op *StageLoader) bool {
+	e, pool := sc.espNamed(op.ESP)
 	if !pool || isLegacyESP(e) {
 		return false
 	}
 	for _, c := range espCopies(&sc.plan.Facts, e, true) {
-		if c.create && c.src == src && strings.EqualFold(path.Join(mnt, c.path), file) {
+		if c.create && c.src == op.Source && strings.EqualFold(c.path, op.Path) {
 			return true
 		}
 	}
 	return false
 }
 
-// espAt returns the plan's ESP that the step reads or writes on mnt, and
-// whether it is on a disk of the boot pool.
-func (sc *stepContext) espAt(mnt string) (facts.ESP, bool) {
+// espNamed returns the plan's ESP of that name, and whether it is on a
+// disk of the boot pool.
+func (sc *stepContext) espNamed(name string) (facts.ESP, bool) {
 	for _, pool := range []bool{true, false} {
 		disks := sc.bootDisks()
 		if !pool {
@@ -1109,19 +1106,13 @@ func (sc *stepContext) espAt(mnt string) (facts.ESP, bool) {
 		}
 		for _, d := range disks {
 			for _, e := range d.ESPs {
-				if sc.espMountPoint(e) == mnt {
+				if e.Name == name {
 					return e, pool
 				}
 			}
 		}
 	}
 	return facts.ESP{}, false
-}
-
-// espMountedOn returns the plan's ESP that the step mounts on mnt.
-func (sc *stepContext) espMountedOn(mnt string) facts.ESP {
-	e, _ := sc.espAt(mnt)
-	return e
 }
 
 // efiBoot reads the firmware's boot variables now.
@@ -1131,32 +1122,6 @@ func (sc *stepContext) efiBoot(ctx context.Context) (*gpart.EFIBoot, error) {
 		return nil, err
 	}
 	return gpart.ParseEfibootmgr(string(out))
-}
-
-// espMountOf returns the mount point of an ESP from the path of a file
-// the plan copies there (MNT/efi/freebsd/loader.efi.new): the longest
-// mount point of the plan's ESPs that holds it.
-func (sc *stepContext) espMountOf(p string) string {
-	best := ""
-	for _, pool := range []bool{true, false} {
-		disks := sc.bootDisks()
-		if !pool {
-			disks = otherESPs(&sc.plan.Facts)
-		}
-		for _, d := range disks {
-			for _, e := range d.ESPs {
-				for _, mnt := range []string{e.MountPoint, path.Join(sc.plan.Options.StateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))} {
-					if mnt != "" && strings.HasPrefix(p, mnt+"/") && len(mnt) > len(best) {
-						best = mnt
-					}
-				}
-			}
-		}
-	}
-	if best == "" {
-		return path.Dir(p)
-	}
-	return best
 }
 
 // espSlack is the room an ESP needs beyond two copies of the loader.

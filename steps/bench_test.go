@@ -92,14 +92,13 @@ func engineBenchHost(done bool) *instantHost {
 // and patch install steps, whose checks and commands instantHost answers.
 func engineBenchPlan(b testing.TB) *steps.Plan {
 	p := steps.Build(exampleFacts(b, "mirror-bios-uefi"), steps.Options{Now: journalTime})
-	install := freebsdupdate.InstallCommand()
 	p.Steps = nil
 	for i := range 13 {
 		s := steps.Step{ID: steps.StepBackup, Title: "Backup boot environment " + benchBE,
-			Commands: []steps.Cmd{{Args: []string{"bectl", "create", "-r", benchBE}}}}
+			Commands: []steps.Cmd{{Op: &steps.CreateBootEnv{Name: benchBE}}}}
 		if i%2 == 1 {
 			s = steps.Step{ID: steps.StepInstall, Title: "Install the patches",
-				Commands: []steps.Cmd{{Args: install.Args, Env: install.Env, Stdin: string(install.Stdin)}}}
+				Commands: []steps.Cmd{{Op: &steps.FreebsdUpdate{Phase: "install"}}}}
 		}
 		p.Steps = append(p.Steps, s)
 	}

@@ -106,36 +106,17 @@ func healthyDisk(pool *facts.Pool, disk string) string {
 	return ""
 }
 
-// commandDisk returns the disk of disks a boot code command writes to or
-// reads from: gpart bootcode names it last; the ESP commands name its ESP's
-// device or a path below the ESP's mount point. "" for commands of no disk
-// (sync).
-func (sc *stepContext) commandDisk(c Cmd, disks []facts.Disk) string {
-	a := c.Args
-	for _, d := range disks {
-		if a[0] == "gpart" && a[len(a)-1] == d.Name {
-			return d.Name
-		}
-		for _, e := range d.ESPs {
-			mnt := sc.espMountPoint(e)
-			for _, arg := range a[1:] {
-				if arg == "/dev/"+e.Name || arg == mnt || strings.HasPrefix(arg, mnt+"/") {
-					return d.Name
-				}
-			}
-		}
+// bootCommandsFor keeps the operations of the disks given (and those of
+// no disk of the boot pool), leaving out those of the planned boot-pool
+// disks the pool no longer has.
+func bootCommandsFor(cmds []Cmd, planned, keep []facts.Disk) []Cmd {
+	has := func(ds []facts.Disk, name string) bool {
+		return slices.ContainsFunc(ds, func(k facts.Disk) bool { return k.Name == name })
 	}
-	return ""
-}
-
-// bootCommandsFor keeps the commands of the disks given (and those of no
-// disk), leaving out those of disks the pool no longer has.
-func (sc *stepContext) bootCommandsFor(cmds []Cmd, keep []facts.Disk) []Cmd {
-	all := sc.bootDisks()
 	var out []Cmd
 	for _, c := range cmds {
-		d := sc.commandDisk(c, all)
-		if d == "" || slices.ContainsFunc(keep, func(k facts.Disk) bool { return k.Name == d }) {
+		d := opDisk(c.Op)
+		if !has(planned, d) || has(keep, d) {
 			out = append(out, c)
 		}
 	}
@@ -145,8 +126,8 @@ func (sc *stepContext) bootCommandsFor(cmds []Cmd, keep []facts.Disk) []Cmd {
 // explainVanished turns the failure of a boot code command into a
 // *goneDiskError when the disk it wrote to has just vanished.
 func (sc *stepContext) explainVanished(ctx context.Context, c Cmd, err error) error {
-	disk := sc.commandDisk(c, sc.bootDisks())
-	if disk == "" {
+	disk := opDisk(c.Op)
+	if !slices.ContainsFunc(sc.bootDisks(), func(d facts.Disk) bool { return d.Name == disk }) {
 		return err
 	}
 	_, lerr := sc.liveBootDisks(ctx)

@@ -3,15 +3,14 @@ package steps
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/zupgrade/zupgrade/bootenv"
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/gpart"
-	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/pkgng"
-	"github.com/zupgrade/zupgrade/zpool"
 )
 
 // The stable IDs of the catalog's steps. The journal refers to steps by
@@ -114,10 +113,6 @@ type builder struct {
 	t    target
 }
 
-func cmdOf(c host.Command) Cmd {
-	return Cmd{Args: c.Args, Env: c.Env, Stdin: string(c.Stdin), Terminal: c.Dialog != nil}
-}
-
 func (b builder) targetName() string {
 	if b.t.mode == "patch" {
 		return b.t.current.Base().String() + " (newest patch level)"
@@ -137,9 +132,11 @@ func (b builder) quirkStep() Step {
 		s.Skip = "not needed: this freebsd-update accepts today's metadata"
 		return s
 	}
-	s.Commands = append(s.Commands, Cmd{Args: []string{"mkdir", "-p", path.Join(b.opts.StateDir, "backup")}})
-	for _, c := range freebsdupdate.MetadataPathFix(path.Join(b.opts.StateDir, "backup", "freebsd-update.orig")) {
-		s.Commands = append(s.Commands, cmdOf(c))
+	backup := path.Join(b.opts.StateDir, "backup", "freebsd-update.orig")
+	s.Commands = []Cmd{
+		cmdFor(&MakeDir{Path: path.Dir(backup)}, Cond{}),
+		cmdFor(&FixMetadataPath{Backup: backup}, Cond{}),
+		cmdFor(&FixMetadataPath{Backup: backup, Edit: true}, Cond{}),
 	}
 	return s
 }
@@ -162,24 +159,24 @@ func (b builder) backupStep() Step {
 	name := b.backupName()
 	s := Step{ID: StepBackup, Title: "Backup boot environment " + name}
 	if b.f.BootEnvs.Tool == "bectl" && b.f.BootEnvs.Supported {
-		args, err := bootenv.CreateArgs(name)
-		if err != nil {
+		op := &CreateBootEnv{Name: name}
+		if err := op.check(); err != nil {
 			s.Skip = err.Error()
 			return s
 		}
-		s.Commands = []Cmd{{Args: args}}
+		s.Commands = []Cmd{cmdFor(op, Cond{})}
 		s.Verify = "bectl list -H shows " + name
 		s.Notes = []string{"zupgrade rollback activates it and reboots"}
 		return s
 	}
 	ds := b.f.RootDataset
 	s.Title = "Backup snapshot " + ds + "@" + name
-	args, err := bootenv.SnapshotArgs(ds, name)
-	if err != nil {
+	op := &Snapshot{Dataset: ds, Name: name}
+	if err := op.check(); err != nil {
 		s.Skip = err.Error()
 		return s
 	}
-	s.Commands = []Cmd{{Args: args}}
+	s.Commands = []Cmd{cmdFor(op, Cond{})}
 	s.Verify = "zfs list -t snapshot shows " + ds + "@" + name
 	s.Notes = []string{"no boot environments here: zupgrade rollback explains how to return to this snapshot"}
 	return s
@@ -187,26 +184,26 @@ func (b builder) backupStep() Step {
 
 func (b builder) upgradeSteps() []Step {
 	to := b.targetName()
-	install := cmdOf(b.script().InstallCommand())
-	var upgrade Cmd
-	if c, err := b.script().UpgradeCommand(b.t.to); err == nil {
-		upgrade = cmdOf(c)
+	install := b.freebsdUpdate("install")
+	var upgrade []Cmd
+	if op := (&FreebsdUpdate{Phase: "upgrade", Release: b.t.to.String(), NoCron: b.f.Update.NoCronOption}); op.check() == nil {
+		upgrade = []Cmd{cmdFor(op, Cond{})}
 	}
 	steps := []Step{
 		b.preflightStep(),
 		b.quirkStep(),
 		b.backupStep(),
-		{ID: StepUpgrade, Title: "Fetch the upgrade to " + to, Commands: []Cmd{upgrade},
+		{ID: StepUpgrade, Title: "Fetch the upgrade to " + to, Commands: upgrade,
 			Verify: "freebsd-update updatesready exits 0 and the fetched metadata is for " + to,
 			Notes:  []string{"unattended: runs on a pseudo-terminal where zupgrade answers its questions (pager off); a file it cannot merge stops the run and is named"}},
-		{ID: StepInstallKern, Title: "Install the new kernel and /boot (install 1 of 3)", Commands: []Cmd{install},
+		{ID: StepInstallKern, Title: "Install the new kernel and /boot (install 1 of 3)", Commands: []Cmd{cmdFor(install, Cond{})},
 			Verify: "the kerneldone marker exists, or freebsd-version -k is " + to},
 		b.bootcodeStep(StepBootcode, "Write the new boot code to every boot-pool disk"),
 		b.rebootStep(StepRebootKernel, "Reboot into the new kernel", "uname -r is "+to+" (the new kernel is running)"),
-		{ID: StepInstallWorld, Title: "Install the new world (install 2 of 3)", Commands: []Cmd{install},
+		{ID: StepInstallWorld, Title: "Install the new world (install 2 of 3)", Commands: []Cmd{cmdFor(install, Cond{})},
 			Verify: "freebsd-version -u is " + to},
 		b.packagesStep(),
-		{ID: StepInstallLibs, Title: "Remove old libraries (install 3 of 3)", Commands: []Cmd{withWhen(install, "freebsd-update asked for it after the world install")},
+		{ID: StepInstallLibs, Title: "Remove old libraries (install 3 of 3)", Commands: []Cmd{cmdFor(install, Cond{If: CondInstallAsked})},
 			Verify: "no freebsd-update install is pending"},
 	}
 	steps = append(steps, b.poolSteps()...)
@@ -216,8 +213,8 @@ func (b builder) upgradeSteps() []Step {
 }
 
 func (b builder) patchSteps() []Step {
-	install := cmdOf(b.script().InstallCommand())
-	fetch := cmdOf(b.script().FetchCommand())
+	install := b.freebsdUpdate("install")
+	fetch := cmdFor(b.freebsdUpdate("fetch"), Cond{})
 	bc := b.bootcodeStep(StepBootcode, "Write boot code to every boot-pool disk if /boot changed")
 	bc.Notes = append(bc.Notes, "skipped when the boot files on every disk already equal /boot")
 	rb := b.rebootStep(StepRebootFinal, "Reboot if the kernel changed", "uname -r equals freebsd-version -k")
@@ -230,26 +227,21 @@ func (b builder) patchSteps() []Step {
 		{ID: StepFetch, Title: "Fetch patches for " + b.t.current.Base().String(), Commands: []Cmd{fetch},
 			Verify: "freebsd-update updatesready exits 0, or nothing is published beyond the installed patch level"},
 		backup,
-		{ID: StepInstall, Title: "Install the patches", Commands: []Cmd{install},
+		{ID: StepInstall, Title: "Install the patches", Commands: []Cmd{cmdFor(install, Cond{})},
 			Verify: "no freebsd-update install is pending"},
 		bc,
 		rb,
 	}
 }
 
-// script says how to invoke this host's freebsd-update.
-func (b builder) script() freebsdupdate.Script {
-	return freebsdupdate.Script{NoCronOption: b.f.Update.NoCronOption}
-}
-
-func withWhen(c Cmd, when string) Cmd {
-	c.When = when
-	return c
+// freebsdUpdate is a phase of this host's freebsd-update.
+func (b builder) freebsdUpdate(phase string) *FreebsdUpdate {
+	return &FreebsdUpdate{Phase: phase, NoCron: b.f.Update.NoCronOption}
 }
 
 func (b builder) rebootStep(id, title, verify string) Step {
 	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
-		Commands: append(hookCommands(b.f, b.opts.StateDir), Cmd{Args: []string{"shutdown", "-r", "now"}}),
+		Commands: append(hookCommands(b.f, b.opts.StateDir), cmdFor(&Reboot{}, Cond{})),
 		Notes: []string{"zupgrade copies itself to " + hookBinary + " first (mkdir -p, install -m 0555) unless that file is the running zupgrade already",
 			"after boot, the rc.d hook runs " + hookBinary + " apply --resume; with --no-reboot apply stops here with exit 3"}}
 }
@@ -267,22 +259,22 @@ func hasSysrc(f *facts.Facts) bool {
 // system has it, else with a file in /etc/rc.conf.d, which rc.subr's
 // load_rc_config reads on every release zupgrade knows.
 func hookCommands(f *facts.Facts, stateDir string) []Cmd {
-	cs := []Cmd{{Args: []string{"install", "-m", "0555", path.Join(stateDir, "rc.d", "zupgrade"), rcScript}}}
+	cs := []Cmd{cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade"), Target: rcScript, Mode: "0555"}, Cond{})}
 	if hasSysrc(f) {
-		return append(cs, Cmd{Args: []string{"sysrc", "zupgrade_enable=YES"}})
+		return append(cs, cmdFor(&Sysrc{Name: "zupgrade_enable", Value: "YES"}, Cond{}))
 	}
 	return append(cs,
-		Cmd{Args: []string{"mkdir", "-p", path.Dir(rcConfD)}},
-		Cmd{Args: []string{"install", "-m", "0644", path.Join(stateDir, "rc.d", "zupgrade.conf"), rcConfD}})
+		cmdFor(&MakeDir{Path: path.Dir(rcConfD)}, Cond{}),
+		cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade.conf"), Target: rcConfD, Mode: "0644"}, Cond{}))
 }
 
 // unhookCommands remove the boot hook once the run has ended.
 func unhookCommands(f *facts.Facts) []Cmd {
-	cs := []Cmd{{Args: []string{"rm", "-f", rcScript}}}
+	cs := []Cmd{cmdFor(&RemoveFile{Path: rcScript}, Cond{})}
 	if hasSysrc(f) {
-		return append([]Cmd{{Args: []string{"sysrc", "-x", "zupgrade_enable"}}}, cs...)
+		return append([]Cmd{cmdFor(&Sysrc{Name: "zupgrade_enable", Remove: true}, Cond{})}, cs...)
 	}
-	return append(cs, Cmd{Args: []string{"rm", "-f", rcConfD}})
+	return append(cs, cmdFor(&RemoveFile{Path: rcConfD}, Cond{}))
 }
 
 // bootcodeStep writes BIOS boot code to every freebsd-boot partition and the
@@ -294,12 +286,12 @@ func (b builder) bootcodeStep(id, title string) Step {
 	order := b.bootOrder()
 	for _, d := range b.bootDisks() {
 		for _, bp := range d.BootPartitions {
-			args, err := bootcodeArgv(d, bp)
-			if err != nil {
+			op := &WriteBootcode{Disk: d.Name, Scheme: d.Scheme, Partition: bp.Name, Index: bp.Index}
+			if err := op.check(); err != nil {
 				s.Notes = append(s.Notes, err.Error())
 				continue
 			}
-			s.Commands = append(s.Commands, Cmd{Args: args})
+			s.Commands = append(s.Commands, cmdFor(op, Cond{}))
 		}
 		for _, e := range d.ESPs {
 			switch {
@@ -312,7 +304,7 @@ func (b builder) bootcodeStep(id, title string) Step {
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped (--format-esps formats it)", e.Name, d.Name))
 				continue
 			case e.Format == "empty":
-				s.Commands = append(s.Commands, Cmd{Args: newfsMsdosArgs(e), When: "file -s still finds no file system on it"})
+				s.Commands = append(s.Commands, cmdFor(&FormatESP{Disk: d.Name, ESP: e.Name}, Cond{If: CondNoFileSystem, ESP: e.Name}))
 			case e.Format == "unknown":
 				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s): file system unknown (%s); apply checks it before writing", e.Name, d.Name, e.FormatText))
 			}
@@ -357,18 +349,6 @@ func (b builder) bootOrder() bootOrder {
 	return o
 }
 
-// efibootmgrCreateArgs adds an active boot entry for the loader on the ESP
-// mounted on mnt.
-func efibootmgrCreateArgs(mnt, disk string) []string {
-	return []string{"efibootmgr", "-a", "-c", "-l", path.Join(mnt, gpart.ESPLoaderPath), "-L", "FreeBSD " + disk}
-}
-
-// newfsMsdosArgs formats an ESP as bsdinstall does (FAT32, one sector per
-// cluster).
-func newfsMsdosArgs(e facts.ESP) []string {
-	return []string{"newfs_msdos", "-F", "32", "-c", "1", "/dev/" + e.Name}
-}
-
 // espCommands writes the copies onto an ESP: mounted where it already is,
 // or on a directory of the state dir; each file is written beside its
 // target and renamed over it, so that a power cut leaves the old or the new
@@ -377,47 +357,48 @@ func newfsMsdosArgs(e facts.ESP) []string {
 // efibootmgr -c puts it first (add_to_boot_order), which would change the
 // disk the firmware starts, and the new entry is there for when the
 // others fail.
+// espMountPoint is where the boot code step reads and writes ESP e: where
+// it is mounted already, else a directory of the state directory.
+func espMountPoint(e facts.ESP, stateDir string) string {
+	if e.MountPoint != "" {
+		return e.MountPoint
+	}
+	return path.Join(stateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+}
+
 func espCommands(e facts.ESP, disk, stateDir string, copies []espCopy, entry bool, order *bootOrder) []Cmd {
-	mnt := e.MountPoint
+	mnt := espMountPoint(e, stateDir)
 	var cs []Cmd
-	if mnt == "" {
-		mnt = path.Join(stateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
+	if e.MountPoint == "" {
 		cs = append(cs,
-			Cmd{Args: []string{"mkdir", "-p", mnt}},
-			Cmd{Args: []string{"mount_msdosfs", "/dev/" + e.Name, mnt}})
+			cmdFor(&MakeDir{Path: mnt}, Cond{}),
+			cmdFor(&MountESP{Disk: disk, ESP: e.Name, MountPoint: mnt}, Cond{}))
 	}
 	for _, c := range copies {
 		target := path.Join(mnt, c.path)
-		cp := Cmd{Args: []string{"cp", c.src, target + ".new"}}
+		var when Cond
 		if c.create {
-			cs = append(cs, Cmd{Args: []string{"mkdir", "-p", path.Dir(target)}})
+			cs = append(cs, cmdFor(&MakeDir{Path: path.Dir(target)}, Cond{}))
 		} else {
-			cp.When = target + " is FreeBSD's " + kindOf(c.src)
+			when = Cond{If: CondFreeBSDProgram, Path: target, Program: kindOf(c.src)}
 		}
-		cs = append(cs, cp, Cmd{Args: []string{"mv", target + ".new", target}, When: cp.When})
+		cs = append(cs,
+			cmdFor(&StageLoader{Disk: disk, ESP: e.Name, MountPoint: mnt, Source: c.src, Path: c.path}, when),
+			cmdFor(&PlaceLoader{Disk: disk, ESP: e.Name, MountPoint: mnt, Path: c.path}, when))
 	}
 	if entry {
 		num := nextBootNum(order.used)
 		order.used = append(order.used, num)
 		order.order = append(order.order, num)
 		cs = append(cs,
-			Cmd{Args: efibootmgrCreateArgs(mnt, disk), When: "no boot entry starts efi/freebsd/loader.efi on " + e.Name},
-			Cmd{Args: []string{"efibootmgr", "-o", strings.Join(order.order, ",")}, When: "after efibootmgr -c: BootOrder as it was, the new entry last"})
+			cmdFor(&CreateBootEntry{Disk: disk, ESP: e.Name, MountPoint: mnt}, Cond{If: CondNoLoaderEntry, ESP: e.Name}),
+			cmdFor(&SetBootOrder{Order: slices.Clone(order.order)}, Cond{If: CondEntryCreated}))
 	}
-	cs = append(cs, Cmd{Args: []string{"sync"}})
+	cs = append(cs, cmdFor(&Sync{}, Cond{}))
 	if e.MountPoint == "" {
-		cs = append(cs, Cmd{Args: []string{"umount", mnt}})
+		cs = append(cs, cmdFor(&UnmountESP{Disk: disk, ESP: e.Name, MountPoint: mnt}, Cond{}))
 	}
 	return cs
-}
-
-// bootcodeArgv is gpart's bootcode command for a freebsd-boot partition
-// of a disk, built (and guarded against any other partition type) by package
-// gpart.
-func bootcodeArgv(d facts.Disk, bp facts.Partition) ([]string, error) {
-	p := gpart.Partition{Name: bp.Name, Index: bp.Index, Type: gpart.TypeFreeBSDBoot}
-	t := gpart.BootTargets{Geom: d.Name, Scheme: d.Scheme, BootPartitions: []gpart.Partition{p}}
-	return t.BootcodeArgv(p)
 }
 
 // bootDisks returns the disks of the boot pool's members, each once, in
@@ -462,14 +443,14 @@ func (b builder) packagesStep() Step {
 	case tool == "none":
 		s.Skip = "--packages none: third-party software is the admin's to rebuild before the old libraries go"
 	case tool == "portmaster":
-		s.Commands = []Cmd{cmdOf(pkgng.PortmasterCommand())}
+		s.Commands = []Cmd{cmdFor(&Packages{Action: "portmaster"}, Cond{})}
 		if b.opts.Packages == "auto" {
 			s.Notes = append(s.Notes, fmt.Sprintf("portmaster, because software was built from ports (%s): it uses a package when there is one and builds the port otherwise", strings.Join(b.f.Pkg.FromPorts, ", ")))
 		}
 	case !b.f.Pkg.Activated:
 		s.Skip = "pkg is not in use on this host"
 	default:
-		s.Commands = []Cmd{cmdOf(pkgng.BootstrapCommand()), cmdOf(pkgng.UpgradeCommand())}
+		s.Commands = []Cmd{cmdFor(&Packages{Action: "bootstrap"}, Cond{}), cmdFor(&Packages{Action: "upgrade"}, Cond{})}
 		s.Notes = []string{"IGNORE_OSVERSION and ASSUME_ALWAYS_YES are set on purpose: pkg's OSVERSION question would stall an unattended run"}
 		if len(b.f.Pkg.FromPorts) > 0 {
 			s.Notes = append(s.Notes, fmt.Sprintf("built from ports: %s; pkg upgrade -f replaces those the repository carries with its builds (port options are lost) and leaves the others built for the old release; --packages portmaster rebuilds them from ports", strings.Join(b.f.Pkg.FromPorts, ", ")))
@@ -481,9 +462,7 @@ func (b builder) packagesStep() Step {
 	if b.t.mode == "upgrade" && b.t.move == freebsdupdate.MoveMajor && s.Skip == "" {
 		old := b.t.current.Major
 		if b.opts.CompatLibs {
-			c := cmdOf(pkgng.CompatInstallCommand(old))
-			c.When = fmt.Sprintf("packages remain built for FreeBSD %d after the upgrade (--compat-libs)", old)
-			s.Commands = append(s.Commands, c)
+			s.Commands = append(s.Commands, cmdFor(&Packages{Action: "compat", Major: old}, Cond{If: CondStalePackages, Major: old}))
 		} else {
 			s.Notes = append(s.Notes, fmt.Sprintf("packages still built for FreeBSD %d afterwards (missing from the new repository) stop the run before install #3 removes their libraries; --compat-libs installs %s instead", old, pkgng.CompatPackage(old)))
 		}
@@ -522,12 +501,12 @@ func (b builder) poolSteps() []Step {
 		return []Step{zp, zf}
 	}
 	for _, p := range pools {
-		args, err := zpool.UpgradePoolArgv(p.Name)
-		if err != nil {
+		up := &UpgradePool{Pool: p.Name}
+		if err := up.check(); err != nil {
 			zp.Notes = append(zp.Notes, err.Error())
 			continue
 		}
-		zp.Commands = append(zp.Commands, Cmd{Args: args, When: "the new system offers features " + p.Name + " lacks, all of them readable by the FreeBSD loader"})
+		zp.Commands = append(zp.Commands, cmdFor(up, Cond{If: CondPoolUpgradable, Pool: p.Name}))
 		switch {
 		case p.LegacyVersion != 0:
 			zp.Notes = append(zp.Notes, fmt.Sprintf("%s is at legacy version %d: zpool upgrade moves it to feature flags", p.Name, p.LegacyVersion))
@@ -537,8 +516,8 @@ func (b builder) poolSteps() []Step {
 		if c := strings.Join(p.Compatibility, ","); c != "" && c != "off" {
 			zp.Notes = append(zp.Notes, p.Name+": compatibility="+c+" limits what zpool upgrade enables")
 		}
-		if fargs, err := zpool.UpgradeFilesystemsArgv(p.Name); err == nil {
-			zf.Commands = append(zf.Commands, Cmd{Args: fargs, When: "zfs upgrade lists file systems of " + p.Name + " below the current version"})
+		if op := (&UpgradeFilesystems{Dataset: p.Name}); op.check() == nil {
+			zf.Commands = append(zf.Commands, cmdFor(op, Cond{If: CondOldFilesystems, Pool: p.Name}))
 		}
 		if len(p.OldFilesystems) > 0 {
 			zf.Notes = append(zf.Notes, p.Name+": "+strings.Join(p.OldFilesystems, ", ")+" below the current version today")

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"time"
 
-	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 )
@@ -210,7 +207,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (Outcome, error) {
 	var hook, reboot []Cmd
 	for _, c := range sc.step.Commands {
-		if len(c.Args) > 0 && c.Args[0] == "shutdown" {
+		if _, ok := c.Op.(*Reboot); ok {
 			reboot = append(reboot, c)
 		} else {
 			hook = append(hook, c)
@@ -330,15 +327,16 @@ func (sc *stepContext) exec(ctx context.Context, c Cmd, stall func(string) bool)
 		}
 	}
 	start := sc.e.now()
-	sc.e.emit(progress.Event{Kind: progress.CommandStarted, Time: start, Step: step, Argv: c.Args, Env: c.Env})
-	hc := host.Command{Args: c.Args, Env: c.Env, Stdin: []byte(c.Stdin), Output: w}
-	if c.Terminal {
-		hc.Dialog = dialogFor(c.Args, sc.plan.Options.Yes)
+	hc := c.Op.Command()
+	hc.Output = w
+	if hc.Dialog != nil {
+		hc.Dialog = opDialog(c.Op, sc.plan.Options.Yes)
 	}
+	sc.e.emit(progress.Event{Kind: progress.CommandStarted, Time: start, Step: step, Argv: hc.Args, Env: hc.Env})
 	res, err := sc.e.Runner.Run(cctx, hc)
 	w.Flush()
 	end := sc.e.now()
-	sc.e.emit(progress.Event{Kind: progress.CommandEnded, Time: end, Step: step, Argv: c.Args, Env: c.Env, Exit: res.ExitCode,
+	sc.e.emit(progress.Event{Kind: progress.CommandEnded, Time: end, Step: step, Argv: hc.Args, Env: hc.Env, Exit: res.ExitCode,
 		Elapsed: end.Sub(start), Stdout: res.Stdout, Stderr: res.Stderr, Text: errString(err)})
 	if line := w.Stalled(); line != "" {
 		return res, &stallError{line: line}
@@ -356,44 +354,6 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// sameBootEnv refuses to go on in a boot environment other than the one the
-// run started in (its root dataset). freebsd-update makes a boot environment
-// at every install (install_create_be; CreateBootEnv defaults to yes), so
-// some are copies of the host taken mid-run, with the boot hook enabled and
-// the journal of the run: booting one must not resume the run there. The boot
-// hook then disables itself in that copy; the run itself is untouched.
-func (e *Engine) sameBootEnv(ctx context.Context, j *Journal) error {
-	want := j.Plan.Facts.RootDataset
-	res, err := e.Runner.Run(ctx, host.Command{Args: []string{"kenv", "-q", "vfs.root.mountfrom"}})
-	if want == "" || err != nil || !res.OK() {
-		return nil
-	}
-	got, ok := strings.CutPrefix(strings.TrimSpace(string(res.Stdout)), "zfs:")
-	if !ok || got == want {
-		return nil
-	}
-	msg := fmt.Sprintf("the host runs boot environment %s, but the run upgrades %s (a copy such as freebsd-update's boot environments holds the run's state too): not going on here; boot %s again to go on (bectl activate %s, reboot)", got, want, want, path.Base(want))
-	if e.Resume {
-		for _, c := range unhookCommands(&j.Plan.Facts) {
-			if _, err := e.Runner.Run(ctx, host.Command{Args: c.Args}); err != nil {
-				return fmt.Errorf("%s; removing the boot hook from %s: %v", msg, got, err)
-			}
-		}
-		msg += "; the boot hook is removed from " + got
-	}
-	return errors.New(msg)
-}
-
-// dialogFor is how zupgrade answers a program run on a terminal; yes is
-// the admin's --yes.
-func dialogFor(args []string, yes bool) host.Dialog {
-	if len(args) > 0 && args[0] == freebsdupdate.Program {
-		return freebsdupdate.UpgradeDialog(yes)
-	}
-	// Anything else: answer nothing, stop nothing.
-	return func(string) (string, bool) { return "", false }
 }
 
 // probe runs a read-only command quietly.

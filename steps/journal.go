@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/zupgrade/zupgrade/bootenv"
 )
 
 // JournalFormat is the version of the journal file. A journal of another
-// version is refused, never rewritten.
-const JournalFormat = 1
+// version is refused, never rewritten. Format 2 holds the plan of format
+// 2 (typed operations).
+const JournalFormat = 2
 
 // RunStatus is where a run stands as a whole.
 type RunStatus string
@@ -218,14 +221,24 @@ func (s Store) Load() (*Journal, error) {
 	fail := func(reason string) (*Journal, error) {
 		return nil, &JournalError{Path: s.JournalPath(), Copy: s.keepCopy(data), Reason: reason}
 	}
+	var head struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fail("not a valid journal (" + err.Error() + "): truncated or damaged")
+	}
+	switch {
+	case head.Format > JournalFormat:
+		return fail(fmt.Sprintf("written by a newer zupgrade (journal format %d, this one reads %d): finish the run with the zupgrade that started it", head.Format, JournalFormat))
+	case head.Format >= 1 && head.Format < JournalFormat:
+		return fail(fmt.Sprintf("written by an older zupgrade (journal format %d, this one reads %d), whose run is not finished: finish it with the zupgrade that started it (%s apply), or roll back to its backup%s", head.Format, JournalFormat, hookBinary, oldBackupHint(data)))
+	case head.Format != JournalFormat:
+		return fail(fmt.Sprintf("unknown journal format %d", head.Format))
+	}
 	if err := json.Unmarshal(data, &j); err != nil {
 		return fail("not a valid journal (" + err.Error() + "): truncated or damaged")
 	}
 	switch {
-	case j.Format > JournalFormat:
-		return fail(fmt.Sprintf("written by a newer zupgrade (journal format %d, this one reads %d): finish the run with the zupgrade that started it", j.Format, JournalFormat))
-	case j.Format != JournalFormat:
-		return fail(fmt.Sprintf("unknown journal format %d", j.Format))
 	case !j.Status.known():
 		return fail(fmt.Sprintf("unknown run status %q", j.Status))
 	case j.Plan == nil || len(j.Steps) != len(j.Plan.Steps):
@@ -242,6 +255,42 @@ func (s Store) Load() (*Journal, error) {
 		}
 	}
 	return &j, nil
+}
+
+// oldBackupHint says how to return to the backup an older journal's run
+// made ("" when it names none): its backup step's command, whose last
+// argument was the boot environment or snapshot.
+func oldBackupHint(data []byte) string {
+	var old struct {
+		Plan struct {
+			Steps []struct {
+				ID       string `json:"id"`
+				Commands []struct {
+					Args []string `json:"args"`
+				} `json:"commands"`
+			} `json:"steps"`
+		} `json:"plan"`
+	}
+	if json.Unmarshal(data, &old) != nil {
+		return ""
+	}
+	for _, s := range old.Plan.Steps {
+		if s.ID != StepBackup || len(s.Commands) == 0 || len(s.Commands[0].Args) < 2 {
+			continue
+		}
+		a := s.Commands[0].Args
+		name := a[len(a)-1]
+		if a[0] == bootenv.Program {
+			if _, err := bootenv.ActivateArgs(name, false); err == nil {
+				return " (bectl activate " + name + ", then reboot)"
+			}
+			return ""
+		}
+		if ds, snap, ok := strings.Cut(name, "@"); ok && bootenv.ValidateDataset(ds) == nil && bootenv.ValidateName(snap) == nil {
+			return " (the snapshot " + name + ": see zfs-rollback(8))"
+		}
+	}
+	return ""
 }
 
 // keepCopy saves data beside the journal and returns the copy's path. A

@@ -239,7 +239,7 @@ func TestStoreLoadRefusesBadJournal(t *testing.T) {
 		{"trailing garbage", func(t *testing.T) []byte { return append(good(t), "}\x00"...) }, "not a valid journal"},
 		{"newer format", func(t *testing.T) []byte {
 			return journalEdit(t, good(t), func(doc map[string]any) { doc["format"] = steps.JournalFormat + 1 })
-		}, "written by a newer zupgrade (journal format 2, this one reads 1): finish the run with the zupgrade that started it"},
+		}, "written by a newer zupgrade (journal format 3, this one reads 2): finish the run with the zupgrade that started it"},
 		{"no format", func(t *testing.T) []byte {
 			return journalEdit(t, good(t), func(doc map[string]any) { delete(doc, "format") })
 		}, "unknown journal format 0"},

@@ -10,12 +10,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 
 	"github.com/zupgrade/zupgrade/facts"
 )
 
 // PlanFormat is the version of the saved plan document (plan -o).
-const PlanFormat = 1
+const PlanFormat = 2
 
 // Verdict is the outcome of a preflight check.
 type Verdict string
@@ -38,20 +39,23 @@ type Check struct {
 	Fix string `json:"fix,omitempty"`
 }
 
-// Cmd is a command a step runs, as the plan shows it.
+// Cmd is an operation a step runs, as the plan shows it: the operation,
+// the command it renders (Args, Env, Stdin, Terminal; for display, never
+// read back) and the condition it runs under.
 type Cmd struct {
-	Args []string `json:"args"`
+	Op   Op
+	Args []string
 	// Env holds environment additions (KEY=VALUE).
-	Env []string `json:"env,omitempty"`
+	Env []string
 	// Stdin is what the command is fed (prompts answered in advance).
-	Stdin string `json:"stdin,omitempty"`
+	Stdin string
 	// Terminal: the command runs on a pseudo-terminal, its controlling
 	// terminal, where zupgrade answers its questions (freebsd-update asks
 	// on /dev/tty) and stops it when it waits for something no one can
 	// give unattended (an editor for a merge conflict).
-	Terminal bool `json:"terminal,omitempty"`
-	// When says under which condition the engine runs it ("" = always).
-	When string `json:"when,omitempty"`
+	Terminal bool
+	// When says under which condition the engine runs it (zero: always).
+	When Cond
 }
 
 // Step is one entry of the catalog, with the parameters it was planned with.
@@ -90,6 +94,26 @@ type Plan struct {
 	FactsHash string `json:"facts_hash"`
 }
 
+// ReadPlan reads a saved plan (plan -o). A plan of another format is
+// refused with what to do: make the plan again with this zupgrade. Its
+// errors read on from the file's name ("FILE is not a zupgrade plan").
+func ReadPlan(data []byte) (*Plan, error) {
+	var head struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("is not a zupgrade plan: %v", err)
+	}
+	if head.Format != PlanFormat {
+		return nil, fmt.Errorf("is a plan of format %d, and this zupgrade reads %d: make the plan again with this zupgrade (zupgrade plan -o FILE)", head.Format, PlanFormat)
+	}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("is not a zupgrade plan: %v", err)
+	}
+	return &p, nil
+}
+
 // Blocked reports whether a check blocks the plan.
 func (p *Plan) Blocked() bool {
 	for _, c := range p.Checks {
@@ -98,6 +122,30 @@ func (p *Plan) Blocked() bool {
 		}
 	}
 	return false
+}
+
+// Backup is the backup a plan makes: a boot environment Name, or where
+// there are none the recursive snapshot Dataset@Name.
+type Backup struct {
+	Name    string
+	Dataset string
+}
+
+// Backup returns the backup the plan's backup step makes, false when it
+// makes none.
+func (p *Plan) Backup() (Backup, bool) {
+	for _, s := range p.Steps {
+		if s.ID != StepBackup || len(s.Commands) == 0 {
+			continue
+		}
+		switch op := s.Commands[0].Op.(type) {
+		case *CreateBootEnv:
+			return Backup{Name: op.Name}, true
+		case *Snapshot:
+			return Backup{Name: op.Name, Dataset: op.Dataset}, true
+		}
+	}
+	return Backup{}, false
 }
 
 // Fingerprint hashes the parts of the facts a plan depends on: releases,

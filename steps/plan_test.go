@@ -186,7 +186,7 @@ func TestPlanStepOrder(t *testing.T) {
 	// Pool features are decided once the new system runs; the plan says
 	// so, and the preflight warns about edonr, which the loader cannot read.
 	zp := p.step(StepZpoolUpgrade)
-	if zp.Commands[0].When == "" || host.QuoteArgs(zp.Commands[0].Args) != "zpool upgrade zroot" {
+	if zp.Commands[0].When.IsZero() || host.QuoteArgs(zp.Commands[0].Args) != "zpool upgrade zroot" {
 		t.Errorf("zpool-upgrade first command %+v", zp.Commands[0])
 	}
 	if c := p.check("loader-features"); c.Verdict != Warn {

@@ -223,12 +223,8 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 		if err != nil {
 			return nil, usageErrorf("read plan: %v", err)
 		}
-		p = &steps.Plan{}
-		if err := json.Unmarshal(data, p); err != nil {
-			return nil, usageErrorf("%s is not a zupgrade plan: %v", planFile, err)
-		}
-		if p.Format != steps.PlanFormat {
-			return nil, usageErrorf("%s: plan format %d, this zupgrade reads %d", planFile, p.Format, steps.PlanFormat)
+		if p, err = steps.ReadPlan(data); err != nil {
+			return nil, usageErrorf("%s %v", planFile, err)
 		}
 	}
 	f, err := gatherFacts(ctx, env, "", "", logger)

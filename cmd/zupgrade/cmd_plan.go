@@ -180,8 +180,8 @@ func renderPlan(w io.Writer, p *steps.Plan) {
 			if c.Terminal {
 				line += "    # on a pseudo-terminal, questions answered"
 			}
-			if c.When != "" {
-				line += "    # when " + c.When
+			if !c.When.IsZero() {
+				line += "    # when " + c.When.String()
 			}
 			fprintf(w, "      $ %s\n", line)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
@@ -44,13 +43,8 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 	if j == nil {
 		return usageErrorf("no zupgrade run to roll back (state directory %s)", g.StateDir)
 	}
-	var backup []string
-	for _, s := range j.Plan.Steps {
-		if s.ID == steps.StepBackup && len(s.Commands) > 0 {
-			backup = s.Commands[0].Args
-		}
-	}
-	if r := j.Record(steps.StepBackup); backup == nil || r == nil || r.State != steps.StepDone {
+	backup, ok := j.Plan.Backup()
+	if r := j.Record(steps.StepBackup); !ok || r == nil || r.State != steps.StepDone {
 		return fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade")
 	}
 	if r := j.Record(steps.StepZpoolUpgrade); r != nil && r.Attempts > 0 && !force {
@@ -59,10 +53,9 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		return fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool)
 	}
 	r := env.runner()
-	name := backup[len(backup)-1]
-	if backup[0] != "bectl" {
-		ds, snap, _ := strings.Cut(name, "@")
-		text, err := bootenv.SnapshotRollbackInstructions(ds, snap)
+	name := backup.Name
+	if backup.Dataset != "" {
+		text, err := bootenv.SnapshotRollbackInstructions(backup.Dataset, name)
 		if err != nil {
 			return err
 		}
