@@ -1,16 +1,12 @@
 package steps
 
 import (
+	"context"
 	"fmt"
-	"path"
-	"slices"
-	"strings"
 
-	"github.com/zupgrade/zupgrade/bootenv"
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/gpart"
-	"github.com/zupgrade/zupgrade/pkgng"
 )
 
 // The stable IDs of the catalog's steps. The journal refers to steps by
@@ -72,9 +68,9 @@ func Build(f *facts.Facts, opts Options) *Plan {
 	p.Checks = preflight(f, opts, t, tErr)
 	b := builder{f: f, opts: opts, t: t}
 	if t.mode == "patch" {
-		p.Steps = b.patchSteps()
+		p.Steps = b.steps(patchCatalog)
 	} else {
-		p.Steps = b.upgradeSteps()
+		p.Steps = b.steps(upgradeCatalog)
 	}
 	return p
 }
@@ -120,412 +116,90 @@ func (b builder) targetName() string {
 	return b.t.to.String()
 }
 
-func (b builder) preflightStep() Step {
-	return Step{ID: StepPreflight, Title: "Preflight checks",
-		Verify: "every check above passes again when apply starts (the host is inspected anew)"}
+// stepDef is one step of the catalog, defined in one place: how it is
+// planned for a host (plan; its Verify says what done checks), how its
+// effect is recognised on the host (done), and how it is run (run).
+type stepDef interface {
+	// id is the step's stable ID.
+	id() string
+	// plan makes the step for the host the builder plans for.
+	plan(b builder) Step
+	// done reads the host and reports whether the step's effect is
+	// there. It never reads the journal. errUndecided means it cannot
+	// tell.
+	done(sc *stepContext, ctx context.Context) (bool, error)
+	// run carries the step out. A checkpoint (checkpointDef) is not
+	// run: the engine arms and reboots it.
+	run(sc *stepContext, ctx context.Context) error
+	// rerunnable: running the step again after an interruption is safe
+	// even when done cannot tell.
+	rerunnable() bool
 }
 
-func (b builder) quirkStep() Step {
-	s := Step{ID: StepQuirkMeta, Title: "Patch freebsd-update's metadata path check (8.x integrity-check bug)",
-		Verify: "freebsd-update's metadata path pattern accepts % and @"}
-	if b.f.Update.MetadataPattern != "old" {
-		s.Skip = "not needed: this freebsd-update accepts today's metadata"
-		return s
-	}
-	backup := path.Join(b.opts.StateDir, "backup", "freebsd-update.orig")
-	s.Commands = []Cmd{
-		cmdFor(&MakeDir{Path: path.Dir(backup)}, Cond{}),
-		cmdFor(&FixMetadataPath{Backup: backup}, Cond{}),
-		cmdFor(&FixMetadataPath{Backup: backup, Edit: true}, Cond{}),
-	}
-	return s
+// checkpointDef is a step that reboots the host: arm installs and enables
+// the boot hook that resumes the run, reboot reboots.
+type checkpointDef interface {
+	stepDef
+	arm(sc *stepContext, ctx context.Context) error
+	reboot(sc *stepContext, ctx context.Context) error
 }
 
-func (b builder) backupName() string {
-	to := ""
-	if b.t.mode == "upgrade" {
-		to = b.t.to.String()
-	}
-	name, err := bootenv.BackupName(b.f.Release.Running, to, b.opts.Now)
-	if err != nil {
-		// The running release is validated by the target check; a name
-		// that cannot be made is reported by that check's block.
-		return "zupgrade-backup-" + b.opts.Now.UTC().Format("20060102T150405")
-	}
-	return name
+// upgradeCatalog is the order of the steps of an upgrade to another
+// release.
+var upgradeCatalog = []stepDef{
+	preflightStep{},
+	quirkStep{},
+	backupStep{},
+	upgradeStep{},
+	installKernelStep{},
+	bootcodeStep{},
+	rebootStep{},
+	installWorldStep{},
+	packagesStep{},
+	installLibsStep{},
+	zpoolUpgradeStep{},
+	zfsUpgradeStep{},
+	rebootStep{final: true},
 }
 
-func (b builder) backupStep() Step {
-	name := b.backupName()
-	s := Step{ID: StepBackup, Title: "Backup boot environment " + name}
-	if b.f.BootEnvs.Tool == "bectl" && b.f.BootEnvs.Supported {
-		op := &CreateBootEnv{Name: name}
-		if err := op.check(); err != nil {
-			s.Skip = err.Error()
-			return s
-		}
-		s.Commands = []Cmd{cmdFor(op, Cond{})}
-		s.Verify = "bectl list -H shows " + name
-		s.Notes = []string{"zupgrade rollback activates it and reboots"}
-		return s
-	}
-	ds := b.f.RootDataset
-	s.Title = "Backup snapshot " + ds + "@" + name
-	op := &Snapshot{Dataset: ds, Name: name}
-	if err := op.check(); err != nil {
-		s.Skip = err.Error()
-		return s
-	}
-	s.Commands = []Cmd{cmdFor(op, Cond{})}
-	s.Verify = "zfs list -t snapshot shows " + ds + "@" + name
-	s.Notes = []string{"no boot environments here: zupgrade rollback explains how to return to this snapshot"}
-	return s
+// patchCatalog is the order of the steps of a patch update.
+var patchCatalog = []stepDef{
+	preflightStep{},
+	quirkStep{},
+	fetchStep{},
+	backupStep{},
+	installStep{},
+	bootcodeStep{},
+	rebootStep{final: true},
 }
 
-func (b builder) upgradeSteps() []Step {
-	to := b.targetName()
-	install := b.freebsdUpdate("install")
-	var upgrade []Cmd
-	if op := (&FreebsdUpdate{Phase: "upgrade", Release: b.t.to.String(), NoCron: b.f.Update.NoCronOption}); op.check() == nil {
-		upgrade = []Cmd{cmdFor(op, Cond{})}
-	}
-	steps := []Step{
-		b.preflightStep(),
-		b.quirkStep(),
-		b.backupStep(),
-		{ID: StepUpgrade, Title: "Fetch the upgrade to " + to, Commands: upgrade,
-			Verify: "freebsd-update updatesready exits 0 and the fetched metadata is for " + to,
-			Notes:  []string{"unattended: runs on a pseudo-terminal where zupgrade answers its questions (pager off); a file it cannot merge stops the run and is named"}},
-		{ID: StepInstallKern, Title: "Install the new kernel and /boot (install 1 of 3)", Commands: []Cmd{cmdFor(install, Cond{})},
-			Verify: "the kerneldone marker exists, or freebsd-version -k is " + to},
-		b.bootcodeStep(StepBootcode, "Write the new boot code to every boot-pool disk"),
-		b.rebootStep(StepRebootKernel, "Reboot into the new kernel", "uname -r is "+to+" (the new kernel is running)"),
-		{ID: StepInstallWorld, Title: "Install the new world (install 2 of 3)", Commands: []Cmd{cmdFor(install, Cond{})},
-			Verify: "freebsd-version -u is " + to},
-		b.packagesStep(),
-		{ID: StepInstallLibs, Title: "Remove old libraries (install 3 of 3)", Commands: []Cmd{cmdFor(install, Cond{If: CondInstallAsked})},
-			Verify: "no freebsd-update install is pending"},
-	}
-	steps = append(steps, b.poolSteps()...)
-	steps = append(steps, b.rebootStep(StepRebootFinal, "Final reboot and verification",
-		"freebsd-version -kru all print "+to+", the boot pool is healthy, boot code is current on every disk"))
-	return steps
-}
-
-func (b builder) patchSteps() []Step {
-	install := b.freebsdUpdate("install")
-	fetch := cmdFor(b.freebsdUpdate("fetch"), Cond{})
-	bc := b.bootcodeStep(StepBootcode, "Write boot code to every boot-pool disk if /boot changed")
-	bc.Notes = append(bc.Notes, "skipped when the boot files on every disk already equal /boot")
-	rb := b.rebootStep(StepRebootFinal, "Reboot if the kernel changed", "uname -r equals freebsd-version -k")
-	rb.Notes = append(rb.Notes, "skipped when the patches did not touch the kernel")
-	backup := b.backupStep()
-	backup.Notes = append(backup.Notes, "skipped when fetch found nothing to install")
-	return []Step{
-		b.preflightStep(),
-		b.quirkStep(),
-		{ID: StepFetch, Title: "Fetch patches for " + b.t.current.Base().String(), Commands: []Cmd{fetch},
-			Verify: "freebsd-update updatesready exits 0, or nothing is published beyond the installed patch level"},
-		backup,
-		{ID: StepInstall, Title: "Install the patches", Commands: []Cmd{cmdFor(install, Cond{})},
-			Verify: "no freebsd-update install is pending"},
-		bc,
-		rb,
-	}
-}
-
-// freebsdUpdate is a phase of this host's freebsd-update.
-func (b builder) freebsdUpdate(phase string) *FreebsdUpdate {
-	return &FreebsdUpdate{Phase: phase, NoCron: b.f.Update.NoCronOption}
-}
-
-func (b builder) rebootStep(id, title, verify string) Step {
-	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
-		Commands: append(hookCommands(b.f, b.opts.StateDir), cmdFor(&Reboot{}, Cond{})),
-		Notes: []string{"zupgrade copies itself to " + hookBinary + " first (mkdir -p, install -m 0555) unless that file is the running zupgrade already",
-			"after boot, the rc.d hook runs " + hookBinary + " apply --resume; with --no-reboot apply stops here with exit 3"}}
-}
-
-// sysrcSince is the first release with sysrc(8) in the base system.
-var sysrcSince = freebsdupdate.MustParseRelease("9.2-RELEASE")
-
-// hasSysrc reports whether the host's userland has sysrc(8).
-func hasSysrc(f *facts.Facts) bool {
-	u, err := freebsdupdate.ParseRelease(f.Release.Userland)
-	return err != nil || !u.Before(sysrcSince)
-}
-
-// hookCommands install and enable the boot hook: with sysrc where the
-// system has it, else with a file in /etc/rc.conf.d, which rc.subr's
-// load_rc_config reads on every release zupgrade knows.
-func hookCommands(f *facts.Facts, stateDir string) []Cmd {
-	cs := []Cmd{cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade"), Target: rcScript, Mode: "0555"}, Cond{})}
-	if hasSysrc(f) {
-		return append(cs, cmdFor(&Sysrc{Name: "zupgrade_enable", Value: "YES"}, Cond{}))
-	}
-	return append(cs,
-		cmdFor(&MakeDir{Path: path.Dir(rcConfD)}, Cond{}),
-		cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade.conf"), Target: rcConfD, Mode: "0644"}, Cond{}))
-}
-
-// unhookCommands remove the boot hook once the run has ended.
-func unhookCommands(f *facts.Facts) []Cmd {
-	cs := []Cmd{cmdFor(&RemoveFile{Path: rcScript}, Cond{})}
-	if hasSysrc(f) {
-		return append([]Cmd{cmdFor(&Sysrc{Name: "zupgrade_enable", Remove: true}, Cond{})}, cs...)
-	}
-	return append(cs, cmdFor(&RemoveFile{Path: rcConfD}, Cond{}))
-}
-
-// bootcodeStep writes BIOS boot code to every freebsd-boot partition and the
-// loader to every formatted ESP of every disk of the boot pool.
-func (b builder) bootcodeStep(id, title string) Step {
-	s := Step{ID: id, Title: title,
-		Verify: "read back: each freebsd-boot partition starts with " + gptzfsboot + ", sector 0 of each disk holds " + pmbr + "'s boot code, each ESP's loaders equal " + loaderEFI}
-	fallback := facts.FallbackName(b.f.Machine)
-	order := b.bootOrder()
-	for _, d := range b.bootDisks() {
-		for _, bp := range d.BootPartitions {
-			op := &WriteBootcode{Disk: d.Name, Scheme: d.Scheme, Partition: bp.Name, Index: bp.Index}
-			if err := op.check(); err != nil {
-				s.Notes = append(s.Notes, err.Error())
-				continue
+// stepByID returns the definition of the step with that ID.
+func stepByID(id string) (stepDef, bool) {
+	for _, c := range [][]stepDef{upgradeCatalog, patchCatalog} {
+		for _, d := range c {
+			if d.id() == id {
+				return d, true
 			}
-			s.Commands = append(s.Commands, cmdFor(op, Cond{}))
-		}
-		for _, e := range d.ESPs {
-			switch {
-			case isLegacyESP(e) && e.Format == "empty":
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition holding no file system: skipped", e.Name, d.Name, facts.HumanBytes(e.Size)))
-				continue
-			case isLegacyESP(e):
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is a %s legacy boot1 partition: its boot1.efi is replaced from %s (loader.efi does not fit there)", e.Name, d.Name, facts.HumanBytes(e.Size), boot1EFI))
-			case e.Format == "empty" && !b.opts.FormatESPs:
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s) is not formatted: skipped (--format-esps formats it)", e.Name, d.Name))
-				continue
-			case e.Format == "empty":
-				s.Commands = append(s.Commands, cmdFor(&FormatESP{Disk: d.Name, ESP: e.Name}, Cond{If: CondNoFileSystem, ESP: e.Name}))
-			case e.Format == "unknown":
-				s.Notes = append(s.Notes, fmt.Sprintf("%s (ESP of %s): file system unknown (%s); apply checks it before writing", e.Name, d.Name, e.FormatText))
-			}
-			// Give a disk without a boot entry for FreeBSD's loader one,
-			// so that the firmware starts it there when the others fail.
-			entry := !isLegacyESP(e) && b.f.BootMethod == "UEFI" && b.f.EFI != nil && !b.f.EFI.HasLoaderEntry(e)
-			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, espCopies(b.f, e, true), entry, &order)...)
 		}
 	}
-	for _, d := range otherESPs(b.f) {
-		for _, e := range d.ESPs {
-			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, espCopies(b.f, e, false), false, &order)...)
-		}
-	}
-	if len(s.Commands) == 0 {
-		s.Skip = "no boot partitions found on the boot pool's disks"
-	}
-	if fallback != "" {
-		s.Notes = append(s.Notes, "efi/boot/"+fallback+" is replaced only when the one there is FreeBSD's loader (another system may own it)")
-	}
-	if len(otherESPs(b.f)) > 0 {
-		s.Notes = append(s.Notes, "on ESPs outside the boot pool only FreeBSD programs found there are replaced, each by the new one of its kind (loader.efi, boot1.efi)")
-	}
-	return s
+	return nil, false
 }
 
-// bootOrder is the firmware's BootOrder and the entries it knows, as the
-// plan's efibootmgr -c and -o commands change them.
-type bootOrder struct {
-	order, used []string
-}
-
-// bootOrder returns the BootOrder and entry numbers of the facts.
-func (b builder) bootOrder() bootOrder {
-	var o bootOrder
-	if b.f.EFI != nil {
-		o.order = append(o.order, b.f.EFI.BootOrder...)
-		for _, e := range b.f.EFI.Entries {
-			o.used = append(o.used, e.Number)
-		}
-	}
-	return o
-}
-
-// espCommands writes the copies onto an ESP: mounted where it already is,
-// or on a directory of the state dir; each file is written beside its
-// target and renamed over it, so that a power cut leaves the old or the new
-// program, never half of one. With entry, a boot entry for FreeBSD's loader
-// there is made and BootOrder put back as it was with the new entry last:
-// efibootmgr -c puts it first (add_to_boot_order), which would change the
-// disk the firmware starts, and the new entry is there for when the
-// others fail.
-// espMountPoint is where the boot code step reads and writes ESP e: where
-// it is mounted already, else a directory of the state directory.
-func espMountPoint(e facts.ESP, stateDir string) string {
-	if e.MountPoint != "" {
-		return e.MountPoint
-	}
-	return path.Join(stateDir, "mnt", strings.ReplaceAll(e.Name, "/", "_"))
-}
-
-func espCommands(e facts.ESP, disk, stateDir string, copies []espCopy, entry bool, order *bootOrder) []Cmd {
-	mnt := espMountPoint(e, stateDir)
-	var cs []Cmd
-	if e.MountPoint == "" {
-		cs = append(cs,
-			cmdFor(&MakeDir{Path: mnt}, Cond{}),
-			cmdFor(&MountESP{Disk: disk, ESP: e.Name, MountPoint: mnt}, Cond{}))
-	}
-	for _, c := range copies {
-		target := path.Join(mnt, c.path)
-		var when Cond
-		if c.create {
-			cs = append(cs, cmdFor(&MakeDir{Path: path.Dir(target)}, Cond{}))
-		} else {
-			when = Cond{If: CondFreeBSDProgram, Path: target, Program: kindOf(c.src)}
-		}
-		cs = append(cs,
-			cmdFor(&StageLoader{Disk: disk, ESP: e.Name, MountPoint: mnt, Source: c.src, Path: c.path}, when),
-			cmdFor(&PlaceLoader{Disk: disk, ESP: e.Name, MountPoint: mnt, Path: c.path}, when))
-	}
-	if entry {
-		num := nextBootNum(order.used)
-		order.used = append(order.used, num)
-		order.order = append(order.order, num)
-		cs = append(cs,
-			cmdFor(&CreateBootEntry{Disk: disk, ESP: e.Name, MountPoint: mnt}, Cond{If: CondNoLoaderEntry, ESP: e.Name}),
-			cmdFor(&SetBootOrder{Order: slices.Clone(order.order)}, Cond{If: CondEntryCreated}))
-	}
-	cs = append(cs, cmdFor(&Sync{}, Cond{}))
-	if e.MountPoint == "" {
-		cs = append(cs, cmdFor(&UnmountESP{Disk: disk, ESP: e.Name, MountPoint: mnt}, Cond{}))
-	}
-	return cs
-}
-
-// bootDisks returns the disks of the boot pool's members, each once, in
-// member order.
-func (b builder) bootDisks() []facts.Disk {
-	pool := bootPool(b.f)
-	if pool == nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	var out []facts.Disk
-	for _, m := range pool.Members {
-		if m.Disk == "" || seen[m.Disk] {
-			continue
-		}
-		seen[m.Disk] = true
-		if d := diskByName(b.f, m.Disk); d != nil {
-			out = append(out, *d)
-		}
+// steps plans the steps of a catalog.
+func (b builder) steps(catalog []stepDef) []Step {
+	out := make([]Step, len(catalog))
+	for i, d := range catalog {
+		out[i] = d.plan(b)
 	}
 	return out
 }
 
-// packagesTool is the tool the package step runs: --packages, or for
-// "auto" portmaster when it is installed and software was built from
-// ports, pkg otherwise.
-func (b builder) packagesTool() string {
-	if b.opts.Packages != "auto" {
-		return b.opts.Packages
-	}
-	if b.f.Pkg.Portmaster && len(b.f.Pkg.FromPorts) > 0 {
-		return "portmaster"
-	}
-	return "pkg"
-}
-
-func (b builder) packagesStep() Step {
-	s := Step{ID: StepPackages, Title: "Upgrade third-party packages for the new ABI",
-		Verify: "pkg runs and every installed package is built for the new ABI"}
-	tool := b.packagesTool()
-	switch {
-	case tool == "none":
-		s.Skip = "--packages none: third-party software is the admin's to rebuild before the old libraries go"
-	case tool == "portmaster":
-		s.Commands = []Cmd{cmdFor(&Packages{Action: "portmaster"}, Cond{})}
-		if b.opts.Packages == "auto" {
-			s.Notes = append(s.Notes, fmt.Sprintf("portmaster, because software was built from ports (%s): it uses a package when there is one and builds the port otherwise", strings.Join(b.f.Pkg.FromPorts, ", ")))
-		}
-	case !b.f.Pkg.Activated:
-		s.Skip = "pkg is not in use on this host"
-	default:
-		s.Commands = []Cmd{cmdFor(&Packages{Action: "bootstrap"}, Cond{}), cmdFor(&Packages{Action: "upgrade"}, Cond{})}
-		s.Notes = []string{"IGNORE_OSVERSION and ASSUME_ALWAYS_YES are set on purpose: pkg's OSVERSION question would stall an unattended run"}
-		if len(b.f.Pkg.FromPorts) > 0 {
-			s.Notes = append(s.Notes, fmt.Sprintf("built from ports: %s; pkg upgrade -f replaces those the repository carries with its builds (port options are lost) and leaves the others built for the old release; --packages portmaster rebuilds them from ports", strings.Join(b.f.Pkg.FromPorts, ", ")))
+// runCommands runs the step's operations one after the other.
+func (sc *stepContext) runCommands(ctx context.Context) error {
+	for _, c := range sc.step.Commands {
+		if _, err := sc.run(ctx, c); err != nil {
+			return err
 		}
 	}
-	if b.t.mode == "upgrade" && b.t.move != freebsdupdate.MoveMajor && s.Skip == "" {
-		s.Notes = append(s.Notes, "a minor upgrade keeps the ABI: packages are upgraded only if pkg reports they need it")
-	}
-	if b.t.mode == "upgrade" && b.t.move == freebsdupdate.MoveMajor && s.Skip == "" {
-		old := b.t.current.Major
-		if b.opts.CompatLibs {
-			s.Commands = append(s.Commands, cmdFor(&Packages{Action: "compat", Major: old}, Cond{If: CondStalePackages, Major: old}))
-		} else {
-			s.Notes = append(s.Notes, fmt.Sprintf("packages still built for FreeBSD %d afterwards (missing from the new repository) stop the run before install #3 removes their libraries; --compat-libs installs %s instead", old, pkgng.CompatPackage(old)))
-		}
-	}
-	return s
-}
-
-// poolSteps are the one-way steps: zpool upgrade of the boot pool (and any
-// extra pools asked for), gated on the loader being able to read every
-// feature it enables, then boot code again, then zfs upgrade.
-func (b builder) poolSteps() []Step {
-	zp := Step{ID: StepZpoolUpgrade, Title: "Upgrade pool features (one-way)",
-		Verify: "every feature the step enables shows as enabled or active in zpool get, and none the loader cannot read is active"}
-	zf := Step{ID: StepZfsUpgrade, Title: "Upgrade file system versions (one-way)",
-		Verify: "zfs upgrade lists no file system below the current version"}
-	pool := bootPool(b.f)
-	pools := []*facts.Pool{}
-	if pool != nil {
-		pools = append(pools, pool)
-	}
-	for _, name := range b.opts.ExtraPools {
-		for i := range b.f.Pools {
-			if b.f.Pools[i].Name == name && name != b.f.BootPool {
-				pools = append(pools, &b.f.Pools[i])
-			}
-		}
-	}
-	switch {
-	case b.opts.NoPoolUpgrade:
-		zp.Skip = "--no-pool-upgrade"
-		zf.Skip = "--no-pool-upgrade"
-		return []Step{zp, zf}
-	case pool == nil:
-		zp.Skip = "no boot pool"
-		zf.Skip = "no boot pool"
-		return []Step{zp, zf}
-	}
-	for _, p := range pools {
-		up := &UpgradePool{Pool: p.Name}
-		if err := up.check(); err != nil {
-			zp.Notes = append(zp.Notes, err.Error())
-			continue
-		}
-		zp.Commands = append(zp.Commands, cmdFor(up, Cond{If: CondPoolUpgradable, Pool: p.Name}))
-		switch {
-		case p.LegacyVersion != 0:
-			zp.Notes = append(zp.Notes, fmt.Sprintf("%s is at legacy version %d: zpool upgrade moves it to feature flags", p.Name, p.LegacyVersion))
-		case len(p.Upgradable) > 0:
-			zp.Notes = append(zp.Notes, fmt.Sprintf("%s lacks %s today; the list is read again once the new system runs", p.Name, strings.Join(p.Upgradable, ", ")))
-		}
-		if c := strings.Join(p.Compatibility, ","); c != "" && c != "off" {
-			zp.Notes = append(zp.Notes, p.Name+": compatibility="+c+" limits what zpool upgrade enables")
-		}
-		if op := (&UpgradeFilesystems{Dataset: p.Name}); op.check() == nil {
-			zf.Commands = append(zf.Commands, cmdFor(op, Cond{If: CondOldFilesystems, Pool: p.Name}))
-		}
-		if len(p.OldFilesystems) > 0 {
-			zf.Notes = append(zf.Notes, p.Name+": "+strings.Join(p.OldFilesystems, ", ")+" below the current version today")
-		}
-	}
-	zp.Notes = append(zp.Notes,
-		"runs only once the new kernel runs and the new boot code was read back from every disk",
-		"features the FreeBSD loader cannot read once active are never enabled: when the new system offers any, the others are enabled one by one (zpool set feature@NAME=enabled POOL)")
-	zp.Commands = append(zp.Commands, b.bootcodeStep("", "").Commands...)
-	return []Step{zp, zf}
+	return nil
 }

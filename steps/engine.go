@@ -138,7 +138,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		if e.interrupted() {
 			return 0, e.interrupt(j, step.ID, nil)
 		}
-		act, ok := actions[step.ID]
+		def, ok := stepByID(step.ID)
 		if !ok {
 			return 0, e.fail(j, step.ID, fmt.Errorf("this zupgrade does not know step %q; use the zupgrade that made the plan", step.ID))
 		}
@@ -149,9 +149,9 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		// Whatever the journal says, the host decides whether the step's
 		// effect is there already: a crash may have struck after the
 		// effect and before the journal said so.
-		done, err := act.done(sc, ctx)
+		done, err := def.done(sc, ctx)
 		switch {
-		case err != nil && errors.Is(err, errUndecided) && rec.State == StepStarted && !act.rerunnable:
+		case err != nil && errors.Is(err, errUndecided) && rec.State == StepStarted && !def.rerunnable():
 			return 0, e.fail(j, step.ID, fmt.Errorf("the run stopped during this step and zupgrade %w (%s); check the host by hand, then run zupgrade apply again", err, step.Verify))
 		case err != nil && !errors.Is(err, errUndecided):
 			return 0, e.fail(j, step.ID, fmt.Errorf("checking whether it is done: %w", err))
@@ -181,10 +181,10 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		}
 		e.crash(step.ID, AfterStarted)
 
-		if step.Checkpoint {
-			return e.checkpoint(ctx, sc, j)
+		if cp, ok := def.(checkpointDef); ok {
+			return e.checkpoint(ctx, cp, sc, j)
 		}
-		if err := act.run(sc, ctx); err != nil {
+		if err := def.run(sc, ctx); err != nil {
 			return 0, e.fail(j, step.ID, err)
 		}
 		e.crash(step.ID, AfterRun)
@@ -203,28 +203,11 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 	return Finished, nil
 }
 
-// checkpoint installs the boot hook and reboots, or stops.
-func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (Outcome, error) {
-	var hook, reboot []Cmd
-	for _, c := range sc.step.Commands {
-		if _, ok := c.Op.(*Reboot); ok {
-			reboot = append(reboot, c)
-		} else {
-			hook = append(hook, c)
-		}
-	}
-	if err := writeHook(e.Store); err != nil {
-		return 0, e.fail(j, sc.step.ID, fmt.Errorf("write the boot hook: %w", err))
-	}
-	if err := sc.installBinary(ctx); err != nil {
+// checkpoint arms the boot hook and reboots, or stops.
+func (e *Engine) checkpoint(ctx context.Context, cp checkpointDef, sc *stepContext, j *Journal) (Outcome, error) {
+	if err := cp.arm(sc, ctx); err != nil {
 		return 0, e.fail(j, sc.step.ID, err)
 	}
-	for _, c := range hook {
-		if _, err := sc.run(ctx, c); err != nil {
-			return 0, e.fail(j, sc.step.ID, err)
-		}
-	}
-	sc.rec.BootTime = sc.bootTime(ctx)
 	if e.NoReboot || j.NoReboot {
 		j.Status, j.Message = StatusCheckpoint, "reboot the host, then run zupgrade apply (the boot hook does it by itself)"
 		if err := e.save(j); err != nil {
@@ -238,10 +221,8 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 		return 0, err
 	}
 	e.emit(progress.Event{Kind: progress.Checkpoint, Step: sc.step.ID, Text: j.Message})
-	for _, c := range reboot {
-		if _, err := sc.run(ctx, c); err != nil {
-			return 0, e.fail(j, sc.step.ID, err)
-		}
+	if err := cp.reboot(sc, ctx); err != nil {
+		return 0, e.fail(j, sc.step.ID, err)
 	}
 	return Rebooting, nil
 }
