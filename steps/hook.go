@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/zupgrade/zupgrade/host"
+	"github.com/zupgrade/zupgrade/internal/durable"
 )
 
 // RCScript returns the rc.d script that resumes a run after a reboot. It
@@ -74,10 +75,10 @@ func writeHook(s Store) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := writeDurably(filepath.Join(dir, "zupgrade"), RCScript(hookBinary, s.Dir)); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, "zupgrade"), RCScript(hookBinary, s.Dir), 0o600); err != nil {
 		return err
 	}
-	return writeDurably(filepath.Join(dir, "zupgrade.conf"), []byte("# Written by zupgrade while a run is pending.\nzupgrade_enable=\"YES\"\n"))
+	return durable.WriteFile(filepath.Join(dir, "zupgrade.conf"), []byte("# Written by zupgrade while a run is pending.\nzupgrade_enable=\"YES\"\n"), 0o600)
 }
 
 // installBinary copies the running zupgrade (Engine.Binary) to hookBinary,

@@ -15,6 +15,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/zupgrade/zupgrade/bootenv"
+	"github.com/zupgrade/zupgrade/internal/durable"
 )
 
 // JournalFormat is the version of the journal file. A journal of another
@@ -310,7 +311,7 @@ func (s Store) keepCopy(data []byte) string {
 		}
 	}
 	p := s.JournalPath() + ".bad-" + time.Now().UTC().Format("20060102T150405.000000000")
-	if err := writeDurably(p, data); err != nil {
+	if err := durable.WriteFile(p, data, 0o600); err != nil {
 		return ""
 	}
 	return p
@@ -324,7 +325,7 @@ func (s Store) Save(j *Journal) error {
 	if err != nil {
 		return err
 	}
-	return writeDurably(s.JournalPath(), append(data, '\n'))
+	return durable.WriteFile(s.JournalPath(), append(data, '\n'), 0o600)
 }
 
 // Remove deletes the journal (after a run ends, when asked).
@@ -392,35 +393,6 @@ func (s Store) checkDir() error {
 	return nil
 }
 
-func writeDurably(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // LockedError reports that another run holds the lock.
 type LockedError struct {
 	Path   string
@@ -451,13 +423,14 @@ func (s Store) Lock() (unlock func(), err error) {
 	}
 	// Temporary files of saves cut short by a crash are leftovers now that
 	// no one else can be writing.
-	if stale, err := filepath.Glob(filepath.Join(s.Dir, ".*.tmp-*")); err == nil {
+	for _, pat := range []string{durable.TempPattern(s.JournalPath()), filepath.Join(s.Dir, "."+filepath.Base(s.JournalPath())+".bad-*"), filepath.Join(s.Dir, ".*.tmp-*")} {
+		stale, _ := filepath.Glob(pat)
 		for _, f := range stale {
 			os.Remove(f)
 		}
 	}
 	owner, _ := json.Marshal(LockOwner{Pid: os.Getpid(), BootEnv: s.BootEnv, Since: time.Now().UTC().Truncate(time.Second)})
-	_ = writeDurably(s.lockPath()+".owner", append(owner, '\n'))
+	_ = durable.WriteFile(s.lockPath()+".owner", append(owner, '\n'), 0o600)
 	return func() {
 		os.Remove(s.lockPath() + ".owner")
 		fl.Unlock()

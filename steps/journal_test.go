@@ -166,7 +166,7 @@ func TestStoreLoadAfterInterruptedSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The write reached the disk only in part.
-	stray := filepath.Join(store.Dir, ".journal.json.tmp-4242")
+	stray := filepath.Join(store.Dir, ".journal.json4242")
 	if err := os.WriteFile(stray, data[:len(data)/3], 0o600); err != nil {
 		t.Fatal(err)
 	}

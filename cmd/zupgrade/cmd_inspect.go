@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/log"
-	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
+	"github.com/zupgrade/zupgrade/internal/durable"
 
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/host"
@@ -78,7 +78,7 @@ func gatherFacts(ctx context.Context, env Env, replay, capture string, logger *l
 			name = out
 		}
 		data := rec.Capture(time.Now(), "host: "+name)
-		if err := renameio.WriteFile(capture, data, 0o600); err != nil {
+		if err := durable.WriteFile(capture, data, 0o600); err != nil {
 			return nil, fmt.Errorf("write capture: %w", err)
 		}
 		logger.Info("capture written", "file", capture)

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/log"
-	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
+	"github.com/zupgrade/zupgrade/internal/durable"
 
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
@@ -116,7 +116,7 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 		if err != nil {
 			return err
 		}
-		if err := renameio.WriteFile(opts.Output, append(data, '\n'), 0o600); err != nil {
+		if err := durable.WriteFile(opts.Output, append(data, '\n'), 0o600); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
 	}
