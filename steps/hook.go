@@ -104,8 +104,8 @@ func (sc *stepContext) installBinary(ctx context.Context) error {
 		return nil
 	}
 	for _, c := range []Cmd{
-		{Args: []string{"mkdir", "-p", path.Dir(hookBinary)}},
-		{Args: []string{"install", "-m", "0555", src, hookBinary}},
+		cmdFor(&MakeDir{Path: path.Dir(hookBinary)}, Cond{}),
+		cmdFor(&InstallFile{Source: src, Target: hookBinary, Mode: "0555"}, Cond{}),
 	} {
 		if _, err := sc.run(ctx, c); err != nil {
 			return fmt.Errorf("copy zupgrade to %s for the boot hook: %w", hookBinary, err)
