@@ -12,6 +12,7 @@ import (
 
 	charmlog "github.com/charmbracelet/log"
 
+	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
@@ -184,6 +185,11 @@ func TestEngineFailures(t *testing.T) {
 			steps.StepUpgrade, "could not merge /etc/ssh/sshd_config"},
 		{"stale packages", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Packages: []simhost.PackageSpec{{Name: "oldtool", NotInRepo: true}}}, steps.Options{To: "14.2-RELEASE"},
 			steps.StepPackages, "still built for the old release"},
+		{"custom kernel", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", KernelIdent: "MYKERNEL"}, steps.Options{To: "14.2-RELEASE"},
+			steps.StepUpgrade, "will not update the MYKERNEL kernel"},
+		{"disk gone while writing", simhost.Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", Disks: 2,
+			Faults: []*simhost.Fault{{Command: "gpart", Args: "bootcode", Action: "remove-disk", Disk: "ada1", After: 0}}}, steps.Options{To: "14.2-RELEASE"},
+			steps.StepBootcode, "zpool detach zroot"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -217,10 +223,13 @@ func TestEngineFailures(t *testing.T) {
 	}
 }
 
-// TestEngineCompatLibsAndPortmaster: with --compat-libs a package the new
-// repository lacks keeps its libraries through misc/compatNNx; portmaster
-// rebuilds what was built from ports.
-func TestEngineCompatLibsAndPortmaster(t *testing.T) {
+// TestEngineHostShapes: upgrades of hosts of other shapes end on the new
+// release, running what their shape needs: with --compat-libs a package
+// the new repository lacks keeps its libraries through misc/compatNNx;
+// portmaster rebuilds what was built from ports; legacy 800K ESPs get
+// boot1.efi; --format-esps formats the ESPs the installer left empty; the
+// ESP of a disk outside the pool gets its FreeBSD loader replaced.
+func TestEngineHostShapes(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name string
@@ -232,6 +241,13 @@ func TestEngineCompatLibsAndPortmaster(t *testing.T) {
 			steps.Options{To: "14.2-RELEASE", CompatLibs: true}, "pkg-static install -y misc/compat13x"},
 		{"portmaster", simhost.Spec{Preset: "bios", Release: "13.4-RELEASE", Portmaster: true},
 			steps.Options{To: "14.2-RELEASE", Packages: "portmaster"}, "portmaster -aPf"},
+		{"legacy boot1 ESPs", simhost.Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", Installed: "11.2-RELEASE", Disks: 2, ESPs: "all"},
+			steps.Options{To: "14.2-RELEASE"}, "cp /boot/boot1.efi"},
+		{"unformatted ESPs", simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", Disks: 2},
+			steps.Options{To: "14.2-RELEASE", FormatESPs: true}, "newfs_msdos -F 32 -c 1 /dev/ada1p1"},
+		{"other disks", simhost.Spec{Preset: "uefi", Release: "13.4-RELEASE", OtherDisks: []string{"ada5"},
+			ESPFiles: []simhost.ESPFile{{Disk: "ada5", Path: "efi/boot/bootx64.efi", Program: "loader.efi"}}},
+			steps.Options{To: "14.2-RELEASE"}, "mount_msdosfs /dev/ada5p1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -240,8 +256,8 @@ func TestEngineCompatLibsAndPortmaster(t *testing.T) {
 			if j.Status != steps.StatusDone {
 				t.Fatalf("status %s: %s", j.Status, j.Message)
 			}
-			if len(h.r.commands(c.want)) != 1 {
-				t.Errorf("%q ran %d times", c.want, len(h.r.commands(c.want)))
+			if len(h.r.commands(c.want)) == 0 {
+				t.Errorf("%q never ran", c.want)
 			}
 		})
 	}
@@ -281,5 +297,34 @@ func TestEngineCopiesItself(t *testing.T) {
 	j = steps.NewJournal(h2.plan(steps.Options{To: "14.2-RELEASE"}), time.Now())
 	if _, err := h2.engine(false, nil).Apply(context.Background(), j); err == nil || !strings.Contains(err.Error(), "cannot read the running zupgrade") {
 		t.Errorf("Apply with a missing binary: %v", err)
+	}
+}
+
+// TestEngineRefusesOtherBootEnv: resumed in a boot environment other than
+// the one the run upgrades (the backup, booted by hand), the engine goes
+// no further there and removes the boot hook from it.
+func TestEngineRefusesOtherBootEnv(t *testing.T) {
+	t.Parallel()
+	h := newSimHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	p := h.plan(steps.Options{To: "14.2-RELEASE"})
+	if err := h.store.EnsureDir(); err != nil {
+		t.Fatal(err)
+	}
+	j := steps.NewJournal(p, p.Options.Now)
+	j.NoReboot = true
+	if out, err := h.engine(false, nil).Apply(context.Background(), j); err != nil || out != steps.Stopped {
+		t.Fatalf("Apply = %v, %v", out, err)
+	}
+	b, _ := p.Backup()
+	if _, err := host.Output(context.Background(), h.r, "bectl", "activate", b.Name); err != nil {
+		t.Fatal(err)
+	}
+	h.boot()
+	_, err := h.engine(true, nil).Apply(context.Background(), j)
+	if err == nil || !strings.Contains(err.Error(), "the host runs boot environment zroot/ROOT/"+b.Name) || !strings.Contains(err.Error(), "the boot hook is removed") {
+		t.Fatalf("Apply in the backup: %v", err)
+	}
+	if len(h.r.commands("sysrc -x zupgrade_enable")) != 1 {
+		t.Errorf("the boot hook was not disabled there: %v", h.r.commands("sysrc"))
 	}
 }

@@ -123,6 +123,9 @@ type simHost struct {
 
 func newSimHost(t *testing.T, spec simhost.Spec) *simHost {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a whole run on a simulated host (-short)")
+	}
 	m, err := simhost.New(t.TempDir(), spec, "")
 	if err != nil {
 		t.Fatalf("simhost.New(%+v): %v", spec, err)
