@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/zupgrade/zupgrade/host"
 )
 
 // ABI is a package ABI as pkg(8) writes it: OS:MAJOR:ARCH, e.g.
@@ -89,31 +87,6 @@ func isLetters(s string) bool {
 	return true
 }
 
-// ConfigABICommand is the probe that prints the running system's ABI.
-const ConfigABICommand = "pkg config ABI"
-
-// ConfigABIArgs returns the argv of ConfigABICommand.
-func ConfigABIArgs() []string { return []string{"pkg", "config", "ABI"} }
-
-// ParseConfigABI parses the output of `pkg config ABI`: one ABI on one line.
-func ParseConfigABI(out []byte) (ABI, error) {
-	text := strings.TrimSuffix(string(out), "\n")
-	if strings.TrimSpace(text) == "" {
-		return ABI{}, &host.ParseError{Command: ConfigABICommand, Reason: "empty output"}
-	}
-	if strings.Contains(text, "\n") {
-		return ABI{}, &host.ParseError{Command: ConfigABICommand, Reason: "want one line"}
-	}
-	a, err := ParseABI(strings.TrimSpace(text))
-	if err != nil {
-		return ABI{}, &host.ParseError{Command: ConfigABICommand, Line: 1, Text: text, Reason: err.Error()}
-	}
-	if a.Arch == "*" {
-		return ABI{}, &host.ParseError{Command: ConfigABICommand, Line: 1, Text: text, Reason: "a system ABI names its architecture"}
-	}
-	return a, nil
-}
-
 // ExpectedABI returns the ABI of FreeBSD major version major on machine,
 // which is what uname -p prints (amd64, aarch64, armv7, powerpc64, ...);
 // uname -m's arm64 is accepted for aarch64. uname -m's arm, powerpc and
@@ -171,21 +144,4 @@ func ParseActivation(exitCode int) Activation {
 		return NotInstalled
 	}
 	return NotActivated
-}
-
-// PackagedBaseArgs returns `pkg which -q /usr/bin/uname`, which exits 0 when
-// the base system itself is installed from packages (pkgbase), the test
-// freebsd-update makes before refusing to run.
-func PackagedBaseArgs() []string { return []string{"pkg", "which", "-q", "/usr/bin/uname"} }
-
-// ParsePackagedBase interprets the exit status of PackagedBaseArgs: 0 means
-// /usr/bin/uname belongs to a package, 1 that it belongs to none.
-func ParsePackagedBase(exitCode int) (bool, error) {
-	switch exitCode {
-	case 0:
-		return true, nil
-	case 1:
-		return false, nil
-	}
-	return false, fmt.Errorf("pkg which -q /usr/bin/uname: unexpected exit status %d", exitCode)
 }

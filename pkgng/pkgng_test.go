@@ -43,24 +43,6 @@ func TestParseABI(t *testing.T) {
 	}
 }
 
-func TestParseConfigABI(t *testing.T) {
-	got, err := ParseConfigABI([]byte("FreeBSD:14:amd64\n"))
-	if err != nil || got != (ABI{OS: "FreeBSD", Major: 14, Arch: "amd64"}) {
-		t.Errorf("ParseConfigABI = %+v, %v", got, err)
-	}
-	if got, err := ParseConfigABI([]byte("FreeBSD:15:aarch64")); err != nil || got.Major != 15 || got.Arch != "aarch64" {
-		t.Errorf("ParseConfigABI without newline = %+v, %v", got, err)
-	}
-	for _, bad := range []string{"", "\n", "FreeBSD:14:amd64\nFreeBSD:15:amd64\n", "FreeBSD:14:*\n",
-		"pkg: No such configuration options: ABI\n", "The package management tool is not yet installed on your system.\n"} {
-		_, err := ParseConfigABI([]byte(bad))
-		var pe *host.ParseError
-		if !errors.As(err, &pe) || pe.Command != ConfigABICommand {
-			t.Errorf("ParseConfigABI(%q) = %v, want a *host.ParseError", bad, err)
-		}
-	}
-}
-
 func TestExpectedABI(t *testing.T) {
 	tests := []struct {
 		major   int
@@ -158,28 +140,13 @@ func TestFromPorts(t *testing.T) {
 	}
 }
 
-func TestActivationAndPackagedBase(t *testing.T) {
+func TestActivation(t *testing.T) {
 	for exit, want := range map[int]Activation{0: Activated, 1: NotActivated, 70: NotActivated, 127: NotInstalled} {
 		if got := ParseActivation(exit); got != want {
 			t.Errorf("ParseActivation(%d) = %s, want %s", exit, got, want)
 		}
 	}
-	if got, err := ParsePackagedBase(0); !got || err != nil {
-		t.Errorf("ParsePackagedBase(0) = %v, %v", got, err)
-	}
-	if got, err := ParsePackagedBase(1); got || err != nil {
-		t.Errorf("ParsePackagedBase(1) = %v, %v", got, err)
-	}
-	if _, err := ParsePackagedBase(69); err == nil {
-		t.Error("ParsePackagedBase(69) succeeded")
-	}
 	if diff := cmp.Diff([]string{"pkg", "-N"}, ActivationArgs()); diff != "" {
-		t.Error(diff)
-	}
-	if diff := cmp.Diff([]string{"pkg", "which", "-q", "/usr/bin/uname"}, PackagedBaseArgs()); diff != "" {
-		t.Error(diff)
-	}
-	if diff := cmp.Diff([]string{"pkg", "config", "ABI"}, ConfigABIArgs()); diff != "" {
 		t.Error(diff)
 	}
 }
@@ -330,24 +297,6 @@ func FuzzParseQuery(f *testing.F) {
 	})
 }
 
-func FuzzParseConfigABI(f *testing.F) {
-	f.Add("FreeBSD:14:amd64\n")
-	f.Add("FreeBSD:15:aarch64")
-	f.Fuzz(func(t *testing.T, s string) {
-		a, err := ParseConfigABI([]byte(s))
-		if err != nil {
-			var pe *host.ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *host.ParseError", err)
-			}
-			return
-		}
-		if a.Arch == "*" || a.Major <= 0 || !a.Fits(a) {
-			t.Fatalf("ParseConfigABI(%q) = %+v", s, a)
-		}
-	})
-}
-
 func FuzzClassify(f *testing.F) {
 	f.Add(transcript.RunOf(f, fixtureOSVersion, "pkg-static bootstrap -f -y", 0).Output, "", 0)
 	f.Add(transcript.RunOf(f, fixtureOSVersion, "pkg bootstrap -y", 0).Output, "", 1)
@@ -361,7 +310,7 @@ func FuzzClassify(f *testing.F) {
 }
 
 func TestReadOnlyMatchesHost(t *testing.T) {
-	for _, args := range [][]string{ActivationArgs(), ConfigABIArgs(), QueryArgs(), PackagedBaseArgs()} {
+	for _, args := range [][]string{ActivationArgs(), QueryArgs()} {
 		if !host.ReadOnly(args) {
 			t.Errorf("%q is not read-only to the host package", args)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/zupgrade/zupgrade/gpart"
 	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/internal/durable"
 )
@@ -83,24 +84,26 @@ func writeHook(s Store) error {
 
 // installBinary copies the running zupgrade (Engine.Binary) to hookBinary,
 // where the boot hook runs it, unless that file has the same content
-// already (sha256 of both through the runner).
+// already (sha256 -r of both, in one command, through the runner).
 func (sc *stepContext) installBinary(ctx context.Context) error {
 	src := sc.e.Binary
 	if src == "" {
 		return nil
 	}
-	sum := func(p string) string {
-		res, err := sc.probe(ctx, "sha256", "-q", p)
-		if err != nil || !res.OK() {
-			return ""
+	res, err := sc.probe(ctx, gpart.SHA256Argv(src, hookBinary)...)
+	if err != nil {
+		return err
+	}
+	sums, perr := gpart.ParseSHA256(string(res.Stdout))
+	want := sums[src]
+	if perr != nil || want == "" {
+		why := "it cannot be read"
+		if failed, err := gpart.ParseSHA256Errors(string(res.Stderr)); err == nil && failed[src] != "" {
+			why = failed[src]
 		}
-		return strings.TrimSpace(string(res.Stdout))
+		return fmt.Errorf("cannot read the running zupgrade (%s: %s) to copy it to %s for the boot hook: put zupgrade in %s and run it from there", src, why, hookBinary, hookBinary)
 	}
-	want := sum(src)
-	if want == "" {
-		return fmt.Errorf("cannot read the running zupgrade (%s) to copy it to %s for the boot hook: put zupgrade in %s and run it from there", src, hookBinary, hookBinary)
-	}
-	if sum(hookBinary) == want {
+	if sums[hookBinary] == want {
 		return nil
 	}
 	for _, c := range []Cmd{

@@ -103,7 +103,7 @@ func (sc *stepContext) packagesCurrent(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !n.OK() {
+	if pkgng.ParseActivation(n.ExitCode) != pkgng.Activated {
 		return !sc.plan.Facts.Pkg.Activated, nil
 	}
 	stale, compat, major, err := sc.stalePackages(ctx)
