@@ -80,14 +80,6 @@ func ActivateArgs(name string, temporary bool) ([]string, error) {
 	return []string{Program, "activate", name}, nil
 }
 
-// DestroyArgs returns `bectl destroy NAME`.
-func DestroyArgs(name string) ([]string, error) {
-	if err := ValidateName(name); err != nil {
-		return nil, err
-	}
-	return []string{Program, "destroy", name}, nil
-}
-
 // ValidateDataset checks a ZFS file system name such as zroot/ROOT/default:
 // components separated by '/', each made of letters, digits and - _ . : or
 // space, the first (the pool) starting with a letter.

@@ -87,14 +87,3 @@ func BackupName(current, target string, at time.Time) (string, error) {
 	}
 	return name, nil
 }
-
-// IsBackupName reports whether name looks like a name BackupName makes.
-func IsBackupName(name string) bool {
-	rest, ok := strings.CutPrefix(name, backupPrefix)
-	if !ok || len(rest) < len(backupTimeFormat)+1 {
-		return false
-	}
-	stamp := rest[len(rest)-len(backupTimeFormat):]
-	_, err := time.Parse(backupTimeFormat, stamp)
-	return err == nil && rest[len(rest)-len(backupTimeFormat)-1] == '-'
-}

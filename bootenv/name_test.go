@@ -56,9 +56,6 @@ func TestBackupName(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("BackupName(%q, %q) = %q, %v; want %q", tt.current, tt.target, got, err, tt.want)
 		}
-		if !IsBackupName(got) {
-			t.Errorf("IsBackupName(%q) = false", got)
-		}
 		if ValidateName(got) != nil {
 			t.Errorf("%q is not a valid boot environment name", got)
 		}
@@ -66,11 +63,6 @@ func TestBackupName(t *testing.T) {
 	for _, bad := range [][2]string{{"", "14.2-RELEASE"}, {"14.1 RELEASE", "14.2-RELEASE"}, {"14.1-RELEASE", "14.2/RELEASE"}} {
 		if got, err := BackupName(bad[0], bad[1], when); err == nil {
 			t.Errorf("BackupName(%q, %q) = %q, want an error", bad[0], bad[1], got)
-		}
-	}
-	for _, n := range []string{"default", "14.2-RELEASE_2025-03-01_190330", "zupgrade-", "zupgrade-x-20261326T130509", "zupgrade-20261126T130509"} {
-		if IsBackupName(n) {
-			t.Errorf("IsBackupName(%q) = true", n)
 		}
 	}
 }
@@ -92,7 +84,6 @@ func TestArgs(t *testing.T) {
 		{must(CreateArgs(name)), []string{"bectl", "create", "-r", name}},
 		{must(ActivateArgs(name, false)), []string{"bectl", "activate", name}},
 		{must(ActivateArgs(name, true)), []string{"bectl", "activate", "-t", name}},
-		{must(DestroyArgs(name)), []string{"bectl", "destroy", name}},
 		{must(SnapshotArgs("zroot/ROOT/default", name)), []string{"zfs", "snapshot", "-r", "zroot/ROOT/default@" + name}},
 		{must(SnapshotArgs("tank", name)), []string{"zfs", "snapshot", "-r", "tank@" + name}},
 	}
@@ -107,9 +98,6 @@ func TestArgs(t *testing.T) {
 		}
 		if _, err := ActivateArgs(bad, true); err == nil {
 			t.Errorf("ActivateArgs(%q) succeeded", bad)
-		}
-		if _, err := DestroyArgs(bad); err == nil {
-			t.Errorf("DestroyArgs(%q) succeeded", bad)
 		}
 	}
 	for _, ds := range []string{"", "/zroot", "zroot/", "zroot//ROOT", "1pool/ROOT", "zroot/ROOT/../x", "zroot/ROOT@x", "-zroot"} {
@@ -170,9 +158,8 @@ func TestReadOnlyMatchesHost(t *testing.T) {
 	name := "zupgrade-14.1-RELEASE-p6-to-14.2-RELEASE-20261126T130509"
 	create, _ := CreateArgs(name)
 	activate, _ := ActivateArgs(name, true)
-	destroy, _ := DestroyArgs(name)
 	snapshot, _ := SnapshotArgs("zroot/ROOT/default", name)
-	for _, args := range [][]string{create, activate, destroy, snapshot} {
+	for _, args := range [][]string{create, activate, snapshot} {
 		if host.ReadOnly(args) {
 			t.Errorf("%q passes as read-only", args)
 		}

@@ -319,8 +319,8 @@ func gatherPools(p *probe, f *Facts) (*gpart.Layout, error) {
 }
 
 func gatherBootEnvs(p *probe, f *Facts) {
-	check := p.run("bectl", "check")
-	list := p.run("bectl", "list", "-H")
+	check := p.run(bootenv.CheckArgs()...)
+	list := p.run(bootenv.ListArgs()...)
 	if p.err != nil {
 		return
 	}

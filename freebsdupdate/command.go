@@ -109,18 +109,8 @@ func (s Script) InstallCommand() Command {
 	return Command{Args: s.args("install"), Env: append([]string(nil), batchEnv...)}
 }
 
-// UpgradeCommand is Script{}.UpgradeCommand: today's freebsd-update.
-func UpgradeCommand(target Release) (Command, error) { return Script{}.UpgradeCommand(target) }
-
 // FetchCommand is Script{}.FetchCommand: today's freebsd-update.
 func FetchCommand() Command { return Script{}.FetchCommand() }
 
 // InstallCommand is Script{}.InstallCommand: today's freebsd-update.
 func InstallCommand() Command { return Script{}.InstallCommand() }
-
-// UpdatesReadyCommand returns `freebsd-update updatesready`, the read-only
-// probe whose exit status tells whether an install is pending (see
-// ParseUpdatesReady).
-func UpdatesReadyCommand() Command {
-	return Command{Args: append([]string(nil), UpdatesReadyArgs...)}
-}

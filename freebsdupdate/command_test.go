@@ -9,7 +9,7 @@ import (
 )
 
 func TestUpgradeCommand(t *testing.T) {
-	c, err := UpgradeCommand(MustParseRelease("14.2-RELEASE"))
+	c, err := Script{}.UpgradeCommand(MustParseRelease("14.2-RELEASE"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,15 +27,15 @@ func TestUpgradeCommand(t *testing.T) {
 	}
 
 	for _, bad := range []string{"14.2-RELEASE-p3", "14.2-STABLE", "15.0-CURRENT"} {
-		if _, err := UpgradeCommand(MustParseRelease(bad)); err == nil {
-			t.Errorf("UpgradeCommand(%s) succeeded", bad)
+		if _, err := (Script{}).UpgradeCommand(MustParseRelease(bad)); err == nil {
+			t.Errorf("(Script{}).UpgradeCommand(%s) succeeded", bad)
 		}
 	}
-	if _, err := UpgradeCommand(Release{}); err == nil {
-		t.Error("UpgradeCommand(zero) succeeded")
+	if _, err := (Script{}).UpgradeCommand(Release{}); err == nil {
+		t.Error("(Script{}).UpgradeCommand(zero) succeeded")
 	}
-	if c, err := UpgradeCommand(MustParseRelease("15.0-BETA2")); err != nil || c.Args[3] != "15.0-BETA2" {
-		t.Errorf("UpgradeCommand(15.0-BETA2) = %q, %v", c.Args, err)
+	if c, err := (Script{}).UpgradeCommand(MustParseRelease("15.0-BETA2")); err != nil || c.Args[3] != "15.0-BETA2" {
+		t.Errorf("(Script{}).UpgradeCommand(15.0-BETA2) = %q, %v", c.Args, err)
 	}
 }
 
@@ -66,7 +66,7 @@ func TestFetchInstallCommands(t *testing.T) {
 	}{
 		{FetchCommand(), []string{"freebsd-update", "--not-running-from-cron", "fetch"}},
 		{InstallCommand(), []string{"freebsd-update", "--not-running-from-cron", "install"}},
-		{UpdatesReadyCommand(), []string{"freebsd-update", "updatesready"}},
+		{Command{Args: UpdatesReadyArgs}, []string{"freebsd-update", "updatesready"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.args, tt.cmd.Args); diff != "" {
@@ -101,7 +101,7 @@ func TestProbesAreReadOnly(t *testing.T) {
 	// knows it: every probe here must be known, and nothing that changes
 	// the host may pass as one.
 	readOnly := [][]string{
-		UpdatesReadyCommand().Args,
+		Command{Args: UpdatesReadyArgs}.Args,
 		QuirkProbeCommand().Args,
 		ListingCommand(WorkDir, "/"),
 		{"cat", TagPath(WorkDir)},
@@ -111,7 +111,7 @@ func TestProbesAreReadOnly(t *testing.T) {
 			t.Errorf("%q is not read-only to the host package", args)
 		}
 	}
-	upgrade, _ := UpgradeCommand(MustParseRelease("14.2-RELEASE"))
+	upgrade, _ := Script{}.UpgradeCommand(MustParseRelease("14.2-RELEASE"))
 	mutating := []Command{upgrade, FetchCommand(), InstallCommand()}
 	mutating = append(mutating, MetadataPathFix("/var/db/zupgrade/backup/freebsd-update.orig")...)
 	for _, c := range mutating {

@@ -36,12 +36,6 @@ func InstallLink(workdir, basedir string) string {
 	return path.Join(workdir, BDHash(basedir)+"-install")
 }
 
-// RollbackLink returns the path of the <BDHASH>-rollback link, which the
-// last install phase renames the install link to.
-func RollbackLink(workdir, basedir string) string {
-	return path.Join(workdir, BDHash(basedir)+"-rollback")
-}
-
 // KernelInUpgradeCommand returns `grep -q -F -e /boot/kernel/kernel|
 // LINK/INDEX-NEW`: exit 0 when the pending install holds a kernel, 1 when it
 // holds none. An upgrade leaves the kernel out when the running kernel's

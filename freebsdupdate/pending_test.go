@@ -24,9 +24,6 @@ func TestBDHash(t *testing.T) {
 	if got, want := InstallLink(WorkDir, "/"), "/var/db/freebsd-update/"+RootBDHash+"-install"; got != want {
 		t.Errorf("InstallLink = %s, want %s", got, want)
 	}
-	if got, want := RollbackLink(WorkDir, "/"), "/var/db/freebsd-update/"+RootBDHash+"-rollback"; got != want {
-		t.Errorf("RollbackLink = %s, want %s", got, want)
-	}
 	if got := strings.Join(ListingCommand(WorkDir, "/"), " "); got != "ls -1 /var/db/freebsd-update/"+RootBDHash+"-install/" {
 		t.Errorf("ListingCommand = %s", got)
 	}
@@ -124,8 +121,8 @@ func TestParseUpdatesReady(t *testing.T) {
 			t.Errorf("%s: error %v, want %v", tt.name, err, tt.errIs)
 		}
 	}
-	if got := strings.Join(UpdatesReadyCommand().Args, " "); got != "freebsd-update updatesready" {
-		t.Errorf("UpdatesReadyCommand = %s", got)
+	if got := strings.Join(UpdatesReadyArgs, " "); got != "freebsd-update updatesready" {
+		t.Errorf("UpdatesReadyArgs = %s", got)
 	}
 }
 

@@ -143,9 +143,6 @@ type Quirk struct {
 	Verify string
 }
 
-// Applies reports whether the quirk affects the host and must be fixed.
-func (q Quirk) Applies() bool { return q.State == QuirkPresent }
-
 // QuirkContext is what quirk detection needs besides the probe output.
 type QuirkContext struct {
 	// Current is the running release.

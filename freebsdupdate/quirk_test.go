@@ -113,8 +113,8 @@ func TestDetectQuirks(t *testing.T) {
 			if q.Title == "" || q.Detail == "" || q.Verify == "" {
 				t.Errorf("%s: %s lacks a title, detail or verification", tt.name, q.ID)
 			}
-			if q.Applies() != (len(q.Fix) > 0) {
-				t.Errorf("%s: %s applies=%v with %d fix commands", tt.name, q.ID, q.Applies(), len(q.Fix))
+			if (q.State == QuirkPresent) != (len(q.Fix) > 0) {
+				t.Errorf("%s: %s applies=%v with %d fix commands", tt.name, q.ID, (q.State == QuirkPresent), len(q.Fix))
 			}
 		}
 		if tt.fixLibsys {
@@ -134,7 +134,7 @@ func TestMetadataPathFixAndVerify(t *testing.T) {
 	out := probeOutput(t, "quirk-probe-8.2-old-pattern.txt")
 	ctx := QuirkContext{Current: MustParseRelease("8.2-RELEASE"), Target: MustParseRelease("9.0-RELEASE"), BackupPath: backup}
 	q := detect(t, out, 0, ctx)[QuirkMetadataPath]
-	if !q.Applies() {
+	if !(q.State == QuirkPresent) {
 		t.Fatalf("old pattern not detected: %+v", q)
 	}
 	if len(q.Evidence) != 1 || q.Evidence[0].Number != 1122 {
@@ -222,8 +222,8 @@ func FuzzParseQuirkProbe(f *testing.F) {
 			if q.State != QuirkAbsent && q.State != QuirkPresent && q.State != QuirkUnknown {
 				t.Fatalf("%s: state %d", q.ID, q.State)
 			}
-			if q.Applies() != (len(q.Fix) > 0) {
-				t.Fatalf("%s applies=%v with %d fix commands", q.ID, q.Applies(), len(q.Fix))
+			if (q.State == QuirkPresent) != (len(q.Fix) > 0) {
+				t.Fatalf("%s applies=%v with %d fix commands", q.ID, (q.State == QuirkPresent), len(q.Fix))
 			}
 		}
 	})

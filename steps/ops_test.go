@@ -217,3 +217,16 @@ func TestLoadRefusesOlderJournal(t *testing.T) {
 		})
 	}
 }
+
+// TestBackupNameFitsZFS: a backup boot environment whose dataset would be
+// longer than ZFS allows is not planned; the step says why.
+func TestBackupNameFitsZFS(t *testing.T) {
+	f := exampleFacts(t, "mirror-bios-uefi")
+	f.RootDataset = "zroot/" + strings.Repeat("r", 200) + "/default"
+	p := steps.Build(f, steps.Options{To: "14.2-RELEASE", Now: journalTime})
+	for _, s := range p.Steps {
+		if s.ID == steps.StepBackup && (len(s.Commands) != 0 || !strings.Contains(s.Skip, "would be longer than")) {
+			t.Errorf("backup step %+v; want it skipped for its length", s)
+		}
+	}
+}

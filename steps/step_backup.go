@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"path"
 
 	"github.com/zupgrade/zupgrade/bootenv"
 	"github.com/zupgrade/zupgrade/host"
@@ -48,7 +49,12 @@ func (b builder) backup() Step {
 	s := Step{ID: StepBackup, Title: "Backup boot environment " + name}
 	if b.f.BootEnvs.Tool == "bectl" && b.f.BootEnvs.Supported {
 		op := &CreateBootEnv{Name: name}
-		if err := op.check(); err != nil {
+		err := op.check()
+		if err == nil && b.f.RootDataset != "" {
+			// The boot environments' datasets are siblings of the root's.
+			err = bootenv.ValidateFullName(path.Dir(b.f.RootDataset), name)
+		}
+		if err != nil {
 			s.Skip = err.Error()
 			return s
 		}
