@@ -93,12 +93,16 @@ func engineBenchHost(done bool) *instantHost {
 func engineBenchPlan(b testing.TB) *steps.Plan {
 	p := steps.Build(exampleFacts(b, "mirror-bios-uefi"), steps.Options{Now: journalTime})
 	p.Steps = nil
+	cmd := func(op steps.Op) steps.Cmd {
+		c := op.Command()
+		return steps.Cmd{Op: op, Args: c.Args, Env: c.Env}
+	}
 	for i := range 13 {
 		s := steps.Step{ID: steps.StepBackup, Title: "Backup boot environment " + benchBE,
-			Commands: []steps.Cmd{{Op: &steps.CreateBootEnv{Name: benchBE}}}}
+			Commands: []steps.Cmd{cmd(&steps.CreateBootEnv{Name: benchBE})}}
 		if i%2 == 1 {
 			s = steps.Step{ID: steps.StepInstall, Title: "Install the patches",
-				Commands: []steps.Cmd{{Op: &steps.FreebsdUpdate{Phase: "install"}}}}
+				Commands: []steps.Cmd{cmd(&steps.FreebsdUpdate{Phase: "install"})}}
 		}
 		p.Steps = append(p.Steps, s)
 	}

@@ -498,7 +498,8 @@ type cmdJSON struct {
 }
 
 // MarshalJSON writes the operation as an object with its kind, and the
-// command it renders beside it.
+// command it renders beside it (the fields of cmdJSON, written in one
+// pass: the journal is written twice per step).
 func (c Cmd) MarshalJSON() ([]byte, error) {
 	if c.Op == nil {
 		return nil, fmt.Errorf("plan command %q has no operation", host.QuoteArgs(c.Args))
@@ -507,18 +508,42 @@ func (c Cmd) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	kind, _ := json.Marshal(c.Op.Kind())
-	op := append([]byte(`{"kind":`), kind...)
+	b := make([]byte, 0, 64+2*len(fields))
+	b = append(b, `{"op":{"kind":`...)
+	b = strconv.AppendQuote(b, c.Op.Kind())
 	if len(fields) > 2 {
-		op = append(append(op, ','), fields[1:]...)
+		b = append(append(b, ','), fields[1:]...)
 	} else {
-		op = append(op, '}')
+		b = append(b, '}')
 	}
-	j := cmdJSON{Op: op, Args: c.Args, Env: c.Env, Stdin: c.Stdin, Terminal: c.Terminal}
+	add := func(name string, v any) error {
+		data, err := json.Marshal(v)
+		b = append(append(append(b, `,"`...), name...), `":`...)
+		b = append(b, data...)
+		return err
+	}
+	if err := add("args", c.Args); err != nil {
+		return nil, err
+	}
+	if len(c.Env) > 0 {
+		if err := add("env", c.Env); err != nil {
+			return nil, err
+		}
+	}
+	if c.Stdin != "" {
+		if err := add("stdin", c.Stdin); err != nil {
+			return nil, err
+		}
+	}
+	if c.Terminal {
+		b = append(b, `,"terminal":true`...)
+	}
 	if !c.When.IsZero() {
-		j.When = &c.When
+		if err := add("when", c.When); err != nil {
+			return nil, err
+		}
 	}
-	return json.Marshal(j)
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON reads a command back and refuses one whose operation is
