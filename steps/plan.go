@@ -69,7 +69,7 @@ type Step struct {
 	Checkpoint bool `json:"checkpoint,omitempty"`
 	// Verify says how the step's effect is recognised on the host (its
 	// Done check); for a checkpoint, what is verified after the reboot.
-	Verify string `json:"verify"`
+	Verify Verification `json:"verify"`
 	// Skip, when set, says why the step will not run on this host.
 	Skip string `json:"skip,omitempty"`
 	// Notes are things the admin should know about this step here.

@@ -59,7 +59,7 @@ func (b builder) backup() Step {
 			return s
 		}
 		s.Commands = []Cmd{cmdFor(op, Cond{})}
-		s.Verify = "bectl list -H shows " + name
+		s.Verify = Verification{Check: VerifyBootEnv, Name: name}
 		s.Notes = []string{"zupgrade rollback activates it and reboots"}
 		return s
 	}
@@ -71,7 +71,7 @@ func (b builder) backup() Step {
 		return s
 	}
 	s.Commands = []Cmd{cmdFor(op, Cond{})}
-	s.Verify = "zfs list -t snapshot shows " + ds + "@" + name
+	s.Verify = Verification{Check: VerifySnapshot, Dataset: ds, Name: name}
 	s.Notes = []string{"no boot environments here: zupgrade rollback explains how to return to this snapshot"}
 	return s
 }

@@ -43,7 +43,7 @@ func (bootcodeStep) plan(b builder) Step {
 // bootcode plans the boot code operations for every disk of the boot pool.
 func (b builder) bootcode(id, title string) Step {
 	s := Step{ID: id, Title: title,
-		Verify: "read back: each freebsd-boot partition starts with " + gptzfsboot + ", sector 0 of each disk holds " + pmbr + "'s boot code, each ESP's loaders equal " + loaderEFI}
+		Verify: Verification{Check: VerifyBootcode}}
 	fallback := facts.FallbackName(b.f.Machine)
 	order := b.bootOrder()
 	for _, d := range b.bootDisks() {

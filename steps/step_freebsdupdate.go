@@ -236,7 +236,7 @@ func (upgradeStep) rerunnable() bool { return true }
 func (upgradeStep) plan(b builder) Step {
 	to := b.targetName()
 	s := Step{ID: StepUpgrade, Title: "Fetch the upgrade to " + to,
-		Verify: "freebsd-update updatesready exits 0 and the fetched metadata is for " + to,
+		Verify: Verification{Check: VerifyUpgradeFetched, Release: to},
 		Notes:  []string{"unattended: runs on a pseudo-terminal where zupgrade answers its questions (pager off); a file it cannot merge stops the run and is named"}}
 	if op := (&FreebsdUpdate{Phase: "upgrade", Release: b.t.to.String(), NoCron: b.f.Update.NoCronOption}); op.check() == nil {
 		s.Commands = []Cmd{cmdFor(op, Cond{})}
@@ -259,7 +259,7 @@ func (fetchStep) rerunnable() bool { return true }
 func (fetchStep) plan(b builder) Step {
 	return Step{ID: StepFetch, Title: "Fetch patches for " + b.t.current.Base().String(),
 		Commands: []Cmd{cmdFor(b.freebsdUpdate("fetch"), Cond{})},
-		Verify:   "freebsd-update updatesready exits 0, or nothing is published beyond the installed patch level"}
+		Verify:   Verification{Check: VerifyPatchesFetched}}
 }
 
 func (fetchStep) done(sc *stepContext, ctx context.Context) (bool, error) {
@@ -277,7 +277,7 @@ func (installKernelStep) rerunnable() bool { return true }
 func (installKernelStep) plan(b builder) Step {
 	return Step{ID: StepInstallKern, Title: "Install the new kernel and /boot (install 1 of 3)",
 		Commands: []Cmd{cmdFor(b.freebsdUpdate("install"), Cond{})},
-		Verify:   "the kerneldone marker exists, or freebsd-version -k is " + b.targetName()}
+		Verify:   Verification{Check: VerifyKernelInstalled, Release: b.targetName()}}
 }
 
 func (installKernelStep) done(sc *stepContext, ctx context.Context) (bool, error) {
@@ -297,7 +297,7 @@ func (installWorldStep) rerunnable() bool { return true }
 func (installWorldStep) plan(b builder) Step {
 	return Step{ID: StepInstallWorld, Title: "Install the new world (install 2 of 3)",
 		Commands: []Cmd{cmdFor(b.freebsdUpdate("install"), Cond{})},
-		Verify:   "freebsd-version -u is " + b.targetName()}
+		Verify:   Verification{Check: VerifyWorldInstalled, Release: b.targetName()}}
 }
 
 func (installWorldStep) done(sc *stepContext, ctx context.Context) (bool, error) {
@@ -315,7 +315,7 @@ func (installLibsStep) rerunnable() bool { return true }
 func (installLibsStep) plan(b builder) Step {
 	return Step{ID: StepInstallLibs, Title: "Remove old libraries (install 3 of 3)",
 		Commands: []Cmd{cmdFor(b.freebsdUpdate("install"), Cond{If: CondInstallAsked})},
-		Verify:   "no freebsd-update install is pending"}
+		Verify:   Verification{Check: VerifyNoInstallPending}}
 }
 
 func (installLibsStep) done(sc *stepContext, ctx context.Context) (bool, error) {
@@ -333,7 +333,7 @@ func (installStep) rerunnable() bool { return true }
 func (installStep) plan(b builder) Step {
 	return Step{ID: StepInstall, Title: "Install the patches",
 		Commands: []Cmd{cmdFor(b.freebsdUpdate("install"), Cond{})},
-		Verify:   "no freebsd-update install is pending"}
+		Verify:   Verification{Check: VerifyNoInstallPending}}
 }
 
 func (installStep) done(sc *stepContext, ctx context.Context) (bool, error) {

@@ -37,7 +37,7 @@ func (packagesStep) run(sc *stepContext, ctx context.Context) error { return sc.
 
 func (packagesStep) plan(b builder) Step {
 	s := Step{ID: StepPackages, Title: "Upgrade third-party packages for the new ABI",
-		Verify: "pkg runs and every installed package is built for the new ABI"}
+		Verify: Verification{Check: VerifyPackages}}
 	tool := b.packagesTool()
 	switch {
 	case tool == "none":

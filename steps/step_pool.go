@@ -55,9 +55,9 @@ func (zfsUpgradeStep) run(sc *stepContext, ctx context.Context) error { return s
 // poolSteps plans the zpool-upgrade and zfs-upgrade steps.
 func (b builder) poolSteps() (zpoolStep, zfsStep Step) {
 	zp := Step{ID: StepZpoolUpgrade, Title: "Upgrade pool features (one-way)",
-		Verify: "every feature the step enables shows as enabled or active in zpool get, and none the loader cannot read is active"}
+		Verify: Verification{Check: VerifyPoolFeatures}}
 	zf := Step{ID: StepZfsUpgrade, Title: "Upgrade file system versions (one-way)",
-		Verify: "zfs upgrade lists no file system below the current version"}
+		Verify: Verification{Check: VerifyFilesystems}}
 	pool := bootPool(b.f)
 	pools := []*facts.Pool{}
 	if pool != nil {

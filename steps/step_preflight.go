@@ -23,7 +23,7 @@ func (preflightStep) run(sc *stepContext, ctx context.Context) error { return sc
 
 func (preflightStep) plan(b builder) Step {
 	return Step{ID: StepPreflight, Title: "Preflight checks",
-		Verify: "every check above passes again when apply starts (the host is inspected anew)"}
+		Verify: Verification{Check: VerifyChecksAgain}}
 }
 
 // runPreflight inspects the host again and refuses to go on when a check

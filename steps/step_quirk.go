@@ -20,7 +20,7 @@ func (quirkStep) run(sc *stepContext, ctx context.Context) error { return sc.run
 
 func (quirkStep) plan(b builder) Step {
 	s := Step{ID: StepQuirkMeta, Title: "Patch freebsd-update's metadata path check (8.x integrity-check bug)",
-		Verify: "freebsd-update's metadata path pattern accepts % and @"}
+		Verify: Verification{Check: VerifyMetadataPath}}
 	if b.f.Update.MetadataPattern != "old" {
 		s.Skip = "not needed: this freebsd-update accepts today's metadata"
 		return s

@@ -31,14 +31,13 @@ func (r rebootStep) plan(b builder) Step {
 	to := b.targetName()
 	switch {
 	case !r.final:
-		return b.reboot(StepRebootKernel, "Reboot into the new kernel", "uname -r is "+to+" (the new kernel is running)")
+		return b.reboot(StepRebootKernel, "Reboot into the new kernel", Verification{Check: VerifyKernelRunning, Release: to})
 	case b.t.mode == "patch":
-		s := b.reboot(StepRebootFinal, "Reboot if the kernel changed", "uname -r equals freebsd-version -k")
+		s := b.reboot(StepRebootFinal, "Reboot if the kernel changed", Verification{Check: VerifyKernelMatches})
 		s.Notes = append(s.Notes, "skipped when the patches did not touch the kernel")
 		return s
 	}
-	return b.reboot(StepRebootFinal, "Final reboot and verification",
-		"freebsd-version -kru all print "+to+", the boot pool is healthy, boot code is current on every disk")
+	return b.reboot(StepRebootFinal, "Final reboot and verification", Verification{Check: VerifyFinal, Release: to})
 }
 
 func (r rebootStep) done(sc *stepContext, ctx context.Context) (bool, error) {
@@ -89,7 +88,7 @@ func (rebootStep) reboot(sc *stepContext, ctx context.Context) error {
 }
 
 // reboot plans a reboot checkpoint.
-func (b builder) reboot(id, title, verify string) Step {
+func (b builder) reboot(id, title string, verify Verification) Step {
 	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
 		Commands: append(hookCommands(b.f, b.opts.StateDir), cmdFor(&Reboot{}, Cond{})),
 		Notes: []string{"zupgrade copies itself to " + hookBinary + " first (mkdir -p, install -m 0555) unless that file is the running zupgrade already",
