@@ -423,7 +423,7 @@ func (s Store) Lock() (unlock func(), err error) {
 	}
 	// Temporary files of saves cut short by a crash are leftovers now that
 	// no one else can be writing.
-	for _, pat := range []string{durable.TempPattern(s.JournalPath()), filepath.Join(s.Dir, "."+filepath.Base(s.JournalPath())+".bad-*"), filepath.Join(s.Dir, ".*.tmp-*")} {
+	for _, pat := range []string{durable.TempPattern(s.JournalPath()), durable.TempPattern(s.lockPath() + ".owner"), filepath.Join(s.Dir, "."+filepath.Base(s.JournalPath())+".bad-*"), filepath.Join(s.Dir, ".*.tmp-*")} {
 		stale, _ := filepath.Glob(pat)
 		for _, f := range stale {
 			os.Remove(f)
