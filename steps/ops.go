@@ -449,7 +449,7 @@ func (o *Sysrc) check() error {
 func (o *RemoveFile) check() error { return checkPath("file", o.Path) }
 func (*Reboot) check() error       { return nil }
 
-// disk is the disk an operation writes to or reads from ("" for none).
+// opDisk is the disk an operation writes to or reads from ("" for none).
 func opDisk(op Op) string {
 	switch o := op.(type) {
 	case *WriteBootcode:
