@@ -328,3 +328,28 @@ func TestEngineRefusesOtherBootEnv(t *testing.T) {
 		t.Errorf("the boot hook was not disabled there: %v", h.r.commands("sysrc"))
 	}
 }
+
+// TestEngineInterrupted: asked to stop, the engine stops before the next
+// step, leaves the run interrupted, and a later apply goes on from there.
+func TestEngineInterrupted(t *testing.T) {
+	t.Parallel()
+	h := newSimHost(t, simhost.Spec{Preset: "bios", Release: "13.4-RELEASE"})
+	p := h.plan(steps.Options{To: "14.2-RELEASE"})
+	if err := h.store.EnsureDir(); err != nil {
+		t.Fatal(err)
+	}
+	j := steps.NewJournal(p, p.Options.Now)
+	e := h.engine(false, nil)
+	e.Interrupted = func() bool { return j.Record(steps.StepBackup).State == steps.StepDone }
+	_, err := e.Apply(context.Background(), j)
+	if !errors.Is(err, steps.ErrInterrupted) || j.Status != steps.StatusInterrupted || j.Current().ID != steps.StepUpgrade {
+		t.Fatalf("Apply = %v; status %s at %s", err, j.Status, j.Current().ID)
+	}
+	j.NoReboot = true
+	if out, err := h.engine(false, nil).Apply(context.Background(), j); err != nil || out != steps.Stopped {
+		t.Fatalf("Apply again = %v, %v", out, err)
+	}
+	if n := len(h.r.commands("bectl create")); n != 1 {
+		t.Errorf("the backup was made %d times", n)
+	}
+}
