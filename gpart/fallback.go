@@ -32,13 +32,3 @@ func FallbackLoaderName(arch string) (string, error) {
 	}
 	return "", fmt.Errorf("no UEFI fallback loader name for architecture %q", arch)
 }
-
-// FallbackLoaderPath returns the fallback loader's path on an ESP, e.g.
-// "efi/boot/BOOTx64.efi".
-func FallbackLoaderPath(arch string) (string, error) {
-	name, err := FallbackLoaderName(arch)
-	if err != nil {
-		return "", err
-	}
-	return ESPFallbackDir + "/" + name, nil
-}

@@ -25,10 +25,4 @@ func TestFallbackLoaderName(t *testing.T) {
 			t.Errorf("FallbackLoaderName(%q) = %q, want an error", arch, got)
 		}
 	}
-	if p, err := FallbackLoaderPath("arm64"); err != nil || p != "efi/boot/BOOTaa64.efi" {
-		t.Errorf("FallbackLoaderPath(arm64) = %q, %v", p, err)
-	}
-	if _, err := FallbackLoaderPath("mips"); err == nil {
-		t.Error("FallbackLoaderPath(mips): want an error")
-	}
 }

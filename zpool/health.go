@@ -42,11 +42,6 @@ func (p *Pool) DataLeaves() []*Vdev {
 	return leaves
 }
 
-// Healthy reports whether the pool is ONLINE with every device ONLINE, no
-// error counted, no data error and no resilver running: Problems finds
-// nothing.
-func (p *Pool) Healthy() bool { return len(p.Problems()) == 0 }
-
 // Problems lists what keeps the pool from being healthy: a pool state other
 // than ONLINE; any device of the data, special, dedup or log vdevs that is
 // not ONLINE; non-zero read, write or checksum counters; data errors; a

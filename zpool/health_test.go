@@ -53,9 +53,6 @@ func TestProblemsMessages(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if pools[0].Healthy() != (len(tt.want) == 0) {
-				t.Errorf("Healthy() = %v", pools[0].Healthy())
-			}
 		})
 	}
 }

@@ -121,12 +121,6 @@ func splitColumns(line string, cols []int) ([]string, bool) {
 	return f, true
 }
 
-// Get returns the named property.
-func (p *Properties) Get(name string) (Property, bool) {
-	v, ok := p.Values[name]
-	return v, ok
-}
-
 // Health returns the health property: ONLINE, DEGRADED, FAULTED, ...
 func (p *Properties) Health() string { return p.Values["health"].Value }
 

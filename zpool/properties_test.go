@@ -110,12 +110,12 @@ func TestPropertiesValues(t *testing.T) {
 		"org.example:owner": {"storage team", "local"},
 		"bootfs":            {"-", "default"},
 	} {
-		if got, ok := tank.Get(name); !ok || got != want {
-			t.Errorf("Get(%q) = %v, %v; want %v", name, got, ok, want)
+		if got, ok := tank.Values[name]; !ok || got != want {
+			t.Errorf("Values[%q] = %v, %v; want %v", name, got, ok, want)
 		}
 	}
-	if _, ok := tank.Get("nonexistent"); ok {
-		t.Error("Get(nonexistent) found something")
+	if _, ok := tank.Values["nonexistent"]; ok {
+		t.Error("Values[nonexistent] found something")
 	}
 }
 

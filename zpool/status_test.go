@@ -306,7 +306,7 @@ func TestParseStatusTruncatedFixture(t *testing.T) {
 	if got := names(pools[0].DataLeaves()); !cmp.Equal(got, []string{"gptid/c92a5ccf-a5bb-11e4-a77d-001b2172c655"}) {
 		t.Errorf("DataLeaves = %v", got)
 	}
-	if !pools[0].Healthy() {
+	if len(pools[0].Problems()) != 0 {
 		t.Errorf("Problems = %v, want none", pools[0].Problems())
 	}
 }
