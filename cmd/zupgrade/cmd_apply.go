@@ -95,8 +95,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
 		}
 		if asks(env, opts.Yes) {
-			renderPlan(env.Stdout, p)
-			if err := confirm(env, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
+			qenv := questionEnv(env, opts.JSON)
+			renderPlan(qenv.Stdout, p)
+			if err := confirm(qenv, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
 				return err
 			}
 		}
@@ -108,8 +109,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
 	default:
 		if !opts.Resume && asks(env, opts.Yes) {
-			renderStatus(env, j, nil)
-			if err := confirm(env, "\nResume this run?"); err != nil {
+			qenv := questionEnv(env, opts.JSON)
+			renderStatus(qenv, j, nil)
+			if err := confirm(qenv, "\nResume this run?"); err != nil {
 				return err
 			}
 		}

@@ -86,7 +86,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		if noReboot {
 			then = "leave the reboot to you"
 		}
-		if err := confirm(env, fmt.Sprintf("Activate boot environment %s (the backup of run %s), turn the boot hook off and %s?", name, j.RunID, then)); err != nil {
+		if err := confirm(questionEnv(env, out.json), fmt.Sprintf("Activate boot environment %s (the backup of run %s), turn the boot hook off and %s?", name, j.RunID, then)); err != nil {
 			return err
 		}
 	}

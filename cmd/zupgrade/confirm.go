@@ -24,6 +24,17 @@ func asks(env Env, yes bool) bool {
 	return ok && isatty.IsTerminal(f.Fd())
 }
 
+// questionEnv is env as confirm and what is shown before a question see
+// it: with --json, standard output carries only JSON Lines, so the plan
+// and the question go to standard error, which a program reading the
+// events leaves alone.
+func questionEnv(env Env, asJSON bool) Env {
+	if asJSON {
+		env.Stdout = env.Stderr
+	}
+	return env
+}
+
 // confirm asks question on the terminal and waits for the answer: y or
 // yes goes on; anything else, or the end of input, is no
 // (errNotConfirmed). A SIGINT or SIGTERM while it waits stops the command
