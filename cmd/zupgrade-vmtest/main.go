@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	backend := fs.String("backend", "", "in-process, linux-guest or image (default: image with --image, else linux-guest)")
 	image := fs.String("image", "", "an official FreeBSD amd64 ZFS VM image (BASIC-CLOUDINIT, qcow2 or raw)")
 	imageRelease := fs.String("image-release", "", "the image's release, when its file name does not say it")
-	zupgradeFreeBSD := fs.String("zupgrade", "", "zupgrade built for FreeBSD amd64 (image; default: built from this tree)")
+	zupgradeFreeBSD := fs.String("zupgrade", "", "zupgrade built for FreeBSD amd64 with -tags zupgrade_crashtest (image; default: built from this tree)")
 	firmware := fs.String("firmware", "both", "bios, uefi or both")
 	hypervisor := fs.String("hypervisor", harness.HypervisorQEMU, "qemu or bhyve (image)")
 	accel := fs.String("accel", "tcg", "tcg or kvm (image under QEMU)")
