@@ -64,6 +64,12 @@ func TestOpenZFSGuestStatus(t *testing.T) {
 		t.Errorf("degraded: problems %v do not name the absent member", probs)
 	}
 
+	p = parse("openzfs-2.3-guest-zpool-status-degraded-ada1p4-absent.txt")
+	leaves = p.DataLeaves()
+	if p.State != "DEGRADED" || len(leaves) != 2 || leaves[0].Name != "ada0p4" || leaves[1].Was != "/dev/ada1p4" || leaves[1].State != "UNAVAIL" {
+		t.Errorf("ada1p4 absent: state %s, leaves %+v", p.State, leaves)
+	}
+
 	for _, f := range fixtures(t, "openzfs-2.3-guest-zpool-status-") {
 		if !seen[f] {
 			t.Errorf("testdata/%s has no expectation", f)
@@ -118,6 +124,30 @@ func TestOpenZFSGuestProperties(t *testing.T) {
 	c := CheckLoader(&p, guestFeaturesBeyond21)
 	if c.Unbootable() || len(c.ActiveUnknown) > 0 || len(c.EnableUnknown) > 0 {
 		t.Errorf("CheckLoader = %+v", c)
+	}
+}
+
+func TestOpenZFSGuestPropertiesUpgraded(t *testing.T) {
+	pools, err := ParseProperties(readFixture(t, "openzfs-2.3-guest-zpool-get-Hp-upgraded-degraded.txt"))
+	if err != nil || len(pools) != 1 {
+		t.Fatalf("%d pools, %v", len(pools), err)
+	}
+	p := pools[0]
+	if p.Health() != "DEGRADED" {
+		t.Errorf("Health = %q", p.Health())
+	}
+	for _, f := range guestFeaturesBeyond21 {
+		if s := p.Feature(f); s != FeatureEnabled && s != FeatureActive {
+			t.Errorf("feature %s is %q after zpool upgrade", f, s)
+		}
+	}
+	// What zpool upgrade makes active at once (head_errlog, vdev_zaps_v2)
+	// the loader reads: the pool stays bootable.
+	if c := CheckLoader(&p, nil); c.Unbootable() || len(c.ActiveUnknown) > 0 {
+		t.Errorf("CheckLoader = %+v", c)
+	}
+	if p.Feature("head_errlog") != FeatureActive || p.Feature("vdev_zaps_v2") != FeatureActive {
+		t.Errorf("head_errlog %s, vdev_zaps_v2 %s: want both active right after zpool upgrade", p.Feature("head_errlog"), p.Feature("vdev_zaps_v2"))
 	}
 }
 
