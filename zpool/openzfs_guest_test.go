@@ -70,6 +70,11 @@ func TestOpenZFSGuestStatus(t *testing.T) {
 		t.Errorf("ada1p4 absent: state %s, leaves %+v", p.State, leaves)
 	}
 
+	p = parse("openzfs-2.3-guest-zpool-status-scrubbed.txt")
+	if len(p.Scans) != 1 || p.Scans[0].Kind != ScanScrub || p.Scans[0].Running() || !p.Healthy() {
+		t.Errorf("scrubbed: scans %+v, problems %v", p.Scans, p.Problems())
+	}
+
 	for _, f := range fixtures(t, "openzfs-2.3-guest-zpool-status-") {
 		if !seen[f] {
 			t.Errorf("testdata/%s has no expectation", f)
@@ -175,5 +180,26 @@ func TestOpenZFSGuestUpgradeLists(t *testing.T) {
 	}
 	if fs.Current != 5 || len(fs.OutOfDate) != 0 || len(fs.Newer) != 0 {
 		t.Errorf("zfs upgrade: %+v", fs)
+	}
+}
+
+// TestOpenZFSGuestCompatibilityListing: with a compatibility profile the
+// listing still names every feature the system has (the property is not
+// applied there), so WouldEnable does not apply it either; the property
+// itself reads as the profile's name, for AllowedByCompatibility.
+func TestOpenZFSGuestCompatibilityListing(t *testing.T) {
+	u, err := ParseUpgradeList(readFixture(t, "openzfs-2.3-guest-zpool-upgrade-noargs-compatibility-2.2.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(guestFeaturesBeyond21, u.WouldEnable("zroot")); diff != "" {
+		t.Errorf("WouldEnable(zroot) (-want +got):\n%s", diff)
+	}
+	pools, err := ParseProperties(readFixture(t, "openzfs-2.3-guest-zpool-get-Hp-compatibility-2.2.txt"))
+	if err != nil || len(pools) != 1 {
+		t.Fatalf("%d pools, %v", len(pools), err)
+	}
+	if c := pools[0].Compatibility(); !cmp.Equal(c, []string{"openzfs-2.2-freebsd"}) {
+		t.Errorf("Compatibility = %v", c)
 	}
 }
