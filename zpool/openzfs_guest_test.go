@@ -75,6 +75,19 @@ func TestOpenZFSGuestStatus(t *testing.T) {
 		t.Errorf("scrubbed: scans %+v, problems %v", p.Scans, p.Problems())
 	}
 
+	// The resilver is done, the old member not yet detached: a replacing
+	// vdev with both, no problem, the scan finished.
+	p = parse("openzfs-2.3-guest-zpool-status-replacing-after-resilver.txt")
+	if got := names(p.DataLeaves()); !cmp.Equal(got, []string{"ada0p4", "ada1p4", "ada2p4"}) || !p.Healthy() {
+		t.Errorf("replacing: leaves %v, problems %v", got, p.Problems())
+	}
+	if m := p.Root.Children[0]; len(m.Children) != 2 || m.Children[1].Kind != KindReplacing || m.Children[1].Name != "replacing-1" {
+		t.Errorf("replacing: mirror children %+v", m.Children)
+	}
+	if len(p.Scans) != 1 || p.Scans[0].Kind != ScanResilver || p.Scans[0].Running() {
+		t.Errorf("replacing: scans %+v", p.Scans)
+	}
+
 	for _, f := range fixtures(t, "openzfs-2.3-guest-zpool-status-") {
 		if !seen[f] {
 			t.Errorf("testdata/%s has no expectation", f)
