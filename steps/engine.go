@@ -244,16 +244,20 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 	return Rebooting, nil
 }
 
+// StepFinish names the end of a run (removing the boot hook) in the run
+// log and at its crash points: before it and after its commands.
+const StepFinish = "finish"
+
 // finish removes the boot hook and marks the run done.
 func (e *Engine) finish(ctx context.Context, j *Journal) error {
-	sc := &stepContext{e: e, plan: j.Plan, journal: j}
+	e.crash(StepFinish, BeforeStart)
+	sc := &stepContext{e: e, plan: j.Plan, step: Step{ID: StepFinish}, journal: j}
 	if sc.hookInstalled(ctx) {
-		for _, c := range unhookCommands(&j.Plan.Facts) {
-			if _, err := sc.run(ctx, c); err != nil {
-				return e.fail(j, "finish", err)
-			}
+		if err := sc.unhook(ctx); err != nil {
+			return e.fail(j, StepFinish, err)
 		}
 	}
+	e.crash(StepFinish, AfterRun)
 	j.Status, j.Message = StatusDone, ""
 	return e.save(j)
 }
