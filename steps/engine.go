@@ -128,6 +128,9 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 	total := len(j.Plan.Steps)
 	for i, step := range j.Plan.Steps {
 		rec := &j.Steps[i]
+		if err := e.recheckDone(ctx, j, i); err != nil {
+			return 0, err
+		}
 		if rec.State == StepDone || rec.State == StepSkipped {
 			continue
 		}
