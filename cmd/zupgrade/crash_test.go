@@ -51,8 +51,9 @@ var crashShapes = []crashShape{
 		[][]string{{"--to", "14.2-RELEASE", "--format-esps"}}, "14.2-RELEASE"},
 }
 
-// crashMatrixEnv, set to "full", runs every cell of the crash matrix;
-// otherwise a fixed sample of it runs (one cell per step, all shapes).
+// crashMatrixEnv, set to "full", runs every cell of the crash matrix, each
+// with a second fault; otherwise a fixed sample of it runs (one cell per
+// step, all shapes, every other one with a second fault).
 const crashMatrixEnv = "ZUPGRADE_CRASH_MATRIX"
 
 // The points of a step at which a fault strikes, and the faults.
