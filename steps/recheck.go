@@ -12,8 +12,12 @@ import (
 // host again whenever a run goes past it, since a journal may have been
 // edited, or the host changed behind the run. The value says what happens
 // when the effect is gone: true, the step runs again (boot code written
-// again is the new boot code); false, the run stops (a backup made half
-// way through the upgrade would not be the host before it).
+// again is the new boot code), and it is checked only while the run stands
+// right after it (later the steps that need it check the host themselves:
+// the pool upgrade reads every disk's boot code back, and a disk gone or a
+// loader restored since then is theirs to report); false, the run stops (a
+// backup made half way through the upgrade would not be the host before
+// it).
 var recheckedWhenDone = map[string]bool{
 	StepBootcode: true,
 	StepBackup:   false,
@@ -27,7 +31,7 @@ func (e *Engine) recheckDone(ctx context.Context, j *Journal, i int) error {
 	step, rec := j.Plan.Steps[i], &j.Steps[i]
 	rerun, ok := recheckedWhenDone[step.ID]
 	act, known := actions[step.ID]
-	if !ok || !known || rec.State != StepDone {
+	if !ok || !known || rec.State != StepDone || rerun && !j.next(i) {
 		return nil
 	}
 	sc := &stepContext{e: e, plan: j.Plan, step: step, journal: j, rec: rec}
@@ -45,4 +49,15 @@ func (e *Engine) recheckDone(ctx context.Context, j *Journal, i int) error {
 	fmt.Fprintf(e.Out, "      %s: the journal says done, but the host lacks its effect; running it again\n", step.ID)
 	e.log("step rechecked", "step", step.ID, "done", false)
 	return e.save(j)
+}
+
+// next reports whether the run stands right after step i: the first step
+// after it that is not skipped has not started.
+func (j *Journal) next(i int) bool {
+	for _, r := range j.Steps[i+1:] {
+		if r.State != StepSkipped {
+			return r.State == StepPending
+		}
+	}
+	return false
 }
