@@ -125,3 +125,21 @@ func (sc *stepContext) hookInstalled(ctx context.Context) bool {
 	v, err := sc.probe(ctx, "sysrc", "-n", "zupgrade_enable")
 	return err == nil && v.OK() && strings.TrimSpace(string(v.Stdout)) != ""
 }
+
+// unhook removes the boot hook (unhookCommands) so that it can run again
+// after a crash half way through: sysrc -x of a variable that is set
+// nowhere fails (usr.sbin/sysrc/sysrc), so it runs only while sysrc -n
+// finds the variable; rm -f of a file already gone succeeds.
+func (sc *stepContext) unhook(ctx context.Context) error {
+	for _, c := range unhookCommands(&sc.plan.Facts) {
+		if len(c.Args) == 3 && c.Args[0] == "sysrc" && c.Args[1] == "-x" {
+			if res, err := sc.probe(ctx, "sysrc", "-n", c.Args[2]); err == nil && !res.OK() {
+				continue
+			}
+		}
+		if _, err := sc.run(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

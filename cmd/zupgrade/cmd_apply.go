@@ -16,6 +16,7 @@ import (
 
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
+	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
@@ -141,6 +142,18 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		return err
 	}
 	defer closeLog()
+	// A command that a killed zupgrade left running is stopped before
+	// this run starts another beside it.
+	children, err := host.OpenChildren(store.Dir, env.Stdout)
+	if err != nil {
+		return err
+	}
+	defer children.Close()
+	runner := env.runner()
+	if er, ok := runner.(host.ExecRunner); ok {
+		er.Children = children
+		runner = er
+	}
 	binary, _ := os.Executable()
 	crash := env.Crash
 	if crash == nil {
@@ -148,7 +161,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	}
 	eng := &steps.Engine{
 		Events:   progress.Tee(out.pulse, progress.RunLog{Log: runLog}),
-		Runner:   loggingRunner{next: env.runner(), logger: logger},
+		Runner:   loggingRunner{next: runner, logger: logger},
 		Store:    store,
 		NoReboot: opts.NoReboot,
 		Resume:   opts.Resume,
