@@ -52,8 +52,10 @@ var crashShapes = []crashShape{
 }
 
 // crashMatrixEnv, set to "full", runs every cell of the crash matrix, each
-// with a second fault; otherwise a fixed sample of it runs (one cell per
-// step, all shapes, every other one with a second fault).
+// with a second fault; set to "K/N", it runs the K-th of N shards of those
+// cells (every N-th cell of every shape, from the K-th), so that N runs
+// together cover the whole matrix; otherwise a fixed sample of it runs
+// (one cell per step, all shapes, every other one with a second fault).
 const crashMatrixEnv = "ZUPGRADE_CRASH_MATRIX"
 
 // The points of a step at which a fault strikes, and the faults.
@@ -181,6 +183,24 @@ func sample(cells []crashCell) []crashCell {
 	return out
 }
 
+// crashShard reads the shard K/N of ZUPGRADE_CRASH_MATRIX; shards is 0
+// when the variable names no shard.
+func crashShard(mode string) (shard, shards int, err error) {
+	k, n, ok := strings.Cut(mode, "/")
+	if !ok {
+		if mode != "" && mode != "full" {
+			return 0, 0, fmt.Errorf("%s=%q: want full or a shard K/N", crashMatrixEnv, mode)
+		}
+		return 0, 0, nil
+	}
+	shard, err1 := strconv.Atoi(k)
+	shards, err2 := strconv.Atoi(n)
+	if err1 != nil || err2 != nil || shards < 1 || shard < 1 || shard > shards {
+		return 0, 0, fmt.Errorf("%s=%q: want a shard K/N with 1 <= K <= N", crashMatrixEnv, mode)
+	}
+	return shard, shards, nil
+}
+
 // withSecondFault keeps the cells with a second fault: each resumes into
 // another fault, then runs without faults, so that together they also
 // cover the resume without a second fault (the sample runs those as well).
@@ -210,7 +230,12 @@ func TestCrashMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash matrix runs dozens of whole upgrades; not in -short")
 	}
-	full := os.Getenv(crashMatrixEnv) == "full"
+	mode := os.Getenv(crashMatrixEnv)
+	shard, shards, err := crashShard(mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := mode == "full" || shards > 0
 	for _, sh := range crashShapes {
 		t.Run(sh.name, func(t *testing.T) {
 			t.Parallel()
@@ -218,6 +243,13 @@ func TestCrashMatrix(t *testing.T) {
 			cells := ref.cells()
 			if full {
 				cells = withSecondFault(cells)
+				if shards > 0 {
+					var some []crashCell
+					for i := shard - 1; i < len(cells); i += shards {
+						some = append(some, cells[i])
+					}
+					cells = some
+				}
 			} else {
 				cells = sample(cells)
 			}
@@ -234,7 +266,14 @@ func TestCrashMatrix(t *testing.T) {
 					})
 				}
 			})
-			msg := fmt.Sprintf("crash matrix %s: %d cells, %d passed, %d stuck; %d second faults struck", sh.name, len(cells), passed.Load(), stuck.Load(), seconds.Load())
+			what := "sample"
+			switch {
+			case shards > 0:
+				what = fmt.Sprintf("shard %d/%d", shard, shards)
+			case full:
+				what = "full"
+			}
+			msg := fmt.Sprintf("crash matrix %s (%s): %d cells, %d passed, %d stuck; %d second faults struck", sh.name, what, len(cells), passed.Load(), stuck.Load(), seconds.Load())
 			t.Log(msg)
 			fmt.Fprintln(os.Stderr, msg)
 		})
