@@ -629,3 +629,21 @@ func (h *testHost) killMachineProcesses() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
+
+// TestCrashShard: ZUPGRADE_CRASH_MATRIX names the whole matrix, a shard of
+// it, or nothing; anything else is refused rather than run as the sample.
+func TestCrashShard(t *testing.T) {
+	for _, c := range []struct {
+		mode          string
+		shard, shards int
+		bad           bool
+	}{
+		{mode: ""}, {mode: "full"}, {mode: "2/3", shard: 2, shards: 3}, {mode: "1/1", shard: 1, shards: 1},
+		{mode: "0/3", bad: true}, {mode: "4/3", bad: true}, {mode: "x/3", bad: true}, {mode: "everything", bad: true},
+	} {
+		k, n, err := crashShard(c.mode)
+		if (err != nil) != c.bad || k != c.shard || n != c.shards {
+			t.Errorf("crashShard(%q) = %d, %d, %v", c.mode, k, n, err)
+		}
+	}
+}
