@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -20,6 +22,7 @@ import (
 func RCScript(binary, stateDir string) []byte {
 	log := stateDir + "/resume.log"
 	return []byte(fmt.Sprintf(`#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 #
 # PROVIDE: zupgrade
 # REQUIRE: LOGIN sshd
