@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package simhost
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// oneShotScript is an rc.d script without a pidfile or command: a start
+// that does its work once, and a status of its own (status_cmd, offered
+// through extra_commands as releases before 14 need).
+const oneShotScript = `#!/bin/sh
+# PROVIDE: oneshot
+# REQUIRE: LOGIN
+
+. /etc/rc.subr
+
+name="oneshot"
+desc="A one-shot service for the tests"
+rcvar="oneshot_enable"
+extra_commands="status"
+start_cmd="oneshot_start"
+stop_cmd=":"
+status_cmd="oneshot_status"
+
+load_rc_config $name
+: ${oneshot_enable:="NO"}
+
+oneshot_start()
+{
+	echo "started"
+}
+
+oneshot_status()
+{
+	echo "oneshot: nothing pending"
+	return 1
+}
+
+run_rc_command "$1"
+`
+
+// TestRCSubrCommands checks run_rc_command's rules (libexec/rc/rc.subr,
+// run_rc_command): status, describe and rcvar run whether or not the
+// script is enabled, start only when it is (else a "Cannot 'start'"
+// message, exit 0), onestart always; enabled answers by its exit status; a
+// directive outside the keywords is refused with exit 1, and so is
+// extracommands on a script that is off (the rcvar check skips only status,
+// describe, rcvar, enable, delete and stop).
+func TestRCSubrCommands(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Fatalf("the rc.d scripts need /bin/sh: %v", err)
+	}
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	if err := os.WriteFile(tm.HostPath("/root/oneshot"), []byte(oneShotScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tm.mustOK("", "install", "-m", "0555", "/root/oneshot", "/usr/local/etc/rc.d/oneshot")
+
+	for _, tt := range []struct {
+		action string
+		exit   int
+		out    string
+	}{
+		{"status", 1, "oneshot: nothing pending\n"},
+		{"describe", 0, "A one-shot service for the tests\n"},
+		{"start", 0, "Cannot 'start' oneshot. Set oneshot_enable to YES in /etc/rc.conf or use 'onestart' instead of 'start'.\n"},
+		{"onestart", 0, "started\n"},
+		{"enabled", 1, ""},
+	} {
+		r := tm.run("service", "oneshot", tt.action)
+		if r.code != tt.exit || r.out != tt.out {
+			t.Errorf("service oneshot %s (disabled): exit %d, %q; want exit %d, %q (stderr %q)", tt.action, r.code, r.out, tt.exit, tt.out, r.err)
+		}
+	}
+	if r := tm.run("service", "oneshot", "reload"); r.code != 1 || !strings.Contains(r.err, "unknown directive 'reload'") {
+		t.Errorf("service oneshot reload: exit %d, %q %q; want exit 1 and unknown directive", r.code, r.out, r.err)
+	}
+	tm.must("mkdir", "-p", "/etc/rc.conf.d")
+	tm.must("sysrc", "-f", "/etc/rc.conf.d/oneshot", "oneshot_enable=YES")
+	for _, tt := range []struct {
+		action string
+		exit   int
+		out    string
+	}{
+		{"start", 0, "started\n"},
+		{"enabled", 0, ""},
+		{"extracommands", 0, "status\n"},
+	} {
+		r := tm.run("service", "oneshot", tt.action)
+		if r.code != tt.exit || r.out != tt.out {
+			t.Errorf("service oneshot %s (enabled): exit %d, %q; want exit %d, %q (stderr %q)", tt.action, r.code, r.out, tt.exit, tt.out, r.err)
+		}
+	}
+}
