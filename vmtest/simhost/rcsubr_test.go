@@ -95,3 +95,28 @@ func TestRCSubrCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestInstallPackage: a package added from a file is on the machine and
+// in pkg's database, as pkg add leaves it: pkg which names it as the owner
+// of its files, pkg query %R says it came from no repository.
+func TestInstallPackage(t *testing.T) {
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	err := tm.InstallPackage("oneshot", "1.0", "sysutils/oneshot", []PackageFile{
+		{Path: "/usr/local/etc/rc.d/oneshot", Mode: 0o555, Data: []byte(oneShotScript)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tm.must("pkg", "which", "-q", "/usr/local/etc/rc.d/oneshot"); got != "oneshot-1.0\n" {
+		t.Errorf("pkg which: %q", got)
+	}
+	if got := tm.must("pkg", "query", "%n %R"); !strings.Contains(got, "oneshot unknown-repository\n") {
+		t.Errorf("pkg query: %q", got)
+	}
+	if r := tm.run("service", "oneshot", "onestart"); r.code != 0 || r.out != "started\n" {
+		t.Errorf("the package's rc.d script: %s", r)
+	}
+	if err := tm.InstallPackage("other", "1.0", "sysutils/other", []PackageFile{{Path: "/usr/local/etc/rc.d/oneshot", Mode: 0o555}}); err == nil {
+		t.Error("a second package installed a file another one owns")
+	}
+}
