@@ -4,6 +4,7 @@ package simhost
 
 import (
 	"os"
+	"path"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,68 @@ func TestInstallPackage(t *testing.T) {
 	}
 	if err := tm.InstallPackage("other", "1.0", "sysutils/other", []PackageFile{{Path: "/usr/local/etc/rc.d/oneshot", Mode: 0o555}}); err == nil {
 		t.Error("a second package installed a file another one owns")
+	}
+}
+
+// orderScript is an rc.d script NAME that provides PROVIDES,
+// requires REQUIRES and has the keywords KEYWORDS; it says its name.
+func orderScript(name, provides, requires, keywords string) string {
+	return strings.NewReplacer("NAME", name, "PROVIDES", provides, "REQUIRES", requires, "KEYWORDS", keywords).Replace(`#!/bin/sh
+# PROVIDE: PROVIDES
+# REQUIRE: REQUIRES
+# KEYWORD: KEYWORDS
+
+. /etc/rc.subr
+
+name="NAME"
+rcvar="NAME_enable"
+start_cmd="echo NAME"
+stop_cmd=":"
+
+load_rc_config $name
+: ${NAME_enable:="NO"}
+
+run_rc_command "$1"
+`)
+}
+
+// TestBootRCOrder: the boot runs the local rc.d scripts in rcorder(8)'s
+// order (a script after those providing what it requires, whatever their
+// names), without the ones with KEYWORD: nostart (libexec/rc/rc, "-s
+// nostart"), and without the nojail ones in a jail.
+func TestBootRCOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		jailed bool
+		want   []string
+	}{
+		{"host", false, []string{"/usr/local/etc/rc.d/zz_base", "/usr/local/etc/rc.d/jailless", "/usr/local/etc/rc.d/aa_late"}},
+		{"jail", true, []string{"/usr/local/etc/rc.d/zz_base", "/usr/local/etc/rc.d/aa_late"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE", Jailed: tt.jailed})
+			for _, s := range []struct{ file, text string }{
+				{"aa_late", orderScript("aa_late", "aa_late", "LOGIN zz_base jailless", "")},
+				{"jailless", orderScript("jailless", "jailless", "zz_base", "nojail")},
+				{"never", orderScript("never", "never", "LOGIN", "nostart")},
+				{"zz_base", orderScript("zz_base", "zz_base", "LOGIN", "")},
+			} {
+				if err := os.WriteFile(tm.HostPath("/usr/local/etc/rc.d/"+s.file), []byte(s.text), 0o555); err != nil {
+					t.Fatal(err)
+				}
+				tm.must("sysrc", s.file+"_enable=YES")
+			}
+			rep := tm.mustBoot(BootOptions{})
+			var got []string
+			for _, h := range rep.Hooks {
+				got = append(got, h.Script)
+				if want := path.Base(h.Script) + "\n"; h.Output != want || h.Exit != 0 {
+					t.Errorf("%s: exit %d, %q", h.Script, h.Exit, h.Output)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("scripts run: %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
