@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -56,7 +58,10 @@ func Build(f *facts.Facts, opts Options) *Plan {
 		opts.Packages = "auto"
 	}
 	if opts.StateDir == "" {
-		opts.StateDir = "/var/db/zupgrade"
+		opts.StateDir = DefaultStateDir
+	}
+	if opts.LogDir == "" {
+		opts.LogDir = LogDirFor(opts.StateDir)
 	}
 	t, tErr := parseTarget(f, opts.To)
 	p := &Plan{
@@ -249,7 +254,7 @@ func withWhen(c Cmd, when string) Cmd {
 
 func (b builder) rebootStep(id, title, verify string) Step {
 	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
-		Commands: append(hookCommands(b.f, b.opts.StateDir), Cmd{Args: []string{"shutdown", "-r", "now"}}),
+		Commands: append(hookCommands(b.f, b.opts.StateDir, b.opts.LogDir), Cmd{Args: []string{"shutdown", "-r", "now"}}),
 		Notes: []string{"zupgrade copies itself to " + hookBinary + " first (mkdir -p, install -m 0555) unless that file is the running zupgrade already",
 			"after boot, the rc.d hook runs " + hookBinary + " apply --resume; with --no-reboot apply stops here with exit 3"}}
 }
@@ -263,26 +268,23 @@ func hasSysrc(f *facts.Facts) bool {
 	return err != nil || !u.Before(sysrcSince)
 }
 
-// hookCommands install and enable the boot hook: with sysrc where the
-// system has it, else with a file in /etc/rc.conf.d, which rc.subr's
-// load_rc_config reads on every release zupgrade knows.
-func hookCommands(f *facts.Facts, stateDir string) []Cmd {
-	cs := []Cmd{{Args: []string{"install", "-m", "0555", path.Join(stateDir, "rc.d", "zupgrade"), rcScript}}}
-	if hasSysrc(f) {
-		return append(cs, Cmd{Args: []string{"sysrc", "zupgrade_enable=YES"}})
-	}
-	return append(cs,
-		Cmd{Args: []string{"mkdir", "-p", path.Dir(rcConfD)}},
-		Cmd{Args: []string{"install", "-m", "0644", path.Join(stateDir, "rc.d", "zupgrade.conf"), rcConfD}})
-}
+// hookPackagedWhen is the condition of the command that installs the rc.d
+// script: the checkpoint leaves a package's script as it is.
+const hookPackagedWhen = "no package installed it (pkg which -q " + rcScript + ")"
 
-// unhookCommands remove the boot hook once the run has ended.
-func unhookCommands(f *facts.Facts) []Cmd {
-	cs := []Cmd{{Args: []string{"rm", "-f", rcScript}}}
-	if hasSysrc(f) {
-		return append([]Cmd{{Args: []string{"sysrc", "-x", "zupgrade_enable"}}}, cs...)
+// hookCommands install the boot hook unless a package did, and enable it
+// for this run in /etc/rc.conf.d/zupgrade: with sysrc -f where the system
+// has sysrc, else by installing the whole file; rc.subr's load_rc_config
+// reads /etc/rc.conf.d/NAME on every release zupgrade knows.
+func hookCommands(f *facts.Facts, stateDir, logDir string) []Cmd {
+	cs := []Cmd{
+		{Args: []string{"install", "-m", "0555", path.Join(stateDir, "rc.d", "zupgrade"), rcScript}, When: hookPackagedWhen},
+		{Args: []string{"mkdir", "-p", path.Dir(rcConfD)}},
 	}
-	return append(cs, Cmd{Args: []string{"rm", "-f", rcConfD}})
+	if hasSysrc(f) {
+		return append(cs, Cmd{Args: []string{"sysrc", "-f", rcConfD, "zupgrade_enable=YES", "zupgrade_state_dir=" + stateDir, "zupgrade_log_dir=" + logDir}})
+	}
+	return append(cs, Cmd{Args: []string{"install", "-m", "0644", path.Join(stateDir, "rc.d", "zupgrade.conf"), rcConfD}})
 }
 
 // bootcodeStep writes BIOS boot code to every freebsd-boot partition and the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -219,13 +221,21 @@ func (e *Engine) checkpoint(ctx context.Context, sc *stepContext, j *Journal) (O
 			hook = append(hook, c)
 		}
 	}
-	if err := writeHook(e.Store); err != nil {
+	logDir := j.Plan.Options.LogDir
+	if logDir == "" { // a journal from before --log-dir
+		logDir = LogDirFor(e.Store.Dir)
+	}
+	if err := writeHook(e.Store, logDir); err != nil {
 		return 0, e.fail(j, sc.step.ID, fmt.Errorf("write the boot hook: %w", err))
 	}
 	if err := sc.installBinary(ctx); err != nil {
 		return 0, e.fail(j, sc.step.ID, err)
 	}
+	packaged := e.hookPackaged(ctx)
 	for _, c := range hook {
+		if c.When == hookPackagedWhen && packaged {
+			continue
+		}
 		if _, err := sc.run(ctx, c); err != nil {
 			return 0, e.fail(j, sc.step.ID, err)
 		}
@@ -260,8 +270,8 @@ const StepFinish = "finish"
 func (e *Engine) finish(ctx context.Context, j *Journal) error {
 	e.crash(StepFinish, BeforeStart)
 	sc := &stepContext{e: e, plan: j.Plan, step: Step{ID: StepFinish}, journal: j}
-	if sc.hookInstalled(ctx) {
-		if err := sc.unhook(ctx); err != nil {
+	for _, c := range e.unhook(ctx, &j.Plan.Facts) {
+		if _, err := sc.run(ctx, c); err != nil {
 			return e.fail(j, StepFinish, err)
 		}
 	}
@@ -383,7 +393,7 @@ func (e *Engine) sameBootEnv(ctx context.Context, j *Journal) error {
 	}
 	msg := fmt.Sprintf("the host runs boot environment %s, but the run upgrades %s (a copy such as freebsd-update's boot environments holds the run's state too): not going on here; boot %s again to go on (bectl activate %s, reboot)", got, want, want, path.Base(want))
 	if e.Resume {
-		for _, c := range unhookCommands(&j.Plan.Facts) {
+		for _, c := range e.unhook(ctx, &j.Plan.Facts) {
 			if _, err := e.Runner.Run(ctx, host.Command{Args: c.Args}); err != nil {
 				return fmt.Errorf("%s; removing the boot hook from %s: %v", msg, got, err)
 			}

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command zupgrade-vmtest runs zupgrade's VM integration scenarios for an
 // admin: on the simulated host in process, in the Linux guest under QEMU,
 // or on a real FreeBSD image under QEMU or bhyve (docs/vmtest.md). It

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -137,7 +139,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 	}
 
-	runLog, closeLog, err := openRunLog(store, j.RunID)
+	runLog, closeLog, err := openRunLog(g.LogDir, j.RunID)
 	if err != nil {
 		return err
 	}
@@ -189,10 +191,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	return nil
 }
 
-// openRunLog opens the run's JSON log in the state directory (appending:
-// a resumed run continues its log).
-func openRunLog(store steps.Store, runID string) (*log.Logger, func(), error) {
-	dir := filepath.Join(store.Dir, "logs")
+// openRunLog opens the run's JSON log, RUN.json in the log directory
+// (appending: a resumed run continues its log).
+func openRunLog(dir, runID string) (*log.Logger, func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -264,7 +265,7 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 			return nil, usageErrorf("%s is not the plan zupgrade makes for this host with its options (it was edited, or made by another version of zupgrade): make a new plan with zupgrade plan -o", planFile)
 		}
 		o := p.Options
-		o.StateDir = g.StateDir
+		o.StateDir, o.LogDir = g.StateDir, g.LogDir
 		p = steps.Build(f, o)
 	} else {
 		sopts, err := opts.stepOptions(g, time.Now())

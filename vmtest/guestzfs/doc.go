@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package guestzfs builds and finds the OpenZFS assets of the vmtest Linux
 // guest: the ZFS kernel modules compiled for the guest's kernel from
 // Debian's zfs-dkms source (bookworm-backports contrib, OpenZFS 2.3, the

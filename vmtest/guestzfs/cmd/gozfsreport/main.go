@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command gozfsreport runs in the vmtest Linux guest and prints, as one
 // JSON object, the pools and file systems as go-zfs (the project's chosen
 // ZFS library, a parser of zpool and zfs output written by others) reads

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command guestzfs builds the OpenZFS assets of the vmtest Linux guest for
 // a kernel (default: the newest /boot/vmlinuz-KVER with its modules, the
 // one the guest boots) into the cache, unless they are there already for
