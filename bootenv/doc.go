@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package bootenv knows ZFS boot environments as bectl(8) manages them.
 //
 // It owns: parsing `bectl list` in its scripted (-H), tabular and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package facts gathers what a FreeBSD host is, for planning its upgrade.
 //
 // It runs the fixed probe set of docs/commands.md through a host.Runner and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package freebsdupdate knows freebsd-update(8) and the release names it
 // works with.
 //

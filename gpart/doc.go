@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package gpart owns zupgrade's knowledge of disks and boot partitions on a
 // FreeBSD host: the GEOM partition tables (gpart list, gpart show and the
 // kern.geom.confxml tree), GEOM labels (glabel status), which partition and

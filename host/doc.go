@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package host is zupgrade's only door to the machine it upgrades.
 //
 // It owns the Runner abstraction (exec, dry-run, capture and replay), the

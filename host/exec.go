@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package host
 
 import (
@@ -17,6 +19,8 @@ type ExecRunner struct {
 	// Env, when non-nil, replaces the inherited environment (tests point
 	// PATH at a simulated host this way).
 	Env []string
+	// Children, when set, records every command started (see Children).
+	Children *Children
 }
 
 // Run starts the command with LC_ALL=C added to its environment, so that
@@ -39,8 +43,9 @@ func (e ExecRunner) Run(ctx context.Context, cmd Command) (Result, error) {
 	c := exec.CommandContext(ctx, path, cmd.Args[1:]...)
 	c.Args[0] = cmd.Args[0]
 	c.Env = env
+	e.Children.prepare(c)
 	if cmd.Dialog != nil {
-		return runOnTerminal(ctx, c, cmd)
+		return runOnTerminal(ctx, c, cmd, e.Children)
 	}
 	c.Stdin = bytes.NewReader(cmd.Stdin)
 	// A new session has no controlling terminal: a program that would ask
@@ -54,7 +59,11 @@ func (e ExecRunner) Run(ctx context.Context, cmd Command) (Result, error) {
 	} else {
 		c.Stdout, c.Stderr = &stdout, &stderr
 	}
-	err = c.Run()
+	if err = c.Start(); err == nil {
+		e.Children.started(c, cmd.Line())
+		err = c.Wait()
+		e.Children.ended()
+	}
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	var exitErr *exec.ExitError
 	switch {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package host
 
 import (
@@ -17,11 +19,14 @@ var ErrStopped = errors.New("stopped: the command waits for an answer no one can
 // runOnTerminal runs c on a new pseudo-terminal that becomes its
 // controlling terminal, feeds what it prints to the command's Dialog, types
 // the answers, and stops it when the Dialog says so.
-func runOnTerminal(ctx context.Context, c *exec.Cmd, cmd Command) (Result, error) {
+// The command is recorded in children (which may be nil).
+func runOnTerminal(ctx context.Context, c *exec.Cmd, cmd Command, children *Children) (Result, error) {
 	ptmx, err := pty.StartWithAttrs(c, &pty.Winsize{Rows: 50, Cols: 200}, &syscall.SysProcAttr{Setsid: true, Setctty: true})
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: start on a pseudo-terminal: %w", cmd.Line(), err)
 	}
+	children.started(c, cmd.Line())
+	defer children.ended()
 	defer ptmx.Close()
 	var all, screen bytes.Buffer
 	stopped := false

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
+# SPDX-License-Identifier: BSD-2-Clause
 #
 # The release build: static zupgrade binaries for freebsd/amd64 and
 # freebsd/arm64 with the version stamped, and their SHA-256 checksums.

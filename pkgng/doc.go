@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package pkgng knows pkg(8), the package manager of third-party software,
 // as far as an upgrade of the base system needs it.
 //

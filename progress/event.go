@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package progress carries what a run does as a stream of events, from the
 // engine that runs the steps to the renderers that show it: a status line
 // on a terminal, plain lines when the output is piped, JSON Lines for

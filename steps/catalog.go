@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -51,7 +53,10 @@ func Build(f *facts.Facts, opts Options) *Plan {
 		opts.Packages = "auto"
 	}
 	if opts.StateDir == "" {
-		opts.StateDir = "/var/db/zupgrade"
+		opts.StateDir = DefaultStateDir
+	}
+	if opts.LogDir == "" {
+		opts.LogDir = LogDirFor(opts.StateDir)
 	}
 	t, tErr := parseTarget(f, opts.To)
 	p := &Plan{

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -33,6 +35,9 @@ const (
 	// CondOldFilesystems: file systems of Pool are below the current
 	// version.
 	CondOldFilesystems CondKind = "old-filesystems"
+	// CondHookUnpackaged: no package installed the rc.d script, so the
+	// checkpoint installs it; a package's script is left as it is.
+	CondHookUnpackaged CondKind = "hook-unpackaged"
 )
 
 // Cond is the condition under which the engine runs an operation; the zero
@@ -70,6 +75,8 @@ func (c Cond) String() string {
 		return "the new system offers features " + c.Pool + " lacks, all of them readable by the FreeBSD loader"
 	case CondOldFilesystems:
 		return "zfs upgrade lists file systems of " + c.Pool + " below the current version"
+	case CondHookUnpackaged:
+		return "no package installed it (pkg which -q " + rcScript + ")"
 	}
 	return string(c.If)
 }
@@ -77,7 +84,7 @@ func (c Cond) String() string {
 // check refuses a condition this zupgrade does not know.
 func (c Cond) check() error {
 	switch c.If {
-	case CondInstallAsked, CondNoFileSystem, CondNoLoaderEntry, CondEntryCreated, CondStalePackages, CondPoolUpgradable, CondOldFilesystems:
+	case CondInstallAsked, CondNoFileSystem, CondNoLoaderEntry, CondEntryCreated, CondStalePackages, CondPoolUpgradable, CondOldFilesystems, CondHookUnpackaged:
 		return nil
 	case CondFreeBSDProgram:
 		if !path.IsAbs(c.Path) {

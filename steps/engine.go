@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -131,6 +133,9 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 	total := len(j.Plan.Steps)
 	for i, step := range j.Plan.Steps {
 		rec := &j.Steps[i]
+		if err := e.recheckDone(ctx, j, i); err != nil {
+			return 0, err
+		}
 		if rec.State == StepDone || rec.State == StepSkipped {
 			continue
 		}
@@ -227,16 +232,20 @@ func (e *Engine) checkpoint(ctx context.Context, cp checkpointDef, sc *stepConte
 	return Rebooting, nil
 }
 
+// StepFinish names the end of a run (removing the boot hook) in the run
+// log and at its crash points: before it and after its commands.
+const StepFinish = "finish"
+
 // finish removes the boot hook and marks the run done.
 func (e *Engine) finish(ctx context.Context, j *Journal) error {
-	sc := &stepContext{e: e, plan: j.Plan, journal: j}
-	if sc.hookInstalled(ctx) {
-		for _, c := range unhookCommands(&j.Plan.Facts) {
-			if _, err := sc.run(ctx, c); err != nil {
-				return e.fail(j, "finish", err)
-			}
+	e.crash(StepFinish, BeforeStart)
+	sc := &stepContext{e: e, plan: j.Plan, step: Step{ID: StepFinish}, journal: j}
+	for _, c := range e.unhook(ctx, &j.Plan.Facts) {
+		if _, err := sc.run(ctx, c); err != nil {
+			return e.fail(j, StepFinish, err)
 		}
 	}
+	e.crash(StepFinish, AfterRun)
 	j.Status, j.Message = StatusDone, ""
 	return e.save(j)
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps_test
 
 import (
@@ -55,7 +57,7 @@ func TestEngineUpgradesMirror(t *testing.T) {
 	if !strings.Contains(h.out.String(), "[13/13] Final reboot and verification") {
 		t.Errorf("the output does not show the last step:\n%s", h.out.String())
 	}
-	if hooks := h.r.commands("sysrc -x zupgrade_enable"); len(hooks) != 1 {
+	if hooks := h.r.commands("sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable zupgrade_state_dir zupgrade_log_dir"); len(hooks) != 1 {
 		t.Errorf("the boot hook was removed %d times at the end, want once", len(hooks))
 	}
 }
@@ -149,7 +151,7 @@ func TestEngineStopsAtCheckpoint(t *testing.T) {
 	if len(h.r.commands("shutdown")) != 0 {
 		t.Error("the host was rebooted")
 	}
-	if len(h.r.commands("sysrc zupgrade_enable=YES")) != 1 {
+	if len(h.r.commands("sysrc -f /etc/rc.conf.d/zupgrade zupgrade_enable=YES zupgrade_state_dir=")) != 1 {
 		t.Errorf("the boot hook was not enabled: %v", h.r.commands("sysrc"))
 	}
 	if !strings.Contains(log.String(), "step=install-kernel") {
@@ -320,12 +322,22 @@ func TestEngineRefusesOtherBootEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.boot()
+	// The backup was made before the checkpoint enabled the hook; a copy
+	// such as freebsd-update's boot environments holds it enabled.
+	for _, c := range [][]string{{"mkdir", "-p", "/etc/rc.conf.d"}, {"sysrc", "-f", "/etc/rc.conf.d/zupgrade", "zupgrade_enable=YES"}} {
+		if _, err := host.Output(context.Background(), h.r, c...); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, err := h.engine(true, nil).Apply(context.Background(), j)
 	if err == nil || !strings.Contains(err.Error(), "the host runs boot environment zroot/ROOT/"+b.Name) || !strings.Contains(err.Error(), "the boot hook is removed") {
 		t.Fatalf("Apply in the backup: %v", err)
 	}
-	if len(h.r.commands("sysrc -x zupgrade_enable")) != 1 {
+	if len(h.r.commands("sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable")) != 1 {
 		t.Errorf("the boot hook was not disabled there: %v", h.r.commands("sysrc"))
+	}
+	if _, err := host.Output(context.Background(), h.r, "sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-n", "zupgrade_enable"); err == nil {
+		t.Error("zupgrade_enable is still set in the other boot environment")
 	}
 }
 

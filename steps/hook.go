@@ -1,64 +1,61 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/gpart"
 	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/internal/durable"
+	"github.com/zupgrade/zupgrade/pkgng"
 )
 
-// RCScript returns the rc.d script that resumes a run after a reboot. It
-// follows rc.subr(8): enabled with zupgrade_enable=YES (apply sets it while
-// a run is pending and removes it when the run ends), runs late in boot
-// (after sshd, so that the host stays reachable) and detaches with daemon(8)
-// so that the boot does not wait for the upgrade. The paths are quoted for
-// sh; the state directory must be absolute and on one line (checkStateDir).
-func RCScript(binary, stateDir string) []byte {
-	log := stateDir + "/resume.log"
-	return []byte(fmt.Sprintf(`#!/bin/sh
-#
-# PROVIDE: zupgrade
-# REQUIRE: LOGIN sshd
-# KEYWORD: nojail
-#
-# Resumes a pending zupgrade run after a reboot checkpoint. zupgrade apply
-# installs and enables this script while a run is pending and removes it
-# when the run ends. The run's log: %[1]s
+// rcScriptTemplate is the rc.d script zupgrade ships (the port installs it
+// from packaging/freebsd/files/zupgrade.in, a copy), with %%PREFIX%% for
+// the directory zupgrade is installed under.
+//
+//go:embed rc.d/zupgrade.in
+var rcScriptTemplate string
 
-. /etc/rc.subr
-
-name="zupgrade"
-rcvar="zupgrade_enable"
-start_cmd="zupgrade_start"
-stop_cmd=":"
-
-load_rc_config $name
-: ${zupgrade_enable:="NO"}
-
-zupgrade_start()
-{
-	echo %[2]s
-	daemon -f -o %[3]s %[4]s
+// RCScript returns the rc.d script that resumes a run after a reboot, for
+// zupgrade installed under prefix (/usr/local). It follows rc.subr(8):
+// enabled with zupgrade_enable=YES in /etc/rc.conf.d/zupgrade while a run
+// is pending, it runs late in boot (after sshd, so that the host stays
+// reachable), resumes the run of zupgrade_state_dir detached with daemon(8)
+// so that the boot does not wait for it, and does nothing when no run is
+// pending; status says whether one is. It is the same file whether the
+// package installed it or a run did.
+func RCScript(prefix string) []byte {
+	return []byte(strings.ReplaceAll(rcScriptTemplate, "%%PREFIX%%", prefix))
 }
 
-run_rc_command "$1"
-`, log, host.QuoteArgs([]string{"Resuming the zupgrade run (log: " + log + ")."}), host.QuoteArgs([]string{log}),
-		host.QuoteArgs([]string{binary, "--state-dir", stateDir, "apply", "--resume"})))
-}
+// rcConfValueChars are the characters a value of /etc/rc.conf.d/zupgrade
+// may not hold: sysrc writes NAME="VALUE" as given (f_sysrc_set in
+// usr.sbin/bsdconfig/share/sysrc.subr), and rc reads it with sh.
+const rcConfValueChars = "\"$`\\\n\r"
 
-// checkStateDir refuses a state directory the boot hook cannot name: rc
-// runs it from /, and the script holds it on one line.
-func checkStateDir(dir string) error {
-	if !path.IsAbs(dir) || strings.ContainsAny(dir, "\n\r") {
-		return fmt.Errorf("the state directory %q must be an absolute path on one line for the boot hook: give --state-dir an absolute path", dir)
+// CheckHookDir refuses a directory the boot hook cannot be given: rc runs
+// the hook from /, and its rc.conf.d file holds the directory in double
+// quotes. what names the option ("--state-dir").
+func CheckHookDir(what, dir string) error {
+	if !path.IsAbs(dir) || strings.ContainsAny(dir, rcConfValueChars) {
+		return fmt.Errorf("%s %q: the boot hook needs an absolute path on one line without \", $, ` or \\ (zupgrade writes it into %s): give %s such a path", what, dir, rcConfD, what)
 	}
 	return nil
+}
+
+// hookConf is the boot hook's rc.conf.d file, installed where the host has
+// no sysrc(8): it enables the hook and names the run's directories.
+func hookConf(stateDir, logDir string) []byte {
+	return []byte(fmt.Sprintf("# Written by zupgrade while a run is pending.\nzupgrade_enable=\"YES\"\nzupgrade_state_dir=\"%s\"\nzupgrade_log_dir=\"%s\"\n", stateDir, logDir))
 }
 
 // hookBinary is where the boot hook runs zupgrade: a path that survives
@@ -66,20 +63,24 @@ func checkStateDir(dir string) error {
 // with clear_tmp_enable=YES or a tmpfs, libexec/rc/rc.d/cleartmp).
 const hookBinary = "/usr/local/sbin/zupgrade"
 
-// writeHook writes the rc.d script into the state directory, from where the
-// checkpoint installs it with install(1) through the runner.
-func writeHook(s Store) error {
-	if err := checkStateDir(s.Dir); err != nil {
+// writeHook writes the rc.d script and its rc.conf.d file into the state
+// directory, from where the checkpoint installs them with install(1)
+// through the runner.
+func writeHook(s Store, logDir string) error {
+	if err := CheckHookDir("the state directory", s.Dir); err != nil {
+		return err
+	}
+	if err := CheckHookDir("the log directory", logDir); err != nil {
 		return err
 	}
 	dir := filepath.Join(s.Dir, "rc.d")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := durable.WriteFile(filepath.Join(dir, "zupgrade"), RCScript(hookBinary, s.Dir), 0o600); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, "zupgrade"), RCScript(path.Dir(path.Dir(hookBinary))), 0o600); err != nil {
 		return err
 	}
-	return durable.WriteFile(filepath.Join(dir, "zupgrade.conf"), []byte("# Written by zupgrade while a run is pending.\nzupgrade_enable=\"YES\"\n"), 0o600)
+	return durable.WriteFile(filepath.Join(dir, "zupgrade.conf"), hookConf(s.Dir, logDir), 0o600)
 }
 
 // installBinary copies the running zupgrade (Engine.Binary) to hookBinary,
@@ -117,15 +118,54 @@ func (sc *stepContext) installBinary(ctx context.Context) error {
 	return nil
 }
 
-// hookInstalled reports whether the boot hook is on the host or enabled.
-func (sc *stepContext) hookInstalled(ctx context.Context) bool {
-	ls, err := sc.probe(ctx, "ls", "-1", rcScript)
-	if err == nil && ls.OK() {
-		return true
+// hookPackaged reports whether a package installed the rc.d script:
+// pkg's database names an owner of it (pkg which). A package's script is
+// the package's to install and to remove; a run only enables and disables
+// it. Without pkg (not bootstrapped: pkg -N fails) no package installed it.
+func (e *Engine) hookPackaged(ctx context.Context) bool {
+	probe := func(args ...string) (host.Result, bool) {
+		res, err := e.Runner.Run(ctx, host.Command{Args: args})
+		return res, err == nil && res.OK()
 	}
-	if ls, err := sc.probe(ctx, "ls", "-1", rcConfD); err == nil && ls.OK() {
-		return true
+	if _, ok := probe(pkgng.ActivationArgs()...); !ok {
+		return false
 	}
-	v, err := sc.probe(ctx, "sysrc", "-n", "zupgrade_enable")
-	return err == nil && v.OK() && strings.TrimSpace(string(v.Stdout)) != ""
+	res, ok := probe("pkg", "which", "-q", rcScript)
+	return ok && strings.TrimSpace(string(res.Stdout)) != ""
+}
+
+// hookVars are the variables of /etc/rc.conf.d/zupgrade a run sets.
+var hookVars = []string{"zupgrade_enable", "zupgrade_state_dir", "zupgrade_log_dir"}
+
+// unhook returns the commands that remove what is left of the boot hook:
+// the variables set in /etc/rc.conf.d/zupgrade (or that file, where the
+// host has no sysrc), a zupgrade_enable in /etc/rc.conf (where earlier
+// zupgrade versions set it), and the rc.d script unless a package installed it.
+// Only what is there is removed, so that finishing twice is harmless.
+func (e *Engine) unhook(ctx context.Context, f *facts.Facts) []Cmd {
+	ok := func(args ...string) bool {
+		res, err := e.Runner.Run(ctx, host.Command{Args: args})
+		return err == nil && res.OK()
+	}
+	var cs []Cmd
+	if hasSysrc(f) {
+		unset := &Sysrc{File: rcConfD, Remove: true}
+		for _, v := range hookVars {
+			if ok("sysrc", "-f", rcConfD, "-n", v) {
+				unset.Vars = append(unset.Vars, RCVar{Name: v})
+			}
+		}
+		if len(unset.Vars) > 0 {
+			cs = append(cs, cmdFor(unset, Cond{}))
+		}
+		if ok("sysrc", "-n", "zupgrade_enable") {
+			cs = append(cs, cmdFor(&Sysrc{Vars: []RCVar{{Name: "zupgrade_enable"}}, Remove: true}, Cond{}))
+		}
+	} else if ok("ls", "-1", rcConfD) {
+		cs = append(cs, cmdFor(&RemoveFile{Path: rcConfD}, Cond{}))
+	}
+	if !e.hookPackaged(ctx) && ok("ls", "-1", rcScript) {
+		cs = append(cs, cmdFor(&RemoveFile{Path: rcScript}, Cond{}))
+	}
+	return cs
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -145,12 +147,12 @@ type (
 		Target string `json:"target"`
 		Mode   string `json:"mode"`
 	}
-	// Sysrc sets the rc.conf variable Name to Value, or with Remove
-	// removes it.
+	// Sysrc sets the rc.conf variables Vars in File (rc.conf when
+	// empty), or with Remove removes them (their values unused).
 	Sysrc struct {
-		Name   string `json:"name"`
-		Value  string `json:"value,omitempty"`
-		Remove bool   `json:"remove,omitempty"`
+		File   string  `json:"file,omitempty"`
+		Vars   []RCVar `json:"vars"`
+		Remove bool    `json:"remove,omitempty"`
 	}
 	// RemoveFile removes a file if it is there.
 	RemoveFile struct {
@@ -290,10 +292,21 @@ func (o *InstallFile) Command() host.Command {
 	return argv("install", "-m", o.Mode, o.Source, o.Target)
 }
 func (o *Sysrc) Command() host.Command {
-	if o.Remove {
-		return argv("sysrc", "-x", o.Name)
+	a := []string{"sysrc"}
+	if o.File != "" {
+		a = append(a, "-f", o.File)
 	}
-	return argv("sysrc", o.Name+"="+o.Value)
+	if o.Remove {
+		a = append(a, "-x")
+	}
+	for _, v := range o.Vars {
+		if o.Remove {
+			a = append(a, v.Name)
+		} else {
+			a = append(a, v.Name+"="+v.Value)
+		}
+	}
+	return argv(a...)
 }
 func (o *RemoveFile) Command() host.Command { return argv("rm", "-f", o.Path) }
 func (*Reboot) Command() host.Command       { return argv("shutdown", "-r", "now") }
@@ -441,8 +454,41 @@ func (o *InstallFile) check() error {
 	return checkPath("target", o.Target)
 }
 func (o *Sysrc) check() error {
-	if o.Name == "" || strings.ContainsAny(o.Name, "= \t\n") || strings.ContainsAny(o.Value, "\n") {
-		return fmt.Errorf("rc.conf variable %q=%q is not one sysrc sets", o.Name, o.Value)
+	if o.File != "" {
+		if err := checkPath("rc.conf file", o.File); err != nil {
+			return err
+		}
+	}
+	if len(o.Vars) == 0 {
+		return fmt.Errorf("sysrc names no variable")
+	}
+	for _, v := range o.Vars {
+		if err := v.check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RCVar is an rc.conf variable and its value.
+type RCVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+}
+
+// check refuses a variable sysrc would not set as given: a name that is
+// not a shell variable's, or a value holding what sysrc writes unquoted
+// into the double quotes of NAME="VALUE" (f_sysrc_set in
+// usr.sbin/bsdconfig/share/sysrc.subr), which rc reads with sh.
+func (v RCVar) check() error {
+	ok := v.Name != ""
+	for i, r := range v.Name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			ok = false
+		}
+	}
+	if !ok || strings.ContainsAny(v.Value, rcConfValueChars) {
+		return fmt.Errorf("rc.conf variable %q=%q is not one zupgrade sets: the name must be a shell variable's, the value without \", $, `, \\ or a line break", v.Name, v.Value)
 	}
 	return nil
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps_test
 
 import (
@@ -43,8 +45,9 @@ var everyOp = []struct {
 	{&steps.EnableFeature{Pool: "zroot", Feature: "draid"}, "zpool set feature@draid=enabled zroot"},
 	{&steps.UpgradeFilesystems{Dataset: "zroot"}, "zfs upgrade -r zroot"},
 	{&steps.InstallFile{Source: "/var/db/zupgrade/rc.d/zupgrade", Target: "/usr/local/etc/rc.d/zupgrade", Mode: "0555"}, "install -m 0555 /var/db/zupgrade/rc.d/zupgrade /usr/local/etc/rc.d/zupgrade"},
-	{&steps.Sysrc{Name: "zupgrade_enable", Value: "YES"}, "sysrc zupgrade_enable=YES"},
-	{&steps.Sysrc{Name: "zupgrade_enable", Remove: true}, "sysrc -x zupgrade_enable"},
+	{&steps.Sysrc{File: "/etc/rc.conf.d/zupgrade", Vars: []steps.RCVar{{Name: "zupgrade_enable", Value: "YES"}, {Name: "zupgrade_state_dir", Value: "/var/db/it's mine"}}}, "sysrc -f /etc/rc.conf.d/zupgrade zupgrade_enable=YES 'zupgrade_state_dir=/var/db/it'\\''s mine'"},
+	{&steps.Sysrc{File: "/etc/rc.conf.d/zupgrade", Vars: []steps.RCVar{{Name: "zupgrade_enable"}, {Name: "zupgrade_log_dir"}}, Remove: true}, "sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable zupgrade_log_dir"},
+	{&steps.Sysrc{Vars: []steps.RCVar{{Name: "zupgrade_enable"}}, Remove: true}, "sysrc -x zupgrade_enable"},
 	{&steps.RemoveFile{Path: "/usr/local/etc/rc.d/zupgrade"}, "rm -f /usr/local/etc/rc.d/zupgrade"},
 	{&steps.Reboot{}, "shutdown -r now"},
 }
@@ -101,7 +104,10 @@ func TestCmdJSONRefuses(t *testing.T) {
 		{"bad release", `{"op": {"kind": "freebsd-update", "phase": "upgrade", "release": "14.2-RELEASE-p3"}, "args": []}`, "cannot upgrade"},
 		{"bad package action", `{"op": {"kind": "packages", "action": "autoremove"}, "args": []}`, "unknown package action"},
 		{"bad compat", `{"op": {"kind": "packages", "action": "compat"}, "args": []}`, "compat packages of FreeBSD 0"},
-		{"bad sysrc", `{"op": {"kind": "sysrc", "name": "a=b"}, "args": []}`, "not one sysrc sets"},
+		{"bad sysrc", `{"op": {"kind": "sysrc", "vars": [{"name": "a=b"}]}, "args": []}`, "not one zupgrade sets"},
+		{"sysrc value in quotes", `{"op": {"kind": "sysrc", "vars": [{"name": "zupgrade_log_dir", "value": "/var/$HOME"}]}, "args": []}`, "not one zupgrade sets"},
+		{"sysrc of nothing", `{"op": {"kind": "sysrc", "vars": []}, "args": ["sysrc"]}`, "names no variable"},
+		{"sysrc relative file", `{"op": {"kind": "sysrc", "file": "rc.conf", "vars": [{"name": "a"}]}, "args": []}`, "not a clean absolute path"},
 		{"bad ESP path", `{"op": {"kind": "place-loader", "mount_point": "/boot/efi", "path": "../x"}, "args": []}`, "not a clean relative path"},
 		{"bad device", `{"op": {"kind": "format-esp", "esp": "-rf"}, "args": []}`, "not a device name"},
 		{"bad condition path", `{"op": {"kind": "sync"}, "args": ["sync"], "when": {"if": "freebsd-program", "path": "x"}}`, "not absolute"},

@@ -1,6 +1,31 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
-import "time"
+import (
+	"path"
+	"time"
+)
+
+// The default state and log directories (hier(7): /var/db for state that
+// persists, /var/log for logs, which newsyslog rotates: packaging/freebsd's
+// newsyslog.conf.d entry).
+const (
+	DefaultStateDir = "/var/db/zupgrade"
+	DefaultLogDir   = "/var/log/zupgrade"
+)
+
+// LogDirFor is the log directory of a run whose state directory is
+// stateDir when none is given: DefaultLogDir beside the default state
+// directory, else the state directory's logs/, so that an admin who keeps
+// zupgrade's state elsewhere (another disk, a test root) finds the logs
+// beside it.
+func LogDirFor(stateDir string) string {
+	if stateDir == "" || stateDir == DefaultStateDir {
+		return DefaultLogDir
+	}
+	return path.Join(stateDir, "logs")
+}
 
 // Options are the admin's choices for a plan.
 type Options struct {
@@ -17,6 +42,9 @@ type Options struct {
 	CompatLibs bool `json:"compat_libs,omitempty"`
 	// StateDir is zupgrade's state directory on the host.
 	StateDir string `json:"state_dir"`
+	// LogDir is where the run's logs go on the host: its JSON log and
+	// the boot hook's resume.log.
+	LogDir string `json:"log_dir,omitempty"`
 	// ExtraPools are pools besides the boot pool to `zpool upgrade`.
 	ExtraPools []string `json:"extra_pools,omitempty"`
 	// NoPoolUpgrade leaves every pool's features as they are.

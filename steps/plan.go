@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package steps owns zupgrade's upgrade procedure: the ordered step catalog,
 // the preflight checks, the Plan value that `plan` prints and `apply`
 // executes, and the engine and journal that run a plan across reboots.

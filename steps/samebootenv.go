@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -28,7 +30,7 @@ func (e *Engine) sameBootEnv(ctx context.Context, j *Journal) error {
 	}
 	msg := fmt.Sprintf("the host runs boot environment %s, but the run upgrades %s (a copy such as freebsd-update's boot environments holds the run's state too): not going on here; boot %s again to go on (bectl activate %s, reboot)", got, want, want, path.Base(want))
 	if e.Resume {
-		for _, c := range unhookCommands(&j.Plan.Facts) {
+		for _, c := range e.unhook(ctx, &j.Plan.Facts) {
 			if _, err := e.Runner.Run(ctx, c.Op.Command()); err != nil {
 				return fmt.Errorf("%s; removing the boot hook from %s: %v", msg, got, err)
 			}

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 import (
@@ -53,17 +55,25 @@ func (rebootStep) run(*stepContext, context.Context) error {
 }
 
 // arm writes the boot hook, copies zupgrade where the hook runs it,
-// installs and enables the hook, and records the boot time (a new one
-// later proves the reboot).
+// installs (unless a package did) and enables the hook, and records the
+// boot time (a new one later proves the reboot).
 func (rebootStep) arm(sc *stepContext, ctx context.Context) error {
-	if err := writeHook(sc.e.Store); err != nil {
+	logDir := sc.plan.Options.LogDir
+	if logDir == "" { // a plan from before --log-dir
+		logDir = LogDirFor(sc.e.Store.Dir)
+	}
+	if err := writeHook(sc.e.Store, logDir); err != nil {
 		return fmt.Errorf("write the boot hook: %w", err)
 	}
 	if err := sc.installBinary(ctx); err != nil {
 		return err
 	}
+	packaged := sc.e.hookPackaged(ctx)
 	for _, c := range sc.step.Commands {
 		if _, ok := c.Op.(*Reboot); ok {
+			continue
+		}
+		if c.When.If == CondHookUnpackaged && packaged {
 			continue
 		}
 		if _, err := sc.run(ctx, c); err != nil {
@@ -90,7 +100,7 @@ func (rebootStep) reboot(sc *stepContext, ctx context.Context) error {
 // reboot plans a reboot checkpoint.
 func (b builder) reboot(id, title string, verify Verification) Step {
 	return Step{ID: id, Title: title, Checkpoint: true, Verify: verify,
-		Commands: append(hookCommands(b.f, b.opts.StateDir), cmdFor(&Reboot{}, Cond{})),
+		Commands: append(hookCommands(b.f, b.opts.StateDir, b.opts.LogDir), cmdFor(&Reboot{}, Cond{})),
 		Notes: []string{"zupgrade copies itself to " + hookBinary + " first (mkdir -p, install -m 0555) unless that file is the running zupgrade already",
 			"after boot, the rc.d hook runs " + hookBinary + " apply --resume; with --no-reboot apply stops here with exit 3"}}
 }
@@ -104,26 +114,23 @@ func hasSysrc(f *facts.Facts) bool {
 	return err != nil || !u.Before(sysrcSince)
 }
 
-// hookCommands install and enable the boot hook: with sysrc where the
-// system has it, else with a file in /etc/rc.conf.d, which rc.subr's
-// load_rc_config reads on every release zupgrade knows.
-func hookCommands(f *facts.Facts, stateDir string) []Cmd {
-	cs := []Cmd{cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade"), Target: rcScript, Mode: "0555"}, Cond{})}
-	if hasSysrc(f) {
-		return append(cs, cmdFor(&Sysrc{Name: "zupgrade_enable", Value: "YES"}, Cond{}))
-	}
-	return append(cs,
+// hookCommands install the boot hook unless a package did, and enable it
+// for this run in /etc/rc.conf.d/zupgrade: with sysrc -f where the system
+// has sysrc, else by installing the whole file; rc.subr's load_rc_config
+// reads /etc/rc.conf.d/NAME on every release zupgrade knows.
+func hookCommands(f *facts.Facts, stateDir, logDir string) []Cmd {
+	cs := []Cmd{
+		cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade"), Target: rcScript, Mode: "0555"}, Cond{If: CondHookUnpackaged}),
 		cmdFor(&MakeDir{Path: path.Dir(rcConfD)}, Cond{}),
-		cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade.conf"), Target: rcConfD, Mode: "0644"}, Cond{}))
-}
-
-// unhookCommands remove the boot hook once the run has ended.
-func unhookCommands(f *facts.Facts) []Cmd {
-	cs := []Cmd{cmdFor(&RemoveFile{Path: rcScript}, Cond{})}
-	if hasSysrc(f) {
-		return append([]Cmd{cmdFor(&Sysrc{Name: "zupgrade_enable", Remove: true}, Cond{})}, cs...)
 	}
-	return append(cs, cmdFor(&RemoveFile{Path: rcConfD}, Cond{}))
+	if hasSysrc(f) {
+		return append(cs, cmdFor(&Sysrc{File: rcConfD, Vars: []RCVar{
+			{Name: "zupgrade_enable", Value: "YES"},
+			{Name: "zupgrade_state_dir", Value: stateDir},
+			{Name: "zupgrade_log_dir", Value: logDir},
+		}}, Cond{}))
+	}
+	return append(cs, cmdFor(&InstallFile{Source: path.Join(stateDir, "rc.d", "zupgrade.conf"), Target: rcConfD, Mode: "0644"}, Cond{}))
 }
 
 // bootTime reads kern.boottime ("" when the host cannot tell).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package steps
 
 // VerifyKind names how a step's effect is recognised on the host: what its

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package zpool holds zupgrade's knowledge of ZFS pools: it parses the
 // outputs of `zpool status`, `zpool get -H -p all`, `zpool upgrade` and
 // `zfs upgrade` (the read-only listings), judges pool health in words an

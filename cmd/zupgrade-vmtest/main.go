@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command zupgrade-vmtest runs zupgrade's VM integration scenarios for an
 // admin: on the simulated host in process, in the Linux guest under QEMU,
 // or on a real FreeBSD image under QEMU or bhyve (docs/vmtest.md). It
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	backend := fs.String("backend", "", "in-process, linux-guest or image (default: image with --image, else linux-guest)")
 	image := fs.String("image", "", "an official FreeBSD amd64 ZFS VM image (BASIC-CLOUDINIT, qcow2 or raw)")
 	imageRelease := fs.String("image-release", "", "the image's release, when its file name does not say it")
-	zupgradeFreeBSD := fs.String("zupgrade", "", "zupgrade built for FreeBSD amd64 (image; default: built from this tree)")
+	zupgradeFreeBSD := fs.String("zupgrade", "", "zupgrade built for FreeBSD amd64 with -tags zupgrade_crashtest (image; default: built from this tree)")
 	firmware := fs.String("firmware", "both", "bios, uefi or both")
 	hypervisor := fs.String("hypervisor", harness.HypervisorQEMU, "qemu or bhyve (image)")
 	accel := fs.String("accel", "tcg", "tcg or kvm (image under QEMU)")
@@ -69,8 +71,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	jsonOut := fs.String("json", "", "write a JSON report to `FILE`")
 	keep := fs.String("keep", harness.KeepFail, "keep the artefacts of: fail, always or never")
 	workDir := fs.String("workdir", "", "where the scenarios' directories go (default: a new temporary directory)")
-	if err := fs.Parse(args); err != nil {
-		return 0, errUsage
+	// Flags may stand after the scenario names too.
+	var patterns []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 0, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		patterns, args = append(patterns, fs.Arg(0)), fs.Args()[1:]
 	}
 	if *parallel < 1 {
 		return 0, fmt.Errorf("-parallel %d: give 1 or more", *parallel)
@@ -98,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("%v (run from zupgrade's source tree, or give --scenarios DIR)", err)
 	}
-	if err := harness.CheckPatterns(all, fs.Args()); err != nil {
+	if err := harness.CheckPatterns(all, patterns); err != nil {
 		return 0, err
 	}
 	var img harness.ImageOptions
@@ -143,7 +153,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	if all, err = harness.Expand(ctx, all, bins, binDir); err != nil {
 		return 0, err
 	}
-	scs, err := harness.Select(all, fs.Args())
+	scs, err := harness.Select(all, patterns)
 	if err != nil {
 		return 0, err
 	}

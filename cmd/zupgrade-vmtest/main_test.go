@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -50,7 +52,7 @@ func TestInProcessSuite(t *testing.T) {
 	junit, jsonFile := filepath.Join(work, "junit.xml"), filepath.Join(work, "report.json")
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), []string{"--backend", "in-process", "--scenarios", dir, "--firmware", "bios",
-		"-parallel", "2", "--junit", junit, "--json", jsonFile, "--workdir", filepath.Join(work, "runs"), "patch-*", "uefi-only"}, &stdout, &stderr)
+		"--junit", junit, "--json", jsonFile, "--workdir", filepath.Join(work, "runs"), "patch-*", "-parallel", "2", "uefi-only"}, &stdout, &stderr)
 	out := stdout.String()
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (one scenario fails)\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
@@ -131,8 +133,8 @@ func TestUsageMistakes(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--scenarios", dir, "no-such"}, `no scenario matches "no-such" (there are: patch-update-wrong, patch-update, uefi-only)`},
-		{[]string{"--scenarios", dir, "-parallel", "0"}, "-parallel 0: give 1 or more"},
+		{[]string{"--scenarios", dir, "patch-update", "no-such", "-parallel", "2"}, `no scenario matches "no-such" (there are: patch-update-wrong, patch-update, uefi-only)`},
+		{[]string{"--scenarios", dir, "patch-update", "-parallel", "0"}, "-parallel 0: give 1 or more"},
 		{[]string{"--scenarios", t.TempDir()}, "no scenarios (*.json)"},
 		{[]string{"--scenarios", dir, "--backend", "in-process", "--image", "x.qcow2"}, "--image goes with --backend image"},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},

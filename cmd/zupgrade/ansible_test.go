@@ -1,12 +1,19 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/zupgrade/zupgrade/steps"
@@ -87,6 +94,20 @@ func TestAnsibleRole(t *testing.T) {
 	if err := hosts["blocked"].m.RemoveDisk("ada1"); err != nil {
 		t.Fatal(err)
 	}
+	// busy: a patch run is live on it (its apply holds the lock) when the
+	// role starts; see the end of the test.
+	busy := newHost(t, patchSpec)
+	inv["busy"] = map[string]any{
+		"ansible_connection":         "local",
+		"ansible_python_interpreter": "{{ ansible_playbook_python }}",
+		"ansible_become":             false,
+		"zupgrade_path":              busy.exe,
+		"zupgrade_state_dir":         busy.state,
+		"zupgrade_environment":       map[string]string{"PATH": strings.TrimPrefix(busy.m.Env()[0], "PATH="), simhost.RootEnv: busy.m.Root},
+		"zupgrade_reboot_tasks":      rebootTasks,
+		"simhost_bin":                sim,
+		"simhost_root":               busy.m.Root,
+	}
 	invData, _ := json.Marshal(map[string]any{"freebsd": map[string]any{"hosts": inv}})
 	invFile := filepath.Join(dir, "inventory.json")
 	if err := os.WriteFile(invFile, invData, 0o600); err != nil {
@@ -96,13 +117,18 @@ func TestAnsibleRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	playbook := func(args ...string) (int, string) {
-		t.Helper()
+	playbookCmd := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(playbookBin, append([]string{"-i", invFile, filepath.Join(contrib, "playbook.yml"), "-e", "zupgrade_to=" + to}, args...)...)
 		cmd.Env = append(os.Environ(),
 			"HOME="+dir, "ANSIBLE_HOME="+filepath.Join(dir, "ansible"), "ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "ansible/tmp"),
 			"ANSIBLE_REMOTE_TEMP="+filepath.Join(dir, "ansible/remote"), "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0",
-			"ANSIBLE_ROLES_PATH="+filepath.Join(contrib, "roles"), "ANSIBLE_RETRY_FILES_ENABLED=0", "LC_ALL=C.UTF-8")
+			"ANSIBLE_ROLES_PATH="+filepath.Join(contrib, "roles"), "ANSIBLE_RETRY_FILES_ENABLED=0", "LC_ALL=C.UTF-8",
+			"PYTHONUNBUFFERED=1")
+		return cmd
+	}
+	playbook := func(args ...string) (int, string) {
+		t.Helper()
+		cmd := playbookCmd(append([]string{"-l", strings.Join(names, ",")}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); ok {
 			return ee.ExitCode(), string(out)
@@ -174,4 +200,110 @@ func TestAnsibleRole(t *testing.T) {
 			t.Errorf("second run on %s: recap %v, want nothing changed:\n%s", name, rec[name], out)
 		}
 	}
+
+	ansibleBusyHost(t, busy, playbookCmd)
+}
+
+// ansibleBusyHost runs the role on a host whose lock a live run holds:
+// an apply stuck in freebsd-update fetch (a hang fault). The role must
+// wait on zupgrade status --json ("live": true) and run nothing else; once
+// the test sees it waiting (ansible's retry line) it stops that apply,
+// and the role then resumes the run and ends it, never meeting the lock
+// (exit 5).
+func ansibleBusyHost(t *testing.T, busy *testHost, playbookCmd func(...string) *exec.Cmd) {
+	if err := busy.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "fetch", Action: simhost.FaultHang}); err != nil {
+		t.Fatal(err)
+	}
+	apply := exec.Command(busy.exe, "--state-dir", busy.state, "apply", "--no-reboot")
+	apply.Env, apply.Dir = busy.m.Env(), busy.m.Root
+	applyLog := &watchWriter{want: "$ freebsd-update --not-running-from-cron fetch", seen: make(chan struct{})}
+	apply.Stdout, apply.Stderr = applyLog, applyLog
+	p, err := busy.m.Start(apply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyDone := make(chan error, 1)
+	go func() { applyDone <- p.Wait() }()
+	select {
+	case <-applyLog.seen: // the run is in the hung fetch, holding the lock
+	case err := <-applyDone:
+		t.Fatalf("apply ended (%v) before its fetch:\n%s", err, applyLog)
+	}
+	if (steps.Store{Dir: busy.state}).Owner() == nil {
+		t.Fatalf("the apply does not hold the lock:\n%s", applyLog)
+	}
+
+	// Patches of the running release (zupgrade_to empty), status read
+	// again a second apart.
+	cmd := playbookCmd("-l", "busy", "-e", "zupgrade_to=", "-e", "zupgrade_live_delay=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	waited := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		l := sc.Text()
+		log.WriteString(l + "\n")
+		if !waited && strings.Contains(l, "RETRYING") && strings.Contains(l, "[busy]") && strings.Contains(l, "Wait while a zupgrade run is live") {
+			waited = true
+			// The live run ends (an admin stops it; its fetch with it).
+			syscall.Kill(-apply.Process.Pid, syscall.SIGTERM)
+			<-applyDone
+		}
+	}
+	code := 0
+	if err := cmd.Wait(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	if !waited {
+		syscall.Kill(-apply.Process.Pid, syscall.SIGTERM)
+		<-applyDone
+		t.Fatalf("the role did not wait on the live run (exit %d):\n%s\napply:\n%s", code, log.String(), applyLog)
+	}
+	if code != 0 || recap(log.String())["busy"]["failed"] != "0" {
+		t.Fatalf("ansible-playbook on the busy host: exit %d:\n%s", code, log.String())
+	}
+	if strings.Contains(log.String(), "another zupgrade run holds") {
+		t.Errorf("the role ran apply while the run was live:\n%s", log.String())
+	}
+	busy.assertDone(0, log.String())
+	if got := busy.sh("freebsd-version", "-u"); got != "14.3-RELEASE-p6\n" {
+		t.Errorf("busy: freebsd-version -u = %q, want 14.3-RELEASE-p6", got)
+	}
+}
+
+// watchWriter keeps what is written to it and closes seen once it holds
+// want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if bytes.Contains(w.buf.Bytes(), []byte(w.want)) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -101,12 +103,16 @@ func withLocalPATH(environ []string) []string {
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	StateDir string
-	Verbose  bool
-	// stateDirSet: --state-dir was given, before or after the command.
-	stateDirSet bool
+	// LogDir is where the run logs go: --log-dir, else
+	// steps.LogDirFor(StateDir).
+	LogDir  string
+	Verbose bool
+	// stateDirSet: --state-dir was given, before or after the command;
+	// logDirSet: --log-dir was.
+	stateDirSet, logDirSet bool
 }
 
-const defaultStateDir = "/var/db/zupgrade"
+const defaultStateDir = steps.DefaultStateDir
 
 // Main runs zupgrade with args (args[0] is the program name) and returns the
 // exit code (exitCode). It never calls os.Exit. The commands it runs get
@@ -272,8 +278,10 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 func globalFlags(g *globalOptions, again bool) []cli.Flag {
 	if !again {
 		return []cli.Flag{
-			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock, plans and logs (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir,
+			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock and plans (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir,
 				Action: func(*cli.Context, string) error { g.stateDirSet = true; return nil }},
+			&cli.StringFlag{Name: "log-dir", Usage: "directory for the run logs (env ZUPGRADE_LOG_DIR; default " + steps.DefaultLogDir + ", or STATE/logs with another --state-dir)", TakesFile: true, Destination: &g.LogDir,
+				Action: func(*cli.Context, string) error { g.logDirSet = true; return nil }},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every command run", Destination: &g.Verbose},
 		}
 	}
@@ -281,6 +289,10 @@ func globalFlags(g *globalOptions, again bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "state-dir", Hidden: true, TakesFile: true, Action: func(_ *cli.Context, v string) error {
 			g.StateDir, g.stateDirSet = v, true
+			return nil
+		}},
+		&cli.StringFlag{Name: "log-dir", Hidden: true, TakesFile: true, Action: func(_ *cli.Context, v string) error {
+			g.LogDir, g.logDirSet = v, true
 			return nil
 		}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Hidden: true, Action: func(_ *cli.Context, v bool) error {
@@ -291,9 +303,11 @@ func globalFlags(g *globalOptions, again bool) []cli.Flag {
 }
 
 // settle completes the global options once the command's own flags are
-// parsed: ZUPGRADE_STATE_DIR when --state-dir was not given, the state
-// directory made absolute (its path goes into the boot hook and the plan,
-// which run from elsewhere), and the log level.
+// parsed: ZUPGRADE_STATE_DIR when --state-dir was not given and
+// ZUPGRADE_LOG_DIR when --log-dir was not, else steps.LogDirFor; both
+// directories made absolute and checked (their paths go into the boot
+// hook's rc.conf.d file and the plan, which run from elsewhere); and the
+// log level.
 func (g *globalOptions) settle(env Env, logger *log.Logger) error {
 	if !g.stateDirSet {
 		if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
@@ -305,6 +319,20 @@ func (g *globalOptions) settle(env Env, logger *log.Logger) error {
 		return usageErrorf("--state-dir %q: %v", g.StateDir, err)
 	}
 	g.StateDir = abs
+	if !g.logDirSet {
+		g.LogDir = env.getenv("ZUPGRADE_LOG_DIR")
+	}
+	if g.LogDir == "" {
+		g.LogDir = steps.LogDirFor(g.StateDir)
+	}
+	if g.LogDir, err = filepath.Abs(g.LogDir); err != nil {
+		return usageErrorf("--log-dir %q: %v", g.LogDir, err)
+	}
+	for _, d := range []struct{ flag, dir string }{{"--state-dir", g.StateDir}, {"--log-dir", g.LogDir}} {
+		if err := steps.CheckHookDir(d.flag, d.dir); err != nil {
+			return mark(ErrUsage, err)
+		}
+	}
 	if g.Verbose {
 		logger.SetLevel(log.DebugLevel)
 	}

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
+	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
@@ -95,8 +98,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
 		}
 		if asks(env, opts.Yes) {
-			renderPlan(env.Stdout, p)
-			if err := confirm(env, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
+			qenv := questionEnv(env, opts.JSON)
+			renderPlan(qenv.Stdout, p)
+			if err := confirm(qenv, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
 				return err
 			}
 		}
@@ -108,8 +112,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
 	default:
 		if !opts.Resume && asks(env, opts.Yes) {
-			renderStatus(env, j, nil)
-			if err := confirm(env, "\nResume this run?"); err != nil {
+			qenv := questionEnv(env, opts.JSON)
+			renderStatus(qenv, j, nil)
+			if err := confirm(qenv, "\nResume this run?"); err != nil {
 				return err
 			}
 		}
@@ -134,11 +139,23 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 	}
 
-	runLog, closeLog, err := openRunLog(store, j.RunID)
+	runLog, closeLog, err := openRunLog(g.LogDir, j.RunID)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	// A command that a killed zupgrade left running is stopped before
+	// this run starts another beside it.
+	children, err := host.OpenChildren(store.Dir, env.Stdout)
+	if err != nil {
+		return err
+	}
+	defer children.Close()
+	runner := env.runner()
+	if er, ok := runner.(host.ExecRunner); ok {
+		er.Children = children
+		runner = er
+	}
 	binary, _ := os.Executable()
 	crash := env.Crash
 	if crash == nil {
@@ -146,7 +163,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	}
 	eng := &steps.Engine{
 		Events:   progress.Tee(out.pulse, progress.RunLog{Log: runLog}),
-		Runner:   loggingRunner{next: env.runner(), logger: logger},
+		Runner:   loggingRunner{next: runner, logger: logger},
 		Store:    store,
 		NoReboot: opts.NoReboot,
 		Resume:   opts.Resume,
@@ -174,10 +191,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	return nil
 }
 
-// openRunLog opens the run's JSON log in the state directory (appending:
-// a resumed run continues its log).
-func openRunLog(store steps.Store, runID string) (*log.Logger, func(), error) {
-	dir := filepath.Join(store.Dir, "logs")
+// openRunLog opens the run's JSON log, RUN.json in the log directory
+// (appending: a resumed run continues its log).
+func openRunLog(dir, runID string) (*log.Logger, func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -245,7 +261,7 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 			return nil, usageErrorf("%s is not the plan zupgrade makes for this host with its options (it was edited, or made by another version of zupgrade): make a new plan with zupgrade plan -o", planFile)
 		}
 		o := p.Options
-		o.StateDir = g.StateDir
+		o.StateDir, o.LogDir = g.StateDir, g.LogDir
 		p = steps.Build(f, o)
 	} else {
 		sopts, err := opts.stepOptions(g, time.Now())

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -93,7 +95,7 @@ func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Option
 		return steps.Options{}, usageErrorf("--packages %q: want auto, pkg, portmaster or none", o.Packages)
 	}
 	return steps.Options{
-		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir,
+		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir, LogDir: g.LogDir,
 		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Yes: o.Yes, Now: now,
 	}, nil
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -79,14 +81,16 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		if noReboot {
 			then = "leave the reboot to you"
 		}
-		if err := confirm(env, fmt.Sprintf("Activate boot environment %s (the backup of run %s), turn the boot hook off and %s?", name, j.RunID, then)); err != nil {
+		if err := confirm(questionEnv(env, out.json), fmt.Sprintf("Activate boot environment %s (the backup of run %s), turn the boot hook off and %s?", name, j.RunID, then)); err != nil {
 			return err
 		}
 	}
 	if err := run(args...); err != nil {
 		return err
 	}
-	// The boot hook must not resume the run in the old system.
+	// The boot hook must not resume the run in the old system (nor does
+	// it resume a rolled-back run).
+	_ = run("sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-x", "zupgrade_enable")
 	_ = run("sysrc", "-x", "zupgrade_enable")
 	j.Status, j.Message = steps.StatusRolledBack, "rolled back to boot environment "+name+"; the next zupgrade apply starts a new run"
 	if err := store.Save(j); err != nil {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -22,6 +24,17 @@ func asks(env Env, yes bool) bool {
 	}
 	f, ok := env.Stdin.(*os.File)
 	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// questionEnv is env as confirm and what is shown before a question see
+// it: with --json, standard output carries only JSON Lines, so the plan
+// and the question go to standard error, which a program reading the
+// events leaves alone.
+func questionEnv(env Env, asJSON bool) Env {
+	if asJSON {
+		env.Stdout = env.Stderr
+	}
+	return env
 }
 
 // confirm asks question on the terminal and waits for the answer: y or

@@ -1,10 +1,15 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +26,13 @@ import (
 // It returns the exit code and the output.
 func (h *testHost) onTerminal(answer func(screen string) string, args ...string) (int, string) {
 	h.t.Helper()
+	return h.onTerminalTo(nil, answer, args...)
+}
+
+// onTerminalTo is onTerminal with standard output sent to stdout instead
+// of the terminal when stdout is not nil.
+func (h *testHost) onTerminalTo(stdout *os.File, answer func(screen string) string, args ...string) (int, string) {
+	h.t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		h.t.Fatal(err)
@@ -30,6 +42,9 @@ func (h *testHost) onTerminal(answer func(screen string) string, args ...string)
 	cmd.Env = h.m.Env()
 	cmd.Dir = h.m.Root
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
 	p, err := h.m.Start(cmd)
 	tty.Close()
 	if err != nil {
@@ -98,5 +113,45 @@ func TestApplyAsksOnTerminal(t *testing.T) {
 	}, "apply", "--yes")
 	if code != 0 || h.journal() == nil || h.journal().Status != steps.StatusDone {
 		t.Fatalf("apply --yes on a terminal: exit %d:\n%s", code, out)
+	}
+}
+
+// TestApplyJSONAsksOnStderr: apply --json with a terminal on standard
+// input still asks before it changes the host, but the plan and the
+// question go to standard error: standard output stays JSON Lines, one
+// event a line, for the program that reads it.
+func TestApplyJSONAsksOnStderr(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a run on a simulated host; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios", Release: "14.3-RELEASE-p6", Updates: map[string]int{"14.3-RELEASE": 6}})
+	stdout, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	asked := false
+	code, screen := h.onTerminalTo(stdout, func(screen string) string {
+		if !asked && strings.Contains(screen, "[y/N] ") {
+			asked = true
+			return "\n"
+		}
+		return ""
+	}, "apply", "--json")
+	out, err := os.ReadFile(stdout.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitFailed || !asked || !strings.Contains(screen, "Plan: patch update of 14.3-RELEASE-p6") {
+		t.Fatalf("apply --json on a terminal, answered Enter: exit %d, asked %v; terminal:\n%s\nstdout:\n%s", code, asked, screen, out)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("standard output of apply --json holds a line that is not JSON: %q\nall of it:\n%s", line, out)
+		}
+	}
+	if h.journal() != nil {
+		t.Errorf("a declined apply --json left a run")
 	}
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -185,9 +187,10 @@ func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 			for _, p := range h.wait() {
 				if slices.Contains(p.Argv, "--resume") {
 					code = p.Exit
-					data, _ := os.ReadFile(filepath.Join(h.state, "resume.log"))
+					resumeLog := filepath.Join(steps.LogDirFor(h.state), "resume.log")
+					data, _ := os.ReadFile(resumeLog)
 					fmt.Fprintf(&log, "--- resumed run %v: %s, exit %d\n%s", p.Argv, p.State, p.Exit, data)
-					os.Remove(filepath.Join(h.state, "resume.log"))
+					os.Remove(resumeLog)
 				}
 			}
 			continue

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -162,7 +164,7 @@ func TestFreebsdUpdateBootEnvs(t *testing.T) {
 	}
 	// resume.log is a copy too: what this boot's resume wrote comes after
 	// its last "resuming run" line.
-	data, _ := os.ReadFile(h.m.HostPath("/var/db/zupgrade/resume.log"))
+	data, _ := os.ReadFile(h.m.HostPath("/var/db/zupgrade/logs/resume.log"))
 	out := string(data)
 	if i := strings.LastIndex(out, "resuming run"); i >= 0 {
 		out = out[i:]

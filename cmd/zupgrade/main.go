@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command zupgrade upgrades FreeBSD hosts whose root is on ZFS, end to end
 // and safely. See README.md and docs/.
 package main

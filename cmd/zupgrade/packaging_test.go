@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package main
 
 import (
@@ -5,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -122,6 +125,12 @@ func TestFreeBSDPort(t *testing.T) {
 		installed[m[1]] = true
 	}
 	for _, l := range strings.Split(strings.TrimSpace(read("pkg-plist")), "\n") {
+		if dir, ok := strings.CutPrefix(l, "@dir "); ok {
+			if !strings.Contains(mk, "${STAGEDIR}"+dir) {
+				t.Errorf("pkg-plist lists the directory %s, which the Makefile does not make", dir)
+			}
+			continue
+		}
 		p := strings.TrimSuffix(l, ".gz")
 		if !installed[p] && !installed[filepath.Dir(p)] {
 			t.Errorf("pkg-plist lists %s, which the Makefile does not install", l)
@@ -132,7 +141,66 @@ func TestFreeBSDPort(t *testing.T) {
 			t.Errorf("the port does not install the %s completion", sh)
 		}
 	}
-	if got, want := read("files/zupgrade.in"), string(steps.RCScript("%%PREFIX%%/sbin/zupgrade", defaultStateDir)); got != want {
-		t.Errorf("files/zupgrade.in is not the boot hook zupgrade writes; want:\n%s", want)
+	if got, want := read("files/zupgrade.in"), string(steps.RCScript("%%PREFIX%%")); got != want {
+		t.Errorf("files/zupgrade.in is not the boot hook zupgrade ships (steps/rc.d/zupgrade.in); want:\n%s", want)
+	}
+	if !strings.Contains(read("pkg-plist"), "@dir "+steps.DefaultLogDir+"\n") {
+		t.Errorf("pkg-plist does not make %s", steps.DefaultLogDir)
+	}
+}
+
+// TestNewsyslogEntry checks the port's newsyslog.conf.d file against
+// newsyslog.conf(5) (usr.sbin/newsyslog/newsyslog.conf.5): each entry is
+// logfilename, owner:group, an octal mode, a count, a size in kB or *, a
+// when field, and flags; without a pid_file or signal field newsyslog
+// signals syslogd unless the N flag is given, and a file name with shell
+// wildcards needs G. The entries must cover the files zupgrade writes in
+// its default log directory: resume.log (the rc.d script's daemon -o) and
+// RUN.json (openRunLog).
+func TestNewsyslogEntry(t *testing.T) {
+	data, err := os.ReadFile("../../packaging/freebsd/files/newsyslog.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) != 7 {
+			t.Errorf("%q: %d fields, want 7 (logfilename owner:group mode count size when flags)", l, len(f))
+			continue
+		}
+		name, owner, mode, count, size, when, flags := f[0], f[1], f[2], f[3], f[4], f[5], f[6]
+		if path.Dir(name) != steps.DefaultLogDir {
+			t.Errorf("%q: the file is not in %s", l, steps.DefaultLogDir)
+		}
+		if !regexp.MustCompile(`^[a-z_]+:[a-z_]+$`).MatchString(owner) {
+			t.Errorf("%q: owner:group %q", l, owner)
+		}
+		if !regexp.MustCompile(`^[0-7]{3}$`).MatchString(mode) || !regexp.MustCompile(`^[0-9]+$`).MatchString(count) || !regexp.MustCompile(`^([0-9]+|\*)$`).MatchString(size) {
+			t.Errorf("%q: mode, count or size malformed", l)
+		}
+		if when != "*" && size == "*" {
+			t.Errorf("%q: neither a size nor a time to rotate at", l)
+		}
+		if strings.Trim(flags, "BCDGJNRUXYZ") != "" || !strings.Contains(flags, "N") {
+			t.Errorf("%q: flags %q: want letters of BCDGJNRUXYZ, N among them (no process to signal)", l, flags)
+		}
+		if strings.ContainsAny(name, "*?[") != strings.Contains(flags, "G") {
+			t.Errorf("%q: the G flag goes with a file name pattern", l)
+		}
+		for _, file := range []string{"resume.log", "20260101T000000Z.json"} {
+			if ok, _ := path.Match(path.Base(name), file); ok {
+				covered[file] = true
+			}
+		}
+	}
+	if len(covered) != 2 {
+		t.Errorf("the entries rotate %v; want resume.log and the RUN.json logs", covered)
+	}
+	if !strings.Contains(string(steps.RCScript("/usr/local")), `-o "${zupgrade_log_dir}/resume.log"`) {
+		t.Error("the rc.d script's daemon no longer writes resume.log in the log directory")
 	}
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package durable writes the files zupgrade owns (journal, saved plan,
 // boot hook, captures) so that a crash or power cut leaves either the old
 // file or the new one, complete: a temporary file beside the target,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package transcript cuts the fixtures of the parsers' tests, verbatim
 // copies of real terminal sessions, into the commands typed and what each
 // printed. It serves tests only; no program imports it.

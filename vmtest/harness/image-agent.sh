@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 #
 # PROVIDE: vmtest
 # REQUIRE: LOGIN zupgrade

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package harness
 
 import (
@@ -287,9 +289,10 @@ func (mc *Machine) boot(ctx context.Context, job Job, env []string, fifo string,
 			crashed = crashed || (job.CrashAt != "" && p.Exit == 128+int(syscall.SIGKILL))
 		}
 	}
-	if data, err := os.ReadFile(filepath.Join(mc.StateDir, "resume.log")); err == nil {
+	resumeLog := filepath.Join(steps.LogDirFor(mc.StateDir), "resume.log")
+	if data, err := os.ReadFile(resumeLog); err == nil {
 		fmt.Fprintf(&b, "resume.log:\n%s", data)
-		os.Remove(filepath.Join(mc.StateDir, "resume.log"))
+		os.Remove(resumeLog)
 	}
 	res.Output = b.String()
 	if crashed {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package harness runs zupgrade scenarios, described as data, against a
 // simulated FreeBSD host: in process (the machine in a temporary directory)
 // or inside a Linux guest under QEMU (the machine on a real file system of a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -612,16 +614,30 @@ func clearDir(dir string, spare bool) error {
 }
 
 // runHooks runs the enabled local rc.d scripts with "faststart", as rc
-// does at boot, each as a process with rc's environment. Their output goes
-// to a file, as rc's goes to the console: a program a script detached with
-// daemon(8) may keep it open, and nothing waits for that.
+// does at boot (libexec/rc/rc: run_rc_script FILE faststart on autoboot),
+// in rcorder(8)'s order without the nostart scripts, nor the nojail ones in
+// a jail, each as a process with rc's environment. A script whose rcvar is
+// off is not run: under faststart run_rc_command returns 0 at once and
+// says nothing (libexec/rc/rc.subr). Their output goes to a file, as rc's
+// goes to the console: a program a script detached with daemon(8) may keep
+// it open, and nothing waits for that.
 func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
 	timeout := opts.HookTimeout
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
+	var local []rcScript
 	for _, s := range m.rcScripts() {
-		if !strings.HasPrefix(s.mpath, "/usr/local/") || !m.enabled(s) {
+		if strings.HasPrefix(s.mpath, "/usr/local/") {
+			local = append(local, s)
+		}
+	}
+	skip := []string{"nostart"}
+	if model, err := m.Model(); err == nil && model.Behavior.Jailed {
+		skip = append(skip, "nojail")
+	}
+	for _, s := range rcorder(local, skip...) {
+		if !m.enabled(s) {
 			continue
 		}
 		model, err := m.Model()

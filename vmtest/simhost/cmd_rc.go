@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -119,8 +121,12 @@ func cmdSysrc(inv *Invocation) int {
 		old, found := conf.get(name)
 		switch {
 		case !isSet && !found:
-			// An unknown variable fails, -x included; -i and -q
-			// only silence the message.
+			// An unknown variable fails, -x included: a NAME without
+			// "=" is looked up (f_sysrc_get "$NAME?") before -x
+			// deletes it, and one set nowhere sets status=$FAILURE
+			// (exit 1); -i and -q only silence the message
+			// (usr.sbin/sysrc/sysrc, the argument loop). So sysrc -x
+			// of a variable already removed fails.
 			if !has(opts, 'i') && !has(opts, 'q') {
 				inv.errf("sysrc: unknown variable '%s'\n", name)
 			}

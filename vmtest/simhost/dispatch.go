@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -180,6 +182,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 	if process {
 		model.History[entry].Pid = os.Getpid()
 	}
+	model.History[entry].Beside = m.waitingBeside(model)
 	finish := func(code int) int {
 		if !locked {
 			return code

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Package simhost is a simulated FreeBSD host: a test double that the
 // unchanged zupgrade binary drives through PATH, and that can be bricked.
 //

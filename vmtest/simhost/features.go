@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 // Feature is one ZFS pool feature flag as the simulated host knows it.

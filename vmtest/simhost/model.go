@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -268,6 +270,13 @@ type Command struct {
 	// not finished. Pid is its process when it runs as one.
 	Waiting bool `json:"waiting,omitempty"`
 	Pid     int  `json:"pid,omitempty"`
+	// Beside lists the pids of waiting commands (above) still running
+	// when this one started: on a real host they run beside it. A
+	// SIGKILL of the program that started one does not end it, as
+	// exit1() in sys/kern/kern_exit.c hands a dying process's children to
+	// the reaper without a signal (a child in a session of its own gets
+	// no SIGHUP from its parent's terminal either).
+	Beside []int `json:"beside,omitempty"`
 }
 
 // disk finds a present or missing disk by name.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -153,4 +155,20 @@ func (inv *Invocation) recordSelf() {
 	if inv.model.Running != nil && inv.process {
 		inv.model.Running.Processes = append(inv.model.Running.Processes, ProcessRecord{Pid: os.Getpid(), Argv: append([]string{inv.Name}, inv.Args...)})
 	}
+}
+
+// waitingBeside returns the pids of the running system's waiting commands
+// (recorded by recordSelf) that are still alive: they run beside the
+// command being started.
+func (m *Machine) waitingBeside(model *Model) []int {
+	if model.Running == nil {
+		return nil
+	}
+	var pids []int
+	for _, p := range model.Running.Processes {
+		if !p.Group && p.Pid != os.Getpid() && m.owns(p.Pid) {
+			pids = append(pids, p.Pid)
+		}
+	}
+	return pids
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -162,8 +164,10 @@ func TestRCConfDBootHook(t *testing.T) {
 		if got := tm.must("cat", "/etc/rc.conf"); got != rcconf {
 			t.Errorf("rc.conf changed: %q", got)
 		}
-		if out := tm.must("service", "zupgrade", "onestatus"); out != "" {
-			t.Errorf("service zupgrade onestatus: %q", out)
+		// Without a command, procname or status_cmd, status is no
+		// keyword of run_rc_command (libexec/rc/rc.subr).
+		if r := tm.run("service", "zupgrade", "onestatus"); r.code != 1 || !strings.Contains(r.err, "unknown directive 'status'") {
+			t.Errorf("service zupgrade onestatus: %s", r)
 		}
 		if out := tm.must("service", "zupgrade", "start"); out != "hook on 14.2-RELEASE\n" {
 			t.Errorf("service zupgrade start: %q", out)

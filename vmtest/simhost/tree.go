@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 package simhost
 
 import (
@@ -389,57 +391,137 @@ checkyesno()
 	esac
 }
 
+# run_rc_command follows libexec/rc/rc.subr's run_rc_command: the fast,
+# force, one and quiet prefixes; the keywords start stop restart rcvar
+# enable disable delete enabled describe extracommands and
+# $extra_commands, with status (and poll) when the script names a
+# command or procname, or status alone when it sets status_cmd; the
+# rcvar check, which status, describe, rcvar, enable and delete skip
+# ("Cannot 'start' ..." and exit 0 when the script is off); a method
+# (${arg}_cmd) with its precmd and postcmd, a failing precmd or method
+# ending the command unless forced; the default methods; and rc_usage
+# (exit 1) for a directive outside the keywords. simhost tracks no
+# process of a script, so rc_pid is always empty.
 run_rc_command()
 {
-	_rc_arg=$1
+	_return=0
+	rc_arg=$1
+	shift 1
+	rc_extra_args="$*"
 	_rc_prefix=
-	case "$_rc_arg" in
-	fast*) _rc_prefix=fast; _rc_arg=${_rc_arg#fast} ;;
-	force*) _rc_prefix=force; _rc_arg=${_rc_arg#force} ;;
-	one*) _rc_prefix=one; _rc_arg=${_rc_arg#one} ;;
-	quiet*) _rc_prefix=quiet; _rc_arg=${_rc_arg#quiet} ;;
+	case "$rc_arg" in
+	fast*) rc_arg=${rc_arg#fast}; rc_fast=yes; rc_quiet=yes ;;
+	force*) rc_force=yes; _rc_prefix=force; rc_arg=${rc_arg#force}
+		[ -n "${rcvar}" ] && eval ${rcvar}=YES ;;
+	one*) _rc_prefix=one; rc_arg=${rc_arg#one}
+		[ -n "${rcvar}" ] && eval ${rcvar}=YES ;;
+	quiet*) _rc_prefix=quiet; rc_arg=${rc_arg#quiet}; rc_quiet=yes ;;
 	esac
-	if [ -n "${rcvar}" ] && [ "$_rc_prefix" != one ] && [ "$_rc_prefix" != force ]; then
-		if ! checkyesno ${rcvar}; then
-			if [ "$_rc_prefix" != quiet ] && [ "$_rc_prefix" != fast ]; then
-				echo "Cannot '$_rc_arg' $name. Set ${rcvar} to YES in /etc/rc.conf or use 'one${_rc_arg}' instead of '${_rc_arg}'."
+	_keywords="start stop restart rcvar enable disable delete enabled describe extracommands $extra_commands"
+	rc_pid=
+	if [ -n "${procname:-$command}" ]; then
+		_keywords="${_keywords} status poll"
+	elif [ -n "${status_cmd}" ]; then
+		_keywords="${_keywords} status"
+	fi
+	[ -z "$rc_arg" ] && rc_usage $_keywords
+	if [ "$rc_arg" = enabled ]; then
+		checkyesno ${rcvar}
+		return $?
+	fi
+	for _elem in $_keywords; do
+		[ "$_elem" != "$rc_arg" ] && continue
+		if { [ -n "${rcvar}" ] && [ "$rc_arg" != rcvar ] && [ "$rc_arg" != stop ] &&
+		    [ "$rc_arg" != delete ] && [ "$rc_arg" != enable ] &&
+		    [ "$rc_arg" != describe ] && [ "$rc_arg" != status ]; } ||
+		    { [ -n "${rcvar}" ] && [ "$rc_arg" = stop ] && [ -z "${rc_pid}" ]; }; then
+			if ! checkyesno ${rcvar}; then
+				if [ -z "${rc_quiet}" ]; then
+					echo "Cannot '${rc_arg}' $name. Set ${rcvar} to YES in /etc/rc.conf or use 'one${rc_arg}' instead of '${rc_arg}'."
+				fi
+				return 0
 			fi
-			return 0
 		fi
-	fi
-	case "$_rc_arg" in
-	rcvar) echo "${rcvar}"; return 0 ;;
-	esac
-	eval _cmd=\$${_rc_arg}_cmd
-	eval _precmd=\$${_rc_arg}_precmd
-	eval _postcmd=\$${_rc_arg}_postcmd
-	if [ -n "$_precmd" ]; then
-		eval "$_precmd" || return 1
-	fi
-	if [ -n "$_cmd" ]; then
-		eval "$_cmd" $rc_extra_args
-		_rc_status=$?
-	else
-		case "$_rc_arg" in
-		start)
-			if [ -n "$command" ]; then
-				echo "Starting ${name}."
-				$command $command_args
-				_rc_status=$?
-			else
-				_rc_status=0
-			fi
-			;;
-		stop|status|restart) _rc_status=0 ;;
-		*)
-			echo "$0: unknown directive '$_rc_arg'." >&2
+		eval _cmd=\$${rc_arg}_cmd _precmd=\$${rc_arg}_precmd _postcmd=\$${rc_arg}_postcmd
+		if [ -n "$_cmd" ]; then
+			_simhost_precmd || return 1
+			eval "$_cmd $rc_extra_args"
+			_return=$?
+			[ $_return -ne 0 ] && [ -z "$rc_force" ] && return 1
+			_simhost_postcmd
+			return $_return
+		fi
+		case "$rc_arg" in
+		describe) [ -n "$desc" ] && echo "$desc" ;;
+		extracommands) echo "$extra_commands" ;;
+		status)
+			_simhost_precmd || return 1
+			echo "${name} is not running."
 			return 1
 			;;
+		start)
+			_simhost_precmd || return 1
+			[ -z "$rc_quiet" ] && echo "Starting ${name}."
+			eval "$command $rc_flags $command_args"
+			_return=$?
+			[ $_return -ne 0 ] && [ -z "$rc_force" ] && return 1
+			_simhost_postcmd
+			;;
+		stop)
+			[ -n "$rc_fast" ] && return 0
+			echo 1>&2 "${name} not running?"
+			return 1
+			;;
+		restart)
+			( run_rc_command ${_rc_prefix}stop $rc_extra_args )
+			( run_rc_command ${_rc_prefix}start $rc_extra_args )
+			_return=$?
+			[ $_return -ne 0 ] && [ -z "$rc_force" ] && return 1
+			;;
+		poll) ;;
+		rcvar)
+			echo "# $name"
+			echo "#"
+			[ -n "$rcvar" ] && eval echo "$rcvar=\\\"\$$rcvar\\\""
+			echo ""
+			;;
+		*) rc_usage $_keywords ;;
 		esac
+		return $_return
+	done
+	echo 1>&2 "$0: unknown directive '$rc_arg'."
+	rc_usage $_keywords
+}
+
+_simhost_precmd()
+{
+	if [ -n "$_precmd" ]; then
+		eval "$_precmd $rc_extra_args"
+		_return=$?
+		[ $_return -ne 0 ] && [ -z "$rc_force" ] && return 1
 	fi
+	return 0
+}
+
+_simhost_postcmd()
+{
 	if [ -n "$_postcmd" ]; then
-		eval "$_postcmd"
+		eval "$_postcmd $rc_extra_args"
+		_return=$?
 	fi
-	return $_rc_status
+	return 0
+}
+
+# rc_usage is libexec/rc/rc.subr's: the keywords on stderr, exit 1.
+rc_usage()
+{
+	echo -n 1>&2 "Usage: $0 [fast|force|one|quiet]("
+	_sep=
+	for _elem; do
+		echo -n 1>&2 "$_sep$_elem"
+		_sep="|"
+	done
+	echo 1>&2 ")"
+	exit 1
 }
 `

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
 // Command vmguest is the guest agent of vmtest's Linux guest: started by
 // the initramfs's init, it runs one job of a scenario on the simulated
 // machine kept on the guest's virtio disk, and reports on the console.

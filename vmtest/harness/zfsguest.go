@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zupgrade/zupgrade/vmtest/guestzfs"
+)
+
+// ZFSKit is the Linux guest with real OpenZFS: Debian's kernel, and a
+// base initramfs with busybox, the virtio modules, the ZFS modules built
+// for that kernel, zpool and zfs with their libraries and compatibility
+// profiles (vmtest/guestzfs), and go-zfs's report program. Its disks are
+// real GPT disks with FreeBSD partition types, seen in the guest under
+// their FreeBSD names (ada0, ada0p4 ...).
+type ZFSKit struct {
+	QEMU, Accel, Kernel string
+	Base                []byte
+	BasePath            string
+	// StallLimit ends a launch whose console stays silent that long;
+	// HardLimit bounds one launch.
+	StallLimit, HardLimit time.Duration
+}
+
+// zfsInit is the initramfs's /init for the ZFS guest: busybox's applets,
+// the kernel modules (virtio, then spl and zfs), each disk of the launch
+// linked under its FreeBSD name with its partitions (ada0 -> vda, ada0p4
+// -> vda4), so that zpool status prints the names a FreeBSD host prints.
+// Then the launch's job runs; its sections are printed with markers.
+const zfsInit = `#!/bin/busybox sh
+/bin/busybox mkdir -p /proc /sys /dev /tmp /mnt /etc/zfs
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+export PATH=/sbin:/bin
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+echo "@@vmtest ready"
+# Some modules refuse the emulated CPU (crc32c-intel under TCG): only
+# the ZFS device at the end counts.
+while read -r m; do insmod "/$m" 2>/dev/null; done < /vmtest/modules
+[ -c /dev/zfs ] || echo "@@vmtest error no /dev/zfs after loading the modules"
+while read -r dev name parts; do
+	n=0
+	while [ ! -b "/dev/$dev$parts" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
+	[ -b "/dev/$dev$parts" ] || echo "@@vmtest error no /dev/$dev$parts"
+	ln -s "$dev" "/dev/$name"
+	i=1
+	while [ $i -le "$parts" ]; do ln -s "$dev$i" "/dev/${name}p$i"; i=$((i+1)); done
+done < /vmtest/disks
+# sec NAME CMD...: CMD's output and exit status, as one section.
+sec() {
+	name=$1
+	shift
+	echo "@@vmtest section $name"
+	"$@" > /tmp/sec.out 2>&1
+	rc=$?
+	sed 's/^/@@| /' /tmp/sec.out
+	echo "@@vmtest end $name $rc"
+}
+# cut: the power fails here (the host stops the VM at this line).
+cut() {
+	echo "@@vmtest pause"
+	while :; do sleep 3600; done
+}
+. /vmtest/job.sh
+sync
+echo "@@vmtest done"
+poweroff -f
+`
+
+// NewZFSKit extracts the kernel into dir and builds the base initramfs
+// from the assets and the go-zfs report program (a Linux binary).
+func NewZFSKit(dir string, a *guestzfs.Assets, report string) (*ZFSKit, error) {
+	if missing := MissingGuestTools(); len(missing) > 0 {
+		return nil, fmt.Errorf("the Linux guest needs: %s", strings.Join(missing, ", "))
+	}
+	vmlinuz, kver, _ := findKernel()
+	if a.Kernel != kver {
+		return nil, fmt.Errorf("the OpenZFS assets are built for kernel %s, the guest boots %s (build them again: go run ./vmtest/guestzfs/cmd/guestzfs)", a.Kernel, kver)
+	}
+	kit := &ZFSKit{QEMU: "qemu-system-x86_64", Accel: "tcg", Kernel: filepath.Join(dir, "vmlinux"),
+		StallLimit: 4 * time.Minute, HardLimit: 8 * time.Minute}
+	if err := extractVmlinux(vmlinuz, kit.Kernel); err != nil {
+		return nil, err
+	}
+	mods, err := moduleFiles("/", kver)
+	if err != nil {
+		return nil, err
+	}
+	var files []cpioEntry
+	add := func(name, path string, mode uint32) error {
+		e, err := fileEntry(name, path, mode)
+		files = append(files, e)
+		return err
+	}
+	if err := add("bin/busybox", "/bin/busybox", 0o755); err != nil {
+		return nil, err
+	}
+	if err := add("vmtest/gozfsreport", report, 0o755); err != nil {
+		return nil, err
+	}
+	var list strings.Builder
+	for _, m := range mods {
+		name := strings.TrimPrefix(m, "/")
+		if err := add(name, m, 0o644); err != nil {
+			return nil, err
+		}
+		list.WriteString(name + "\n")
+	}
+	for _, m := range a.Modules {
+		list.WriteString(m + "\n")
+	}
+	for _, f := range a.Files {
+		st, err := os.Stat(filepath.Join(a.Root, f))
+		if err != nil {
+			return nil, fmt.Errorf("the OpenZFS assets: %w", err)
+		}
+		if err := add(f, filepath.Join(a.Root, f), uint32(st.Mode().Perm())); err != nil {
+			return nil, err
+		}
+	}
+	files = append(files,
+		cpioEntry{Name: "init", Mode: modeFile | 0o755, Data: []byte(zfsInit)},
+		cpioEntry{Name: "vmtest/modules", Mode: modeFile | 0o644, Data: []byte(list.String())})
+	var b bytes.Buffer
+	if err := writeCPIO(&b, append(dirEntries(files), files...)); err != nil {
+		return nil, err
+	}
+	kit.Base = b.Bytes()
+	kit.BasePath = filepath.Join(dir, "zfs-base.cpio")
+	return kit, os.WriteFile(kit.BasePath, kit.Base, 0o644)
+}
+
+// ZFSDisk is a disk of a ZFS guest launch: its image and the FreeBSD name
+// it has in the guest (ada0, ada1 ...); Parts is its number of partitions.
+type ZFSDisk struct {
+	Name, Path string
+	Parts      int
+}
+
+// Section is the output and exit status of one command of a job.
+type Section struct {
+	Out string
+	RC  int
+}
+
+// ZFSRun is what one launch printed: its sections by name, and whether
+// the power was cut (the job called cut).
+type ZFSRun struct {
+	Sections map[string]Section
+	Cut      bool
+	// BootToReady is the time from QEMU's start to init's first line,
+	// Wall the whole launch.
+	BootToReady, Wall time.Duration
+}
+
+// Get returns a section, failing when the job did not print it.
+func (r *ZFSRun) Get(name string) (Section, error) {
+	s, ok := r.Sections[name]
+	if !ok {
+		return Section{}, fmt.Errorf("the job printed no section %q", name)
+	}
+	return s, nil
+}
+
+// validDiskName says whether s is a FreeBSD disk name the guest gives:
+// ada and a unit number.
+func validDiskName(s string) bool {
+	n, ok := strings.CutPrefix(s, "ada")
+	_, err := strconv.Atoi(n)
+	return ok && err == nil && n != ""
+}
+
+// Launch boots the ZFS guest on disks (virtio disks in this order, named
+// as given) with a job (a busybox sh script using sec and cut), keeps the
+// console and argv in dir as console-N.log and argv-N.txt, and returns
+// what the job printed. A launch that stops at cut is frozen and ended
+// there (QMP stop, then quit): nothing written after the line reaches the
+// disks.
+func (kit *ZFSKit) Launch(ctx context.Context, dir string, n int, disks []ZFSDisk, job string) (*ZFSRun, error) {
+	var table strings.Builder
+	var qd []QEMUDisk
+	for i, d := range disks {
+		if !validDiskName(d.Name) || d.Parts < 1 || d.Parts > 9 {
+			return nil, fmt.Errorf("disk %q with %d partitions: want adaN with 1 to 9", d.Name, d.Parts)
+		}
+		fmt.Fprintf(&table, "vd%c %s %d\n", 'a'+i, d.Name, d.Parts)
+		format := "raw"
+		if strings.HasSuffix(d.Path, ".qcow2") {
+			format = "qcow2"
+		}
+		qd = append(qd, QEMUDisk{Path: d.Path, Format: format, Interface: "virtio"})
+	}
+	var jobCPIO bytes.Buffer
+	if err := writeCPIO(&jobCPIO, []cpioEntry{
+		{Name: "vmtest/disks", Mode: modeFile | 0o644, Data: []byte(table.String())},
+		{Name: "vmtest/job.sh", Mode: modeFile | 0o644, Data: []byte(job)},
+	}); err != nil {
+		return nil, err
+	}
+	initrd := filepath.Join(dir, fmt.Sprintf("initrd-%d.cpio", n))
+	if err := os.WriteFile(initrd, append(append([]byte(nil), kit.Base...), jobCPIO.Bytes()...), 0o644); err != nil {
+		return nil, err
+	}
+	defer os.Remove(initrd)
+	os.WriteFile(filepath.Join(dir, fmt.Sprintf("job-%d.sh", n)), []byte(job), 0o644)
+	sockDir, err := os.MkdirTemp("", "vmz")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(sockDir)
+	qmp := filepath.Join(sockDir, "qmp")
+	argv, err := QEMUArgs(QEMUOptions{
+		Binary: kit.QEMU, Accel: kit.Accel, MemoryMB: 1024,
+		Kernel: kit.Kernel, Initrd: initrd,
+		// no_timer_check: on a loaded host TCG can be too slow for the
+		// kernel's IO-APIC timer check, which then panics at boot.
+		Append: "console=ttyS0 quiet loglevel=1 panic=-1 no_timer_check rdinit=/init",
+		Disks:  qd, QMP: qmp, Serial: "stdio",
+	})
+	if err != nil {
+		return nil, err
+	}
+	os.WriteFile(filepath.Join(dir, fmt.Sprintf("argv-%d.txt", n)), []byte(strings.Join(argv, "\n")+"\n"), 0o644)
+	logPath := filepath.Join(dir, fmt.Sprintf("console-%d.log", n))
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 4<<20)
+		for sc.Scan() {
+			fmt.Fprintln(logf, sc.Text())
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	run := &ZFSRun{Sections: map[string]Section{}}
+	tail := func() string { return lastLines(logPath, 30) }
+	stall := time.NewTimer(kit.StallLimit)
+	defer stall.Stop()
+	hard := time.NewTimer(kit.HardLimit)
+	defer hard.Stop()
+	var cur string
+	var out strings.Builder
+	done := false
+	for lines != nil {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				lines = nil
+				break
+			}
+			stall.Reset(kit.StallLimit)
+			switch {
+			case l == markReady:
+				run.BootToReady = time.Since(start)
+			case strings.HasPrefix(l, "@@vmtest section "):
+				cur = strings.TrimPrefix(l, "@@vmtest section ")
+				out.Reset()
+			case strings.HasPrefix(l, markOutput) && cur != "":
+				out.WriteString(strings.TrimPrefix(l, markOutput) + "\n")
+			case strings.HasPrefix(l, "@@vmtest end "):
+				f := strings.Fields(strings.TrimPrefix(l, "@@vmtest end "))
+				if len(f) != 2 || f[0] != cur {
+					return nil, fmt.Errorf("launch %d: a section's end %q does not match its start %q", n, l, cur)
+				}
+				rc, _ := strconv.Atoi(f[1])
+				run.Sections[cur] = Section{Out: out.String(), RC: rc}
+				cur = ""
+			case l == markPause:
+				run.Cut = true
+				if err := freezeAndQuit(qmp); err != nil {
+					return nil, fmt.Errorf("launch %d: power cut: %v", n, err)
+				}
+			case l == "@@vmtest done":
+				done = true
+			case strings.HasPrefix(l, "@@vmtest error"):
+				return nil, fmt.Errorf("launch %d: %s\n%s", n, l, tail())
+			}
+		case <-stall.C:
+			return nil, fmt.Errorf("launch %d: the console was silent for %v (stall limit); last lines:\n%s", n, kit.StallLimit, tail())
+		case <-hard.C:
+			return nil, fmt.Errorf("launch %d: still running after %v (hard limit); last lines:\n%s", n, kit.HardLimit, tail())
+		case <-ctx.Done():
+			return nil, fmt.Errorf("launch %d: %w; last lines:\n%s", n, ctx.Err(), tail())
+		}
+	}
+	if err := cmd.Wait(); err != nil && !run.Cut {
+		return nil, fmt.Errorf("launch %d: qemu: %v\n%s", n, err, stderr.String())
+	}
+	run.Wall = time.Since(start)
+	if !done && !run.Cut {
+		return nil, fmt.Errorf("launch %d: the guest ended before its job did; last lines:\n%s", n, tail())
+	}
+	return run, nil
+}
+
+// freezeAndQuit stops the guest's CPUs, then ends QEMU.
+func freezeAndQuit(sock string) error {
+	q, err := dialQMP(sock)
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	if err := q.execute("stop"); err != nil {
+		return err
+	}
+	return q.execute("quit")
+}
+
+// The sgdisk type codes of FreeBSD's GPT partition types (sgdisk -L):
+// efi, freebsd-boot, freebsd-swap, freebsd-zfs.
+const (
+	sgdiskEFI         = "ef00"
+	sgdiskFreeBSDBoot = "a501"
+	sgdiskFreeBSDSwap = "a502"
+	sgdiskFreeBSDZFS  = "a504"
+)
+
+// The bsdinstall "GPT (BIOS+UEFI)" layout of a disk, in 512-byte sectors
+// (freebsd-src usr.sbin/bsdinstall/scripts/zfsboot, zfs_create_diskpart:
+// efi 260M first, freebsd-boot 512K, swap and the pool partition aligned
+// to 1M; fixture gpart-show-uefi-bios-bsdinstall-260M-ada0.txt), with a
+// small swap for a test disk.
+const (
+	espStart   = 40
+	espSectors = 532480 // 260M
+	bootStart  = espStart + espSectors
+	bootSector = 1024 // 512K
+	swapStart  = 534528
+	swapSector = 131072 // 64M
+	zfsStart   = swapStart + swapSector
+	// DiskMB is the size of a test disk.
+	DiskMB = 1024
+)
+
+// MakeFreeBSDDisk writes a raw disk image of DiskMB with the bsdinstall
+// BIOS+UEFI GPT of unit n (labels efiboot0, gptboot0, swap0, zfs0 as
+// bsdinstall names them) and a FAT32 file system on its ESP, as
+// newfs_msdos -F 32 -c 1 makes it, with bsdinstall's EFI directories. The
+// freebsd-boot partition stays zeroed: boot code is written by the tests.
+func MakeFreeBSDDisk(path string, n int) error {
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate(path, DiskMB<<20); err != nil {
+		return err
+	}
+	u := strconv.Itoa(n)
+	part := func(i, start, sectors int, code, label string) []string {
+		end := "0" // to the end of the disk
+		if sectors > 0 {
+			end = strconv.Itoa(start + sectors - 1)
+		}
+		return []string{"-n", fmt.Sprintf("%d:%d:%s", i, start, end), "-t", fmt.Sprintf("%d:%s", i, code), "-c", fmt.Sprintf("%d:%s", i, label)}
+	}
+	args := []string{"-o", "-a", "8"} // -o first: it resets the alignment
+	args = append(args, part(1, espStart, espSectors, sgdiskEFI, "efiboot"+u)...)
+	args = append(args, part(2, bootStart, bootSector, sgdiskFreeBSDBoot, "gptboot"+u)...)
+	args = append(args, part(3, swapStart, swapSector, sgdiskFreeBSDSwap, "swap"+u)...)
+	args = append(args, part(4, zfsStart, 0, sgdiskFreeBSDZFS, "zfs"+u)...)
+	if out, err := exec.Command("sgdisk", append(args, path)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("sgdisk: %v\n%s", err, out)
+	}
+	esp := fmt.Sprintf("%s@@%d", path, espStart*512)
+	if out, err := exec.Command("mformat", "-i", esp, "-T", strconv.Itoa(espSectors), "-h", "64", "-s", "32", "-F", "-c", "1", "-v", "EFISYS", "::").CombinedOutput(); err != nil {
+		return fmt.Errorf("mformat: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/EFI/freebsd").CombinedOutput(); err != nil {
+		return fmt.Errorf("mmd: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Overlay makes a qcow2 overlay of a base image: the base stays as it is.
+func Overlay(base, path string) error {
+	out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("qemu-img create: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// The host programs the ZFS guest's disks need, and their packages.
+var zfsDiskTools = []struct{ prog, pkg string }{
+	{"sgdisk", "gdisk"},
+	{"mformat", "mtools"},
+	{"mmd", "mtools"},
+	{"qemu-img", "qemu-utils"},
+}
+
+// MissingZFSDiskTools names what the host lacks to make the disks.
+func MissingZFSDiskTools() []string {
+	var missing []string
+	for _, t := range zfsDiskTools {
+		if _, err := exec.LookPath(t.prog); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (package %s)", t.prog, t.pkg))
+		}
+	}
+	return missing
+}
