@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -252,8 +253,10 @@ func ansibleBusyHost(t *testing.T, busy *testHost, playbookCmd func(...string) *
 		log.WriteString(l + "\n")
 		if !waited && strings.Contains(l, "RETRYING") && strings.Contains(l, "[busy]") && strings.Contains(l, "Wait while a zupgrade run is live") {
 			waited = true
-			// The live run ends (an admin stops it; its fetch with it).
-			syscall.Kill(-apply.Process.Pid, syscall.SIGTERM)
+			// The live run ends: an admin stops it (SIGTERM, which
+			// zupgrade heeds once the running command ends) and its
+			// hung fetch with it.
+			stopRun(apply.Process.Pid)
 			<-applyDone
 		}
 	}
@@ -266,7 +269,7 @@ func ansibleBusyHost(t *testing.T, busy *testHost, playbookCmd func(...string) *
 		code = ee.ExitCode()
 	}
 	if !waited {
-		syscall.Kill(-apply.Process.Pid, syscall.SIGTERM)
+		stopRun(apply.Process.Pid)
 		<-applyDone
 		t.Fatalf("the role did not wait on the live run (exit %d):\n%s\napply:\n%s", code, log.String(), applyLog)
 	}
@@ -306,4 +309,29 @@ func (w *watchWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// stopRun stops a zupgrade run as an admin would: SIGTERM to zupgrade,
+// which stops at the next safe point, and SIGTERM to the commands it runs
+// (its children, each in a session of its own), so that the one running
+// ends. The test host is Linux: the children are found by their parent in
+// /proc/PID/stat.
+func stopRun(pid int) {
+	syscall.Kill(pid, syscall.SIGTERM)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, not ")".
+		rest := stat[bytes.LastIndexByte(stat, ')')+1:]
+		if f := strings.Fields(string(rest)); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			syscall.Kill(child, syscall.SIGTERM)
+		}
+	}
 }

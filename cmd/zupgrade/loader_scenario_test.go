@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
@@ -259,25 +258,21 @@ func TestKilledWithESPMounted(t *testing.T) {
 	}
 	t.Parallel()
 	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", Disks: 2, ESPs: "all"})
-	if err := h.m.AddFault(simhost.Fault{Command: "cp", Args: "mnt/ada1p1/efi/freebsd/loader.efi.new", Action: simhost.FaultHang}); err != nil {
+	if err := h.m.AddFault(simhost.Fault{Command: "cp", Args: "mnt/ada1p1/efi/freebsd/loader.efi.new", Action: simhost.FaultHang, Message: hangMessage}); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// Only a hang guard: the test kills zupgrade once the ESP is mounted.
-		h.zupgradeFor(10*time.Minute, nil, "apply", "--to", "14.2-RELEASE")
-	}()
+	r := h.startZupgrade(nil, "apply", "--to", "14.2-RELEASE")
 	// Wait for the hung cp: the ESP is mounted on the state directory.
-	for !strings.Contains(h.sh("mount", "-p"), "mnt/ada1p1") {
-		select {
-		case <-done:
-			t.Fatal("apply ended before it mounted ada1's ESP")
-		case <-time.After(50 * time.Millisecond): // how often to look, not a deadline
-		}
+	select {
+	case <-r.hung:
+	case <-r.done:
+		t.Fatalf("apply ended before it mounted ada1's ESP:\n%s", r.output())
+	}
+	if !strings.Contains(h.sh("mount", "-p"), "mnt/ada1p1") {
+		t.Fatalf("the copy to ada1's ESP hangs, but the ESP is not mounted:\n%s", h.sh("mount", "-p"))
 	}
 	h.killMachineProcesses()
-	<-done
+	<-r.done
 	// The hang was killed before it counted as fired: disarm it.
 	if err := h.m.Update(func(m *simhost.Model) error { m.Faults = nil; return nil }); err != nil {
 		t.Fatal(err)
