@@ -202,7 +202,7 @@ func openRunLog(dir, runID string) (*log.Logger, func(), error) {
 		return nil, nil, err
 	}
 	l := log.NewWithOptions(f, log.Options{Formatter: log.JSONFormatter, ReportTimestamp: true, TimeFormat: time.RFC3339Nano})
-	l.Info("apply", "pid", os.Getpid())
+	l.Info("apply", "version", progress.RunLogVersion, "pid", os.Getpid())
 	return l, func() { f.Sync(); f.Close() }, nil
 }
 

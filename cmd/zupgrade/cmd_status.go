@@ -26,14 +26,14 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 			}
 			if j == nil {
 				if asJSON {
-					return writeJSON(env.Stdout, map[string]any{"status": "none"})
+					return writeJSON(env.Stdout, statusNone{Version: statusVersion, Status: "none"})
 				}
 				fprintf(env.Stdout, "no zupgrade run (state directory %s)\n", g.StateDir)
 				return nil
 			}
 			owner := store.Owner()
 			if asJSON {
-				return writeJSON(env.Stdout, statusJSON{Journal: j, Live: owner != nil, Owner: owner})
+				return writeJSON(env.Stdout, statusJSON{Version: statusVersion, Journal: j, Live: owner != nil, Owner: owner})
 			}
 			renderStatus(env, j, owner)
 			return nil
@@ -41,12 +41,23 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 	}
 }
 
+// statusVersion is the version of status --json's document
+// (docs/status-json.md). Within a version fields are only added.
+const statusVersion = 1
+
 // statusJSON is status --json: the journal, with whether a zupgrade
 // process runs it now (live) and the lock's owner then.
 type statusJSON struct {
+	Version int `json:"version"`
 	*steps.Journal
 	Live  bool             `json:"live"`
 	Owner *steps.LockOwner `json:"lock_owner,omitempty"`
+}
+
+// statusNone is status --json when no run is pending.
+type statusNone struct {
+	Version int    `json:"version"`
+	Status  string `json:"status"`
 }
 
 func renderStatus(env Env, j *steps.Journal, owner *steps.LockOwner) {

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // timestamps are the plan times in backup names.
@@ -57,8 +59,8 @@ func TestPlanGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("plan differs from %s (run with -update after checking it):\n%s", golden, lineDiff(string(want), string(got)))
+			if d := cmp.Diff(string(want), string(got)); d != "" {
+				t.Errorf("plan differs from %s (-golden +now; run with -update after checking it):\n%s", golden, d)
 			}
 		})
 	}
