@@ -18,6 +18,7 @@ import (
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
+	"github.com/zupgrade/zupgrade/vmtest/simrun"
 )
 
 // TestEngineUpgradesMirror: a whole upgrade of a BIOS+UEFI mirror, in
@@ -42,11 +43,11 @@ func TestEngineUpgradesMirror(t *testing.T) {
 			t.Errorf("step %s is %s", r.ID, r.State)
 		}
 	}
-	if n := len(h.r.commands("gpart bootcode")); n < 4 {
+	if n := len(h.r.Commands("gpart bootcode")); n < 4 {
 		t.Errorf("gpart bootcode ran %d times, want twice per disk (bootcode and zpool-upgrade steps)", n)
 	}
-	if len(h.r.commands("zpool upgrade zroot")) == 0 && len(h.r.commands("zpool set feature@")) == 0 {
-		t.Errorf("the pool was not upgraded: %v", h.r.commands("zpool"))
+	if len(h.r.Commands("zpool upgrade zroot")) == 0 && len(h.r.Commands("zpool set feature@")) == 0 {
+		t.Errorf("the pool was not upgraded: %v", h.r.Commands("zpool"))
 	}
 	for _, d := range []string{"ada0", "ada1"} {
 		rep, err := h.m.Boot(simhost.BootOptions{NoHooks: true, FirstDisk: d})
@@ -57,7 +58,7 @@ func TestEngineUpgradesMirror(t *testing.T) {
 	if !strings.Contains(h.out.String(), "[13/13] Final reboot and verification") {
 		t.Errorf("the output does not show the last step:\n%s", h.out.String())
 	}
-	if hooks := h.r.commands("sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable zupgrade_state_dir zupgrade_log_dir"); len(hooks) != 1 {
+	if hooks := h.r.Commands("sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable zupgrade_state_dir zupgrade_log_dir"); len(hooks) != 1 {
 		t.Errorf("the boot hook was removed %d times at the end, want once", len(hooks))
 	}
 }
@@ -72,19 +73,19 @@ func TestEnginePatches(t *testing.T) {
 	if j.Status != steps.StatusDone {
 		t.Fatalf("status %s: %s", j.Status, j.Message)
 	}
-	if len(h.r.commands("freebsd-update --not-running-from-cron fetch")) != 1 || len(h.r.commands("freebsd-update --not-running-from-cron install")) != 1 {
-		t.Errorf("fetch and install ran %v", h.r.commands("freebsd-update --not"))
+	if len(h.r.Commands("freebsd-update --not-running-from-cron fetch")) != 1 || len(h.r.Commands("freebsd-update --not-running-from-cron install")) != 1 {
+		t.Errorf("fetch and install ran %v", h.r.Commands("freebsd-update --not"))
 	}
 	if got := h.versions(); got != "14.1-RELEASE-p6 14.1-RELEASE-p6 14.1-RELEASE-p6" {
 		t.Errorf("freebsd-version -kru: %s", got)
 	}
 	// Planned again, there is nothing to do.
-	h.r.log = nil
+	h.r = &simrun.Runner{M: h.m}
 	j = h.run(h.plan(steps.Options{}), "", "")
 	if j.Status != steps.StatusDone {
 		t.Fatalf("second run: status %s: %s", j.Status, j.Message)
 	}
-	if got := h.r.commands("freebsd-update --not-running-from-cron install"); len(got) != 0 {
+	if got := h.r.Commands("freebsd-update --not-running-from-cron install"); len(got) != 0 {
 		t.Errorf("the second run installed again: %v", got)
 	}
 }
@@ -116,7 +117,7 @@ func TestEngineResumesAfterCrash(t *testing.T) {
 			if got := h.versions(); got != "14.2-RELEASE 14.2-RELEASE 14.2-RELEASE" {
 				t.Errorf("freebsd-version -kru: %s", got)
 			}
-			if n := len(h.r.commands("bectl create")); n != 1 {
+			if n := len(h.r.Commands("bectl create")); n != 1 {
 				t.Errorf("the backup was made %d times", n)
 			}
 			r := j.Record(c.step)
@@ -148,11 +149,11 @@ func TestEngineStopsAtCheckpoint(t *testing.T) {
 	if j.Status != steps.StatusCheckpoint || j.Current().ID != steps.StepRebootKernel {
 		t.Errorf("status %s at %s", j.Status, j.Current().ID)
 	}
-	if len(h.r.commands("shutdown")) != 0 {
+	if len(h.r.Commands("shutdown")) != 0 {
 		t.Error("the host was rebooted")
 	}
-	if len(h.r.commands("sysrc -f /etc/rc.conf.d/zupgrade zupgrade_enable=YES zupgrade_state_dir=")) != 1 {
-		t.Errorf("the boot hook was not enabled: %v", h.r.commands("sysrc"))
+	if len(h.r.Commands("sysrc -f /etc/rc.conf.d/zupgrade zupgrade_enable=YES zupgrade_state_dir=")) != 1 {
+		t.Errorf("the boot hook was not enabled: %v", h.r.Commands("sysrc"))
 	}
 	if !strings.Contains(log.String(), "step=install-kernel") {
 		t.Errorf("the run log does not record the steps:\n%s", log.String())
@@ -258,7 +259,7 @@ func TestEngineHostShapes(t *testing.T) {
 			if j.Status != steps.StatusDone {
 				t.Fatalf("status %s: %s", j.Status, j.Message)
 			}
-			if len(h.r.commands(c.want)) == 0 {
+			if len(h.r.Commands(c.want)) == 0 {
 				t.Errorf("%q never ran", c.want)
 			}
 		})
@@ -282,7 +283,7 @@ func TestEngineCopiesItself(t *testing.T) {
 	if j.Status != steps.StatusDone {
 		t.Fatalf("status %s: %s", j.Status, j.Message)
 	}
-	if got := h.r.commands("install -m 0555 /tmp/zupgrade /usr/local/sbin/zupgrade"); len(got) != 1 {
+	if got := h.r.Commands("install -m 0555 /tmp/zupgrade /usr/local/sbin/zupgrade"); len(got) != 1 {
 		t.Errorf("zupgrade was copied %d times, want once", len(got))
 	}
 	data, err := os.ReadFile(filepath.Join(h.m.Root, "usr", "local", "sbin", "zupgrade"))
@@ -333,8 +334,8 @@ func TestEngineRefusesOtherBootEnv(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the host runs boot environment zroot/ROOT/"+b.Name) || !strings.Contains(err.Error(), "the boot hook is removed") {
 		t.Fatalf("Apply in the backup: %v", err)
 	}
-	if len(h.r.commands("sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable")) != 1 {
-		t.Errorf("the boot hook was not disabled there: %v", h.r.commands("sysrc"))
+	if len(h.r.Commands("sysrc -f /etc/rc.conf.d/zupgrade -x zupgrade_enable")) != 1 {
+		t.Errorf("the boot hook was not disabled there: %v", h.r.Commands("sysrc"))
 	}
 	if _, err := host.Output(context.Background(), h.r, "sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-n", "zupgrade_enable"); err == nil {
 		t.Error("zupgrade_enable is still set in the other boot environment")
@@ -361,7 +362,7 @@ func TestEngineInterrupted(t *testing.T) {
 	if out, err := h.engine(false, nil).Apply(context.Background(), j); err != nil || out != steps.Stopped {
 		t.Fatalf("Apply again = %v, %v", out, err)
 	}
-	if n := len(h.r.commands("bectl create")); n != 1 {
+	if n := len(h.r.Commands("bectl create")); n != 1 {
 		t.Errorf("the backup was made %d times", n)
 	}
 }

@@ -6,11 +6,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,102 +16,14 @@ import (
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
+	"github.com/zupgrade/zupgrade/vmtest/simrun"
 )
-
-// simRunner runs commands on a simulated host in process (Machine.Exec),
-// as host.ExecRunner runs them on a real one: Output gets both streams as
-// they come, a command with a Dialog reads its terminal from standard
-// input (simhost.TTYEnv) and is answered by it.
-type simRunner struct {
-	m *simhost.Machine
-	// log records every command line run, in order.
-	mu  sync.Mutex
-	log []string
-}
-
-func (r *simRunner) Run(ctx context.Context, cmd host.Command) (host.Result, error) {
-	r.mu.Lock()
-	r.log = append(r.log, cmd.Line())
-	r.mu.Unlock()
-	env := map[string]string{"LC_ALL": "C"}
-	for _, kv := range cmd.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	var out, errb bytes.Buffer
-	var stdout, stderr io.Writer = &out, &errb
-	if cmd.Output != nil {
-		stdout, stderr = io.MultiWriter(&out, cmd.Output), io.MultiWriter(&errb, cmd.Output)
-	}
-	if cmd.Dialog == nil {
-		code := r.m.Exec(ctx, cmd.Args, bytes.NewReader(cmd.Stdin), stdout, stderr, env)
-		return host.Result{Stdout: out.Bytes(), Stderr: errb.Bytes(), ExitCode: code}, nil
-	}
-	// On a terminal both streams arrive together; what the program prints
-	// goes to the Dialog, whose answers are typed on its standard input.
-	env[simhost.TTYEnv] = "stdin"
-	inR, inW := io.Pipe()
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	term := &dialogWriter{out: stdout, dialog: cmd.Dialog, answer: inW, stop: cancel}
-	code := r.m.Exec(cctx, cmd.Args, inR, term, term, env)
-	inW.Close()
-	res := host.Result{Stdout: out.Bytes(), ExitCode: code}
-	if term.stopped {
-		res.ExitCode = -1
-		return res, fmt.Errorf("%s: %w", cmd.Line(), host.ErrStopped)
-	}
-	return res, nil
-}
-
-// commands returns the command lines run so far that start with prefix.
-func (r *simRunner) commands(prefix string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, l := range r.log {
-		if strings.HasPrefix(l, prefix) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// dialogWriter is the terminal of a command run with a Dialog.
-type dialogWriter struct {
-	mu      sync.Mutex
-	out     io.Writer
-	screen  bytes.Buffer
-	dialog  host.Dialog
-	answer  *io.PipeWriter
-	stop    func()
-	stopped bool
-}
-
-func (w *dialogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.out.Write(p)
-	w.screen.Write(p)
-	answer, stop := w.dialog(w.screen.String())
-	switch {
-	case stop:
-		w.stopped = true
-		w.stop()
-		w.answer.CloseWithError(host.ErrStopped)
-	case answer != "":
-		w.screen.Reset()
-		// The program reads the answer after this write returns.
-		go w.answer.Write([]byte(answer))
-	}
-	return len(p), nil
-}
 
 // simHost is a simulated machine and what drives zupgrade's engine on it.
 type simHost struct {
 	t      *testing.T
 	m      *simhost.Machine
-	r      *simRunner
+	r      *simrun.Runner
 	store  steps.Store
 	out    bytes.Buffer
 	boots  int
@@ -132,7 +41,7 @@ func newSimHost(t *testing.T, spec simhost.Spec) *simHost {
 	if err != nil {
 		t.Fatalf("simhost.New(%+v): %v", spec, err)
 	}
-	h := &simHost{t: t, m: m, r: &simRunner{m: m}}
+	h := &simHost{t: t, m: m, r: &simrun.Runner{M: m}}
 	// The state directory is on the machine: the boot hook's files are
 	// installed from there by the host's install(1).
 	h.store = steps.Store{Dir: filepath.Join(m.Root, "var", "db", "zupgrade")}
