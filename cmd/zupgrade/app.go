@@ -37,6 +37,10 @@ type Env struct {
 	// apply and rollback then stop at a safe point (exit 130), the other
 	// commands at once.
 	Interrupt <-chan struct{}
+	// Executable is the running zupgrade's path on the host, which apply
+	// copies for the boot hook; empty: os.Executable. Tests that run
+	// zupgrade in process name the binary they put on the host.
+	Executable string
 
 	// stop is Main's view of Interrupt.
 	stop *interruption
@@ -48,6 +52,15 @@ func (e Env) runner() host.Runner {
 		return e.Runner
 	}
 	return host.ExecRunner{Env: e.Environ}
+}
+
+// executable returns the running zupgrade's path on the host.
+func (e Env) executable() string {
+	if e.Executable != "" {
+		return e.Executable
+	}
+	p, _ := os.Executable()
+	return p
 }
 
 // getenv looks key up in the invocation's environment.

@@ -52,6 +52,7 @@ func TestResumeFindsLocalTools(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHost(t, tt.spec)
+			h.process = true // the boot hook's own PATH is the point
 			code, log := h.runUpgrade(nil, "--to", "14.2-RELEASE", "--packages", tt.packages)
 			h.assertDone(code, log)
 			h.assertBootsEverywhere("14.2-RELEASE")
@@ -79,6 +80,7 @@ func TestResumeFromTmp(t *testing.T) {
 	}
 	t.Parallel()
 	h := newHostWith(t, simhost.Spec{Preset: "bios+uefi", Release: "14.1-RELEASE", ESPs: "all"}, "/tmp/zupgrade")
+	h.process = true // the boot hook's run of its copy is the point
 	h.sh("sysrc", "clear_tmp_enable=YES")
 	binary, err := os.ReadFile(h.exe)
 	if err != nil {

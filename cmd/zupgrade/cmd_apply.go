@@ -156,7 +156,6 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		er.Children = children
 		runner = er
 	}
-	binary, _ := os.Executable()
 	crash := env.Crash
 	if crash == nil {
 		crash = crashHook(env)
@@ -167,7 +166,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		Store:    store,
 		NoReboot: opts.NoReboot,
 		Resume:   opts.Resume,
-		Binary:   binary,
+		Binary:   env.executable(),
 		Crash:    crash,
 
 		Interrupted: env.stop.Stopped,

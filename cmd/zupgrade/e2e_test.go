@@ -59,6 +59,8 @@ type testHost struct {
 	// exe is the zupgrade binary on the machine (a file under its root),
 	// which the tests run, as an admin runs the copy they put on the host.
 	exe string
+	// process: apply and rollback run as processes (see inProcess).
+	process bool
 }
 
 // newHost makes a machine with zupgrade installed as /usr/local/sbin/zupgrade
@@ -98,7 +100,7 @@ func newHostWith(t testing.TB, spec simhost.Spec, exe string) *testHost {
 // of their own (inProcess), else the binary.
 func (h *testHost) zupgrade(env []string, args ...string) (int, string) {
 	h.t.Helper()
-	if inProcess(args) {
+	if h.inProcess(env, args) {
 		return h.zupgradeHere(env, args...)
 	}
 	return h.zupgradeFor(2*time.Minute, env, args...)
@@ -176,6 +178,13 @@ func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 	code := 0
 	ran := false
 	for i := 0; i < 10; i++ {
+		if h.down() && h.inProcess(env, append([]string{"apply"}, args...)) {
+			if c, out, ok := h.bootHere(env); ok {
+				code = c
+				fmt.Fprintf(&log, "\n--- boot, hook exit %d (its run resumed in process)\n%s", c, out)
+			}
+			continue
+		}
 		if h.down() {
 			rep := h.boot(simhost.BootOptions{Env: env})
 			for _, hk := range rep.Hooks {
