@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 
 // Package gpart owns zupgrade's knowledge of disks and boot partitions on a
-// FreeBSD host: the GEOM partition tables (gpart list, gpart show and the
-// kern.geom.confxml tree), GEOM labels (glabel status), which partition and
+// FreeBSD host: the GEOM partition tables (gpart list), GEOM labels (glabel
+// status), which partition and
 // disk hold each ZFS pool member, each disk's boot targets (freebsd-boot
 // partitions and EFI system partitions), and the outputs zupgrade reads while
 // updating boot code and loaders: efibootmgr -v, mount -p, file -s and

@@ -102,59 +102,24 @@ func (g Geom) Partition(index int) (Partition, bool) {
 }
 
 // Label ties a GEOM label provider to the provider it labels, as glabel
-// status prints it or the LABEL class of kern.geom.confxml holds it.
+// status prints it.
 type Label struct {
 	// Name is the label provider, e.g. "gpt/zfs0", "gptid/<uuid>",
 	// "diskid/DISK-<serial>", "msdosfs/EFISYS".
 	Name string
-	// Status is glabel's status column ("N/A"); empty from confxml.
+	// Status is glabel's status column ("N/A").
 	Status string
 	// Component is the labelled provider, e.g. "ada1p3" or "ada0".
 	Component string
 }
 
-// Layer is a provider of a GEOM class that transforms other providers, such
-// as ELI (GELI encryption, "ada0p3.eli"), NOP or MIRROR, with the providers it
-// is built on. Only kern.geom.confxml reports layers.
-type Layer struct {
-	// Class is the GEOM class name, e.g. "ELI", "MIRROR", "NOP".
-	Class string
-	// Name is the provider name, e.g. "ada0p3.eli", "mirror/gm0".
-	Name string
-	// Underlying are the providers the layer consumes, e.g. ["ada0p3"],
-	// or ["ada0", "ada1"] for a two-way gmirror.
-	Underlying []string
-}
-
-// Disk is a provider of the GEOM DISK class: a physical (or virtual) disk
-// with its identity, as kern.geom.confxml reports it.
-type Disk struct {
-	// Name is the provider name, e.g. "ada0", "nda0", "da1", "vtbd0".
-	Name string
-	// Ident is the disk's serial number, as diskid/DISK-<ident> uses it.
-	Ident string
-	// Descr is the model description, e.g. "Samsung SSD 850 PRO 512GB".
-	Descr string
-	// LunID is the logical unit identifier when the disk reports one.
-	LunID string
-	// MediaSize is the disk's size in bytes.
-	MediaSize uint64
-	// SectorSize is the disk's sector size in bytes.
-	SectorSize uint64
-}
-
-// Layout is what zupgrade knows of a host's disks: partition tables, labels
-// and, when read from kern.geom.confxml, GEOM layers and disk identities.
-// Build it from ParseList and ParseGlabelStatus, or from ParseConfXML.
+// Layout is what zupgrade knows of a host's disks: partition tables and
+// labels. Build it from ParseList and ParseGlabelStatus.
 type Layout struct {
 	// Geoms are the partition tables (GEOM PART class).
 	Geoms []Geom
 	// Labels are the GEOM label providers.
 	Labels []Label
-	// Layers are transforming providers (ELI, NOP, MIRROR, ...).
-	Layers []Layer
-	// Disks are the GEOM DISK providers.
-	Disks []Disk
 }
 
 // Geom returns the partition table with the given geom name.
@@ -221,9 +186,9 @@ func (l *Layout) DiskGeom(name string) (Geom, bool) {
 	return g, true
 }
 
-// PhysicalDisks returns the disks under provider name, following labels and
-// layers down: "diskid/DISK-X" yields the disk it labels, "mirror/gm0" every
-// disk of the mirror. A provider that nothing in the layout explains is
+// PhysicalDisks returns the disks under provider name, following partitions
+// and labels down: "diskid/DISK-X" yields the disk it labels. A provider
+// that nothing in the layout explains (a gmirror's "mirror/gm0") is
 // returned as is.
 func (l *Layout) PhysicalDisks(name string) []string {
 	var out []string
@@ -240,12 +205,6 @@ func (l *Layout) PhysicalDisks(name string) []string {
 		}
 		if lb, ok := l.uniqueLabel(n); ok {
 			walk(lb.Component, depth+1)
-			return
-		}
-		if ly, ok := l.layer(n); ok && len(ly.Underlying) > 0 {
-			for _, u := range ly.Underlying {
-				walk(u, depth+1)
-			}
 			return
 		}
 		out = append(out, n)
@@ -271,28 +230,4 @@ func (l *Layout) uniqueLabel(n string) (Label, bool) {
 		}
 	}
 	return found[0], true
-}
-
-// layer returns the layer whose provider is named n.
-func (l *Layout) layer(n string) (Layer, bool) {
-	for _, ly := range l.Layers {
-		if ly.Name == n {
-			return ly, true
-		}
-	}
-	return Layer{}, false
-}
-
-// LayoutFromText builds a Layout from the outputs of `gpart list` and
-// `glabel status` (which may be empty when it was not run).
-func LayoutFromText(gpartList, glabelStatus string) (*Layout, error) {
-	geoms, err := ParseList(gpartList)
-	if err != nil {
-		return nil, err
-	}
-	labels, err := ParseGlabelStatus(glabelStatus)
-	if err != nil {
-		return nil, err
-	}
-	return &Layout{Geoms: geoms, Labels: labels}, nil
 }

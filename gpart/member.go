@@ -20,8 +20,7 @@ type Member struct {
 	// DiskGeom is the outermost partition table on the disk: the one boot
 	// code goes to. It equals Geom except for nested tables.
 	DiskGeom string
-	// Disks are the physical disks under DiskGeom: one, or every disk of a
-	// gmirror when kern.geom.confxml told so.
+	// Disks are the physical disks under DiskGeom (Layout.PhysicalDisks).
 	Disks []string
 	// Steps say how the name led to the partition, one step per line,
 	// e.g. `"gpt/zfs0" is a label of "ada1p3" (glabel status)`.
@@ -42,7 +41,7 @@ func (e *MemberError) Error() string {
 
 // transformSuffixes are GEOM classes whose provider is named after the one
 // it is built on plus a suffix (g_eli, g_nop). The rule is the class's
-// naming, not a guess; it is used only when no layer information is known.
+// naming, not a guess.
 var transformSuffixes = []struct{ suffix, what string }{
 	{".eli", "GELI provider"},
 	{".nop", "gnop provider"},
@@ -52,7 +51,7 @@ var transformSuffixes = []struct{ suffix, what string }{
 // `zpool status` prints it: a provider ("ada0p3", "nda0p4", "diskid/DISK-Xp3",
 // "/dev/ada0p3"), a label ("gpt/zfs0", "gptid/<uuid>"), either with ".eli"
 // under GELI, or a missing member's GUID followed by "was /dev/<path>". Labels
-// are followed through glabel status (or the LABEL class), and only when that
+// are followed through glabel status, and only when that
 // does not know a name through the GPT labels and raw UUIDs of the partition
 // tables; names are never taken apart to guess a disk. A member that cannot
 // be tied to exactly one partition returns a *MemberError naming it.
@@ -81,14 +80,6 @@ func (l *Layout) ResolveMember(member string) (Member, error) {
 		if p, g, ok := l.Partition(name); ok {
 			return l.member(m, p, g)
 		}
-		if ly, ok := l.layer(name); ok {
-			if len(ly.Underlying) != 1 {
-				return fail("%q is a %s provider over %s, not a partition", name, ly.Class, quotedList(ly.Underlying))
-			}
-			m.Steps = append(m.Steps, fmt.Sprintf("%q is a %s provider on %q (kern.geom.confxml)", name, ly.Class, ly.Underlying[0]))
-			name = ly.Underlying[0]
-			continue
-		}
 		if comps := l.labelComponents(name); len(comps) > 0 {
 			if len(comps) > 1 {
 				return fail("label %q names several providers: %s", name, quotedList(comps))
@@ -97,7 +88,7 @@ func (l *Layout) ResolveMember(member string) (Member, error) {
 			name = comps[0]
 			continue
 		}
-		if next, what, ok := stripTransformSuffix(name); ok && len(l.Layers) == 0 {
+		if next, what, ok := stripTransformSuffix(name); ok {
 			m.Steps = append(m.Steps, fmt.Sprintf("%q is the %s on %q", name, what, next))
 			name = next
 			continue
@@ -173,11 +164,6 @@ func (l *Layout) labelComponents(name string) []string {
 // isWholeDisk reports whether name is a disk or a provider holding a
 // partition table, rather than a partition.
 func (l *Layout) isWholeDisk(name string) bool {
-	for _, d := range l.Disks {
-		if d.Name == name {
-			return true
-		}
-	}
 	for _, g := range l.Geoms {
 		if g.Name == name || g.Consumer.Name == name {
 			return true

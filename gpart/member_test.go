@@ -18,28 +18,33 @@ func textLayout(t *testing.T, archive string, withLabels bool) *Layout {
 	if withLabels {
 		glabel = testOutput(t, archive, "glabel status")
 	}
-	l, err := LayoutFromText(testOutput(t, archive, "gpart list"), glabel)
+	l, err := layoutFromText(testOutput(t, archive, "gpart list"), glabel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
 }
 
-func xmlLayout(t *testing.T, data []byte) *Layout {
-	t.Helper()
-	l, err := ParseConfXML(data)
+// layoutFromText builds a Layout from the outputs of `gpart list` and
+// `glabel status` (which may be empty when it was not run).
+func layoutFromText(gpartList, glabelStatus string) (*Layout, error) {
+	geoms, err := ParseList(gpartList)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return l
+	labels, err := ParseGlabelStatus(glabelStatus)
+	if err != nil {
+		return nil, err
+	}
+	return &Layout{Geoms: geoms, Labels: labels}, nil
 }
 
 func TestLayoutFromTextErrors(t *testing.T) {
 	list := testOutput(t, "gpart-list-bios-bsdinstall-da0.txtar", "gpart list da0")
-	if _, err := LayoutFromText("Geom name: da0\nbogus\n", ""); err == nil {
+	if _, err := layoutFromText("Geom name: da0\nbogus\n", ""); err == nil {
 		t.Error("bad gpart list: no error")
 	}
-	_, err := LayoutFromText(list, "gpt/zfs0 ada0p3\n")
+	_, err := layoutFromText(list, "gpt/zfs0 ada0p3\n")
 	wantParseError(t, err, "glabel status", 1)
 }
 
@@ -75,8 +80,6 @@ func TestResolveMember(t *testing.T) {
 	diskidLabelled := textLayout(t, "gpart-list-diskid.txtar", false)
 	diskidLabelled.Labels = []Label{{Name: "diskid/DISK-Y39B70RTK7AS", Status: "N/A", Component: "ada0"}}
 	handmade := textLayout(t, "gpart-list-handmade-nvd-vtbd.txtar", false)
-	geli := xmlLayout(t, testFile(t, "kern-geom-confxml-two-disks-geli.xml"))
-	gmirror := xmlLayout(t, []byte(confxmlMirrorELI))
 
 	tests := []struct {
 		name      string
@@ -105,9 +108,6 @@ func TestResolveMember(t *testing.T) {
 		{"diskid label followed to the disk", diskidLabelled, "diskid/DISK-Y39B70RTK7ASp3", "diskid/DISK-Y39B70RTK7ASp3", "diskid/DISK-Y39B70RTK7AS", "diskid/DISK-Y39B70RTK7AS", []string{"ada0"}, 0},
 		{"hand-made nvd0 with empty labels", handmade, "nvd0p3", "nvd0p3", "nvd0", "nvd0", []string{"nvd0"}, 0},
 		{"virtio disk label", handmade, "gpt/zfs0", "vtbd0p3", "vtbd0", "vtbd0", []string{"vtbd0"}, 1},
-		{"GELI layer from confxml", geli, "ada1p4.eli", "ada1p4", "ada1", "ada1", []string{"ada1"}, 1},
-		{"gptid label from confxml", geli, "gptid/89e7d15f-cf44-11ee-aca2-00259084a1b2", "ada1p2", "ada1", "ada1", []string{"ada1"}, 1},
-		{"GELI on a partition of a gmirror", gmirror, "mirror/gm0p3.eli", "mirror/gm0p3", "mirror/gm0", "mirror/gm0", []string{"ada0", "ada1"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,8 +132,6 @@ func TestResolveMember(t *testing.T) {
 
 func TestResolveMemberErrors(t *testing.T) {
 	mirror := textLayout(t, "gpart-list-mirror-crossed-labels.txtar", true)
-	geli := xmlLayout(t, testFile(t, "kern-geom-confxml-two-disks-geli.xml"))
-	gmirror := xmlLayout(t, []byte(confxmlMirrorELI))
 
 	// Two partitions carry the label zfs0, as after copying a table with
 	// gpart backup | gpart restore -l.
@@ -159,9 +157,6 @@ func TestResolveMemberErrors(t *testing.T) {
 		{"empty", mirror, "  ", "empty name"},
 		{"duplicate GPT labels without glabel status", dup, "gpt/zfs0", `several partitions ("ada0p4", "ada1p4")`},
 		{"label listed on two providers", crossedGlabel, "gpt/zfs0", "several providers"},
-		{"GELI provider that confxml does not hold", geli, "ada0p9.eli", `named "ada0p9.eli"`},
-		{"whole gmirror", gmirror, "mirror/gm0", `MIRROR provider over "ada0", "ada1"`},
-		{"whole disk from confxml", geli, "ada1", "whole disk"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ package gpart
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,16 +54,6 @@ func seedOutputs(f *testing.F, prefix string) {
 	if n == 0 {
 		f.Fatalf("no testdata member starts with %q", prefix)
 	}
-}
-
-// testFile returns the content of testdata/<name>.
-func testFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // wantParseError fails unless err is a *host.ParseError for command at line
