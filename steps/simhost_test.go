@@ -163,16 +163,6 @@ func (h *simHost) apply(j *steps.Journal, resume bool, crash func(string, steps.
 	return h.engine(resume, crash).Apply(context.Background(), j)
 }
 
-// model reads the machine's state.
-func (h *simHost) model() *simhost.Model {
-	h.t.Helper()
-	md, err := h.m.Model()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return md
-}
-
 // versions runs freebsd-version -kru on the host.
 func (h *simHost) versions() string {
 	h.t.Helper()

@@ -86,9 +86,6 @@ func LookupFeature(name string) (Feature, bool) {
 	return Feature{}, false
 }
 
-// Features returns the feature table in OpenZFS order.
-func Features() []Feature { return append([]Feature(nil), featureTable...) }
-
 // supportedBy reports whether release r's kernel and zpool(8) know f.
 func (f Feature) supportedBy(r Release) bool {
 	return r.PoolVersion() >= 5000 && r.zfsEra() >= MustRelease(f.Since+"-RELEASE").zfsEra()
