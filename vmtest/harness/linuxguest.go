@@ -3,7 +3,6 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
@@ -255,44 +253,19 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	if err != nil {
 		return nil, err
 	}
-	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("argv-%d.txt", n)), []byte(strings.Join(argv, "\n")+"\n"), 0o644)
 	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("rerun-%d.sh", n)), []byte(rerunScript(argv, initrdPath, g.kit.BasePath, jobPath)), 0o755)
-	logf, err := os.Create(filepath.Join(g.dir, fmt.Sprintf("console-%d.log", n)))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-
-	cmd := exec.Command(argv[0], argv[1:]...)
-	// Its own process group, killed with the test process even by SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	booting, err := g.kit.boot.enter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("launch %d: waiting for another guest to boot: %w", n, err)
 	}
 	defer booting.leave()
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	vm, err := startVM(g.dir, n, argv)
+	if err != nil {
 		return nil, err
 	}
-	kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	defer kill()
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			fmt.Fprintln(logf, sc.Text())
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	defer vm.kill()
+	start := vm.Started
+	lines := consoleLines(vm.Console, vm.Log)
 	exited := make(chan error, 1)
 
 	res := &JobResult{}
@@ -302,7 +275,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	defer stall.Stop()
 	hard := time.NewTimer(g.kit.HardLimit)
 	defer hard.Stop()
-	tail := func() string { return lastLines(filepath.Join(g.dir, fmt.Sprintf("console-%d.log", n)), 30) }
+	tail := func() string { return vm.tail(30) }
 	for lines != nil {
 		select {
 		case l, ok := <-lines:
@@ -326,8 +299,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 			case strings.HasPrefix(l, markPause):
 				// The guest is blocked at the cut: freeze it, then quit.
 				paused = true
-				if err := g.freezeAndQuit(qmp); err != nil {
-					kill()
+				if err := freezeAndQuit(qmp); err != nil {
 					return nil, fmt.Errorf("launch %d: power cut: %v", n, err)
 				}
 			case strings.HasPrefix(l, "@@vmtest error"):
@@ -344,17 +316,17 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 			return nil, fmt.Errorf("launch %d: the scenario's time is up (%w); last lines:\n%s", n, ctx.Err(), tail())
 		}
 	}
-	go func() { exited <- cmd.Wait() }()
+	go func() { exited <- vm.wait() }()
 	select {
 	case err := <-exited:
 		if err != nil && !paused {
-			return nil, fmt.Errorf("launch %d: qemu: %v\n%s", n, err, stderr.String())
+			return nil, fmt.Errorf("launch %d: %v", n, err)
 		}
 	case <-hard.C:
 		return nil, fmt.Errorf("launch %d: qemu does not exit (hard limit)", n)
 	}
 	if !gotAny {
-		return nil, fmt.Errorf("launch %d: %w\n%s", n, errNoConsole, stderr.String())
+		return nil, fmt.Errorf("launch %d: %w\n%s", n, errNoConsole, vm.stderr.String())
 	}
 	disk, err := g.diskJournal()
 	if err != nil {
@@ -381,20 +353,6 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	}
 	res.Output = out.String()
 	return res, nil
-}
-
-// freezeAndQuit stops the guest's CPUs, then ends QEMU: the disk holds
-// what the guest had written when it paused, nothing after.
-func (g *LinuxGuest) freezeAndQuit(sock string) error {
-	q, err := dialQMP(sock)
-	if err != nil {
-		return err
-	}
-	defer q.close()
-	if err := q.execute("stop"); err != nil {
-		return err
-	}
-	return q.execute("quit")
 }
 
 // debugfsCat reads a file of the machine from the disk image (debugfs,
