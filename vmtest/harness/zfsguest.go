@@ -321,8 +321,9 @@ const (
 	swapStart  = 534528
 	swapSector = 131072 // 64M
 	zfsStart   = swapStart + swapSector
-	// DiskMB is the size of a test disk.
-	DiskMB = 1024
+	// DiskMB is the size of a test disk (sparse): its pool has room for
+	// the 2 GiB that zupgrade's free-space check asks of the boot pool.
+	DiskMB = 4096
 )
 
 // MakeFreeBSDDisk writes a raw disk image of DiskMB with the bsdinstall

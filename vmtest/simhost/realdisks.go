@@ -120,3 +120,36 @@ func (m *Machine) syncRealDisks(model *Model, devDir string) error {
 	}
 	return nil
 }
+
+// replaceReal does on the real disk and pool what ReplaceDisk did in the
+// model, when the machine has them: the new disk (already in place, with
+// the others' partition table) gets the boot code the model's replacement
+// wrote (pmbr and gptzfsboot, when it wrote any), and the pool member on
+// it is replaced by the new disk's partition of the same name (zpool
+// replace POOL DEVICE: with no new device, the old one's path is used,
+// for a disk that failed and was physically replaced; zpool-replace.8).
+// The resilver runs on in the real pool.
+func (m *Machine) replaceReal(model *Model, r Replacement) error {
+	d := model.disk(r.Disk)
+	if dir := m.realDisks(); dir != "" && d != nil {
+		for _, p := range d.Partitions {
+			if p.Type == "freebsd-boot" && len(bytes.TrimRight(p.Data, "\x00")) > 0 {
+				if err := writeRealBootcode(dir, d, d.BootArea, p, p.Data); err != nil {
+					return fmt.Errorf("the new disk %s: %w", r.Disk, err)
+				}
+			}
+		}
+	}
+	dir := m.realZFS()
+	if dir == "" {
+		return nil
+	}
+	for _, p := range model.Pools {
+		for _, v := range p.leaves() {
+			if v.Disk == r.Disk {
+				return realPools{dir: dir}.real("zpool", "replace", "-f", p.Name, partName(d, model.partition(v.Disk, v.Index)))
+			}
+		}
+	}
+	return nil
+}

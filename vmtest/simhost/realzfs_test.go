@@ -166,4 +166,19 @@ func TestRealDisks(t *testing.T) {
 	if rep := tm.boot(BootOptions{FirstDisk: "ada1", NoHooks: true}); rep.Booted || !strings.Contains(rep.Reason, "ada1p1 holds no gptzfsboot") {
 		t.Errorf("booted from a disk whose real freebsd-boot partition is zeroed: %s", rep.Reason)
 	}
+	// The admin replaces ada1 (a new disk in its place, with boot code):
+	// the real disk gets the boot code and the real pool the replace.
+	zdir := fakeRealZFS(t)
+	if err := tm.UseRealZFS(zdir); err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.ReplaceDisk(Replacement{Disk: "ada1", Bootcode: true}); err != nil {
+		t.Fatal(err)
+	}
+	if part, _ := os.ReadFile(filepath.Join(dev, "ada1p1")); !bytes.HasPrefix(part, gz) {
+		t.Error("the replacement's real freebsd-boot partition does not hold /boot/gptzfsboot")
+	}
+	if calls, _ := os.ReadFile(filepath.Join(zdir, "calls.log")); !strings.Contains(string(calls), "zpool replace -f zroot ada1p3\n") {
+		t.Errorf("the real pool's member was not replaced; the real programs ran:\n%s", calls)
+	}
 }
