@@ -89,6 +89,12 @@ var realPoolChecks = map[string]func(t *testing.T, p *parsed, l *zfsLab){
 	"bios-uefi-mirror-major":   upgradedOnce,
 	"cut-during-zpool-upgrade": upgradedOnce,
 	"cut-before-zpool-upgrade": upgradedOnce,
+	"member-replaced-mid-run": func(t *testing.T, p *parsed, l *zfsLab) {
+		upgradedOnce(t, p, l)
+		if got := leafNames(&p.pool); strings.Join(got, " ") != "ada0p4 ada1p4" || p.pool.State != "ONLINE" {
+			t.Errorf("the real pool after the replace: %s with members %v, want ONLINE ada0p4 ada1p4", p.pool.State, got)
+		}
+	},
 	"member-missing-at-start": func(t *testing.T, p *parsed, l *zfsLab) {
 		if got := disabled(&p.props); strings.Join(got, " ") != strings.Join(l.disabled, " ") {
 			t.Errorf("the real pool's disabled features changed: %v, installed %v; a blocked plan writes nothing", got, l.disabled)
