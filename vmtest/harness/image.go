@@ -3,8 +3,6 @@
 package harness
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -17,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	diskfs "github.com/diskfs/go-diskfs"
@@ -487,47 +484,34 @@ func (g *ImageGuest) bootOnce(ctx context.Context, job Job, mirrors, only []stri
 	if err != nil {
 		return nil, err
 	}
-	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("argv-%d.txt", n)), []byte(strings.Join(argv, "\n")+"\n"), 0o644)
 	var rerun strings.Builder
 	rerun.WriteString("#!/bin/sh\n# The launch again, on the disks as they are now, with its seed disk.\nexec")
 	for _, a := range argv {
 		rerun.WriteString(" " + shellQuote(a))
 	}
 	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("rerun-%d.sh", n)), []byte(rerun.String()+"\n"), 0o755)
-	logf, err := os.Create(filepath.Join(g.dir, fmt.Sprintf("console-%d.log", n)))
+	vm, err := startVM(g.dir, n, argv)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	cw := &ConsoleWatch{Log: logf, StallLimit: g.o.StallLimit, HardLimit: g.o.HardLimit,
+	defer vm.kill()
+	cw := &ConsoleWatch{Log: vm.Log, StallLimit: g.o.StallLimit, HardLimit: g.o.HardLimit,
 		OnPause: func() error {
 			if g.o.Hypervisor == HypervisorBhyve {
 				// bhyvectl's forced power-off is bhyve's power cut
 				// (SIGTERM would be an ACPI shutdown).
 				return exec.Command("bhyvectl", "--vm="+g.vmName(), "--force-poweroff").Run()
 			}
-			return (&LinuxGuest{}).freezeAndQuit(qmp)
+			return freezeAndQuit(qmp)
 		}}
-	seen, err := cw.Watch(ctx, stdout)
+	seen, err := cw.Watch(ctx, vm.Console)
 	if seen.Ready {
 		g.BootToReady = append(g.BootToReady, seen.ReadyAfter)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("launch %d: %w", n, err)
 	}
-	werr := cmd.Wait()
+	werr := vm.wait()
 	if g.o.Hypervisor == HypervisorBhyve {
 		// The VM outlives bhyve's process until it is destroyed.
 		exec.Command("bhyvectl", "--destroy", "--vm="+g.vmName()).Run()
@@ -544,10 +528,10 @@ func (g *ImageGuest) bootOnce(ctx context.Context, job Job, mirrors, only []stri
 			code = ee.ExitCode()
 		}
 		if res.Down, err = BhyveExit(code); err != nil {
-			return nil, fmt.Errorf("launch %d: %w\n%s", n, err, stderr.String())
+			return nil, fmt.Errorf("launch %d: %w\n%s", n, err, vm.stderr.String())
 		}
 	} else if werr != nil {
-		return nil, fmt.Errorf("launch %d: qemu: %v\n%s", n, werr, stderr.String())
+		return nil, fmt.Errorf("launch %d: %v", n, werr)
 	}
 	out, err := readSeedOut(seed)
 	if err != nil {
@@ -574,7 +558,7 @@ func (g *ImageGuest) bootOnce(ctx context.Context, job Job, mirrors, only []stri
 	if job.Kind == JobBoot {
 		res.Booted = seen.Ready
 		if !seen.Ready {
-			res.Reason = "the agent never came up; see " + logf.Name()
+			res.Reason = "the agent never came up; see " + vm.LogPath
 		}
 	}
 	fmt.Sscan(string(out["exit"]), &res.Exit)
@@ -646,15 +630,7 @@ type ConsoleSeen struct {
 func (w *ConsoleWatch) Watch(ctx context.Context, console io.Reader) (ConsoleSeen, error) {
 	var seen ConsoleSeen
 	start := time.Now()
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(console)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := consoleLines(console, w.Log)
 	stall := time.NewTimer(w.StallLimit)
 	defer stall.Stop()
 	hard := time.NewTimer(w.HardLimit)
@@ -670,7 +646,6 @@ func (w *ConsoleWatch) Watch(ctx context.Context, console io.Reader) (ConsoleSee
 				return seen, nil
 			}
 			seen.Any = true
-			fmt.Fprintln(w.Log, l)
 			seen.Tail = append(seen.Tail, l)
 			if len(seen.Tail) > 30 {
 				seen.Tail = seen.Tail[1:]

@@ -92,7 +92,8 @@ func dirEntries(entries []cpioEntry) []cpioEntry {
 // modules, and the disk mounted so that only what is synced survives a
 // cut (no periodic writeback, a long ext4 commit interval: the guest
 // sees the same durability on every run, however slow TCG is). Then the
-// guest agent runs the launch's job.
+// guest agent runs the launch's job; a kit with real OpenZFS first loads
+// ZFS and imports the pool (realZFSInit).
 const guestInit = `#!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /disk
 /bin/busybox mount -t proc proc /proc
@@ -110,6 +111,8 @@ echo 8640000 > /proc/sys/vm/dirty_expire_centisecs
 n=0
 while [ ! -b /dev/vda ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
 mount -t ext4 -o commit=86400 /dev/vda /disk || { echo "@@vmtest error: cannot mount /dev/vda"; poweroff -f; }
+# A guest with real OpenZFS (GuestKit.WithZFS) imports the machine's pool.
+[ -f /vmtest/zfs.sh ] && . /vmtest/zfs.sh
 exec /vmtest/vmguest
 `
 

@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fakeImageEnv) != "" {
 		os.Exit(fakeFreeBSD(os.Args[1:]))
 	}
+	if os.Getenv(fakeVMEnv) != "" {
+		os.Exit(fakeVM(os.Args[1:]))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

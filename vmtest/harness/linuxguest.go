@@ -3,7 +3,6 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
@@ -38,6 +36,10 @@ type GuestKit struct {
 	// its agent is up (two TCG guests booting at once on two cores can
 	// starve each other's timer calibration).
 	boot *bootGate
+	// zfs: the guests have real OpenZFS (WithZFS); golden are the raw
+	// images of the pool's disks, ada0 first, each guest's start.
+	zfs    bool
+	golden []string
 }
 
 // CIEnv is set by .ci/run (and most CI services): there a Linux guest
@@ -160,6 +162,13 @@ type LinuxGuest struct {
 	disk string
 	sock string
 	n    int
+	// pool are the guest's own copies of the kit's pool disks (sparse raw
+	// images, ada0 first) when it has real OpenZFS; removed are the
+	// names of those pulled out (from the launch whose job removed them).
+	pool    []ZFSDisk
+	removed map[string]bool
+	// setup is the first launch's script for the real pool (realPoolSetup).
+	setup string
 	// Retries counts infrastructure retries (no first console byte),
 	// apart from test failures.
 	Retries int
@@ -174,8 +183,22 @@ type LinuxGuest struct {
 func NewLinuxGuest(kit *GuestKit, dir string, sc *Scenario, bins *Binaries) (*LinuxGuest, error) {
 	tree := filepath.Join(dir, "tree")
 	root := filepath.Join(tree, strings.TrimPrefix(GuestRoot, GuestDisk+"/"))
-	if _, err := simhost.New(root, sc.Machine, bins.Simhost); err != nil {
+	m, err := simhost.New(root, sc.Machine, bins.Simhost)
+	if err != nil {
 		return nil, fmt.Errorf("the scenario's machine: %w", err)
+	}
+	var pool []ZFSDisk
+	var setup string
+	if kit.zfs {
+		if sc.Machine.Preset != "bios+uefi" || sc.Machine.Disks != len(kit.golden) {
+			return nil, fmt.Errorf("the real pool is a %d-disk mirror in the bsdinstall BIOS+UEFI layout: the scenario's machine must be preset bios+uefi with %d disks", len(kit.golden), len(kit.golden))
+		}
+		if pool, err = realPoolDisks(m, kit.golden, dir); err != nil {
+			return nil, err
+		}
+		if setup, err = realPoolSetup(m); err != nil {
+			return nil, err
+		}
 	}
 	disk := filepath.Join(dir, "disk.img")
 	if out, err := exec.Command("mkfs.ext4", "-q", "-F", "-L", "vmtest", "-d", tree, disk, "512M").CombinedOutput(); err != nil {
@@ -189,7 +212,7 @@ func NewLinuxGuest(kit *GuestKit, dir string, sc *Scenario, bins *Binaries) (*Li
 	if err != nil {
 		return nil, err
 	}
-	return &LinuxGuest{kit: kit, dir: dir, disk: disk, sock: sock}, nil
+	return &LinuxGuest{kit: kit, dir: dir, disk: disk, sock: sock, pool: pool, setup: setup, removed: map[string]bool{}}, nil
 }
 
 // Name says the back-end and the accelerator, e.g. linux-guest/TCG.
@@ -208,6 +231,9 @@ var errNoConsole = errors.New("no console output at all")
 func (g *LinuxGuest) Launch(ctx context.Context, job Job) (*JobResult, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := g.launchOnce(ctx, job)
+		if err == nil {
+			g.setup = "" // done once
+		}
 		if errors.Is(err, errNoConsole) && attempt < 2 {
 			g.Retries++
 			continue
@@ -216,15 +242,28 @@ func (g *LinuxGuest) Launch(ctx context.Context, job Job) (*JobResult, error) {
 	}
 }
 
-// argv is the QEMU command line of launch n.
-func (g *LinuxGuest) argv(initrd, qmp string) ([]string, error) {
-	return QEMUArgs(QEMUOptions{
+// argv is the QEMU command line of launch n: the machine's ext4 disk
+// first, then the pool disks present; table says, for the guest's init,
+// which virtio disk is which FreeBSD disk.
+func (g *LinuxGuest) argv(initrd, qmp string) (argv []string, table string, err error) {
+	disks := []QEMUDisk{{Path: g.disk, Format: "raw", Interface: "virtio"}}
+	var t strings.Builder
+	for _, d := range g.pool {
+		if g.removed[d.Name] {
+			continue
+		}
+		fmt.Fprintf(&t, "vd%c %s %d\n", 'a'+len(disks), d.Name, d.Parts)
+		disks = append(disks, QEMUDisk{Path: d.Path, Format: "raw", Interface: "virtio"})
+	}
+	argv, err = QEMUArgs(QEMUOptions{
 		Binary: g.kit.QEMU, Accel: g.kit.Accel, MemoryMB: 1024,
 		Kernel: g.kit.Kernel, Initrd: initrd,
-		Append: "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init",
-		Disks:  []QEMUDisk{{Path: g.disk, Format: "raw", Interface: "virtio"}},
-		QMP:    qmp, Serial: "stdio",
+		// no_timer_check: on a loaded host TCG can be too slow for the
+		// kernel's IO-APIC timer check, which then panics at boot.
+		Append: "console=ttyS0 quiet loglevel=1 panic=-1 no_timer_check rdinit=/init",
+		Disks:  disks, QMP: qmp, Serial: "stdio",
 	})
+	return argv, t.String(), err
 }
 
 func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error) {
@@ -234,8 +273,29 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range job.Remove {
+		// The disk is pulled out before the job: the guest boots without it.
+		g.removed[d] = true
+	}
+	if err := g.replaceRealDisks(job.Replace); err != nil {
+		return nil, err
+	}
+	initrdPath := filepath.Join(g.dir, fmt.Sprintf("initrd-%d.cpio", n))
+	qmp := filepath.Join(g.sock, "qmp")
+	os.Remove(qmp)
+	argv, table, err := g.argv(initrdPath, qmp)
+	if err != nil {
+		return nil, err
+	}
+	entries := []cpioEntry{{Name: strings.TrimPrefix(GuestJob, "/"), Mode: modeFile | 0o644, Data: jobData}}
+	if g.kit.zfs {
+		entries = append(entries, cpioEntry{Name: "vmtest/disks", Mode: modeFile | 0o644, Data: []byte(table)})
+		if g.setup != "" {
+			entries = append(entries, cpioEntry{Name: "vmtest/zfs-setup.sh", Mode: modeFile | 0o644, Data: []byte(g.setup)})
+		}
+	}
 	var jobCPIO bytes.Buffer
-	if err := writeCPIO(&jobCPIO, []cpioEntry{{Name: strings.TrimPrefix(GuestJob, "/"), Mode: modeFile | 0o644, Data: jobData}}); err != nil {
+	if err := writeCPIO(&jobCPIO, entries); err != nil {
 		return nil, err
 	}
 	jobPath := filepath.Join(g.dir, fmt.Sprintf("job-%d.cpio", n))
@@ -244,55 +304,23 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	}
 	initrd := bytes.NewBuffer(append([]byte(nil), g.kit.Base...))
 	initrd.Write(jobCPIO.Bytes())
-	initrdPath := filepath.Join(g.dir, fmt.Sprintf("initrd-%d.cpio", n))
 	if err := os.WriteFile(initrdPath, initrd.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
 	defer os.Remove(initrdPath)
-	qmp := filepath.Join(g.sock, "qmp")
-	os.Remove(qmp)
-	argv, err := g.argv(initrdPath, qmp)
-	if err != nil {
-		return nil, err
-	}
-	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("argv-%d.txt", n)), []byte(strings.Join(argv, "\n")+"\n"), 0o644)
 	os.WriteFile(filepath.Join(g.dir, fmt.Sprintf("rerun-%d.sh", n)), []byte(rerunScript(argv, initrdPath, g.kit.BasePath, jobPath)), 0o755)
-	logf, err := os.Create(filepath.Join(g.dir, fmt.Sprintf("console-%d.log", n)))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-
-	cmd := exec.Command(argv[0], argv[1:]...)
-	// Its own process group, killed with the test process even by SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	booting, err := g.kit.boot.enter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("launch %d: waiting for another guest to boot: %w", n, err)
 	}
 	defer booting.leave()
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	vm, err := startVM(g.dir, n, argv)
+	if err != nil {
 		return nil, err
 	}
-	kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	defer kill()
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			fmt.Fprintln(logf, sc.Text())
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	defer vm.kill()
+	start := vm.Started
+	lines := consoleLines(vm.Console, vm.Log)
 	exited := make(chan error, 1)
 
 	res := &JobResult{}
@@ -302,7 +330,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	defer stall.Stop()
 	hard := time.NewTimer(g.kit.HardLimit)
 	defer hard.Stop()
-	tail := func() string { return lastLines(filepath.Join(g.dir, fmt.Sprintf("console-%d.log", n)), 30) }
+	tail := func() string { return vm.tail(30) }
 	for lines != nil {
 		select {
 		case l, ok := <-lines:
@@ -326,8 +354,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 			case strings.HasPrefix(l, markPause):
 				// The guest is blocked at the cut: freeze it, then quit.
 				paused = true
-				if err := g.freezeAndQuit(qmp); err != nil {
-					kill()
+				if err := freezeAndQuit(qmp); err != nil {
 					return nil, fmt.Errorf("launch %d: power cut: %v", n, err)
 				}
 			case strings.HasPrefix(l, "@@vmtest error"):
@@ -344,17 +371,17 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 			return nil, fmt.Errorf("launch %d: the scenario's time is up (%w); last lines:\n%s", n, ctx.Err(), tail())
 		}
 	}
-	go func() { exited <- cmd.Wait() }()
+	go func() { exited <- vm.wait() }()
 	select {
 	case err := <-exited:
 		if err != nil && !paused {
-			return nil, fmt.Errorf("launch %d: qemu: %v\n%s", n, err, stderr.String())
+			return nil, fmt.Errorf("launch %d: %v", n, err)
 		}
 	case <-hard.C:
 		return nil, fmt.Errorf("launch %d: qemu does not exit (hard limit)", n)
 	}
 	if !gotAny {
-		return nil, fmt.Errorf("launch %d: %w\n%s", n, errNoConsole, stderr.String())
+		return nil, fmt.Errorf("launch %d: %w\n%s", n, errNoConsole, vm.stderr.String())
 	}
 	disk, err := g.diskJournal()
 	if err != nil {
@@ -378,23 +405,14 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 		if strings.Join(onDisk, "\n") != strings.Join(res.Outcome.BootCode, "\n") {
 			return nil, fmt.Errorf("launch %d: the guest says the boot code is %q, its disk image holds %q", n, res.Outcome.BootCode, onDisk)
 		}
+		if len(g.pool) > 0 {
+			if err := g.checkRealBootCode(res.Outcome.BootCode); err != nil {
+				return nil, fmt.Errorf("launch %d: %v", n, err)
+			}
+		}
 	}
 	res.Output = out.String()
 	return res, nil
-}
-
-// freezeAndQuit stops the guest's CPUs, then ends QEMU: the disk holds
-// what the guest had written when it paused, nothing after.
-func (g *LinuxGuest) freezeAndQuit(sock string) error {
-	q, err := dialQMP(sock)
-	if err != nil {
-		return err
-	}
-	defer q.close()
-	if err := q.execute("stop"); err != nil {
-		return err
-	}
-	return q.execute("quit")
 }
 
 // debugfsCat reads a file of the machine from the disk image (debugfs,

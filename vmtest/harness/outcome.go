@@ -157,7 +157,11 @@ func (e Expect) Check(o *Outcome, boots int) []string {
 	if o.Pool != e.Pool {
 		bad = append(bad, fmt.Sprintf("pool %s, want %s", o.Pool, e.Pool))
 	}
-	if o.Journal != e.Journal {
+	want := e.Journal
+	if want == JournalNone {
+		want = ""
+	}
+	if o.Journal != want {
 		bad = append(bad, fmt.Sprintf("journal %q, want %q", o.Journal, e.Journal))
 	}
 	if e.Message != "" && !strings.Contains(o.Message, e.Message) {

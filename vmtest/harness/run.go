@@ -68,6 +68,12 @@ func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
 		job := Job{Kind: JobApply, Apply: run.Apply}
 		if i == 0 {
 			job.Arm = sc.initialFaults()
+			for _, f := range sc.Faults {
+				if f.Kind == KindRemoveDisk && f.Command == "" && f.BeforeBoot == 0 {
+					// Missing from the start: gone before the first run.
+					job.Remove = append(job.Remove, f.Disk)
+				}
+			}
 		}
 		for _, f := range sc.Faults {
 			if f.Kind == KindReplaceDisk && f.BeforeRun == i && i > 0 {

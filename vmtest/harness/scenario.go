@@ -60,10 +60,13 @@ const (
 	// KindSIGKILL kills zupgrade with SIGKILL at a crash point (Point);
 	// the machine stays up.
 	KindSIGKILL = "sigkill"
-	// KindRemoveDisk pulls Disk out of the machine before boot BeforeBoot,
+	// KindRemoveDisk pulls Disk out of the machine before boot BeforeBoot
+	// (0: missing from the start, before the first run),
 	// or, with Command, just before the first command matching Command
 	// and Args (armed as a power cut at a command is).
 	KindRemoveDisk = "remove-disk"
+	// JournalNone is expect.journal when no journal may be written.
+	JournalNone = "none"
 	// KindReplaceDisk replaces Disk before boot BeforeBoot, as an admin
 	// replaces a dead disk: a new blank disk at its name, partitioned like
 	// the others (gpart backup | gpart restore) and zpool replace; with
@@ -107,7 +110,8 @@ type Expect struct {
 	World  string `json:"world"`
 	// Pool is the boot pool's health (ONLINE, DEGRADED).
 	Pool string `json:"pool"`
-	// Journal is the run's final status (done, failed).
+	// Journal is the run's final status (done, failed), or JournalNone
+	// when no run may have started (a plan that blocks writes none).
 	Journal string `json:"journal"`
 	// Message, when set, must occur in the journal's message (what a
 	// failed run tells the admin).
@@ -249,8 +253,10 @@ func (sc *Scenario) Validate() error {
 				return fmt.Errorf("%s: before_run is only for replace-disk; a disk goes missing at a boot (before_boot)", where)
 			case f.BeforeRun != 0 && (f.BeforeRun < 1 || f.BeforeRun >= len(sc.Runs) || f.BeforeBoot != 0):
 				return fmt.Errorf("%s: before_run %d: give one of runs 1 to %d, and no before_boot", where, f.BeforeRun, len(sc.Runs)-1)
-			case f.BeforeRun == 0 && f.BeforeBoot < 1:
-				return fmt.Errorf("%s: before_boot must be 1 or more (the boot the disk is missing at)", where)
+			case f.BeforeRun == 0 && f.BeforeBoot < 0:
+				return fmt.Errorf("%s: before_boot must be 0 (missing from the start) or more (the boot the disk is missing at)", where)
+			case f.Kind == KindReplaceDisk && f.BeforeRun == 0 && f.BeforeBoot == 0:
+				return fmt.Errorf("%s: a disk is replaced before a run (before_run) or a boot (before_boot 1 or more)", where)
 			}
 			if f.Command != "" || f.Args != "" || f.Point != "" || f.After != 0 || f.Run != 0 || f.Boot != 0 {
 				return fmt.Errorf("%s: %s takes only disk and before_boot", where, f.Kind)
@@ -264,7 +270,7 @@ func (sc *Scenario) Validate() error {
 	}
 	e := sc.Expect
 	if e.Journal == "" {
-		return fmt.Errorf("expect.journal is empty (done, failed, ...)")
+		return fmt.Errorf("expect.journal is empty (done, failed, ..., or none when no run may start)")
 	}
 	if e.Journal != "done" && (e.BootsFromEachDisk || e.BootCodeEveryMember) {
 		return fmt.Errorf("expect: boots_from_each_disk and boot_code_every_member need journal done")

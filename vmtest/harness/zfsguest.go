@@ -3,7 +3,6 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/zupgrade/zupgrade/vmtest/guestzfs"
@@ -233,38 +231,15 @@ func (kit *ZFSKit) Launch(ctx context.Context, dir string, n int, disks []ZFSDis
 	if err != nil {
 		return nil, err
 	}
-	os.WriteFile(filepath.Join(dir, fmt.Sprintf("argv-%d.txt", n)), []byte(strings.Join(argv, "\n")+"\n"), 0o644)
-	logPath := filepath.Join(dir, fmt.Sprintf("console-%d.log", n))
-	logf, err := os.Create(logPath)
+	vm, err := startVM(dir, n, argv)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			fmt.Fprintln(logf, sc.Text())
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	defer vm.kill()
+	start := vm.Started
+	lines := consoleLines(vm.Console, vm.Log)
 	run := &ZFSRun{Sections: map[string]Section{}}
-	tail := func() string { return lastLines(logPath, 30) }
+	tail := func() string { return vm.tail(30) }
 	stall := time.NewTimer(kit.StallLimit)
 	defer stall.Stop()
 	hard := time.NewTimer(kit.HardLimit)
@@ -314,27 +289,14 @@ func (kit *ZFSKit) Launch(ctx context.Context, dir string, n int, disks []ZFSDis
 			return nil, fmt.Errorf("launch %d: %w; last lines:\n%s", n, ctx.Err(), tail())
 		}
 	}
-	if err := cmd.Wait(); err != nil && !run.Cut {
-		return nil, fmt.Errorf("launch %d: qemu: %v\n%s", n, err, stderr.String())
+	if err := vm.wait(); err != nil && !run.Cut {
+		return nil, fmt.Errorf("launch %d: %v", n, err)
 	}
 	run.Wall = time.Since(start)
 	if !done && !run.Cut {
 		return nil, fmt.Errorf("launch %d: the guest ended before its job did; last lines:\n%s", n, tail())
 	}
 	return run, nil
-}
-
-// freezeAndQuit stops the guest's CPUs, then ends QEMU.
-func freezeAndQuit(sock string) error {
-	q, err := dialQMP(sock)
-	if err != nil {
-		return err
-	}
-	defer q.close()
-	if err := q.execute("stop"); err != nil {
-		return err
-	}
-	return q.execute("quit")
 }
 
 // The sgdisk type codes of FreeBSD's GPT partition types (sgdisk -L):
@@ -359,8 +321,9 @@ const (
 	swapStart  = 534528
 	swapSector = 131072 // 64M
 	zfsStart   = swapStart + swapSector
-	// DiskMB is the size of a test disk.
-	DiskMB = 1024
+	// DiskMB is the size of a test disk (sparse): its pool has room for
+	// the 2 GiB that zupgrade's free-space check asks of the boot pool.
+	DiskMB = 4096
 )
 
 // MakeFreeBSDDisk writes a raw disk image of DiskMB with the bsdinstall

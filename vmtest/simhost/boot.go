@@ -81,6 +81,18 @@ type HookResult struct {
 func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 	var rep *BootReport
 	err := m.Update(func(model *Model) error {
+		if dir := m.realZFS(); dir != "" {
+			// The boot code reads the real pool: its features as they are.
+			if err := m.syncRealPools(model, dir); err != nil {
+				return err
+			}
+		}
+		if dir := m.realDisks(); dir != "" {
+			// The firmware finds the boot code that is on the real disks.
+			if err := m.syncRealDisks(model, dir); err != nil {
+				return err
+			}
+		}
 		var err error
 		rep, err = m.boot(model, opts)
 		return err

@@ -188,10 +188,14 @@ func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 		inv.out("Did not successfully activate boot environment %s%s\n", rest[0], suffix)
 		return beErrNoent
 	}
+	set := inv.pools().SetBootfs
 	if temp {
-		inv.pools().SetNextBoot(p.Name, target)
-	} else {
-		inv.pools().SetBootfs(p.Name, target)
+		set = inv.pools().SetNextBoot
+	}
+	if err := set(p.Name, target); err != nil {
+		inv.errf("%v\n", err)
+		inv.out("Did not successfully activate boot environment %s%s\n", rest[0], suffix)
+		return 1
 	}
 	inv.out("Successfully activated boot environment %s%s\n", rest[0], suffix)
 	return 0

@@ -260,6 +260,12 @@ func gpartBootcode(inv *Invocation, args []string) int {
 		}
 		d.BootArea = append([]byte(nil), bootcode[:n]...)
 	}
+	if dir := inv.m.realDisks(); dir != "" {
+		if err := writeRealBootcode(dir, d, bootcode, target, partcode); err != nil {
+			inv.errf("gpart: %v\n", err)
+			return 1
+		}
+	}
 	if target != nil {
 		writePartcode(target, partcode)
 		switch {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,9 @@ func simhostBinary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if name := filepath.Base(os.Args[0]); name == "zpool" || name == "zfs" {
+		os.Exit(fakeOpenZFS(name, os.Args[1:]))
+	}
 	code := m.Run()
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)

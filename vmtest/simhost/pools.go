@@ -30,8 +30,14 @@ type PoolBackend interface {
 	SetNextBoot(pool, dataset string) error
 }
 
-// pools returns the backend for this invocation's machine.
-func (inv *Invocation) pools() PoolBackend { return modelPools{inv} }
+// pools returns the backend for this invocation's machine: the real
+// OpenZFS pools when the machine has them (UseRealZFS), else the model's.
+func (inv *Invocation) pools() PoolBackend {
+	if dir := inv.m.realZFS(); dir != "" {
+		return realPools{modelPools{inv}, dir}
+	}
+	return modelPools{inv}
+}
 
 // modelPools is the PoolBackend over the JSON model.
 type modelPools struct{ inv *Invocation }

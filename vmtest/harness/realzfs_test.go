@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zupgrade/zupgrade/vmtest/guestzfs"
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+	"github.com/zupgrade/zupgrade/zpool"
+)
+
+// realZFSScenarioDir holds the scenarios run on real OpenZFS: their
+// machines are the bsdinstall BIOS+UEFI mirror the real pool is made on.
+const realZFSScenarioDir = "../testdata/realzfs"
+
+// loaderReads says whether release's boot code reads a pool on which
+// feature is active, from simhost's feature table (stand/libsa/zfs/
+// zfsimpl.c features_for_read, by release); known is false for a feature
+// the table lacks.
+func loaderReads(feature, release string) (reads, known bool) {
+	f, ok := simhost.LookupFeature(feature)
+	if !ok {
+		return false, false
+	}
+	if f.ReadOnlyCompat {
+		return true, true
+	}
+	if f.LoaderSince == "" {
+		return false, true
+	}
+	since := simhost.MustRelease(f.LoaderSince + "-RELEASE")
+	return simhost.MustRelease(release).AtLeast(since.Major, since.Minor), true
+}
+
+// upgradedForLoader checks the real pool after a zpool upgrade for
+// release: every feature that release's boot code reads is enabled (the
+// upgrade reached the real pool), and none it cannot read is active.
+func upgradedForLoader(t *testing.T, p *parsed, release string) {
+	t.Helper()
+	for f, st := range p.props.Features() {
+		reads, known := loaderReads(f, release)
+		switch {
+		case !known:
+			t.Errorf("the real pool has feature %s, simhost's feature table lacks it", f)
+		case reads && st == zpool.FeatureDisabled:
+			t.Errorf("feature %s, which %s's loader reads, is still disabled on the real pool: zupgrade's zpool upgrade did not reach it", f, release)
+		case !reads && st == zpool.FeatureActive:
+			t.Errorf("feature %s is active on the real pool; %s's loader cannot read it", f, release)
+		}
+	}
+}
+
+// zupgradeBEs are the boot environments zupgrade made on the real pool.
+func zupgradeBEs(p *parsed) []string {
+	var out []string
+	for _, fs := range p.gozfs.Filesystems {
+		if strings.HasPrefix(fs.Name, "zroot/ROOT/zupgrade-") {
+			out = append(out, fs.Name)
+		}
+	}
+	return out
+}
+
+// upgradedOnce checks the real pool after one in-place upgrade to 14.2:
+// its features for 14.2's loader, bootfs still the default BE, and the
+// one backup boot environment bectl made.
+func upgradedOnce(t *testing.T, p *parsed, _ *zfsLab) {
+	upgradedForLoader(t, p, "14.2-RELEASE")
+	if b, _ := p.props.Bootfs(); b != "zroot/ROOT/default" {
+		t.Errorf("bootfs %q, want zroot/ROOT/default (upgraded in place)", b)
+	}
+	if bes := zupgradeBEs(p); len(bes) != 1 {
+		t.Errorf("boot environments made by bectl on the real pool: %v, want zupgrade's one backup", bes)
+	}
+}
+
+// realPoolChecks say, per scenario, what the real pool must show after
+// the scenario, read by a guest of its own from the scenario's disks.
+var realPoolChecks = map[string]func(t *testing.T, p *parsed, l *zfsLab){
+	"bios-uefi-mirror-major":   upgradedOnce,
+	"cut-during-zpool-upgrade": upgradedOnce,
+	"cut-before-zpool-upgrade": upgradedOnce,
+	"member-replaced-mid-run": func(t *testing.T, p *parsed, l *zfsLab) {
+		upgradedOnce(t, p, l)
+		if got := leafNames(&p.pool); strings.Join(got, " ") != "ada0p4 ada1p4" || p.pool.State != "ONLINE" {
+			t.Errorf("the real pool after the replace: %s with members %v, want ONLINE ada0p4 ada1p4", p.pool.State, got)
+		}
+	},
+	"member-missing-at-start": func(t *testing.T, p *parsed, l *zfsLab) {
+		if got := disabled(&p.props); strings.Join(got, " ") != strings.Join(l.disabled, " ") {
+			t.Errorf("the real pool's disabled features changed: %v, installed %v; a blocked plan writes nothing", got, l.disabled)
+		}
+		if bes := zupgradeBEs(p); len(bes) != 0 {
+			t.Errorf("a blocked plan made boot environments %v", bes)
+		}
+		if p.pool.State != "DEGRADED" {
+			t.Errorf("the real pool is %s with one member missing, want DEGRADED", p.pool.State)
+		}
+	},
+	"compatibility-freebsd-profile": func(t *testing.T, p *parsed, l *zfsLab) {
+		in := map[string]bool{}
+		for _, f := range l.profile(t, "openzfs-2.1-freebsd") {
+			in[f] = true
+		}
+		for f, st := range p.props.Features() {
+			if st != zpool.FeatureDisabled && !in[f] {
+				t.Errorf("feature %s is %s on the real pool, outside its compatibility profile openzfs-2.1-freebsd", f, st)
+			}
+		}
+		if c := p.props.Compatibility(); strings.Join(c, ",") != "openzfs-2.1-freebsd" {
+			t.Errorf("compatibility %v, want openzfs-2.1-freebsd kept", c)
+		}
+		if bes := zupgradeBEs(p); len(bes) != 1 {
+			t.Errorf("boot environments made by bectl on the real pool: %v, want zupgrade's one backup", bes)
+		}
+	},
+}
+
+// realImportJob imports zroot from the disks present.
+func realImportJob(disks []ZFSDisk) string {
+	var b strings.Builder
+	b.WriteString("sec import zpool import")
+	for _, d := range disks {
+		fmt.Fprintf(&b, " -d /dev/%sp4", d.Name)
+	}
+	b.WriteString(" -R /mnt zroot\n")
+	return b.String()
+}
+
+// TestRealZFSScenarios runs the scenarios of testdata/realzfs through
+// zupgrade apply in the Linux guest with real OpenZFS: simhost's zpool and
+// zfs are the real ones on the real mirror (bsdinstall's layout, made
+// once), bectl's datasets are real, and what stays simulated is
+// FreeBSD's alone. Each scenario also runs in process: the back-ends must
+// reach the same end state; then the real pool is read again from the
+// scenario's disks by a guest of its own.
+func TestRealZFSScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots Linux guests with OpenZFS under QEMU; not in -short")
+	}
+	missing := append(MissingGuestTools(), MissingZFSDiskTools()...)
+	var assets *guestzfs.Assets
+	if len(missing) == 0 {
+		_, kver, _ := findKernel()
+		a, err := guestzfs.Find(context.Background(), kver)
+		if err != nil {
+			missing = append(missing, err.Error())
+		}
+		assets = a
+	}
+	if len(missing) > 0 {
+		msg := "the OpenZFS guest needs: " + strings.Join(missing, ", ")
+		if os.Getenv(CIEnv) != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
+	}
+	scs, err := LoadDir(realZFSScenarioDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "vmtest-realzfs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() || os.Getenv("VMTEST_KEEP") == "always" {
+			t.Logf("artefacts kept in %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	}()
+	report := filepath.Join(dir, "gozfsreport")
+	build := exec.Command("go", "build", "-o", report, "github.com/zupgrade/zupgrade/vmtest/guestzfs/cmd/gozfsreport")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build gozfsreport: %v\n%s", err, out)
+	}
+	zkit, err := NewZFSKit(dir, assets, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &zfsLab{t: t, kit: zkit, assets: assets, dir: dir}
+	golden := make([]string, 2)
+	for i := range golden {
+		golden[i] = filepath.Join(dir, fmt.Sprintf("golden-ada%d.img", i))
+		if err := MakeFreeBSDDisk(golden[i], i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	install := l.launch("install", []ZFSDisk{{Name: "ada0", Path: golden[0], Parts: 4}, {Name: "ada1", Path: golden[1], Parts: 4}}, bsdinstallJob)
+	checkInstalled(t, l, install)
+	if t.Failed() {
+		return
+	}
+	t.Logf("the golden pool: %.1fs", time.Since(start).Seconds())
+	b := binaries(t)
+	gk, err := NewGuestKit(filepath.Join(dir), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kit, err := gk.WithZFS(dir, assets, golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two guests at a time (the build machine's two cores): the kit
+	// staggers their boots.
+	var mu sync.Mutex
+	readPool := func(t *testing.T, name string, disks []ZFSDisk) *ZFSRun {
+		mu.Lock()
+		l.n++
+		n := l.n
+		mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+		defer cancel()
+		r, err := zkit.Launch(ctx, dir, n, disks, realImportJob(disks)+reportJob)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Logf("%s: launch %d, boot-to-ready %.1fs, wall %.1fs", name, n, r.BootToReady.Seconds(), r.Wall.Seconds())
+		return r
+	}
+	t.Run("scenarios", func(t *testing.T) {
+		for _, sc := range scs {
+			t.Run(sc.Name, func(t *testing.T) {
+				t.Parallel()
+				runRealZFSScenario(t, sc, kit, b, l, readPool)
+			})
+		}
+	})
+	msg := fmt.Sprintf("vmtest: %d scenarios on real OpenZFS %s, %d reports of the real pool: wall %.1fs in all", len(scs), assets.Versions["zfs-dkms"], l.n, time.Since(start).Seconds())
+	t.Log(msg)
+	fmt.Fprintln(os.Stderr, msg)
+}
+
+// runRealZFSScenario runs one scenario on real OpenZFS and in process,
+// then checks the real pool (realPoolChecks) from a report launch.
+func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, l *zfsLab, readPool func(*testing.T, string, []ZFSDisk) *ZFSRun) {
+	dir := l.dir
+	sdir := filepath.Join(dir, sc.Name)
+	if err := os.MkdirAll(sdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	refc := make(chan *Result, 1)
+	refDir := t.TempDir()
+	go func() {
+		ip, err := NewInProcess(refDir, sc, b)
+		if err != nil {
+			t.Error(err)
+			refc <- nil
+			return
+		}
+		res, err := Execute(context.Background(), sc, ip)
+		if err != nil {
+			t.Error(err)
+		}
+		refc <- res
+	}()
+	defer func() { <-refc }() // never leave it running into TempDir's removal
+	g, err := NewLinuxGuest(kit, sdir, sc, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*kit.ScenarioLimit)
+	defer cancel()
+	res, err := Execute(ctx, sc, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := fmt.Sprintf("%s %s with real OpenZFS: %d launches %s, %d boots, %d cuts, wall %.1fs, boot-to-ready %s",
+		sc.Name, res.Backend, len(res.Launches), durations(res.Launches), res.Boots, res.Cuts, time.Since(began).Seconds(), durations(g.BootToReady))
+	t.Log(msg)
+	fmt.Fprintln(os.Stderr, "vmtest: "+msg)
+	if !res.Passed() {
+		t.Fatalf("%s:\n%s\nlog:\n%s", sc.Name, strings.Join(res.Failures, "\n"), res.Log)
+	}
+	ref := <-refc
+	refc <- ref
+	if ref != nil && (ref.Outcome.Kernel != res.Outcome.Kernel || ref.Outcome.Pool != res.Outcome.Pool || ref.Outcome.Journal != res.Outcome.Journal || ref.Boots != res.Boots) {
+		t.Errorf("the back-ends differ:\n in-process: %d boots, %+v\n real OpenZFS: %d boots, %+v", ref.Boots, ref.Outcome, res.Boots, res.Outcome)
+	}
+	var disks []ZFSDisk
+	for _, d := range g.pool {
+		if !g.removed[d.Name] {
+			disks = append(disks, d)
+		}
+	}
+	r := readPool(t, sc.Name+"-report", disks)
+	check := realPoolChecks[sc.Name]
+	if check == nil {
+		t.Fatalf("no check of the real pool for scenario %s (realPoolChecks)", sc.Name)
+	}
+	check(t, parseReport(t, r), l)
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/zupgrade/zupgrade/vmtest/guestzfs"
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// RealZFSDir is where the real zpool and zfs are in a guest with real
+// OpenZFS (the assets' /sbin).
+const RealZFSDir = "/sbin"
+
+// realZFSInit is sourced by the guest's /init when the kit has real
+// OpenZFS: it loads spl and zfs, links each pool disk of the launch
+// under its FreeBSD name (/vmtest/disks: "vdb ada0 4" links ada0 -> vdb
+// and ada0p1..ada0p4 -> vdb1..vdb4), and imports zroot from the
+// FreeBSD-named freebsd-zfs partitions present, without mounting its
+// datasets (the machine's files stay on the ext4 disk) and without a
+// cache file; -f because the last launch may have ended by a power cut
+// or a reboot, with the pool still imported.
+const realZFSInit = `while read -r m; do insmod "/$m" 2>/dev/null; done < /vmtest/zfs-modules
+[ -c /dev/zfs ] || echo "@@vmtest error no /dev/zfs after loading the modules"
+dflags=
+while read -r dev name parts; do
+	n=0
+	while [ ! -b "/dev/$dev$parts" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
+	[ -b "/dev/$dev$parts" ] || echo "@@vmtest error no /dev/$dev$parts"
+	ln -s "$dev" "/dev/$name"
+	i=1
+	while [ $i -le "$parts" ]; do ln -s "$dev$i" "/dev/${name}p$i"; i=$((i+1)); done
+	dflags="$dflags -d /dev/${name}p$parts"
+done < /vmtest/disks
+/sbin/zpool import -N -f -o cachefile=none $dflags zroot > /tmp/import.out 2>&1 || { echo "@@vmtest error zpool import: $(cat /tmp/import.out)"; poweroff -f; }
+# The first launch sets the pool up as the machine's model says (its
+# compatibility property).
+[ -f /vmtest/zfs-setup.sh ] && . /vmtest/zfs-setup.sh
+`
+
+// WithZFS returns a kit whose guests also have real OpenZFS (the assets,
+// built for the kit's kernel): the base initramfs with the ZFS modules,
+// zpool and zfs with their libraries and compatibility profiles appended,
+// and the init step that imports the machine's pool from its disks.
+// golden are the raw images of the pool's disks (ada0 first, made with
+// MakeFreeBSDDisk and holding zroot); each guest runs on its own qcow2
+// overlays of them, and its simhost's zpool and zfs are the real ones.
+func (kit *GuestKit) WithZFS(dir string, a *guestzfs.Assets, golden []string) (*GuestKit, error) {
+	if len(golden) == 0 {
+		return nil, fmt.Errorf("a guest with real OpenZFS needs the pool's disks")
+	}
+	_, kver, err := findKernel()
+	if err != nil {
+		return nil, err
+	}
+	if a.Kernel != kver {
+		return nil, fmt.Errorf("the OpenZFS assets are built for kernel %s, the guest boots %s (build them again: go run ./vmtest/guestzfs/cmd/guestzfs)", a.Kernel, kver)
+	}
+	var files []cpioEntry
+	for _, f := range a.Files {
+		st, err := os.Stat(filepath.Join(a.Root, f))
+		if err != nil {
+			return nil, fmt.Errorf("the OpenZFS assets: %w", err)
+		}
+		e, err := fileEntry(f, filepath.Join(a.Root, f), uint32(st.Mode().Perm()))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, e)
+	}
+	files = append(files,
+		cpioEntry{Name: "vmtest/zfs.sh", Mode: modeFile | 0o644, Data: []byte(realZFSInit)},
+		cpioEntry{Name: "vmtest/zfs-modules", Mode: modeFile | 0o644, Data: []byte(strings.Join(a.Modules, "\n") + "\n")})
+	var b bytes.Buffer
+	b.Write(kit.Base)
+	if err := writeCPIO(&b, append(dirEntries(files), files...)); err != nil {
+		return nil, err
+	}
+	zk := *kit
+	zk.Base = b.Bytes()
+	zk.BasePath = filepath.Join(dir, "base-zfs.cpio")
+	zk.zfs, zk.golden = true, golden
+	return &zk, os.WriteFile(zk.BasePath, zk.Base, 0o644)
+}
+
+// realPoolDisks gives a guest its own sparse raw copies of the pool's
+// golden disks, with the boot code the machine's model was installed with
+// (bsdinstall's gpart bootcode: pmbr in sector 0, gptzfsboot in the
+// freebsd-boot partition) written into them, and makes the machine's
+// zpool, zfs, gpart bootcode and boot decision use them (UseRealZFS,
+// UseRealDisks over the guest's /dev links).
+func realPoolDisks(m *simhost.Machine, golden []string, dir string) ([]ZFSDisk, error) {
+	model, err := m.Model()
+	if err != nil {
+		return nil, err
+	}
+	var pool []ZFSDisk
+	for i, gd := range golden {
+		name := fmt.Sprintf("ada%d", i)
+		var d *simhost.Disk
+		for _, md := range model.Disks {
+			if md.Name == name {
+				d = md
+			}
+		}
+		if d == nil {
+			return nil, fmt.Errorf("the machine has no disk %s", name)
+		}
+		img := filepath.Join(dir, name+".img")
+		if err := sparseCopy(gd, img); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(img, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		_, err = f.WriteAt(d.BootArea, 0)
+		for _, p := range d.Partitions {
+			if p.Type == "freebsd-boot" && err == nil {
+				if p.Index != 2 {
+					err = fmt.Errorf("%s's freebsd-boot partition is p%d, the real disk's p2", name, p.Index)
+					break
+				}
+				_, err = f.WriteAt(p.Data, bootStart*512)
+			}
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the boot code on %s: %w", img, err)
+		}
+		pool = append(pool, ZFSDisk{Name: name, Path: img, Parts: 4})
+	}
+	if err := m.UseRealZFS(RealZFSDir); err != nil {
+		return nil, err
+	}
+	return pool, m.UseRealDisks("/dev")
+}
+
+// compatibleProfile matches a compatibility property's value: off,
+// legacy, or profile names (lib/libzfs/libzfs_util.c
+// zpool_load_compat: names of files under compatibility.d, comma
+// separated).
+var compatibleProfile = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*(,[a-z0-9][a-z0-9._-]*)*$`)
+
+// realPoolSetup is the first launch's script that gives the real pool
+// what the model's pool has and the golden pool lacks: its compatibility
+// property (the golden pool's is off).
+func realPoolSetup(m *simhost.Machine) (string, error) {
+	model, err := m.Model()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, p := range model.Pools {
+		if p.Compatibility == "" || p.Compatibility == "off" {
+			continue
+		}
+		if !compatibleProfile.MatchString(p.Compatibility) || !compatibleProfile.MatchString(p.Name) {
+			return "", fmt.Errorf("pool %q: compatibility %q is no list of profile names", p.Name, p.Compatibility)
+		}
+		fmt.Fprintf(&b, "/sbin/zpool set %s %s > /tmp/setup.out 2>&1 || { echo \"@@vmtest error zpool set compatibility: $(cat /tmp/setup.out)\"; poweroff -f; }\n",
+			shellQuote("compatibility="+p.Compatibility), shellQuote(p.Name))
+	}
+	return b.String(), nil
+}
+
+// sparseCopy copies a disk image, leaving holes where it is zero.
+func sparseCopy(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<20)
+	for off := int64(0); ; {
+		n, err := in.ReadAt(buf, off)
+		if n > 0 && len(bytes.TrimRight(buf[:n], "\x00")) > 0 {
+			if _, werr := out.WriteAt(buf[:n], off); werr != nil {
+				out.Close()
+				return werr
+			}
+		}
+		off += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			out.Close()
+			return err
+		}
+	}
+	if err := out.Truncate(st.Size()); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// checkRealBootCode compares the boot code the guest's model says its
+// freebsd-boot partitions hold with what the raw disk images hold, read
+// on the host after the guest ended: the machine's /boot/gptzfsboot (from
+// its ext4 disk) at each present pool disk's p2.
+func (g *LinuxGuest) checkRealBootCode(said []string) error {
+	gz, err := g.debugfsCat("/boot/gptzfsboot")
+	if err != nil {
+		return err
+	}
+	for _, d := range g.pool {
+		if g.removed[d.Name] {
+			continue
+		}
+		f, err := os.Open(d.Path)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 64*1024)
+		_, err = f.ReadAt(buf, bootStart*512)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.Path, err)
+		}
+		line := d.Name + "p2 " + same(buf, gz)
+		if !slices.Contains(said, line) {
+			return fmt.Errorf("the guest says the boot code is %q, the real disk image %s holds %q", said, d.Path, line)
+		}
+	}
+	return nil
+}
+
+// replaceRealDisks puts a new disk in place of each pool disk replaced
+// before the job: a blank disk with the others' partition table (as
+// gpart backup | gpart restore leaves it: MakeFreeBSDDisk's layout, an
+// empty FAT ESP, nothing in the other partitions). The guest's
+// ReplaceDisk then writes its boot code and zpool-replaces onto it.
+func (g *LinuxGuest) replaceRealDisks(rs []simhost.Replacement) error {
+	for _, r := range rs {
+		for i, d := range g.pool {
+			if d.Name != r.Disk {
+				continue
+			}
+			if err := MakeFreeBSDDisk(d.Path, i); err != nil {
+				return fmt.Errorf("the new disk %s: %w", d.Name, err)
+			}
+			g.removed[d.Name] = false
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package simhost
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// realDisksFileName, in the machine's state directory, names the
+// directory of the real device nodes of the machine's disks (ada0,
+// ada0p1 ...): in a VM guest with real GPT disks, gpart bootcode writes
+// the boot code into them and the boot decision reads it back from them.
+const realDisksFileName = "real-disks"
+
+// bootReadWindow is how much of a freebsd-boot partition the boot
+// decision reads back: what the boot code parser looks at (parseBlob).
+const bootReadWindow = 64 * 1024
+
+// UseRealDisks makes the machine's disks the real ones whose device nodes
+// are in devDir, named as the model's disks and partitions.
+func (m *Machine) UseRealDisks(devDir string) error {
+	if !filepath.IsAbs(devDir) || strings.ContainsAny(devDir, "\n") {
+		return fmt.Errorf("real disks: %q is not an absolute directory", devDir)
+	}
+	return os.WriteFile(filepath.Join(m.stateDir(), realDisksFileName), []byte(devDir+"\n"), 0o644)
+}
+
+// realDisks is the directory of the real disks' device nodes, "" when the
+// disks are the model's only.
+func (m *Machine) realDisks() string {
+	data, err := os.ReadFile(filepath.Join(m.stateDir(), realDisksFileName))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// writeRealBootcode writes what gpart bootcode wrote into the model to the
+// real disk as well (sbin/geom/class/part/geom_part.c gpart_bootcode and
+// gpart_write_partcode): the boot code's first 446 bytes into sector 0,
+// before the partition table (sys/geom/part/g_part_gpt.c
+// g_part_gpt_bootcode copies at most DOSPARTOFF bytes), and the partition
+// code zero-padded to a sector at the start of the partition; both synced.
+func writeRealBootcode(devDir string, d *Disk, bootcode []byte, p *Partition, partcode []byte) error {
+	write := func(dev string, data []byte) error {
+		f, err := os.OpenFile(filepath.Join(devDir, dev), os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(data, 0); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if bootcode != nil {
+		if err := write(d.Name, bootcode[:min(446, len(bootcode))]); err != nil {
+			return err
+		}
+	}
+	if p != nil {
+		return write(partName(d, p), padSector(partcode))
+	}
+	return nil
+}
+
+// syncRealDisks reads the boot code of every present disk from the real
+// disk into the model: sector 0's boot area, and the start of each
+// freebsd-boot partition (what pmbr loads: stand/i386/pmbr/pmbr.S reads
+// the first freebsd-boot partition). Zeros read as no boot code.
+func (m *Machine) syncRealDisks(model *Model, devDir string) error {
+	read := func(dev string, n int) ([]byte, error) {
+		f, err := os.Open(filepath.Join(devDir, dev))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		buf := make([]byte, n)
+		got, err := f.ReadAt(buf, 0)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		return buf[:got], nil
+	}
+	for _, d := range model.Disks {
+		if d.Missing {
+			continue
+		}
+		area, err := read(d.Name, 446)
+		if err != nil {
+			return fmt.Errorf("the real disk %s: %w", d.Name, err)
+		}
+		d.BootArea = nil
+		if len(bytes.TrimRight(area, "\x00")) > 0 {
+			d.BootArea = area
+		}
+		for _, p := range d.Partitions {
+			if p.Type != "freebsd-boot" {
+				continue
+			}
+			data, err := read(partName(d, p), bootReadWindow)
+			if err != nil {
+				return fmt.Errorf("the real partition %s: %w", partName(d, p), err)
+			}
+			used := len(bytes.TrimRight(data, "\x00"))
+			p.Data = nil
+			if used > 0 {
+				p.Data = padSector(data[:used])
+			}
+		}
+	}
+	return nil
+}
+
+// replaceReal does on the real disk and pool what ReplaceDisk did in the
+// model, when the machine has them: the new disk (already in place, with
+// the others' partition table) gets the boot code the model's replacement
+// wrote (pmbr and gptzfsboot, when it wrote any), and the pool member on
+// it is replaced by the new disk's partition of the same name (zpool
+// replace POOL DEVICE: with no new device, the old one's path is used,
+// for a disk that failed and was physically replaced; zpool-replace.8).
+// The resilver runs on in the real pool.
+func (m *Machine) replaceReal(model *Model, r Replacement) error {
+	d := model.disk(r.Disk)
+	if dir := m.realDisks(); dir != "" && d != nil {
+		for _, p := range d.Partitions {
+			if p.Type == "freebsd-boot" && len(bytes.TrimRight(p.Data, "\x00")) > 0 {
+				if err := writeRealBootcode(dir, d, d.BootArea, p, p.Data); err != nil {
+					return fmt.Errorf("the new disk %s: %w", r.Disk, err)
+				}
+			}
+		}
+	}
+	dir := m.realZFS()
+	if dir == "" {
+		return nil
+	}
+	for _, p := range model.Pools {
+		for _, v := range p.leaves() {
+			if v.Disk == r.Disk {
+				return realPools{dir: dir}.real("zpool", "replace", "-f", p.Name, partName(d, model.partition(v.Disk, v.Index)))
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package simhost
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// realZFSFileName, in the machine's state directory, names the directory
+// of real OpenZFS programs (zpool and zfs) whose pools are the machine's:
+// in a VM guest with OpenZFS, the pools live on the guest's real disks and
+// only what is FreeBSD's alone stays simulated.
+const realZFSFileName = "real-zfs"
+
+// UseRealZFS makes the machine's zpool(8) and zfs(8) the real programs in
+// dir, run on real pools of the same names as the model's: every simulated
+// command that reads or changes a pool goes to them, and the model's pools
+// follow the real ones (features, compatibility, bootfs) after each.
+func (m *Machine) UseRealZFS(dir string) error {
+	if !filepath.IsAbs(dir) || strings.ContainsAny(dir, "\n") {
+		return fmt.Errorf("real OpenZFS programs: %q is not an absolute directory", dir)
+	}
+	return os.WriteFile(filepath.Join(m.stateDir(), realZFSFileName), []byte(dir+"\n"), 0o644)
+}
+
+// realZFS is the directory of the real OpenZFS programs, "" when the
+// machine's pools are the model's only.
+func (m *Machine) realZFS() string {
+	data, err := os.ReadFile(filepath.Join(m.stateDir(), realZFSFileName))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// realPools is the PoolBackend over real OpenZFS: zpool and zfs are the
+// real programs, and the operations bectl does go to the real pool as
+// well as to the model (whose datasets keep the boot environments' files).
+type realPools struct {
+	modelPools
+	dir string
+}
+
+// Zpool runs the real zpool(8) with the invocation's arguments, then
+// reads the pools' properties back into the model.
+func (b realPools) Zpool(inv *Invocation) int {
+	rc := b.run(inv, "zpool", inv.Args...)
+	if err := b.inv.m.syncRealPools(b.inv.model, b.dir); err != nil {
+		inv.errf("simhost: reading the real pools back: %v\n", err)
+		return 1
+	}
+	return rc
+}
+
+// Zfs runs the real zfs(8) with the invocation's arguments.
+func (b realPools) Zfs(inv *Invocation) int { return b.run(inv, "zfs", inv.Args...) }
+
+// run runs a real program with the invocation's standard streams.
+func (b realPools) run(inv *Invocation, prog string, args ...string) int {
+	cmd := exec.CommandContext(inv.Ctx, filepath.Join(b.dir, prog), args...)
+	cmd.Env = []string{"PATH=" + b.dir + ":/sbin:/bin", "LC_ALL=C"}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.Stdin, inv.Stdout, inv.Stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		inv.errf("simhost: %s: %v\n", prog, err)
+		return 127
+	}
+	return 0
+}
+
+// real runs a real program for an operation, failing with what it said.
+func (b realPools) real(prog string, args ...string) error {
+	cmd := exec.Command(filepath.Join(b.dir, prog), args...)
+	cmd.Env = []string{"PATH=" + b.dir + ":/sbin:/bin", "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", prog, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// Snapshot snapshots the real dataset too (bectl create: lib/libbe/be.c
+// be_create_depth takes a recursive snapshot, zfs_snapshot with recursion).
+func (b realPools) Snapshot(dataset, name string, recursive bool) error {
+	if err := b.modelPools.Snapshot(dataset, name, recursive); err != nil {
+		return err
+	}
+	args := []string{"snapshot"}
+	if recursive {
+		args = append(args, "-r")
+	}
+	return b.real("zfs", append(args, dataset+"@"+name)...)
+}
+
+// Clone clones the real snapshot too, not mounted automatically
+// (lib/libbe/be.c be_clone_cb: the clone gets canmount=noauto).
+func (b realPools) Clone(snapshot, target string) error {
+	if err := b.modelPools.Clone(snapshot, target); err != nil {
+		return err
+	}
+	return b.real("zfs", "clone", "-o", "canmount=noauto", snapshot, target)
+}
+
+// Destroy destroys the real dataset too, with its snapshots
+// (lib/libbe/be.c be_destroy_internal: the dataset and its children).
+func (b realPools) Destroy(dataset string) error {
+	if err := b.modelPools.Destroy(dataset); err != nil {
+		return err
+	}
+	return b.real("zfs", "destroy", "-r", dataset)
+}
+
+// SetBootfs sets the real pool's bootfs too (lib/libbe/be.c be_activate:
+// zpool_set_prop of "bootfs").
+func (b realPools) SetBootfs(pool, dataset string) error {
+	if err := b.modelPools.SetBootfs(pool, dataset); err != nil {
+		return err
+	}
+	return b.real("zpool", "set", "bootfs="+dataset, pool)
+}
+
+// syncRealPools reads every real pool's properties (zpool get -H -p -o
+// name,property,value all: zpool_main.c zpool_do_get) into the model's
+// pool of the same name: its features (disabled ones are not listed, as
+// in the model), compatibility, bootfs and SPA version ("-" with feature
+// flags, which is 5000: include/sys/fs/zfs.h SPA_VERSION_FEATURES).
+func (m *Machine) syncRealPools(model *Model, dir string) error {
+	cmd := exec.Command(filepath.Join(dir, "zpool"), "get", "-H", "-p", "-o", "name,property,value", "all")
+	cmd.Env = []string{"PATH=" + dir + ":/sbin:/bin", "LC_ALL=C"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("zpool get: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	seen := map[*Pool]map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			continue
+		}
+		p := model.pool(f[0])
+		if p == nil {
+			continue
+		}
+		if seen[p] == nil {
+			seen[p] = map[string]string{}
+		}
+		prop, val := f[1], f[2]
+		switch {
+		case strings.HasPrefix(prop, "feature@"):
+			if val == "enabled" || val == "active" {
+				seen[p][strings.TrimPrefix(prop, "feature@")] = val
+			}
+		case prop == "compatibility":
+			p.Compatibility = val
+		case prop == "bootfs":
+			p.Bootfs = strings.TrimPrefix(val, "-")
+		case prop == "version":
+			if val == "-" {
+				p.Version = 5000
+			} else {
+				fmt.Sscan(val, &p.Version)
+			}
+		}
+	}
+	for p, feats := range seen {
+		p.Features = feats
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package simhost
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeOpenZFS stands in for the real zpool and zfs (the test binary,
+// linked under those names into a directory of its own): it appends its
+// argv to calls.log beside it and answers zpool get from the feature
+// state in state beside it ("upgraded" once zpool upgrade ran).
+func fakeOpenZFS(name string, args []string) int {
+	dir := filepath.Dir(os.Args[0])
+	f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return 99
+	}
+	fmt.Fprintln(f, name+" "+strings.Join(args, " "))
+	f.Close()
+	upgraded := false
+	if data, err := os.ReadFile(filepath.Join(dir, "state")); err == nil {
+		upgraded = string(data) == "upgraded"
+	}
+	switch {
+	case name == "zpool" && len(args) > 0 && args[0] == "get":
+		fast := "disabled"
+		if upgraded {
+			fast = "enabled"
+		}
+		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\tzroot/ROOT/default\nzroot\tcompatibility\toff\nzroot\tfeature@async_destroy\tenabled\nzroot\tfeature@head_errlog\tactive\nzroot\tfeature@fast_dedup\t%s\n", fast)
+		return 0
+	case name == "zpool" && len(args) > 0 && args[0] == "upgrade":
+		os.WriteFile(filepath.Join(dir, "state"), []byte("upgraded"), 0o644)
+		fmt.Println("This system supports ZFS pool feature flags.\n\nEnabled the following features on 'zroot':\n  fast_dedup")
+		return 0
+	case name == "zpool" && len(args) > 0 && args[0] == "bogus":
+		fmt.Fprintln(os.Stderr, "unrecognized command 'bogus'")
+		return 2
+	}
+	return 0
+}
+
+// fakeRealZFS makes a directory with zpool and zfs linked to the test
+// binary (fakeOpenZFS).
+func fakeRealZFS(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, n := range []string{"zpool", "zfs"} {
+		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRealZFSBackend: with UseRealZFS, zpool and zfs are the real
+// programs with the command's arguments, output and exit status; the
+// model's pool takes the real pool's features, compatibility and bootfs
+// after each zpool command and before a boot; bectl's snapshot, clone and
+// bootfs are made on the real pool too. Without it nothing real runs.
+func TestRealZFSBackend(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", Disks: 2})
+	dir := fakeRealZFS(t)
+	calls := func() string {
+		data, _ := os.ReadFile(filepath.Join(dir, "calls.log"))
+		return string(data)
+	}
+	tm.must("zpool", "status")
+	if calls() != "" {
+		t.Fatalf("real programs ran before UseRealZFS:\n%s", calls())
+	}
+	if err := tm.UseRealZFS("relative/dir"); err == nil {
+		t.Error("UseRealZFS took a relative directory")
+	}
+	if err := tm.UseRealZFS(dir); err != nil {
+		t.Fatal(err)
+	}
+	out := tm.must("zpool", "upgrade", "zroot")
+	if !strings.Contains(out, "Enabled the following features on 'zroot':\n  fast_dedup") {
+		t.Errorf("zpool upgrade's output is not the real one's:\n%s", out)
+	}
+	if r := tm.run("zpool", "bogus"); r.code != 2 || !strings.Contains(r.err, "unrecognized command 'bogus'") {
+		t.Errorf("a failing real zpool: %v, want its exit status 2 and its message", r)
+	}
+	p := tm.model().pool("zroot")
+	want := map[string]string{"async_destroy": "enabled", "head_errlog": "active", "fast_dedup": "enabled"}
+	if fmt.Sprint(p.Features) != fmt.Sprint(want) || p.Compatibility != "off" || p.Bootfs != "zroot/ROOT/default" || p.Version != 5000 {
+		t.Errorf("the model's pool after the real zpool upgrade: features %v, compatibility %q, bootfs %q, version %d; want %v, off, zroot/ROOT/default, 5000",
+			p.Features, p.Compatibility, p.Bootfs, p.Version, want)
+	}
+	tm.must("zfs", "upgrade")
+	tm.must("bectl", "create", "-r", "backup")
+	tm.must("bectl", "activate", "backup")
+	got := calls()
+	for _, w := range []string{
+		"zpool upgrade zroot\nzpool get -H -p -o name,property,value all\n",
+		"zfs upgrade\n",
+		"zfs snapshot -r zroot/ROOT/default@",
+		"zfs clone -o canmount=noauto zroot/ROOT/default@",
+		" zroot/ROOT/backup\n",
+		"zpool set bootfs=zroot/ROOT/backup zroot\n",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("the real programs were not run with %q; they ran:\n%s", w, got)
+		}
+	}
+	if _, d := tm.model().dataset("zroot/ROOT/backup"); d == nil {
+		t.Error("bectl create made no boot environment in the model")
+	}
+	os.Remove(filepath.Join(dir, "calls.log"))
+	tm.must("shutdown", "-r", "now")
+	tm.boot(BootOptions{NoHooks: true})
+	if !strings.HasPrefix(calls(), "zpool get -H -p -o name,property,value all\n") {
+		t.Errorf("the boot did not read the real pool first; the real programs ran:\n%s", calls())
+	}
+}
+
+// TestRealDisks: with UseRealDisks, gpart bootcode writes the boot code
+// into the real disk (sector 0 before the partition table, the partition
+// code at the start of the partition) and the boot decision reads it back
+// from there: a disk whose real freebsd-boot partition was zeroed behind
+// the model's back does not boot, though the model still held its code.
+func TestRealDisks(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "13.4-RELEASE", Disks: 2})
+	dev := t.TempDir()
+	mbr := bytes.Repeat([]byte{0xee}, 512) // a partition table after byte 446
+	for _, d := range []string{"ada0", "ada1"} {
+		os.WriteFile(filepath.Join(dev, d), mbr, 0o644)
+		os.WriteFile(filepath.Join(dev, d+"p1"), make([]byte, 512*1024), 0o644)
+	}
+	if err := tm.UseRealDisks(dev); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"ada0", "ada1"} {
+		tm.must("gpart", "bootcode", "-b", "/boot/pmbr", "-p", "/boot/gptzfsboot", "-i", "1", d)
+	}
+	pmbr, _ := os.ReadFile(tm.HostPath("/boot/pmbr"))
+	gz, _ := os.ReadFile(tm.HostPath("/boot/gptzfsboot"))
+	for _, d := range []string{"ada0", "ada1"} {
+		sector0, _ := os.ReadFile(filepath.Join(dev, d))
+		if want := pmbr[:min(446, len(pmbr))]; !bytes.HasPrefix(sector0, want) {
+			t.Errorf("%s's sector 0 does not start with /boot/pmbr", d)
+		}
+		if !bytes.Equal(sector0[446:], mbr[446:]) {
+			t.Errorf("%s: gpart bootcode wrote over the partition table", d)
+		}
+		part, _ := os.ReadFile(filepath.Join(dev, d+"p1"))
+		if !bytes.HasPrefix(part, gz) || len(bytes.TrimRight(part[len(gz):], "\x00")) != 0 {
+			t.Errorf("%sp1 does not hold /boot/gptzfsboot, zero-padded", d)
+		}
+	}
+	tm.must("shutdown", "-r", "now")
+	tm.mustBoot(BootOptions{FirstDisk: "ada1", NoHooks: true})
+	os.WriteFile(filepath.Join(dev, "ada1p1"), make([]byte, 512*1024), 0o644)
+	tm.must("shutdown", "-r", "now")
+	if rep := tm.boot(BootOptions{FirstDisk: "ada1", NoHooks: true}); rep.Booted || !strings.Contains(rep.Reason, "ada1p1 holds no gptzfsboot") {
+		t.Errorf("booted from a disk whose real freebsd-boot partition is zeroed: %s", rep.Reason)
+	}
+	// The admin replaces ada1 (a new disk in its place, with boot code):
+	// the real disk gets the boot code and the real pool the replace.
+	zdir := fakeRealZFS(t)
+	if err := tm.UseRealZFS(zdir); err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.ReplaceDisk(Replacement{Disk: "ada1", Bootcode: true}); err != nil {
+		t.Fatal(err)
+	}
+	if part, _ := os.ReadFile(filepath.Join(dev, "ada1p1")); !bytes.HasPrefix(part, gz) {
+		t.Error("the replacement's real freebsd-boot partition does not hold /boot/gptzfsboot")
+	}
+	if calls, _ := os.ReadFile(filepath.Join(zdir, "calls.log")); !strings.Contains(string(calls), "zpool replace -f zroot ada1p3\n") {
+		t.Errorf("the real pool's member was not replaced; the real programs ran:\n%s", calls)
+	}
+}
