@@ -88,7 +88,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
 		var at *atTargetError
 		if errors.As(err, &at) {
-			fprintf(env.Stdout, "nothing to do: %v\n", at)
+			if out.json {
+				out.emit(progress.Event{Kind: progress.Note, Text: "nothing to do: " + at.Error()})
+			} else {
+				fprintf(env.Stdout, "nothing to do: %v\n", at)
+			}
 			return nil
 		}
 		if err != nil {
