@@ -18,7 +18,6 @@ import (
 
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
-	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
@@ -150,16 +149,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	defer closeLog()
 	// A command that a killed zupgrade left running is stopped before
 	// this run starts another beside it.
-	children, err := host.OpenChildren(store.Dir, env.Stdout)
+	children, runner, err := openChildren(store.Dir, env.runner(), out)
 	if err != nil {
 		return err
 	}
 	defer children.Close()
-	runner := env.runner()
-	if er, ok := runner.(host.ExecRunner); ok {
-		er.Children = children
-		runner = er
-	}
 	binary, _ := os.Executable()
 	crash := env.Crash
 	if crash == nil {
