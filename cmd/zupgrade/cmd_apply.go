@@ -113,6 +113,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 			return err
 		}
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
+		if removed, err := pruneRunLogs(g.LogDir, j.RunID, keepRunLogs); err != nil {
+			logger.Warn("cannot remove the logs of older runs", "dir", g.LogDir, "err", err)
+		} else if len(removed) > 0 {
+			logger.Info("removed the logs of older runs", "kept runs", keepRunLogs, "files", len(removed))
+		}
 	default:
 		if !opts.Resume && asks(env, opts.Yes) {
 			qenv := questionEnv(env, opts.JSON)
