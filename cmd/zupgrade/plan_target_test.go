@@ -55,7 +55,23 @@ func TestPlanAtTarget(t *testing.T) {
 	if _, err := os.Stat(saved); err == nil {
 		t.Errorf("plan -o saved a plan with nothing to do")
 	}
+
+	// apply --json says it as a note event, never as a bare line.
+	code, out = h.zupgradeHere(nil, "apply", "--to", "14.2-RELEASE", "--json")
+	var notes []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev struct{ Type, Text string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Errorf("apply --json printed %q, no JSON event: %v", line, err)
+		}
+		if ev.Type == "note" {
+			notes = append(notes, ev.Text)
+		}
+	}
+	if code != ExitOK || len(notes) != 1 || !strings.HasPrefix(notes[0], why) {
+		t.Errorf("apply --json at the target: exit %d, notes %q:\n%s", code, notes, out)
+	}
 	if j := h.journal(); j != nil {
-		t.Errorf("plan left a run: %s", j.Status)
+		t.Errorf("plan or apply left a run: %s", j.Status)
 	}
 }
