@@ -104,11 +104,24 @@ func (sc *stepContext) installBinary(ctx context.Context) error {
 
 // checkHookBinary reports whether the running zupgrade (Engine.Binary)
 // must be copied to hookBinary for the boot hook: not when that file has
-// the same content already (sha256 -r of both, in one command, through the
-// runner). When a package installed hookBinary (pkg which) and it differs,
-// the file is the package's and is never overwritten: the run is refused,
-// since the boot hook would resume it with that other zupgrade.
+// the same content already. When a package installed hookBinary (pkg
+// which) and it differs, the file is the package's and is never
+// overwritten: the run is refused, since the boot hook would resume it
+// with that other zupgrade.
 func (e *Engine) checkHookBinary(ctx context.Context) (bool, error) {
+	differs, err := e.hookBinaryDiffers(ctx)
+	if err != nil || !differs {
+		return false, err
+	}
+	if err := e.hookBinaryPackaged(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// hookBinaryDiffers reports whether hookBinary is not the running zupgrade
+// (sha256 -r of both, in one command, through the runner).
+func (e *Engine) hookBinaryDiffers(ctx context.Context) (bool, error) {
 	src := e.Binary
 	if src == "" {
 		return false, nil
@@ -126,27 +139,33 @@ func (e *Engine) checkHookBinary(ctx context.Context) (bool, error) {
 		}
 		return false, fmt.Errorf("cannot read the running zupgrade (%s: %s) to copy it to %s for the boot hook: put zupgrade in %s and run it from there", src, why, hookBinary, hookBinary)
 	}
-	if sums[hookBinary] == want {
-		return false, nil
-	}
+	return sums[hookBinary] != want, nil
+}
+
+// hookBinaryPackaged refuses a hookBinary that a package installed: it is
+// the package's file, which zupgrade never overwrites.
+func (e *Engine) hookBinaryPackaged(ctx context.Context) error {
 	if owner := e.packageOf(ctx, hookBinary); owner != "" {
-		return false, fmt.Errorf("%s belongs to the package %s and is not the zupgrade running (%s): the boot hook resumes the run with %s, and zupgrade never overwrites a package's file; run %s apply instead, or update the package to this zupgrade", hookBinary, owner, src, hookBinary, hookBinary)
+		return fmt.Errorf("%s belongs to the package %s and is not the zupgrade running (%s): the boot hook resumes the run with %s, and zupgrade never overwrites a package's file; run %s apply instead, or update the package to this zupgrade", hookBinary, owner, e.Binary, hookBinary, hookBinary)
 	}
-	return true, nil
+	return nil
 }
 
 // checkHookBinaryFirst refuses, before a run changes anything, a run that
-// would reach a reboot checkpoint with a zupgrade that cannot be put where
-// the boot hook runs it (checkHookBinary). A resumed run is the boot
-// hook's, which runs hookBinary itself.
+// would reach a reboot checkpoint with a zupgrade other than the packaged
+// hookBinary (hookBinaryPackaged). A zupgrade that cannot be read is the
+// checkpoint's to report, as is a copy that fails. A resumed run is the
+// boot hook's, which runs hookBinary itself.
 func (e *Engine) checkHookBinaryFirst(ctx context.Context, j *Journal) error {
 	if e.Resume {
 		return nil
 	}
 	for i, s := range j.Plan.Steps {
 		if s.Checkpoint && j.Steps[i].State != StepDone && j.Steps[i].State != StepSkipped {
-			_, err := e.checkHookBinary(ctx)
-			return err
+			if differs, err := e.hookBinaryDiffers(ctx); err != nil || !differs {
+				return nil
+			}
+			return e.hookBinaryPackaged(ctx)
 		}
 	}
 	return nil
