@@ -130,6 +130,9 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 	if err := e.sameBootEnv(ctx, j); err != nil {
 		return 0, err
 	}
+	if err := e.checkHookBinaryFirst(ctx, j); err != nil {
+		return 0, err
+	}
 	total := len(j.Plan.Steps)
 	for i, step := range j.Plan.Steps {
 		rec := &j.Steps[i]

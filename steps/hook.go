@@ -85,31 +85,15 @@ func writeHook(s Store, logDir string) error {
 
 // installBinary copies the running zupgrade (Engine.Binary) to hookBinary,
 // where the boot hook runs it, unless that file has the same content
-// already (sha256 -r of both, in one command, through the runner).
+// already; it never overwrites a package's file (checkHookBinary).
 func (sc *stepContext) installBinary(ctx context.Context) error {
-	src := sc.e.Binary
-	if src == "" {
-		return nil
-	}
-	res, err := sc.probe(ctx, gpart.SHA256Argv(src, hookBinary)...)
-	if err != nil {
+	copyIt, err := sc.e.checkHookBinary(ctx)
+	if err != nil || !copyIt {
 		return err
-	}
-	sums, perr := gpart.ParseSHA256(string(res.Stdout))
-	want := sums[src]
-	if perr != nil || want == "" {
-		why := "it cannot be read"
-		if failed, err := gpart.ParseSHA256Errors(string(res.Stderr)); err == nil && failed[src] != "" {
-			why = failed[src]
-		}
-		return fmt.Errorf("cannot read the running zupgrade (%s: %s) to copy it to %s for the boot hook: put zupgrade in %s and run it from there", src, why, hookBinary, hookBinary)
-	}
-	if sums[hookBinary] == want {
-		return nil
 	}
 	for _, c := range []Cmd{
 		cmdFor(&MakeDir{Path: path.Dir(hookBinary)}, Cond{}),
-		cmdFor(&InstallFile{Source: src, Target: hookBinary, Mode: "0555"}, Cond{}),
+		cmdFor(&InstallFile{Source: sc.e.Binary, Target: hookBinary, Mode: "0555"}, Cond{}),
 	} {
 		if _, err := sc.run(ctx, c); err != nil {
 			return fmt.Errorf("copy zupgrade to %s for the boot hook: %w", hookBinary, err)
@@ -118,20 +102,98 @@ func (sc *stepContext) installBinary(ctx context.Context) error {
 	return nil
 }
 
-// hookPackaged reports whether a package installed the rc.d script:
-// pkg's database names an owner of it (pkg which). A package's script is
-// the package's to install and to remove; a run only enables and disables
-// it. Without pkg (not bootstrapped: pkg -N fails) no package installed it.
+// checkHookBinary reports whether the running zupgrade (Engine.Binary)
+// must be copied to hookBinary for the boot hook: not when that file has
+// the same content already. When a package installed hookBinary (pkg
+// which) and it differs, the file is the package's and is never
+// overwritten: the run is refused, since the boot hook would resume it
+// with that other zupgrade.
+func (e *Engine) checkHookBinary(ctx context.Context) (bool, error) {
+	differs, err := e.hookBinaryDiffers(ctx)
+	if err != nil || !differs {
+		return false, err
+	}
+	if err := e.hookBinaryPackaged(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// hookBinaryDiffers reports whether hookBinary is not the running zupgrade
+// (sha256 -r of both, in one command, through the runner).
+func (e *Engine) hookBinaryDiffers(ctx context.Context) (bool, error) {
+	src := e.Binary
+	if src == "" {
+		return false, nil
+	}
+	res, err := e.Runner.Run(ctx, host.Command{Args: gpart.SHA256Argv(src, hookBinary)})
+	if err != nil {
+		return false, err
+	}
+	sums, perr := gpart.ParseSHA256(string(res.Stdout))
+	want := sums[src]
+	if perr != nil || want == "" {
+		why := "it cannot be read"
+		if failed, err := gpart.ParseSHA256Errors(string(res.Stderr)); err == nil && failed[src] != "" {
+			why = failed[src]
+		}
+		return false, fmt.Errorf("cannot read the running zupgrade (%s: %s) to copy it to %s for the boot hook: put zupgrade in %s and run it from there", src, why, hookBinary, hookBinary)
+	}
+	return sums[hookBinary] != want, nil
+}
+
+// hookBinaryPackaged refuses a hookBinary that a package installed: it is
+// the package's file, which zupgrade never overwrites.
+func (e *Engine) hookBinaryPackaged(ctx context.Context) error {
+	if owner := e.packageOf(ctx, hookBinary); owner != "" {
+		return fmt.Errorf("%s belongs to the package %s and is not the zupgrade running (%s): the boot hook resumes the run with %s, and zupgrade never overwrites a package's file; run %s apply instead, or update the package to this zupgrade", hookBinary, owner, e.Binary, hookBinary, hookBinary)
+	}
+	return nil
+}
+
+// checkHookBinaryFirst refuses, before a run changes anything, a run that
+// would reach a reboot checkpoint with a zupgrade other than the packaged
+// hookBinary (hookBinaryPackaged). A zupgrade that cannot be read is the
+// checkpoint's to report, as is a copy that fails. A resumed run is the
+// boot hook's, which runs hookBinary itself.
+func (e *Engine) checkHookBinaryFirst(ctx context.Context, j *Journal) error {
+	if e.Resume {
+		return nil
+	}
+	for i, s := range j.Plan.Steps {
+		if s.Checkpoint && j.Steps[i].State != StepDone && j.Steps[i].State != StepSkipped {
+			if differs, err := e.hookBinaryDiffers(ctx); err != nil || !differs {
+				return nil
+			}
+			return e.hookBinaryPackaged(ctx)
+		}
+	}
+	return nil
+}
+
+// hookPackaged reports whether a package installed the rc.d script. A
+// package's script is the package's to install and to remove; a run only
+// enables and disables it.
 func (e *Engine) hookPackaged(ctx context.Context) bool {
+	return e.packageOf(ctx, rcScript) != ""
+}
+
+// packageOf returns the package that installed file, as pkg's database
+// names it (pkg which -q: name-version), or "" when none did. Without pkg
+// (not bootstrapped: pkg -N fails) no package installed it.
+func (e *Engine) packageOf(ctx context.Context, file string) string {
 	probe := func(args ...string) (host.Result, bool) {
 		res, err := e.Runner.Run(ctx, host.Command{Args: args})
 		return res, err == nil && res.OK()
 	}
 	if _, ok := probe(pkgng.ActivationArgs()...); !ok {
-		return false
+		return ""
 	}
-	res, ok := probe("pkg", "which", "-q", rcScript)
-	return ok && strings.TrimSpace(string(res.Stdout)) != ""
+	res, ok := probe("pkg", "which", "-q", file)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(string(res.Stdout))
 }
 
 // hookVars are the variables of /etc/rc.conf.d/zupgrade a run sets.

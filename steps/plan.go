@@ -94,6 +94,10 @@ type Plan struct {
 	// FactsHash fingerprints the facts that matter to the plan; apply
 	// refuses a saved plan whose host no longer matches it.
 	FactsHash string `json:"facts_hash"`
+	// NothingToDo says why plan --to has nothing to do (the host runs the
+	// target release already); such a plan has no checks and no steps,
+	// and is never saved.
+	NothingToDo string `json:"nothing_to_do,omitempty"`
 }
 
 // ReadPlan reads a saved plan (plan -o). A plan of another format is

@@ -18,7 +18,6 @@ import (
 
 	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
-	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
@@ -88,7 +87,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		p, err := newRunPlan(ctx, g, opts, planFile, env, logger)
 		var at *atTargetError
 		if errors.As(err, &at) {
-			fprintf(env.Stdout, "nothing to do: %v\n", at)
+			if out.json {
+				out.emit(progress.Event{Kind: progress.Note, Text: "nothing to do: " + at.Error()})
+			} else {
+				fprintf(env.Stdout, "nothing to do: %v\n", at)
+			}
 			return nil
 		}
 		if err != nil {
@@ -110,6 +113,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 			return err
 		}
 		logger.Info("run started", "run", j.RunID, "from", p.From, "to", orDash(p.To))
+		if removed, err := pruneRunLogs(g.LogDir, j.RunID, keepRunLogs); err != nil {
+			logger.Warn("cannot remove the logs of older runs", "dir", g.LogDir, "err", err)
+		} else if len(removed) > 0 {
+			logger.Info("removed the logs of older runs", "kept runs", keepRunLogs, "files", len(removed))
+		}
 	default:
 		if !opts.Resume && asks(env, opts.Yes) {
 			qenv := questionEnv(env, opts.JSON)
@@ -146,16 +154,11 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	defer closeLog()
 	// A command that a killed zupgrade left running is stopped before
 	// this run starts another beside it.
-	children, err := host.OpenChildren(store.Dir, env.Stdout)
+	children, runner, err := openChildren(store.Dir, env.runner(), out)
 	if err != nil {
 		return err
 	}
 	defer children.Close()
-	runner := env.runner()
-	if er, ok := runner.(host.ExecRunner); ok {
-		er.Children = children
-		runner = er
-	}
 	crash := env.Crash
 	if crash == nil {
 		crash = crashHook(env)

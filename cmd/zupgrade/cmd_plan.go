@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/zupgrade/zupgrade/internal/durable"
 
+	"github.com/zupgrade/zupgrade/facts"
 	"github.com/zupgrade/zupgrade/freebsdupdate"
 	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/steps"
@@ -112,6 +114,10 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 	if err != nil {
 		return err
 	}
+	var at *atTargetError
+	if errors.As(atTarget(f, opts.To), &at) {
+		return planNothingToDo(env, opts, f, sopts, at)
+	}
 	p := steps.Build(f, sopts)
 	if opts.Output != "" && !p.Blocked() {
 		data, err := json.MarshalIndent(p, "", "  ")
@@ -135,6 +141,25 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 	if p.Blocked() {
 		return mark(ErrBlocked, fmt.Errorf("plan blocked: %s", blockers(p)))
 	}
+	return nil
+}
+
+// planNothingToDo reports, as apply does, that the host runs the target
+// release already: a line of text, or with --json a plan document with no
+// checks and no steps whose nothing_to_do says why. No plan is saved.
+func planNothingToDo(env Env, opts *planOptions, f *facts.Facts, sopts steps.Options, at *atTargetError) error {
+	if opts.JSON {
+		return writeJSON(env.Stdout, &steps.Plan{
+			Format: steps.PlanFormat, Mode: "upgrade", From: f.Release.Running, To: at.to,
+			Options: sopts, Checks: []steps.Check{}, Steps: []steps.Step{},
+			Facts: *f, FactsHash: steps.Fingerprint(f), NothingToDo: at.Error(),
+		})
+	}
+	if opts.Output != "" {
+		fprintf(env.Stdout, "nothing to do: %v; no plan saved to %s\n", at, opts.Output)
+		return nil
+	}
+	fprintf(env.Stdout, "nothing to do: %v\n", at)
 	return nil
 }
 

@@ -54,7 +54,13 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		// could not import the pool, and the host would not boot.
 		return fmt.Errorf("the run has upgraded the features of pool %s (step zpool-upgrade), which the backup's older kernel cannot import: booting it would fail. Rolling back is no longer safe; --force does it anyway", j.Plan.Facts.BootPool)
 	}
-	r := env.runner()
+	// A command that a killed run left running (freebsd-update install)
+	// is stopped before the backup is activated beside it.
+	children, r, err := openChildren(store.Dir, env.runner(), out)
+	if err != nil {
+		return err
+	}
+	defer children.Close()
 	name := backup.Name
 	if backup.Dataset != "" {
 		text, err := bootenv.SnapshotRollbackInstructions(backup.Dataset, name)

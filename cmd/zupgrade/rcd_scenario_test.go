@@ -34,6 +34,13 @@ func installPort(t *testing.T, h *testHost) {
 	if err := os.Remove(h.exe); err != nil {
 		t.Fatal(err)
 	}
+	installPortWith(t, h, binary)
+}
+
+// installPortWith installs the sysutils/zupgrade package as installPort
+// does, with binary as its /usr/local/sbin/zupgrade.
+func installPortWith(t *testing.T, h *testHost, binary []byte) {
+	t.Helper()
 	read := func(name string) []byte {
 		data, err := os.ReadFile(filepath.Join("../../packaging/freebsd/files", name))
 		if err != nil {
@@ -42,7 +49,7 @@ func installPort(t *testing.T, h *testHost) {
 		return data
 	}
 	rc := bytes.ReplaceAll(read("zupgrade.in"), []byte("%%PREFIX%%"), []byte("/usr/local"))
-	err = h.m.InstallPackage("zupgrade", "0.1.0", "sysutils/zupgrade", []simhost.PackageFile{
+	err := h.m.InstallPackage("zupgrade", "0.1.0", "sysutils/zupgrade", []simhost.PackageFile{
 		{Path: "/usr/local/sbin/zupgrade", Mode: 0o555, Data: binary},
 		{Path: "/usr/local/etc/rc.d/zupgrade", Mode: 0o555, Data: rc},
 		{Path: "/usr/local/etc/newsyslog.conf.d/zupgrade.conf", Mode: 0o644, Data: read("newsyslog.conf")},

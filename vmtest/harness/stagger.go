@@ -21,13 +21,19 @@ type boot struct {
 	gate *bootGate
 }
 
-// enter waits for the gate (or the context's end).
+// enter waits for the gate (or the context's end). The scenario's time
+// limit in ctx (scenarioLimit) does not run while it waits, and runs from
+// the moment it enters.
 func (g *bootGate) enter(ctx context.Context) (*boot, error) {
+	l := limitOf(ctx)
 	if g == nil {
+		l.run()
 		return &boot{}, nil
 	}
+	l.stop()
 	select {
 	case g.slot <- struct{}{}:
+		l.run()
 		return &boot{gate: g}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()

@@ -354,11 +354,16 @@ func (o SuiteOptions) runCell(ctx context.Context, c cell) ScenarioResult {
 		}
 		sctx := ctx
 		if limit > 0 {
+			// The limit runs from when the scenario's guest starts, not
+			// while it waits for another guest's boot (-parallel).
 			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(ctx, limit)
+			sctx, cancel = withScenarioLimit(ctx, limit)
 			defer cancel()
 		}
 		res, err = Execute(sctx, c.sc, b)
+		if cause := context.Cause(sctx); err != nil && sctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %v", err, cause)
+		}
 		if gs, ok := b.(guestStats); ok {
 			retries, btr := gs.Stats()
 			r.Retries = retries
