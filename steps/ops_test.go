@@ -182,11 +182,11 @@ func TestReadPlan(t *testing.T) {
 	if diff := cmp.Diff(p, got); diff != "" {
 		t.Errorf("the plan read back differs (-want +got):\n%s", diff)
 	}
-	old := strings.Replace(string(data), `"format":2`, `"format":1`, 1)
+	old := strings.Replace(string(data), `"format":3`, `"format":2`, 1)
 	if _, err := steps.ReadPlan([]byte(old)); err == nil || !strings.Contains(err.Error(), "make the plan again with this zupgrade") {
-		t.Errorf("a format 1 plan: %v", err)
+		t.Errorf("a format 2 plan: %v", err)
 	}
-	for _, bad := range []string{"#!/bin/sh", `{"format": 2, "steps": [{"commands": [{"args": ["true"]}]}]}`} {
+	for _, bad := range []string{"#!/bin/sh", `{"format": 3, "steps": [{"commands": [{"args": ["true"]}]}]}`} {
 		if _, err := steps.ReadPlan([]byte(bad)); err == nil || !strings.Contains(err.Error(), "is not a zupgrade plan") {
 			t.Errorf("%q: %v", bad, err)
 		}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
+)
+
+// stagedSpec is a 14.3 BIOS+UEFI mirror on the boot environment layout,
+// without EN-25:18: the in-place upgrade to 15.0 is blocked there, the
+// staged one is not (nothing of the new system runs before it boots).
+var stagedSpec = simhost.Spec{Preset: "bios+uefi", Release: "14.3-RELEASE-p3", Disks: 2, ESPs: "all"}
+
+// newStagedHost is a host whose zupgrade state directory is on the pool's
+// root dataset (/zroot, outside the boot environments), where a staged
+// run keeps its journal.
+func newStagedHost(t *testing.T) *testHost {
+	h := newHost(t, stagedSpec)
+	h.state = filepath.Join(h.m.Root, "zroot/zupgrade")
+	return h
+}
+
+// TestStagedUpgrade: apply --to 15.0 on a host with boot environments
+// builds 15.0 in a new boot environment while 14.3 runs, boots it once on
+// trial, finds it healthy and keeps it: one reboot, and the pool's
+// features untouched (that is zupgrade finalize's).
+func TestStagedUpgrade(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	const to = "15.0-RELEASE"
+	h := newStagedHost(t)
+	code, out := h.zupgrade(nil, "plan", "--to", to)
+	if code != 0 || !strings.Contains(out, "staged in boot environment "+to) || !strings.Contains(out, "bectl check") {
+		t.Fatalf("plan --to %s: exit %d\n%s", to, code, out)
+	}
+	if strings.Contains(out, "$ zpool upgrade") || strings.Contains(out, "[block]") {
+		t.Errorf("the staged plan upgrades the pool or needs EN-25:18:\n%s", out)
+	}
+	code, out = h.zupgrade(nil, "plan", "--to", to, "--in-place")
+	if code != ExitBlocked || !strings.Contains(out, "in place (--in-place)") || !strings.Contains(out, "[block] EN-25:18") {
+		t.Errorf("plan --in-place: exit %d\n%s", code, out)
+	}
+	// The features in use; the new system's zpool also lists the ones it
+	// knows more of, disabled.
+	features := func() string {
+		var on []string
+		for _, l := range strings.Split(h.sh("zpool", "get", "-H", "-p", "all"), "\n") {
+			if strings.Contains(l, "\tfeature@") && !strings.Contains(l, "\tdisabled\t") {
+				on = append(on, l)
+			}
+		}
+		return strings.Join(on, "\n")
+	}
+	before := features()
+
+	code, log := h.runUpgrade(nil, "--to", to, "--health-cmd", "cat /etc/rc.conf")
+	h.assertDone(code, log)
+	if n := bootCount(log); n != 1 {
+		t.Errorf("%d reboots, want 1:\n%s", n, log)
+	}
+	if got := h.sh("freebsd-version", "-kru"); got != strings.Repeat(to+"\n", 3) {
+		t.Errorf("freebsd-version -kru = %q", got)
+	}
+	if list := h.sh("bectl", "list", "-H"); !strings.Contains(list, to+"\tNR\t/\t") {
+		t.Errorf("the new boot environment is not active for good:\n%s", list)
+	}
+	if got := features(); got != before {
+		t.Errorf("the staged run changed the pool's features:\n%s", lineDiff(before, got))
+	}
+	h.assertBootsEverywhere(to)
+}
+
+// TestStagedUnhealthyTrial: the trial boot's health check fails (the
+// admin's --health-cmd); with --auto-revert zupgrade reboots at once, the
+// old boot environment comes back (the one-time activation is spent), and
+// the run there says why the trial failed and removes its boot hook.
+func TestStagedUnhealthyTrial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	const to = "15.0-RELEASE"
+	h := newStagedHost(t)
+	code, log := h.runUpgrade(nil, "--to", to, "--health-cmd", "cat /zroot/health-ok", "--auto-revert")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
+	}
+	if n := bootCount(log); n != 2 {
+		t.Errorf("%d boots, want 2 (the trial and the fallback):\n%s", n, log)
+	}
+	if got := h.sh("freebsd-version", "-kru"); got != strings.Repeat("14.3-RELEASE-p3\n", 3) {
+		t.Errorf("after the fallback freebsd-version -kru = %q", got)
+	}
+	if list := h.sh("bectl", "list", "-H"); !strings.Contains(list, "default\tNR\t/\t") {
+		t.Errorf("the old boot environment is not the running and next one:\n%s", list)
+	}
+	j := h.journal()
+	if j.Status != "failed" || !strings.Contains(j.Message, "trial of "+to+" failed") || !strings.Contains(j.Message, "cat /zroot/health-ok") {
+		t.Errorf("journal after the fallback: %s: %s", j.Status, j.Message)
+	}
+	if _, err := os.Stat(h.m.HostPath("/usr/local/etc/rc.d/zupgrade")); err == nil {
+		t.Error("the boot hook is still installed in the old boot environment")
+	}
+}
