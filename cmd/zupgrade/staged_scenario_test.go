@@ -109,3 +109,35 @@ func TestStagedUnhealthyTrial(t *testing.T) {
 		t.Error("the boot hook is still installed in the old boot environment")
 	}
 }
+
+// TestStagedTrialPanics: the new kernel panics at its trial boot; the
+// machine resets into the old boot environment (the one-time activation
+// is spent), whose boot hook ends the run saying that the trial never
+// reached the health checks.
+func TestStagedTrialPanics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	const to = "15.0-RELEASE"
+	h := newStagedHost(t)
+	code, out := h.zupgrade(nil, "apply", "--to", to)
+	if code != 0 || !h.down() {
+		t.Fatalf("apply: exit %d, down %v\n%s", code, h.down(), out)
+	}
+	rep := h.boot(simhost.BootOptions{PanicIn: to})
+	if rep.BE != "zroot/ROOT/default" {
+		t.Fatalf("after the panic the machine booted %s", rep.BE)
+	}
+	h.wait()
+	j := h.journal()
+	if j.Status != "failed" || !strings.Contains(j.Message, "trial of "+to+" failed: the trial boot never reached zupgrade's health checks") {
+		t.Errorf("journal after the panicked trial: %s: %s", j.Status, j.Message)
+	}
+	if r := j.Record("reboot-trial"); r.State != "started" {
+		t.Errorf("reboot-trial %s, want started", r.State)
+	}
+	if got := h.sh("freebsd-version", "-kru"); got != strings.Repeat("14.3-RELEASE-p3\n", 3) {
+		t.Errorf("after the fallback freebsd-version -kru = %q", got)
+	}
+}
