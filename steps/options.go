@@ -67,8 +67,9 @@ type Options struct {
 	HealthCmd []string `json:"health_cmd,omitempty"`
 	// StateDataset is the file system StateDir is on (df), "" when
 	// unknown; a staged upgrade needs it outside the boot environments.
-	// It is not saved: apply asks df again (a capture cannot say it).
-	StateDataset string `json:"-"`
+	// A plan from a capture has none (the capture cannot say it); apply
+	// asks df again for a saved plan.
+	StateDataset string `json:"state_dataset,omitempty"`
 	// AutoRevert reboots into the old boot environment at once when the
 	// trial boot's health checks fail.
 	AutoRevert bool `json:"auto_revert,omitempty"`
