@@ -71,17 +71,17 @@ func (trialRebootStep) plan(b builder) Step {
 		Notes:    []string{"the only reboot; after boot the rc.d hook of " + b.staged.BootEnv + " runs " + hookBinary + " apply --resume; with --no-reboot apply stops here with exit 3"}}
 }
 
+// done: the host runs the new boot environment, however it came to boot
+// it (a power cut after the one-time activation boots it too); back in
+// the old one after the reboot, the trial failed.
 func (trialRebootStep) done(sc *stepContext, ctx context.Context) (bool, error) {
+	if sc.runningBootEnv(ctx) == sc.plan.Staged.BootEnv {
+		return sc.newKernelRunning(ctx)
+	}
 	if !sc.rebooted(ctx) {
 		return false, nil
 	}
-	if err := sc.fellBack(ctx); err != nil {
-		return false, err
-	}
-	if sc.runningBootEnv(ctx) != sc.plan.Staged.BootEnv {
-		return false, nil
-	}
-	return sc.newKernelRunning(ctx)
+	return false, sc.fellBack(ctx)
 }
 
 func (trialRebootStep) run(*stepContext, context.Context) error {
