@@ -141,3 +141,60 @@ func TestStagedTrialPanics(t *testing.T) {
 		t.Errorf("after the fallback freebsd-version -kru = %q", got)
 	}
 }
+
+// fooRC is an rc.d script of a daemon that does not come up on 15.0: its
+// status says so there (rc.subr's status of a daemon that does not run).
+const fooRC = `#!/bin/sh
+. /etc/rc.subr
+name=foo
+rcvar=foo_enable
+extra_commands=status
+start_cmd=:
+stop_cmd=:
+status_cmd=foo_status
+foo_status()
+{
+	case "$(uname -r)" in
+	15.*) echo "foo is not running."; return 1 ;;
+	esac
+	echo "foo is running as pid 42."
+}
+load_rc_config $name
+run_rc_command "$1"
+`
+
+// TestStagedServiceDown: a service enabled in rc.conf does not run in the
+// trial boot; the run stops there, the boot environment is not kept, and
+// the admin's reboot returns to the old one, where the run says which
+// service it was.
+func TestStagedServiceDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	const to = "15.0-RELEASE"
+	h := newStagedHost(t)
+	if err := os.WriteFile(h.m.HostPath("/usr/local/etc/rc.d/foo"), []byte(fooRC), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.sh("sysrc", "foo_enable=YES")
+	code, log := h.runUpgrade(nil, "--to", to)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailed, log)
+	}
+	if j := h.journal(); j.Status != "failed" || !strings.Contains(j.Message, "enabled services not running: foo") || !strings.Contains(j.Message, "reboot to return to default") {
+		t.Fatalf("journal in the trial: %s: %s", j.Status, j.Message)
+	}
+	if list := h.sh("bectl", "list", "-H"); !strings.Contains(list, to+"\tN\t/\t") || !strings.Contains(list, "default\tR\t") {
+		t.Errorf("in the failed trial bectl list -H:\n%s", list)
+	}
+	// The admin reboots: the old boot environment comes back.
+	rep := h.boot(simhost.BootOptions{})
+	h.wait()
+	if rep.BE != "zroot/ROOT/default" {
+		t.Fatalf("the reboot after the failed trial booted %s", rep.BE)
+	}
+	if j := h.journal(); j.Status != "failed" || !strings.HasPrefix(j.Message, "trial of "+to+" failed: enabled services not running: foo") {
+		t.Errorf("journal in the old boot environment: %s: %s", j.Status, j.Message)
+	}
+}
