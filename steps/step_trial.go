@@ -235,6 +235,7 @@ func (commitStep) done(sc *stepContext, ctx context.Context) (bool, error) {
 
 func (commitStep) run(sc *stepContext, ctx context.Context) error { return sc.runCommands(ctx) }
 
+// orNoOutput is s, or says that there was no output.
 func orNoOutput(s string) string {
 	if s == "" {
 		return "no output"
