@@ -4,6 +4,7 @@ package freebsdupdate
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/zupgrade/zupgrade/host"
@@ -39,7 +40,19 @@ type Script struct {
 	// upgrade and install run without a terminal, but its fetch refuses to
 	// ("fetch should not be run non-interactively") with no way around.
 	NoCronOption bool
+	// BaseDir, when set, is the tree freebsd-update works on instead of
+	// / (-b; a mounted boot environment), with its pending state in
+	// BaseDir/var/db/freebsd-update (-d), so that it is the boot
+	// environment's own; CurrentlyRunning (--currently-running) is the
+	// release installed in that tree, which the script then uses instead
+	// of uname -r (freebsd-update.sh config_SourceRelease).
+	BaseDir          string
+	CurrentlyRunning string
 }
+
+// StagedWorkDir is freebsd-update's working directory (-d) for the tree
+// at basedir: the tree's own /var/db/freebsd-update.
+func StagedWorkDir(basedir string) string { return path.Join(basedir, WorkDir) }
 
 // args returns the argv of a freebsd-update invocation with the operands
 // given, with --not-running-from-cron when the script knows it.
@@ -47,6 +60,12 @@ func (s Script) args(operands ...string) []string {
 	a := []string{Program}
 	if !s.NoCronOption {
 		a = append(a, notFromCron)
+	}
+	if s.BaseDir != "" {
+		a = append(a, "-b", s.BaseDir, "-d", StagedWorkDir(s.BaseDir))
+	}
+	if s.CurrentlyRunning != "" {
+		a = append(a, "--currently-running", s.CurrentlyRunning)
 	}
 	return append(a, operands...)
 }
@@ -116,3 +135,7 @@ func FetchCommand() Command { return Script{}.FetchCommand() }
 
 // InstallCommand is Script{}.InstallCommand: today's freebsd-update.
 func InstallCommand() Command { return Script{}.InstallCommand() }
+
+// UpdatesReadyArgs is the argv of the probe `freebsd-update updatesready`
+// for the script's tree.
+func (s Script) UpdatesReadyArgs() []string { return s.args("updatesready") }

@@ -4,6 +4,7 @@ package gpart
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -92,6 +93,12 @@ func (t BootTargets) String() string {
 // It refuses a partition that is not one of t's freebsd-boot partitions (an
 // ESP in particular) and tables that are not GPT, where pmbr does not belong.
 func (t BootTargets) BootcodeArgv(p Partition) ([]string, error) {
+	return t.BootcodeArgvFrom(p, path.Dir(GPTZFSBootPath))
+}
+
+// BootcodeArgvFrom is BootcodeArgv with pmbr and gptzfsboot taken from
+// the directory bootDir (the /boot of a mounted boot environment).
+func (t BootTargets) BootcodeArgvFrom(p Partition, bootDir string) ([]string, error) {
 	if t.Scheme != "GPT" {
 		return nil, fmt.Errorf("%s is partitioned %s, not GPT: gptzfsboot and pmbr do not apply", t.Geom, t.Scheme)
 	}
@@ -100,7 +107,7 @@ func (t BootTargets) BootcodeArgv(p Partition) ([]string, error) {
 	}
 	for _, bp := range t.BootPartitions {
 		if bp.Name == p.Name && bp.Index == p.Index && p.Index > 0 {
-			return []string{"gpart", "bootcode", "-b", PMBRPath, "-p", GPTZFSBootPath, "-i", strconv.Itoa(p.Index), t.Geom}, nil
+			return []string{"gpart", "bootcode", "-b", path.Join(bootDir, path.Base(PMBRPath)), "-p", path.Join(bootDir, path.Base(GPTZFSBootPath)), "-i", strconv.Itoa(p.Index), t.Geom}, nil
 		}
 	}
 	return nil, fmt.Errorf("partition %s (index %d) is not a freebsd-boot partition of %s", p.Name, p.Index, t.Geom)

@@ -52,6 +52,14 @@ func UpgradeCommand() Command {
 	return Command{Args: []string{"pkg-static", "upgrade", "-f", "-y"}, Env: env()}
 }
 
+// UpgradeCommandIn returns `pkg-static -c CHROOT upgrade -f -y`: the same
+// reinstall inside the tree at chroot (a mounted boot environment), with
+// that tree's package database, ABI and repositories (freebsd/pkg
+// src/main.c chroot(2)s before anything else).
+func UpgradeCommandIn(chroot string) Command {
+	return Command{Args: []string{"pkg-static", "-c", chroot, "upgrade", "-f", "-y"}, Env: env()}
+}
+
 // PortmasterCommand returns `portmaster -aPf` for hosts that build from
 // ports, with what keeps it from asking: --no-confirm (no confirmation of
 // the list of ports), -G (no make config dialogs), -D (no question about

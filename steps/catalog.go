@@ -29,6 +29,19 @@ const (
 	StepZpoolUpgrade = "zpool-upgrade"
 	StepZfsUpgrade   = "zfs-upgrade"
 	StepRebootFinal  = "reboot-final"
+
+	// The steps of a staged upgrade.
+	StepStageHook     = "stage-hook"
+	StepStageCreate   = "stage-boot-env"
+	StepStageMount    = "stage-mount"
+	StepStageUpdate   = "stage-freebsd-update"
+	StepStagePackages = "stage-packages"
+	StepStageBootcode = "stage-bootcode"
+	StepStageUnmount  = "stage-unmount"
+	StepStageActivate = "stage-activate-once"
+	StepRebootTrial   = "reboot-trial"
+	StepTrialHealth   = "trial-health"
+	StepCommitBootEnv = "commit-boot-env"
 )
 
 // legacyESPSize: ESPs smaller than this are the 800K boot1.efifat
@@ -72,11 +85,22 @@ func Build(f *facts.Facts, opts Options) *Plan {
 	}
 	p.Checks = preflight(f, opts, t, tErr)
 	b := builder{f: f, opts: opts, t: t}
-	if t.mode == "patch" {
+	switch {
+	case t.mode == "patch":
 		p.Steps = b.steps(patchCatalog)
-	} else {
-		p.Steps = b.steps(upgradeCatalog)
+		return p
+	case tErr == nil:
+		p.Method, p.MethodReason, p.Staged = b.method()
+	default:
+		p.Method, p.MethodReason = MethodInPlace, "in place: the target is not one zupgrade can upgrade to"
 	}
+	if p.Staged != nil {
+		b.staged = p.Staged
+		p.Checks = stagedChecks(f, p.Staged, p.Checks)
+		p.Steps = b.steps(stagedCatalog)
+		return p
+	}
+	p.Steps = b.steps(upgradeCatalog)
 	return p
 }
 
@@ -112,6 +136,8 @@ type builder struct {
 	f    *facts.Facts
 	opts Options
 	t    target
+	// staged is the boot environment of a staged upgrade (nil in place).
+	staged *Staged
 }
 
 func (b builder) targetName() string {
@@ -167,6 +193,25 @@ var upgradeCatalog = []stepDef{
 	rebootStep{final: true},
 }
 
+// stagedCatalog is the order of the steps of a staged upgrade: the new
+// release is built in a new boot environment while the old one runs,
+// booted once on trial, checked and kept. The pool's one-way steps are
+// not part of it (zupgrade finalize does them later).
+var stagedCatalog = []stepDef{
+	preflightStep{},
+	stageHookStep{},
+	stageCreateStep{},
+	stageMountStep{},
+	stageUpdateStep{},
+	stagePackagesStep{},
+	stageBootcodeStep{},
+	stageUnmountStep{},
+	stageActivateStep{},
+	trialRebootStep{},
+	trialHealthStep{},
+	commitStep{},
+}
+
 // patchCatalog is the order of the steps of a patch update.
 var patchCatalog = []stepDef{
 	preflightStep{},
@@ -180,7 +225,7 @@ var patchCatalog = []stepDef{
 
 // stepByID returns the definition of the step with that ID.
 func stepByID(id string) (stepDef, bool) {
-	for _, c := range [][]stepDef{upgradeCatalog, patchCatalog} {
+	for _, c := range [][]stepDef{upgradeCatalog, patchCatalog, stagedCatalog} {
 		for _, d := range c {
 			if d.id() == id {
 				return d, true

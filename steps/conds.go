@@ -38,6 +38,9 @@ const (
 	// CondHookUnpackaged: no package installed the rc.d script, so the
 	// checkpoint installs it; a package's script is left as it is.
 	CondHookUnpackaged CondKind = "hook-unpackaged"
+	// CondTrialUnhealthy: a health check of a staged upgrade's trial
+	// boot failed (--auto-revert).
+	CondTrialUnhealthy CondKind = "trial-unhealthy"
 )
 
 // Cond is the condition under which the engine runs an operation; the zero
@@ -77,6 +80,8 @@ func (c Cond) String() string {
 		return "zfs upgrade lists file systems of " + c.Pool + " below the current version"
 	case CondHookUnpackaged:
 		return "no package installed it (pkg which -q " + rcScript + ")"
+	case CondTrialUnhealthy:
+		return "a health check failed (--auto-revert)"
 	}
 	return string(c.If)
 }
@@ -84,7 +89,7 @@ func (c Cond) String() string {
 // check refuses a condition this zupgrade does not know.
 func (c Cond) check() error {
 	switch c.If {
-	case CondInstallAsked, CondNoFileSystem, CondNoLoaderEntry, CondEntryCreated, CondStalePackages, CondPoolUpgradable, CondOldFilesystems, CondHookUnpackaged:
+	case CondInstallAsked, CondNoFileSystem, CondNoLoaderEntry, CondEntryCreated, CondStalePackages, CondPoolUpgradable, CondOldFilesystems, CondHookUnpackaged, CondTrialUnhealthy:
 		return nil
 	case CondFreeBSDProgram:
 		if !path.IsAbs(c.Path) {

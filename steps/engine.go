@@ -158,7 +158,10 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		// effect is there already: a crash may have struck after the
 		// effect and before the journal said so.
 		done, err := def.done(sc, ctx)
+		var fell *TrialFailedError
 		switch {
+		case errors.As(err, &fell):
+			return 0, e.trialFailed(ctx, j, step.ID, fell)
 		case err != nil && errors.Is(err, errUndecided) && rec.State == StepStarted && !def.rerunnable():
 			return 0, e.fail(j, step.ID, fmt.Errorf("the run stopped during this step and zupgrade %w (%s); check the host by hand, then run zupgrade apply again", err, step.Verify))
 		case err != nil && !errors.Is(err, errUndecided):
@@ -271,6 +274,24 @@ func (e *Engine) fail(j *Journal, step string, err error) error {
 		return fmt.Errorf("%w (and the journal could not be saved: %v)", &StepError{Step: step, Err: err}, serr)
 	}
 	return &StepError{Step: step, Err: err}
+}
+
+// trialFailed ends a staged run whose trial failed, in the old boot
+// environment that came back: its boot hook goes (it would report the
+// same at every boot) and the journal says why.
+func (e *Engine) trialFailed(ctx context.Context, j *Journal, step string, tf *TrialFailedError) error {
+	sc := &stepContext{e: e, plan: j.Plan, step: Step{ID: step}, journal: j}
+	for _, c := range e.unhook(ctx, &j.Plan.Facts) {
+		if _, err := sc.run(ctx, c); err != nil {
+			sc.note("removing the boot hook: %v", err)
+		}
+	}
+	j.Status, j.Message = StatusFailed, tf.Error()
+	e.emit(progress.Event{Kind: progress.StepFailed, Step: step, Text: j.Message})
+	if err := e.save(j); err != nil {
+		return fmt.Errorf("%w (and the journal could not be saved: %v)", &StepError{Step: step, Err: tf}, err)
+	}
+	return &StepError{Step: step, Err: tf}
 }
 
 // stepContext is what an action sees.

@@ -28,7 +28,7 @@ type espCopy struct {
 
 // kindOf is the kind of EFI program a source file is.
 func kindOf(src string) string {
-	if src == boot1EFI {
+	if path.Base(src) == path.Base(boot1EFI) {
 		return gpart.ProgramBoot1
 	}
 	return gpart.ProgramLoader

@@ -65,6 +65,11 @@ type (
 		Phase   string `json:"phase"`
 		Release string `json:"release,omitempty"`
 		NoCron  bool   `json:"no_cron_option,omitempty"`
+		// BaseDir, when set, is the mounted boot environment the phase
+		// works on (-b, -d inside it), CurrentlyRunning the release
+		// installed there (--currently-running): a staged upgrade.
+		BaseDir          string `json:"base_dir,omitempty"`
+		CurrentlyRunning string `json:"currently_running,omitempty"`
 	}
 	// WriteBootcode writes the protective MBR to Disk and gptzfsboot to
 	// its freebsd-boot partition Partition (index Index).
@@ -73,6 +78,8 @@ type (
 		Scheme    string `json:"scheme"`
 		Partition string `json:"partition"`
 		Index     int    `json:"index"`
+		// BootDir is where pmbr and gptzfsboot are read ("" for /boot).
+		BootDir string `json:"boot_dir,omitempty"`
 	}
 	// FormatESP makes a FAT32 file system on the ESP, as bsdinstall does.
 	FormatESP struct {
@@ -126,6 +133,9 @@ type (
 	Packages struct {
 		Action string `json:"action"`
 		Major  int    `json:"major,omitempty"`
+		// Chroot, for "upgrade", is the mounted boot environment whose
+		// packages are upgraded (pkg -c).
+		Chroot string `json:"chroot,omitempty"`
 	}
 	// UpgradePool enables every feature the new system offers on Pool.
 	UpgradePool struct {
@@ -160,6 +170,37 @@ type (
 	}
 	// Reboot reboots the host now.
 	Reboot struct{}
+	// MountBootEnv mounts boot environment Name at MountPoint (bectl
+	// mount).
+	MountBootEnv struct {
+		Name       string `json:"name"`
+		MountPoint string `json:"mount_point"`
+	}
+	// UnmountBootEnv unmounts boot environment Name (bectl umount).
+	UnmountBootEnv struct {
+		Name string `json:"name"`
+	}
+	// ActivateBootEnv makes Name the boot environment the host boots:
+	// with Temporary for the next boot only (bectl activate -t), else
+	// for good.
+	ActivateBootEnv struct {
+		Name      string `json:"name"`
+		Temporary bool   `json:"temporary,omitempty"`
+	}
+	// MountDevfs mounts a devfs at MountPoint (the /dev of a mounted
+	// boot environment, which package scripts run there need).
+	MountDevfs struct {
+		MountPoint string `json:"mount_point"`
+	}
+	// UnmountDevfs unmounts the devfs at MountPoint.
+	UnmountDevfs struct {
+		MountPoint string `json:"mount_point"`
+	}
+	// HealthCommand runs the admin's health check (--health-cmd), as
+	// the words given, without a shell.
+	HealthCommand struct {
+		Args []string `json:"args"`
+	}
 )
 
 // opKinds makes an empty operation of each kind, for reading plans back.
@@ -186,6 +227,12 @@ var opKinds = map[string]func() Op{
 	"sysrc":               func() Op { return &Sysrc{} },
 	"remove-file":         func() Op { return &RemoveFile{} },
 	"reboot":              func() Op { return &Reboot{} },
+	"mount-boot-env":      func() Op { return &MountBootEnv{} },
+	"unmount-boot-env":    func() Op { return &UnmountBootEnv{} },
+	"activate-boot-env":   func() Op { return &ActivateBootEnv{} },
+	"mount-devfs":         func() Op { return &MountDevfs{} },
+	"unmount-devfs":       func() Op { return &UnmountDevfs{} },
+	"health-command":      func() Op { return &HealthCommand{} },
 }
 
 // Kind implements Op.
@@ -211,6 +258,12 @@ func (*InstallFile) Kind() string        { return "install-file" }
 func (*Sysrc) Kind() string              { return "sysrc" }
 func (*RemoveFile) Kind() string         { return "remove-file" }
 func (*Reboot) Kind() string             { return "reboot" }
+func (*MountBootEnv) Kind() string       { return "mount-boot-env" }
+func (*UnmountBootEnv) Kind() string     { return "unmount-boot-env" }
+func (*ActivateBootEnv) Kind() string    { return "activate-boot-env" }
+func (*MountDevfs) Kind() string         { return "mount-devfs" }
+func (*UnmountDevfs) Kind() string       { return "unmount-devfs" }
+func (*HealthCommand) Kind() string      { return "health-command" }
 
 func argv(args ...string) host.Command { return host.Command{Args: args} }
 
@@ -232,7 +285,7 @@ func (o *Snapshot) Command() host.Command {
 	return argv(a...)
 }
 func (o *FreebsdUpdate) Command() host.Command {
-	s := freebsdupdate.Script{NoCronOption: o.NoCron}
+	s := o.script()
 	switch o.Phase {
 	case "upgrade":
 		c, _ := s.UpgradeCommand(freebsdupdate.MustParseRelease(o.Release))
@@ -243,7 +296,7 @@ func (o *FreebsdUpdate) Command() host.Command {
 	return s.InstallCommand()
 }
 func (o *WriteBootcode) Command() host.Command {
-	a, _ := o.targets().BootcodeArgv(o.partition())
+	a, _ := o.targets().BootcodeArgvFrom(o.partition(), o.bootDir())
 	return argv(a...)
 }
 func (o *FormatESP) Command() host.Command {
@@ -274,6 +327,9 @@ func (o *Packages) Command() host.Command {
 		return pkgng.PortmasterCommand()
 	case "compat":
 		return pkgng.CompatInstallCommand(o.Major)
+	}
+	if o.Chroot != "" {
+		return pkgng.UpgradeCommandIn(o.Chroot)
 	}
 	return pkgng.UpgradeCommand()
 }
@@ -310,6 +366,31 @@ func (o *Sysrc) Command() host.Command {
 }
 func (o *RemoveFile) Command() host.Command { return argv("rm", "-f", o.Path) }
 func (*Reboot) Command() host.Command       { return argv("shutdown", "-r", "now") }
+func (o *MountBootEnv) Command() host.Command {
+	return argv(bootenv.Program, "mount", o.Name, o.MountPoint)
+}
+func (o *UnmountBootEnv) Command() host.Command { return argv(bootenv.Program, "umount", o.Name) }
+func (o *ActivateBootEnv) Command() host.Command {
+	a, _ := bootenv.ActivateArgs(o.Name, o.Temporary)
+	return argv(a...)
+}
+func (o *MountDevfs) Command() host.Command {
+	return argv("mount", "-t", "devfs", "devfs", o.MountPoint)
+}
+func (o *UnmountDevfs) Command() host.Command  { return argv("umount", o.MountPoint) }
+func (o *HealthCommand) Command() host.Command { return argv(o.Args...) }
+
+// script is the freebsd-update the operation runs.
+func (o *FreebsdUpdate) script() freebsdupdate.Script {
+	return freebsdupdate.Script{NoCronOption: o.NoCron, BaseDir: o.BaseDir, CurrentlyRunning: o.CurrentlyRunning}
+}
+
+func (o *WriteBootcode) bootDir() string {
+	if o.BootDir == "" {
+		return path.Dir(gpart.GPTZFSBootPath)
+	}
+	return o.BootDir
+}
 
 // Target is the file the copy is for, on the mounted ESP.
 func (o *StageLoader) Target() string { return path.Join(o.MountPoint, o.Path) }
@@ -369,14 +450,31 @@ func (o *FreebsdUpdate) check() error {
 		if err != nil {
 			return err
 		}
-		_, err = freebsdupdate.Script{}.UpgradeCommand(r)
-		return err
+		if _, err = (freebsdupdate.Script{}).UpgradeCommand(r); err != nil {
+			return err
+		}
 	case "fetch", "install":
-		return nil
+	default:
+		return fmt.Errorf("unknown freebsd-update phase %q", o.Phase)
 	}
-	return fmt.Errorf("unknown freebsd-update phase %q", o.Phase)
+	if o.BaseDir != "" {
+		if err := checkPath("freebsd-update base directory", o.BaseDir); err != nil {
+			return err
+		}
+	}
+	if o.CurrentlyRunning != "" {
+		if _, err := freebsdupdate.ParseRelease(o.CurrentlyRunning); err != nil {
+			return fmt.Errorf("--currently-running %q: %v", o.CurrentlyRunning, err)
+		}
+	}
+	return nil
 }
 func (o *WriteBootcode) check() error {
+	if o.BootDir != "" {
+		if err := checkPath("boot directory", o.BootDir); err != nil {
+			return err
+		}
+	}
 	_, err := o.targets().BootcodeArgv(o.partition())
 	return err
 }
@@ -419,6 +517,11 @@ func (o *SetBootOrder) check() error {
 }
 func (*Sync) check() error { return nil }
 func (o *Packages) check() error {
+	if o.Chroot != "" {
+		if err := checkPath("package chroot", o.Chroot); err != nil || o.Action != "upgrade" {
+			return fmt.Errorf("packages %s in %q: only an upgrade runs in a boot environment, given as a clean absolute path", o.Action, o.Chroot)
+		}
+	}
 	switch o.Action {
 	case "bootstrap", "upgrade", "portmaster":
 		return nil
@@ -494,6 +597,17 @@ func (v RCVar) check() error {
 }
 func (o *RemoveFile) check() error { return checkPath("file", o.Path) }
 func (*Reboot) check() error       { return nil }
+func (o *MountBootEnv) check() error {
+	if err := bootenv.ValidateName(o.Name); err != nil {
+		return err
+	}
+	return checkPath("mount point", o.MountPoint)
+}
+func (o *UnmountBootEnv) check() error  { return bootenv.ValidateName(o.Name) }
+func (o *ActivateBootEnv) check() error { return bootenv.ValidateName(o.Name) }
+func (o *MountDevfs) check() error      { return checkPath("devfs mount point", o.MountPoint) }
+func (o *UnmountDevfs) check() error    { return checkPath("devfs mount point", o.MountPoint) }
+func (o *HealthCommand) check() error   { return CheckHealthCommand(o.Args) }
 
 // opDisk is the disk an operation writes to or reads from ("" for none).
 func opDisk(op Op) string {

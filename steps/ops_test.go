@@ -50,6 +50,16 @@ var everyOp = []struct {
 	{&steps.Sysrc{Vars: []steps.RCVar{{Name: "zupgrade_enable"}}, Remove: true}, "sysrc -x zupgrade_enable"},
 	{&steps.RemoveFile{Path: "/usr/local/etc/rc.d/zupgrade"}, "rm -f /usr/local/etc/rc.d/zupgrade"},
 	{&steps.Reboot{}, "shutdown -r now"},
+	{&steps.MountBootEnv{Name: "15.0-RELEASE", MountPoint: "/var/db/zupgrade-stage"}, "bectl mount 15.0-RELEASE /var/db/zupgrade-stage"},
+	{&steps.UnmountBootEnv{Name: "15.0-RELEASE"}, "bectl umount 15.0-RELEASE"},
+	{&steps.ActivateBootEnv{Name: "15.0-RELEASE", Temporary: true}, "bectl activate -t 15.0-RELEASE"},
+	{&steps.ActivateBootEnv{Name: "15.0-RELEASE"}, "bectl activate 15.0-RELEASE"},
+	{&steps.MountDevfs{MountPoint: "/var/db/zupgrade-stage/dev"}, "mount -t devfs devfs /var/db/zupgrade-stage/dev"},
+	{&steps.UnmountDevfs{MountPoint: "/var/db/zupgrade-stage/dev"}, "umount /var/db/zupgrade-stage/dev"},
+	{&steps.HealthCommand{Args: []string{"/usr/local/bin/check", "--all"}}, "/usr/local/bin/check --all"},
+	{&steps.FreebsdUpdate{Phase: "install", BaseDir: "/var/db/zupgrade-stage", CurrentlyRunning: "14.3-RELEASE-p3"}, "freebsd-update --not-running-from-cron -b /var/db/zupgrade-stage -d /var/db/zupgrade-stage/var/db/freebsd-update --currently-running 14.3-RELEASE-p3 install"},
+	{&steps.Packages{Action: "upgrade", Chroot: "/var/db/zupgrade-stage"}, "pkg-static -c /var/db/zupgrade-stage upgrade -f -y"},
+	{&steps.WriteBootcode{Disk: "ada0", Scheme: "GPT", Partition: "ada0p2", Index: 2, BootDir: "/var/db/zupgrade-stage/boot"}, "gpart bootcode -b /var/db/zupgrade-stage/boot/pmbr -p /var/db/zupgrade-stage/boot/gptzfsboot -i 2 ada0"},
 }
 
 // TestOpsRenderAndRoundTrip: every operation renders its argv, and a
@@ -80,8 +90,8 @@ func TestOpsRenderAndRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v", c.op.Kind(), back)
 		}
 	}
-	if len(kinds) != 22 {
-		t.Errorf("%d kinds of operation tested, want all 22", len(kinds))
+	if len(kinds) != 28 {
+		t.Errorf("%d kinds of operation tested, want all 28", len(kinds))
 	}
 }
 
@@ -182,11 +192,11 @@ func TestReadPlan(t *testing.T) {
 	if diff := cmp.Diff(p, got); diff != "" {
 		t.Errorf("the plan read back differs (-want +got):\n%s", diff)
 	}
-	old := strings.Replace(string(data), `"format":2`, `"format":1`, 1)
+	old := strings.Replace(string(data), `"format":3`, `"format":2`, 1)
 	if _, err := steps.ReadPlan([]byte(old)); err == nil || !strings.Contains(err.Error(), "make the plan again with this zupgrade") {
-		t.Errorf("a format 1 plan: %v", err)
+		t.Errorf("a format 2 plan: %v", err)
 	}
-	for _, bad := range []string{"#!/bin/sh", `{"format": 2, "steps": [{"commands": [{"args": ["true"]}]}]}`} {
+	for _, bad := range []string{"#!/bin/sh", `{"format": 3, "steps": [{"commands": [{"args": ["true"]}]}]}`} {
 		if _, err := steps.ReadPlan([]byte(bad)); err == nil || !strings.Contains(err.Error(), "is not a zupgrade plan") {
 			t.Errorf("%q: %v", bad, err)
 		}

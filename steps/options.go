@@ -57,6 +57,22 @@ type Options struct {
 	// asks that goes beyond the upgrade itself: replacing a custom kernel
 	// that the new release does not distribute with GENERIC.
 	Yes bool `json:"yes,omitempty"`
+	// InPlace upgrades the running system itself, as before staged
+	// upgrades, where the host would stage the upgrade in a new boot
+	// environment (Plan.Method).
+	InPlace bool `json:"in_place,omitempty"`
+	// HealthCmd is the admin's health check of a staged upgrade's trial
+	// boot: a program and its arguments, run without a shell; exit 0 is
+	// healthy.
+	HealthCmd []string `json:"health_cmd,omitempty"`
+	// StateDataset is the file system StateDir is on (df), "" when
+	// unknown; a staged upgrade needs it outside the boot environments.
+	// A plan from a capture has none (the capture cannot say it); apply
+	// asks df again for a saved plan.
+	StateDataset string `json:"state_dataset,omitempty"`
+	// AutoRevert reboots into the old boot environment at once when the
+	// trial boot's health checks fail.
+	AutoRevert bool `json:"auto_revert,omitempty"`
 	// Now is when the plan is made; it names the backup boot environment.
 	Now time.Time `json:"created"`
 }

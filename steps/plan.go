@@ -18,7 +18,7 @@ import (
 )
 
 // PlanFormat is the version of the saved plan document (plan -o).
-const PlanFormat = 2
+const PlanFormat = 3
 
 // Verdict is the outcome of a preflight check.
 type Verdict string
@@ -86,11 +86,17 @@ type Plan struct {
 	Mode string `json:"mode"`
 	From string `json:"from"`
 	// To is the target release ("" in patch mode: whatever is published).
-	To      string      `json:"to,omitempty"`
-	Options Options     `json:"options"`
-	Checks  []Check     `json:"checks"`
-	Steps   []Step      `json:"steps"`
-	Facts   facts.Facts `json:"facts"`
+	To      string  `json:"to,omitempty"`
+	Options Options `json:"options"`
+	// Method is how an upgrade is carried out: MethodStaged or
+	// MethodInPlace ("" for patches); MethodReason says why.
+	Method       string `json:"method,omitempty"`
+	MethodReason string `json:"method_reason,omitempty"`
+	// Staged is the boot environment a staged upgrade builds.
+	Staged *Staged     `json:"staged,omitempty"`
+	Checks []Check     `json:"checks"`
+	Steps  []Step      `json:"steps"`
+	Facts  facts.Facts `json:"facts"`
 	// FactsHash fingerprints the facts that matter to the plan; apply
 	// refuses a saved plan whose host no longer matches it.
 	FactsHash string `json:"facts_hash"`

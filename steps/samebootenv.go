@@ -28,6 +28,11 @@ func (e *Engine) sameBootEnv(ctx context.Context, j *Journal) error {
 	if !ok || got == want {
 		return nil
 	}
+	if st := j.Plan.Staged; st != nil && got == path.Join(path.Dir(want), st.BootEnv) {
+		// A staged upgrade's trial boot goes on in the new boot
+		// environment.
+		return nil
+	}
 	msg := fmt.Sprintf("the host runs boot environment %s, but the run upgrades %s (a copy such as freebsd-update's boot environments holds the run's state too): not going on here; boot %s again to go on (bectl activate %s, reboot)", got, want, want, path.Base(want))
 	if e.Resume {
 		for _, c := range e.unhook(ctx, &j.Plan.Facts) {

@@ -50,7 +50,7 @@ func (b builder) bootcode(id, title string) Step {
 	order := b.bootOrder()
 	for _, d := range b.bootDisks() {
 		for _, bp := range d.BootPartitions {
-			op := &WriteBootcode{Disk: d.Name, Scheme: d.Scheme, Partition: bp.Name, Index: bp.Index}
+			op := &WriteBootcode{Disk: d.Name, Scheme: d.Scheme, Partition: bp.Name, Index: bp.Index, BootDir: b.bootDir()}
 			if err := op.check(); err != nil {
 				s.Notes = append(s.Notes, err.Error())
 				continue
@@ -75,12 +75,12 @@ func (b builder) bootcode(id, title string) Step {
 			// Give a disk without a boot entry for FreeBSD's loader one,
 			// so that the firmware starts it there when the others fail.
 			entry := !isLegacyESP(e) && b.f.BootMethod == "UEFI" && b.f.EFI != nil && !b.f.EFI.HasLoaderEntry(e)
-			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, espCopies(b.f, e, true), entry, &order)...)
+			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, b.fromBootDir(espCopies(b.f, e, true)), entry, &order)...)
 		}
 	}
 	for _, d := range otherESPs(b.f) {
 		for _, e := range d.ESPs {
-			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, espCopies(b.f, e, false), false, &order)...)
+			s.Commands = append(s.Commands, espCommands(e, d.Name, b.opts.StateDir, b.fromBootDir(espCopies(b.f, e, false)), false, &order)...)
 		}
 	}
 	if len(s.Commands) == 0 {
@@ -273,10 +273,10 @@ func (sc *stepContext) bootcodeCurrent(ctx context.Context) (bool, error) {
 		for _, bp := range d.BootPartitions {
 			if gz == nil {
 				var err error
-				if gz, err = sc.readFile(ctx, gptzfsboot); err != nil {
+				if gz, err = sc.readFile(ctx, sc.bootFile(gptzfsboot)); err != nil {
 					return false, err
 				}
-				if pm, err = sc.readFile(ctx, pmbr); err != nil {
+				if pm, err = sc.readFile(ctx, sc.bootFile(pmbr)); err != nil {
 					return false, err
 				}
 			}
@@ -393,6 +393,7 @@ func (sc *stepContext) espCurrent(ctx context.Context, e facts.ESP, pool bool) (
 	}
 	defer unmount()
 	for _, c := range espCopies(&sc.plan.Facts, e, pool) {
+		c.src = sc.bootFile(c.src)
 		got, err := sc.probe(ctx, "cat", path.Join(mnt, c.path))
 		if err != nil {
 			return false, err
@@ -427,7 +428,7 @@ func (sc *stepContext) writeBootcode(ctx context.Context, cmds []Cmd) error {
 		return err
 	}
 	cmds = bootCommandsFor(cmds, sc.bootDisks(), disks)
-	gz, err := sc.readFile(ctx, gptzfsboot)
+	gz, err := sc.readFile(ctx, sc.bootFile(gptzfsboot))
 	if err != nil {
 		return err
 	}
@@ -665,4 +666,34 @@ func (sc *stepContext) checkESPSpace(ctx context.Context, mnt string, loaderSize
 			mnt, facts.HumanBytes(avail), facts.HumanBytes(need))
 	}
 	return nil
+}
+
+// bootDir is where the boot code step reads the new boot files: "" for
+// the running system's /boot, the /boot of the mounted boot environment
+// of a staged upgrade.
+func (b builder) bootDir() string {
+	if b.staged == nil {
+		return ""
+	}
+	return path.Join(b.staged.MountPoint, "boot")
+}
+
+// fromBootDir makes the copies' sources those of bootDir.
+func (b builder) fromBootDir(copies []espCopy) []espCopy {
+	if b.staged == nil {
+		return copies
+	}
+	for i := range copies {
+		copies[i].src = path.Join(b.staged.MountPoint, copies[i].src)
+	}
+	return copies
+}
+
+// bootFile is the boot file p (/boot/gptzfsboot) the step writes: of the
+// mounted boot environment in a staged upgrade's boot code step.
+func (sc *stepContext) bootFile(p string) string {
+	if sc.step.ID != StepStageBootcode || sc.plan.Staged == nil {
+		return p
+	}
+	return path.Join(sc.plan.Staged.MountPoint, p)
 }

@@ -24,6 +24,18 @@ const (
 	VerifyPackages         VerifyKind = "packages-current"
 	VerifyPoolFeatures     VerifyKind = "pool-features"
 	VerifyFilesystems      VerifyKind = "filesystems-current"
+
+	// The verifications of a staged upgrade's steps.
+	VerifyHookArmed        VerifyKind = "hook-armed"
+	VerifyBootEnvMounted   VerifyKind = "boot-env-mounted"
+	VerifyStagedWorld      VerifyKind = "staged-world-installed"
+	VerifyStagedPackages   VerifyKind = "staged-packages-current"
+	VerifyStagedBootcode   VerifyKind = "staged-bootcode-read-back"
+	VerifyBootEnvUnmounted VerifyKind = "boot-env-unmounted"
+	VerifyBootOnce         VerifyKind = "boot-once"
+	VerifyTrialRunning     VerifyKind = "trial-running"
+	VerifyHealthy          VerifyKind = "trial-healthy"
+	VerifyCommitted        VerifyKind = "boot-env-active"
 )
 
 // Verification is how a step's effect is recognised, with the values it
@@ -35,6 +47,8 @@ type Verification struct {
 	// Name and Dataset name the backup (Dataset only for a snapshot).
 	Name    string `json:"name,omitempty"`
 	Dataset string `json:"dataset,omitempty"`
+	// Path is a staged boot environment's mount point.
+	Path string `json:"path,omitempty"`
 }
 
 // String says the verification in English, for people.
@@ -72,6 +86,26 @@ func (v Verification) String() string {
 		return "every feature the step enables shows as enabled or active in zpool get, and none the loader cannot read is active"
 	case VerifyFilesystems:
 		return "zfs upgrade lists no file system below the current version"
+	case VerifyHookArmed:
+		return "the boot hook is installed and enabled (it is copied into the new boot environment with the rest)"
+	case VerifyBootEnvMounted:
+		return "bectl list -H shows " + v.Name + " mounted at " + v.Path
+	case VerifyStagedWorld:
+		return v.Path + "/bin/freebsd-version is of " + v.Release + " and no freebsd-update install is pending there"
+	case VerifyStagedPackages:
+		return "pkg -c " + v.Path + " runs and every package there is built for the new ABI"
+	case VerifyStagedBootcode:
+		return "read back: each freebsd-boot partition starts with " + v.Path + gptzfsboot + ", sector 0 of each disk holds its pmbr, each ESP's loaders equal " + v.Path + loaderEFI
+	case VerifyBootEnvUnmounted:
+		return "bectl list -H shows " + v.Name + " not mounted"
+	case VerifyBootOnce:
+		return "bectl list -H shows " + v.Name + " active for the next boot only (T)"
+	case VerifyTrialRunning:
+		return "the host rebooted and runs boot environment " + v.Name + " with kernel " + v.Release
+	case VerifyHealthy:
+		return "in " + v.Name + ": freebsd-version -kru all print " + v.Release + ", every service service -e lists runs, the boot pool is healthy, the --health-cmd passes"
+	case VerifyCommitted:
+		return "bectl list -H shows " + v.Name + " active now and on reboot, for good"
 	}
 	return string(v.Check)
 }

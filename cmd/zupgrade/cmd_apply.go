@@ -37,7 +37,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 		ArgsUsage: "[plan.json]",
 		Description: "With a saved plan, refuses (exit 6) when the host changed since it was made.\n" +
 			"Exit 3 at a checkpoint with --no-reboot; exit 5 when another run holds the lock.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			toFlag(&opts.To, "target `RELEASE`, e.g. 14.2-RELEASE (none: patch update)"),
 			&cli.StringFlag{Name: "packages", Value: "auto", Usage: "third-party software upgrade: auto (portmaster for software built from ports, else pkg), pkg, portmaster or none", Destination: &opts.Packages},
 			&cli.BoolFlag{Name: "compat-libs", Usage: "install misc/compatNNx when packages remain built for the old release, instead of stopping before install #3", Destination: &opts.CompatLibs},
@@ -48,7 +48,7 @@ func applyCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.BoolFlag{Name: "no-reboot", Usage: "stop with exit 3 at a reboot checkpoint instead of rebooting", Destination: &opts.NoReboot},
 			&cli.BoolFlag{Name: "resume", Usage: "resume the pending run (what the boot hook runs)", Destination: &opts.Resume},
 			&cli.BoolFlag{Name: "json", Usage: "print what the run does as JSON Lines, one event a line", Destination: &opts.JSON},
-		},
+		}, stagedFlags(&opts.planOptions)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return usageErrorf("apply takes at most one saved plan")
@@ -259,17 +259,20 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 		// The saved plan is never run as written: it must be the plan
 		// zupgrade makes for this host with the saved options, and the
 		// run uses the plan made again with this run's state directory.
+		p.Options.StateDataset = stateDataset(ctx, env, "", p.Options.StateDir, logger)
 		if !samePlan(steps.Build(f, p.Options), p) {
 			return nil, usageErrorf("%s is not the plan zupgrade makes for this host with its options (it was edited, or made by another version of zupgrade): make a new plan with zupgrade plan -o", planFile)
 		}
 		o := p.Options
 		o.StateDir, o.LogDir = g.StateDir, g.LogDir
+		o.StateDataset = stateDataset(ctx, env, "", o.StateDir, logger)
 		p = steps.Build(f, o)
 	} else {
 		sopts, err := opts.stepOptions(g, time.Now())
 		if err != nil {
 			return nil, err
 		}
+		sopts.StateDataset = stateDataset(ctx, env, "", sopts.StateDir, logger)
 		p = steps.Build(f, sopts)
 	}
 	if p.Blocked() {

@@ -33,6 +33,19 @@ type planOptions struct {
 	NoPoolUpgrade bool
 	FormatESPs    bool
 	Yes           bool
+	InPlace       bool
+	HealthCmd     string
+	AutoRevert    bool
+}
+
+// stagedFlags are the flags of plan and apply that choose and shape a
+// staged upgrade.
+func stagedFlags(o *planOptions) []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "in-place", Usage: "upgrade the running system in place (two reboots) even where a staged upgrade in a new boot environment is possible", Destination: &o.InPlace},
+		&cli.StringFlag{Name: "health-cmd", Usage: "staged: also check the trial boot with `COMMAND` (words split on blanks, run without a shell; exit 0 is healthy)", Destination: &o.HealthCmd},
+		&cli.BoolFlag{Name: "auto-revert", Usage: "staged: when the trial boot's health checks fail, reboot into the old boot environment at once", Destination: &o.AutoRevert},
+	}
 }
 
 func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
@@ -44,7 +57,7 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 		Description: "Without --to, plans a patch update of the running release. Exits 4 when a\n" +
 			"check blocks the plan. The host is only read: every command plan runs is\n" +
 			"checked against a list of read-only commands before it starts.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			toFlag(&opts.To, "target `RELEASE`, e.g. 14.2-RELEASE"),
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON", Destination: &opts.JSON},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "save the plan to `FILE` for zupgrade apply FILE", TakesFile: true, Destination: &opts.Output},
@@ -56,7 +69,7 @@ func planCommand(g *globalOptions, env Env, logger *log.Logger) *cli.Command {
 			&cli.BoolFlag{Name: "no-pool-upgrade", Usage: "leave pool features and file system versions as they are", Destination: &opts.NoPoolUpgrade},
 			&cli.BoolFlag{Name: "format-esps", Usage: "format the boot-pool disks' EFI system partitions that hold no file system", Destination: &opts.FormatESPs},
 			&cli.BoolFlag{Name: "yes", Usage: "agree to what freebsd-update asks beyond the upgrade (replacing a custom kernel with GENERIC)", Destination: &opts.Yes},
-		},
+		}, stagedFlags(opts)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("plan takes no arguments (did you mean --to %s?)", c.Args().First())
@@ -96,9 +109,19 @@ func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Option
 	default:
 		return steps.Options{}, usageErrorf("--packages %q: want auto, pkg, portmaster or none", o.Packages)
 	}
+	health := strings.Fields(o.HealthCmd)
+	if o.HealthCmd != "" {
+		if err := steps.CheckHealthCommand(health); err != nil {
+			return steps.Options{}, usageErrorf("%v", err)
+		}
+	}
+	if o.InPlace && (o.HealthCmd != "" || o.AutoRevert) {
+		return steps.Options{}, usageErrorf("--health-cmd and --auto-revert are for staged upgrades: leave out --in-place, or them")
+	}
 	return steps.Options{
 		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir, LogDir: g.LogDir,
 		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Yes: o.Yes, Now: now,
+		InPlace: o.InPlace, HealthCmd: health, AutoRevert: o.AutoRevert,
 	}, nil
 }
 
@@ -118,6 +141,7 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, 
 	if errors.As(atTarget(f, opts.To), &at) {
 		return planNothingToDo(env, opts, f, sopts, at)
 	}
+	sopts.StateDataset = stateDataset(ctx, env, opts.Replay, sopts.StateDir, logger)
 	p := steps.Build(f, sopts)
 	if opts.Output != "" && !p.Blocked() {
 		data, err := json.MarshalIndent(p, "", "  ")
@@ -179,7 +203,11 @@ func renderPlan(w io.Writer, p *steps.Plan) {
 	if p.Mode == "patch" {
 		fprintf(w, "Plan: patch update of %s\n\n", p.From)
 	} else {
-		fprintf(w, "Plan: upgrade %s -> %s\n\n", p.From, orDash(p.To))
+		fprintf(w, "Plan: upgrade %s -> %s\n", p.From, orDash(p.To))
+		if p.MethodReason != "" {
+			fprintf(w, "Method: %s\n", p.MethodReason)
+		}
+		fprintf(w, "\n")
 	}
 	fprintf(w, "Checks:\n")
 	for _, c := range p.Checks {

@@ -44,6 +44,9 @@ func cmdDf(inv *Invocation) int {
 				continue
 			}
 			dev, point = inv.model.RootFiles, "/"
+			if ds, at := inv.datasetOf(v.mpath); ds != "" {
+				dev, point = ds, at
+			}
 			size, used = p.Size, p.Alloc
 		default:
 			inv.errf("df: %s: No such file or directory\n", a)
@@ -61,4 +64,26 @@ func cmdDf(inv *Invocation) int {
 		inv.out("%-18s %11d %7d %8d %7d%%    %s\n", dev, size/1024, used/1024, avail/1024, pct, point)
 	}
 	return code
+}
+
+// datasetOf is the file system df names for a path of the machine: the
+// one mounted deepest above it (bin/df/df.c prints statfs(2)'s
+// f_mntfromname and f_mntonname, which for ZFS are the dataset and its
+// mount point): a file system outside the boot environments (the pool's
+// root dataset at /zroot, /var/log, /tmp, ...), a mounted boot
+// environment; "" for the root file system.
+func (inv *Invocation) datasetOf(mp string) (dataset, point string) {
+	under := func(at string) bool { return mp == at || strings.HasPrefix(mp, strings.TrimSuffix(at, "/")+"/") }
+	for _, p := range inv.model.Pools {
+		for _, d := range p.Datasets {
+			at := d.Mounted
+			if at == "" && d.Canmount == "on" && d.Mountpoint != "/" && strings.HasPrefix(d.Mountpoint, "/") && !strings.HasPrefix(d.Name, beRoot(p)+"/") {
+				at = d.Mountpoint
+			}
+			if at != "" && under(at) && len(at) > len(point) {
+				dataset, point = d.Name, at
+			}
+		}
+	}
+	return dataset, point
 }
