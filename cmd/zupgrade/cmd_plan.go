@@ -223,6 +223,14 @@ func renderPlan(w io.Writer, p *steps.Plan) {
 		}
 		fprintf(w, "      verify: %s\n", s.Verify)
 	}
+	if p.Staged != nil {
+		// The one-way steps are not the staged upgrade's: finalize does
+		// them, apart.
+		fprintf(w, "\n")
+		for _, l := range steps.FinalizeStage(&p.Facts, p.Options) {
+			fprintf(w, "%s\n", l)
+		}
+	}
 	if p.Blocked() {
 		fprintf(w, "\nBLOCKED: fix the checks marked [block], then plan again.\n")
 	}

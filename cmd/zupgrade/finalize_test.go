@@ -98,3 +98,17 @@ func TestStatusAfterFailedTrial(t *testing.T) {
 		t.Errorf("finalize --dry-run after the trial failed: exit %d:\n%s", code, out)
 	}
 }
+
+// TestStagedPlanShowsFinalize: a staged plan ends with finalize as a
+// later, separate stage and its steps; an in-place plan, which upgrades
+// the pool itself, does not.
+func TestStagedPlanShowsFinalize(t *testing.T) {
+	h := newStagedHost(t)
+	code, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE")
+	if code != 0 || !strings.Contains(out, "\nLater, as a separate stage once the new boot environment is committed: zupgrade finalize") || !strings.Contains(out, "  - Upgrade pool features (one-way)\n") {
+		t.Errorf("the staged plan does not show finalize after its steps: exit %d\n%s", code, out)
+	}
+	if _, out := h.zupgrade(nil, "plan", "--to", "15.0-RELEASE", "--in-place"); strings.Contains(out, "zupgrade finalize") {
+		t.Errorf("the in-place plan shows finalize:\n%s", out)
+	}
+}
