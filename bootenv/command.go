@@ -82,6 +82,16 @@ func ActivateArgs(name string, temporary bool) ([]string, error) {
 	return []string{Program, "activate", name}, nil
 }
 
+// DestroyArgs returns `bectl destroy NAME`: the boot environment goes, and
+// with it its origin snapshot when bectl made that snapshot itself
+// (BE_DESTROY_AUTOORIGIN, sbin/bectl/bectl.c bectl_cmd_destroy).
+func DestroyArgs(name string) ([]string, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	return []string{Program, "destroy", name}, nil
+}
+
 // ValidateDataset checks a ZFS file system name such as zroot/ROOT/default:
 // components separated by '/', each made of letters, digits and - _ . : or
 // space, the first (the pool) starting with a letter.

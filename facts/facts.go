@@ -203,7 +203,9 @@ type BootEnv struct {
 	Name     string `json:"name"`
 	Active   bool   `json:"active"`
 	OnReboot bool   `json:"on_reboot"`
-	Created  string `json:"created,omitempty"`
+	// Temporary: activated for the next boot only (T, bectl activate -t).
+	Temporary bool   `json:"temporary,omitempty"`
+	Created   string `json:"created,omitempty"`
 }
 
 // Update is freebsd-update's pending state.

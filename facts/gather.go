@@ -345,7 +345,7 @@ func gatherBootEnvs(p *probe, f *Facts) {
 		return
 	}
 	for _, b := range bes {
-		be := BootEnv{Name: b.Name, Active: b.ActiveNow, OnReboot: b.ActiveOnReboot}
+		be := BootEnv{Name: b.Name, Active: b.ActiveNow, OnReboot: b.ActiveOnReboot, Temporary: b.Temporary}
 		if !b.Created.IsZero() {
 			be.Created = b.Created.Format("2006-01-02 15:04")
 		}

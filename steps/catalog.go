@@ -225,7 +225,7 @@ var patchCatalog = []stepDef{
 
 // stepByID returns the definition of the step with that ID.
 func stepByID(id string) (stepDef, bool) {
-	for _, c := range [][]stepDef{upgradeCatalog, patchCatalog, stagedCatalog} {
+	for _, c := range [][]stepDef{upgradeCatalog, patchCatalog, stagedCatalog, finalizeCatalog} {
 		for _, d := range c {
 			if d.id() == id {
 				return d, true

@@ -52,6 +52,11 @@ type (
 	CreateBootEnv struct {
 		Name string `json:"name"`
 	}
+	// DestroyBootEnv destroys the boot environment Name (bectl destroy),
+	// when finalize prunes old ones.
+	DestroyBootEnv struct {
+		Name string `json:"name"`
+	}
 	// Snapshot makes the recursive backup snapshot Dataset@Name where
 	// there are no boot environments.
 	Snapshot struct {
@@ -209,6 +214,7 @@ var opKinds = map[string]func() Op{
 	"fix-metadata-path":   func() Op { return &FixMetadataPath{} },
 	"create-boot-env":     func() Op { return &CreateBootEnv{} },
 	"snapshot":            func() Op { return &Snapshot{} },
+	"destroy-boot-env":    func() Op { return &DestroyBootEnv{} },
 	"freebsd-update":      func() Op { return &FreebsdUpdate{} },
 	"write-bootcode":      func() Op { return &WriteBootcode{} },
 	"format-esp":          func() Op { return &FormatESP{} },
@@ -240,6 +246,7 @@ func (*MakeDir) Kind() string            { return "make-dir" }
 func (*FixMetadataPath) Kind() string    { return "fix-metadata-path" }
 func (*CreateBootEnv) Kind() string      { return "create-boot-env" }
 func (*Snapshot) Kind() string           { return "snapshot" }
+func (*DestroyBootEnv) Kind() string     { return "destroy-boot-env" }
 func (*FreebsdUpdate) Kind() string      { return "freebsd-update" }
 func (*WriteBootcode) Kind() string      { return "write-bootcode" }
 func (*FormatESP) Kind() string          { return "format-esp" }
@@ -278,6 +285,10 @@ func (o *FixMetadataPath) Command() host.Command {
 }
 func (o *CreateBootEnv) Command() host.Command {
 	a, _ := bootenv.CreateArgs(o.Name)
+	return argv(a...)
+}
+func (o *DestroyBootEnv) Command() host.Command {
+	a, _ := bootenv.DestroyArgs(o.Name)
 	return argv(a...)
 }
 func (o *Snapshot) Command() host.Command {
@@ -437,6 +448,10 @@ func (o *MakeDir) check() error         { return checkPath("directory", o.Path) 
 func (o *FixMetadataPath) check() error { return checkPath("backup", o.Backup) }
 func (o *CreateBootEnv) check() error {
 	_, err := bootenv.CreateArgs(o.Name)
+	return err
+}
+func (o *DestroyBootEnv) check() error {
+	_, err := bootenv.DestroyArgs(o.Name)
 	return err
 }
 func (o *Snapshot) check() error {

@@ -24,6 +24,7 @@ var everyOp = []struct {
 	{&steps.FixMetadataPath{Backup: "/var/db/zupgrade/backup/freebsd-update.orig"}, "cp -p /usr/sbin/freebsd-update /var/db/zupgrade/backup/freebsd-update.orig"},
 	{&steps.FixMetadataPath{Backup: "/var/db/zupgrade/backup/freebsd-update.orig", Edit: true}, "sed -i '' -e s/=_/=%@_/ /usr/sbin/freebsd-update"},
 	{&steps.CreateBootEnv{Name: "zupgrade-backup"}, "bectl create -r zupgrade-backup"},
+	{&steps.DestroyBootEnv{Name: "14.3-RELEASE-p3_2026-11-30_101500"}, "bectl destroy 14.3-RELEASE-p3_2026-11-30_101500"},
 	{&steps.Snapshot{Dataset: "zroot/ROOT/default", Name: "zupgrade-backup"}, "zfs snapshot -r zroot/ROOT/default@zupgrade-backup"},
 	{&steps.FreebsdUpdate{Phase: "upgrade", Release: "14.2-RELEASE"}, "freebsd-update --not-running-from-cron -r 14.2-RELEASE upgrade"},
 	{&steps.FreebsdUpdate{Phase: "fetch"}, "freebsd-update --not-running-from-cron fetch"},
@@ -90,8 +91,8 @@ func TestOpsRenderAndRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v", c.op.Kind(), back)
 		}
 	}
-	if len(kinds) != 28 {
-		t.Errorf("%d kinds of operation tested, want all 28", len(kinds))
+	if len(kinds) != 29 {
+		t.Errorf("%d kinds of operation tested, want all 29", len(kinds))
 	}
 }
 

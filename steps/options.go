@@ -73,6 +73,9 @@ type Options struct {
 	// AutoRevert reboots into the old boot environment at once when the
 	// trial boot's health checks fail.
 	AutoRevert bool `json:"auto_revert,omitempty"`
+	// Keep, for finalize, is how many boot environments stay: the
+	// running one and the newest others; 0 destroys none.
+	Keep int `json:"keep,omitempty"`
 	// Now is when the plan is made; it names the backup boot environment.
 	Now time.Time `json:"created"`
 }

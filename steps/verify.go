@@ -36,6 +36,8 @@ const (
 	VerifyTrialRunning     VerifyKind = "trial-running"
 	VerifyHealthy          VerifyKind = "trial-healthy"
 	VerifyCommitted        VerifyKind = "boot-env-active"
+	// Finalize.
+	VerifyBootEnvsGone VerifyKind = "boot-envs-gone"
 )
 
 // Verification is how a step's effect is recognised, with the values it
@@ -106,6 +108,8 @@ func (v Verification) String() string {
 		return "in " + v.Name + ": freebsd-version -kru all print " + v.Release + ", every service service -e lists runs, the boot pool is healthy, the --health-cmd passes"
 	case VerifyCommitted:
 		return "bectl list -H shows " + v.Name + " active now and on reboot, for good"
+	case VerifyBootEnvsGone:
+		return "bectl list -H shows none of the boot environments the step destroys"
 	}
 	return string(v.Check)
 }

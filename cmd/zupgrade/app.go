@@ -249,6 +249,7 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 			applyCommand(g, env, logger),
 			statusCommand(g, env, logger),
 			rollbackCommand(g, env, logger),
+			finalizeCommand(g, env, logger),
 			versionCommand(env),
 		},
 		Version: version,

@@ -147,6 +147,13 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 	}
 
+	return runJournal(ctx, g, store, j, opts.NoReboot, opts.Resume, env, logger, out, "apply")
+}
+
+// runJournal runs the journal's plan from where it stands, as apply does
+// and finalize: the run log, the commands a killed run left running
+// stopped, the engine; again names the command that resumes the run.
+func runJournal(ctx context.Context, g *globalOptions, store steps.Store, j *steps.Journal, noReboot, resume bool, env Env, logger *log.Logger, out *runOutput, again string) error {
 	runLog, closeLog, err := openRunLog(g.LogDir, j.RunID)
 	if err != nil {
 		return err
@@ -167,8 +174,8 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		Events:   progress.Tee(out.pulse, progress.RunLog{Log: runLog}),
 		Runner:   loggingRunner{next: runner, logger: logger},
 		Store:    store,
-		NoReboot: opts.NoReboot,
-		Resume:   opts.Resume,
+		NoReboot: noReboot,
+		Resume:   resume,
 		Binary:   env.executable(),
 		Crash:    crash,
 
@@ -178,7 +185,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	if err != nil {
 		var serr *steps.StepError
 		if errors.As(err, &serr) {
-			return fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade apply again (zupgrade status shows where it stands)", err)
+			return fmt.Errorf("%w\nthe run is kept: fix the cause and run zupgrade %s again (zupgrade status shows where it stands)", err, again)
 		}
 		return err
 	}

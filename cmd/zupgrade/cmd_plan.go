@@ -200,9 +200,12 @@ func blockers(p *steps.Plan) string {
 // renderPlan prints a plan for a human: checks with their verdicts, then
 // each step with the commands it will run.
 func renderPlan(w io.Writer, p *steps.Plan) {
-	if p.Mode == "patch" {
+	switch p.Mode {
+	case "patch":
 		fprintf(w, "Plan: patch update of %s\n\n", p.From)
-	} else {
+	case steps.ModeFinalize:
+		fprintf(w, "Plan: finalize %s (one-way: the old boot environments no longer boot after it)\n\n", p.From)
+	default:
 		fprintf(w, "Plan: upgrade %s -> %s\n", p.From, orDash(p.To))
 		if p.MethodReason != "" {
 			fprintf(w, "Method: %s\n", p.MethodReason)
@@ -244,6 +247,14 @@ func renderPlan(w io.Writer, p *steps.Plan) {
 			fprintf(w, "      note: %s\n", n)
 		}
 		fprintf(w, "      verify: %s\n", s.Verify)
+	}
+	if p.Staged != nil {
+		// The one-way steps are not the staged upgrade's: finalize does
+		// them, apart.
+		fprintf(w, "\n")
+		for _, l := range steps.FinalizeStage(&p.Facts, p.Options) {
+			fprintf(w, "%s\n", l)
+		}
 	}
 	if p.Blocked() {
 		fprintf(w, "\nBLOCKED: fix the checks marked [block], then plan again.\n")

@@ -45,6 +45,9 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 	if j == nil {
 		return usageErrorf("no zupgrade run to roll back (state directory %s)", g.StateDir)
 	}
+	if j.Plan.Mode == steps.ModeFinalize {
+		return fmt.Errorf("the last run is zupgrade finalize, which is one-way: it made no backup, and the boot environments before it no longer boot")
+	}
 	backup, ok := j.Plan.Backup()
 	if r := j.Record(steps.StepBackup); !ok || r == nil || r.State != steps.StepDone {
 		return fmt.Errorf("the run made no backup yet, so there is nothing to roll back to: the host was not changed by zupgrade")

@@ -33,7 +33,7 @@ func statusCommand(g *globalOptions, env Env, _ *log.Logger) *cli.Command {
 			}
 			owner := store.Owner()
 			if asJSON {
-				return writeJSON(env.Stdout, statusJSON{Version: statusVersion, Journal: j, Live: owner != nil, Owner: owner})
+				return writeJSON(env.Stdout, statusJSON{Version: statusVersion, Journal: j, Live: owner != nil, Owner: owner, TrialFailure: j.TrialFailure()})
 			}
 			renderStatus(env, j, owner)
 			return nil
@@ -52,6 +52,8 @@ type statusJSON struct {
 	*steps.Journal
 	Live  bool             `json:"live"`
 	Owner *steps.LockOwner `json:"lock_owner,omitempty"`
+	// TrialFailure is status's "trial of BE failed: WHY" line.
+	TrialFailure string `json:"trial_failure,omitempty"`
 }
 
 // statusNone is status --json when no run is pending.
@@ -62,8 +64,16 @@ type statusNone struct {
 
 func renderStatus(env Env, j *steps.Journal, owner *steps.LockOwner) {
 	to := j.Plan.To
-	if j.Plan.Mode == "patch" {
+	switch j.Plan.Mode {
+	case "patch":
 		to = "patches of " + j.Plan.From
+	case steps.ModeFinalize:
+		to = "finalized"
+	}
+	// A staged run's failed trial comes first: it is what the admin,
+	// back in the old boot environment, needs to know.
+	if f := j.TrialFailure(); f != "" {
+		fprintf(env.Stdout, "%s\n", f)
 	}
 	fprintf(env.Stdout, "run %s: %s -> %s, %s\n", j.RunID, j.Plan.From, to, j.Status)
 	switch {
@@ -72,7 +82,7 @@ func renderStatus(env Env, j *steps.Journal, owner *steps.LockOwner) {
 	case j.Status == steps.StatusRunning:
 		fprintf(env.Stdout, "  stopped: no zupgrade runs it (the one that did ended during a step: killed, crashed or the power went); zupgrade apply resumes it\n")
 	}
-	if j.Message != "" {
+	if j.Message != "" && j.Message != j.TrialFailure() {
 		fprintf(env.Stdout, "  %s\n", j.Message)
 	}
 	cur := j.Current()

@@ -71,7 +71,7 @@ func TestCompletionBash(t *testing.T) {
 		want  []string
 	}{
 		{[]string{"zupgrade", "pl"}, []string{"plan"}},
-		{[]string{"zupgrade", ""}, []string{"inspect", "plan", "apply", "status", "rollback", "version", "completion"}},
+		{[]string{"zupgrade", ""}, []string{"inspect", "plan", "apply", "status", "rollback", "finalize", "version", "completion"}},
 		{[]string{"zupgrade", "--state-dir", "/tmp/s", "ap"}, []string{"apply"}},
 		{[]string{"zupgrade", "plan", "--j"}, []string{"--json"}},
 		{[]string{"zupgrade", "apply", "--no-"}, []string{"--no-pool-upgrade", "--no-reboot"}},

@@ -130,6 +130,7 @@ var commandExits = map[string][]int{
 	"apply":      {ExitOK, ExitFailed, ExitUsage, ExitCheckpoint, ExitBlocked, ExitLocked, ExitStale, ExitInterrupted},
 	"status":     {ExitOK, ExitFailed, ExitUsage},
 	"rollback":   {ExitOK, ExitFailed, ExitUsage, ExitCheckpoint, ExitLocked, ExitInterrupted},
+	"finalize":   {ExitOK, ExitFailed, ExitUsage, ExitBlocked, ExitLocked, ExitInterrupted},
 	"version":    {ExitOK, ExitUsage},
 	"completion": {ExitOK, ExitUsage},
 }

@@ -4,6 +4,7 @@ package simhost
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -155,7 +156,8 @@ func bectlCreate(inv *Invocation, p *Pool, args []string) int {
 // be_deactivate). Permanent: the pool's bootfs. -t: the pool label's
 // bootenv area gets freebsd:bootonce = zfs:BE: (libzfsbootenv
 // lzbe_set_boot_device), which the boot code consumes at the next boot
-// (see boot.go); -T removes it. -t and -T together are a usage error; -T
+// (see boot.go); -T removes it. A permanent activation promotes the boot
+// environment when it is a clone. -t and -T together are a usage error; -T
 // needs no name. A boot environment that does not exist is BE_ERR_NOENT:
 // libbe's description on standard error, "Did not successfully activate
 // boot environment NAME[ for next boot]" on standard output.
@@ -197,10 +199,33 @@ func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 		inv.out("Did not successfully activate boot environment %s%s\n", rest[0], suffix)
 		return 1
 	}
+	// be_activate (lib/libbe/be.c) promotes a boot environment that is a
+	// clone (zfs_promote), so that the one it was cloned from can be
+	// destroyed later; a one-time activation (-t) does not.
+	if !temp {
+		if _, d := inv.model.dataset(target); d.Origin != "" {
+			if err := inv.pools().Promote(target); err != nil {
+				inv.errf("%v\n", err)
+				inv.out("Did not successfully activate boot environment %s\n", rest[0])
+				return 1
+			}
+		}
+	}
 	inv.out("Successfully activated boot environment %s%s\n", rest[0], suffix)
 	return 0
 }
 
+// bectlDestroy is bectl destroy [-Fo] BE (sbin/bectl/bectl.c
+// bectl_cmd_destroy, lib/libbe/be.c be_destroy). bectl exits with libbe's
+// error number after set_error printed its description: a boot
+// environment that does not exist is BE_ERR_NOENT; the running one and
+// the pool's bootfs are BE_ERR_DESTROYACT; a mounted one
+// BE_ERR_DESTROYMNT unless -F; one whose snapshots have clones fails in
+// zfs_destroy (be_destroy_cb), which be_destroy reports as BE_ERR_UNKNOWN.
+// Without -o bectl asks for BE_DESTROY_AUTOORIGIN: the origin snapshot
+// goes too when its name is one be_snapshot made (be_is_auto_snapshot_name:
+// %F-%T-SERIAL), else bectl says it leaves it; be_destroy_cb ignores an
+// origin snapshot that cannot go (it has other clones).
 func bectlDestroy(inv *Invocation, p *Pool, args []string) int {
 	opts, rest, err := getopt(args, "Fo")
 	if err != nil {
@@ -208,25 +233,30 @@ func bectlDestroy(inv *Invocation, p *Pool, args []string) int {
 	}
 	if len(rest) != 1 {
 		inv.errf("bectl destroy: wrong number of arguments\n")
-		return 1
+		return inv.bectlUsage()
 	}
 	if strings.Contains(rest[0], "@") {
 		return inv.unsupported("bectl destroy NAME@SNAPSHOT")
 	}
+	if has(opts, 'o') {
+		return inv.unsupported("bectl destroy -o")
+	}
 	target := beRoot(p) + "/" + rest[0]
-	if _, d := inv.model.dataset(target); d == nil {
-		inv.errf("unknown boot environment %s\n", rest[0])
-		return 1
+	_, d := inv.model.dataset(target)
+	if d == nil || strings.Contains(rest[0], "/") {
+		return inv.beFail(beErrNoent)
 	}
 	if target == inv.running().BE || target == p.Bootfs {
-		inv.errf("cannot destroy active boot environment\n")
-		return 1
+		return inv.beFail(beErrDestroyAct)
 	}
-	// lib/libbe/be.c be_destroy: a mounted boot environment is
-	// BE_ERR_DESTROYMNT unless -F, which unmounts it first; the destroy
-	// then fails the same way while a file system is still mounted inside
-	// it (EBUSY).
-	if _, d := inv.model.dataset(target); d.Mounted != "" {
+	origin := d.Origin
+	if origin != "" && !autoSnapshotName(origin) {
+		inv.errf("bectl destroy: leaving origin '%s' intact\n", origin)
+	}
+	// A mounted boot environment is BE_ERR_DESTROYMNT unless -F, which
+	// unmounts it first; the destroy then fails the same way while a
+	// file system is still mounted inside it (EBUSY).
+	if d.Mounted != "" {
 		if !has(opts, 'F') || len(inv.mountedBelow(d.Mounted)) > 0 {
 			return inv.beFail(beErrDestroyMnt)
 		}
@@ -235,9 +265,53 @@ func bectlDestroy(inv *Invocation, p *Pool, args []string) int {
 			return inv.beFail(beErrDestroyMnt)
 		}
 	}
+	if hasClones(p, d) {
+		return inv.beFail(beErrUnknown)
+	}
 	if err := inv.pools().Destroy(target); err != nil {
 		inv.errf("%v\n", err)
-		return 1
+		return inv.beFail(beErrUnknown)
+	}
+	if origin != "" && autoSnapshotName(origin) {
+		src, snap, _ := strings.Cut(origin, "@")
+		if _, od := inv.model.dataset(src); od != nil && !snapshotCloned(p, origin) {
+			od.Snapshots = slices.DeleteFunc(od.Snapshots, func(s Snapshot) bool { return s.Name == snap })
+			removeStoredSnapshot(inv.m, origin)
+		}
 	}
 	return 0
+}
+
+// autoSnapshotName reports whether the snapshot part of name is one
+// be_snapshot makes ("%F-%T" and a serial: 2026-12-01-14:30:00-0), as
+// lib/libbe/be.c be_is_auto_snapshot_name reads it.
+func autoSnapshotName(name string) bool {
+	_, snap, ok := strings.Cut(name, "@")
+	if !ok {
+		snap = name
+	}
+	var y, mo, d, h, mi, sec, serial int
+	n, _ := fmt.Sscanf(snap, "%d-%d-%d-%d:%d:%d-%d", &y, &mo, &d, &h, &mi, &sec, &serial)
+	return n == 7
+}
+
+// hasClones reports whether a snapshot of d is the origin of another
+// dataset (zfs_destroy refuses d then).
+func hasClones(p *Pool, d *Dataset) bool {
+	for _, x := range p.Datasets {
+		if strings.HasPrefix(x.Origin, d.Name+"@") {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshotCloned reports whether the snapshot is the origin of a dataset.
+func snapshotCloned(p *Pool, snapshot string) bool {
+	for _, x := range p.Datasets {
+		if x.Origin == snapshot {
+			return true
+		}
+	}
+	return false
 }

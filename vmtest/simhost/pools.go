@@ -4,6 +4,7 @@ package simhost
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type PoolBackend interface {
 	// SetBootfs sets the pool's bootfs; SetNextBoot arms a one-time boot.
 	SetBootfs(pool, dataset string) error
 	SetNextBoot(pool, dataset string) error
+	// Promote makes a clone independent of its origin (zfs promote).
+	Promote(dataset string) error
 }
 
 // pools returns the backend for this invocation's machine: the real
@@ -154,6 +157,58 @@ func (b modelPools) SetNextBoot(pool, dataset string) error {
 		return fmt.Errorf("no such pool '%s'", pool)
 	}
 	p.NextBoot = dataset
+	return nil
+}
+
+// Promote is zfs promote (zfs_ioc_promote, module/zfs/dsl_dataset.c
+// dsl_dataset_promote): the origin's snapshots up to and including the
+// one the clone was made from move to the clone, the clone takes the
+// origin's own origin, the origin becomes a clone of the moved snapshot,
+// and the other clones of the moved snapshots follow them.
+func (b modelPools) Promote(dataset string) error {
+	p, d := b.inv.model.dataset(dataset)
+	if d == nil {
+		return fmt.Errorf("cannot open '%s': dataset does not exist", dataset)
+	}
+	src, snap, ok := strings.Cut(d.Origin, "@")
+	if !ok {
+		return fmt.Errorf("cannot promote '%s': not a cloned filesystem", dataset)
+	}
+	_, o := b.inv.model.dataset(src)
+	if o == nil {
+		return fmt.Errorf("cannot promote '%s': origin %s does not exist", dataset, d.Origin)
+	}
+	at := -1
+	for i, s := range o.Snapshots {
+		if s.Name == snap {
+			at = i
+		}
+	}
+	if at < 0 {
+		return fmt.Errorf("cannot promote '%s': origin %s does not exist", dataset, d.Origin)
+	}
+	moved := o.Snapshots[:at+1]
+	for _, s := range moved {
+		for _, x := range d.Snapshots {
+			if x.Name == s.Name {
+				return fmt.Errorf("cannot promote '%s': a snapshot named '%s' exists in both", dataset, s.Name)
+			}
+		}
+	}
+	for _, s := range moved {
+		from, to := src+"@"+s.Name, dataset+"@"+s.Name
+		for _, x := range p.Datasets {
+			if x.Origin == from {
+				x.Origin = to
+			}
+		}
+		if err := renameStored(b.inv.m, from, to); err != nil {
+			return err
+		}
+	}
+	d.Snapshots = append(slices.Clone(moved), d.Snapshots...)
+	o.Snapshots = slices.Clone(o.Snapshots[at+1:])
+	d.Origin, o.Origin = o.Origin, dataset+"@"+snap
 	return nil
 }
 

@@ -118,6 +118,15 @@ func (b realPools) Destroy(dataset string) error {
 	return b.real("zfs", "destroy", "-r", dataset)
 }
 
+// Promote promotes the real clone too (lib/libbe/be.c be_activate:
+// zfs_promote of a boot environment that is a clone).
+func (b realPools) Promote(dataset string) error {
+	if err := b.modelPools.Promote(dataset); err != nil {
+		return err
+	}
+	return b.real("zfs", "promote", dataset)
+}
+
 // SetBootfs sets the real pool's bootfs too (lib/libbe/be.c be_activate:
 // zpool_set_prop of "bootfs").
 func (b realPools) SetBootfs(pool, dataset string) error {

@@ -24,24 +24,28 @@ import (
 const (
 	beErrExists     = 2
 	beErrNoent      = 3
+	beErrDestroyAct = 5
 	beErrDestroyMnt = 6
 	beErrBadPath    = 7
 	beErrPathBusy   = 8
 	beErrMounted    = 12
 	beErrZFSOpen    = 14
 	beErrIO         = 16
+	beErrUnknown    = 19
 )
 
 // beErrors are libbe_error_description's texts (lib/libbe/be_error.c).
 var beErrors = map[int]string{
 	beErrExists:     "boot environment name already taken",
 	beErrNoent:      "specified boot environment does not exist",
+	beErrDestroyAct: "cannot destroy active boot environment",
 	beErrDestroyMnt: "cannot destroy mounted boot env unless forced",
 	beErrBadPath:    "path not suitable for operation",
 	beErrPathBusy:   "specified path is busy",
 	beErrMounted:    "boot environment is already mounted",
 	beErrZFSOpen:    "calling zfs_open() failed",
 	beErrIO:         "input/output error",
+	beErrUnknown:    "unknown error",
 }
 
 // beFail prints libbe's description of err (set_error) and returns it.

@@ -3,6 +3,7 @@
 package simhost
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,6 +182,19 @@ func statDir(p string) (fs.FileInfo, bool) {
 		return nil, false
 	}
 	return st, true
+}
+
+// removeStoredSnapshot deletes the stored files of one snapshot.
+func removeStoredSnapshot(m *Machine, snapshot string) { os.RemoveAll(m.storePath(snapshot)) }
+
+// renameStored moves the stored files of a dataset or snapshot to
+// another name, if any are kept.
+func renameStored(m *Machine, from, to string) error {
+	err := os.Rename(m.storePath(from), m.storePath(to))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // removeStored deletes the stored files of a dataset and its snapshots.
