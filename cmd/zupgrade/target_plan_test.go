@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zupgrade/zupgrade/steps"
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
 
@@ -42,7 +43,7 @@ func TestPlanAtTarget(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("plan --json is not one JSON document: %v\n%s", err, out)
 	}
-	if doc.Format != 2 || doc.Mode != "upgrade" || doc.From != "14.2-RELEASE-p1" || doc.To != "14.2-RELEASE" ||
+	if doc.Format != steps.PlanFormat || doc.Mode != "upgrade" || doc.From != "14.2-RELEASE-p1" || doc.To != "14.2-RELEASE" ||
 		len(doc.Checks) != 0 || len(doc.Steps) != 0 || !strings.HasPrefix("nothing to do: "+doc.NothingToDo, why) {
 		t.Errorf("plan --json at the target: %+v\n%s", doc, out)
 	}
