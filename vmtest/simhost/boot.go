@@ -479,7 +479,14 @@ func poolReadable(b Blob, p *Pool) string {
 	}
 	for _, name := range p.activeFeatures() {
 		f, ok := LookupFeature(name)
-		if !ok || f.ReadOnlyCompat {
+		if !ok {
+			// A feature the table lacks (a real pool's, in the guest)
+			// is judged unreadable: whether it is read-only compatible
+			// is not known here, and a boot passed unjudged would hide
+			// the one failure that matters.
+			return "ZFS: unsupported feature: " + name + " (unknown to simhost's feature table)"
+		}
+		if f.ReadOnlyCompat {
 			continue
 		}
 		if !b.readsFeature(f.GUID) {
@@ -497,7 +504,11 @@ func kernelCanImport(k Release, p *Pool) string {
 	var unsupported []string
 	for _, name := range p.activeFeatures() {
 		f, ok := LookupFeature(name)
-		if !ok || f.ReadOnlyCompat {
+		if !ok {
+			unsupported = append(unsupported, name+" (unknown to simhost's feature table)")
+			continue
+		}
+		if f.ReadOnlyCompat {
 			continue
 		}
 		if !f.supportedBy(k) {

@@ -71,7 +71,9 @@ var featureTable = []Feature{
 	{Name: "raidz_expansion", GUID: "org.openzfs:raidz_expansion", Since: "15.0"},
 	{Name: "fast_dedup", GUID: "com.klarasystems:fast_dedup", Since: "15.0", ReadOnlyCompat: true},
 	{Name: "longname", GUID: "org.zfsonlinux:longname", Since: "15.0"},
-	{Name: "large_microzap", GUID: "com.klarasystems:large_microzap", Since: "15.0"},
+	// large_microzap is registered with ZFEATURE_FLAG_READONLY_COMPAT
+	// (module/zcommon/zfeature_common.c zpool_feature_init).
+	{Name: "large_microzap", GUID: "com.klarasystems:large_microzap", Since: "15.0", ReadOnlyCompat: true},
 	{Name: "block_cloning_endian", GUID: "com.truenas:block_cloning_endian", Since: "15.0", ReadOnlyCompat: true},
 	{Name: "physical_rewrite", GUID: "com.truenas:physical_rewrite", Since: "15.0", ReadOnlyCompat: true},
 }
