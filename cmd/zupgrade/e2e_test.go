@@ -103,7 +103,22 @@ func (h *testHost) zupgrade(env []string, args ...string) (int, string) {
 	if h.inProcess(env, args) {
 		return h.zupgradeHere(env, args...)
 	}
-	return h.zupgradeFor(2*time.Minute, env, args...)
+	return h.zupgradeFor(h.runLimit(), env, args...)
+}
+
+// runLimit bounds a zupgrade process that should end by itself: the
+// test's own deadline (go test -timeout) less a minute to report the
+// hang, so that a slow, loaded machine is never taken for a hung run;
+// two minutes when the test has no deadline.
+func (h *testHost) runLimit() time.Duration {
+	if t, ok := h.t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if dl, ok := t.Deadline(); ok {
+			if d := time.Until(dl) - time.Minute; d > 2*time.Minute {
+				return d
+			}
+		}
+	}
+	return 2 * time.Minute
 }
 
 // zupgradeFor is zupgrade killed with SIGKILL after d; a killed run

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zupgrade/zupgrade/steps"
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
@@ -214,7 +213,7 @@ func TestFinalizeAfterStagedUpgrade(t *testing.T) {
 	before := h.features("zroot")
 
 	// A crash in the middle of the pool upgrade; finalize resumes.
-	if code, out := h.zupgradeFor(defaultRunTime, []string{"ZUPGRADE_CRASH_AT=" + steps.StepZpoolUpgrade + ":after-started"}, "finalize", "--keep", "1", "--yes"); code != -1 {
+	if code, out := h.zupgradeFor(h.runLimit(), []string{"ZUPGRADE_CRASH_AT=" + steps.StepZpoolUpgrade + ":after-started"}, "finalize", "--keep", "1", "--yes"); code != -1 {
 		t.Fatalf("finalize was to be killed during %s: exit %d\n%s", steps.StepZpoolUpgrade, code, out)
 	}
 	if j := h.journal(); j == nil || j.Plan.Mode != steps.ModeFinalize || j.Status != steps.StatusRunning {
@@ -247,7 +246,7 @@ func TestFinalizeCrashResumes(t *testing.T) {
 			h.commitTrial()
 			h.oldFilesystem()
 			before := h.features("zroot")
-			if code, out := h.zupgradeFor(defaultRunTime, []string{"ZUPGRADE_CRASH_AT=" + at}, "finalize", "--keep", "1"); code != -1 {
+			if code, out := h.zupgradeFor(h.runLimit(), []string{"ZUPGRADE_CRASH_AT=" + at}, "finalize", "--keep", "1"); code != -1 {
 				t.Fatalf("finalize was to be killed at %s: exit %d\n%s", at, code, out)
 			}
 			if code, out := h.zupgrade(nil, "finalize", "--keep", "1"); code != 0 {
@@ -257,6 +256,3 @@ func TestFinalizeCrashResumes(t *testing.T) {
 		})
 	}
 }
-
-// defaultRunTime bounds a zupgrade run that a test kills itself.
-const defaultRunTime = 2 * time.Minute

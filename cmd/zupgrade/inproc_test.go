@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -101,7 +100,7 @@ func TestInProcessMatchesProcess(t *testing.T) {
 	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", ESPs: "all"})
 	for _, args := range [][]string{{"inspect", "--json"}, {"plan", "--to", "14.2-RELEASE", "--json"}, {"status"}} {
 		here, outHere := h.zupgradeHere(nil, args...)
-		there, outThere := h.zupgradeFor(2*time.Minute, nil, args...)
+		there, outThere := h.zupgradeFor(h.runLimit(), nil, args...)
 		// The plan says when it was made (its time, the backup's name):
 		// the two runs differ there only.
 		when := regexp.MustCompile(`"created": "[^"]*"|-\d{8}T\d{6}\b`)
