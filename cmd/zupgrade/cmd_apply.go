@@ -97,15 +97,8 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		if err != nil {
 			return err
 		}
-		if env.stop.Stopped() {
-			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
-		}
-		if asks(env, opts.Yes) {
-			qenv := questionEnv(env, opts.JSON)
-			renderPlan(qenv.Stdout, p)
-			if err := confirm(qenv, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
-				return err
-			}
+		if err := agreeToStart(env, opts.Yes, opts.JSON, p, "\nRun this plan on the host? It reboots the host at each reboot checkpoint."); err != nil {
+			return err
 		}
 		j = steps.NewJournal(p, time.Now())
 		j.NoReboot = opts.NoReboot
@@ -237,6 +230,21 @@ func samePlanTarget(j *steps.Journal, to, planFile string) bool {
 		return false
 	}
 	return to == j.Plan.To
+}
+
+// agreeToStart is the last word before a new run starts: a stop asked
+// for before it ends it with the host unchanged, and on a terminal
+// (without --yes) the admin sees the plan and answers question.
+func agreeToStart(env Env, yes, asJSON bool, p *steps.Plan, question string) error {
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
+	}
+	if !asks(env, yes) {
+		return nil
+	}
+	qenv := questionEnv(env, asJSON)
+	renderPlan(qenv.Stdout, p)
+	return confirm(qenv, question)
 }
 
 // newRunPlan makes the plan of a new run: from a saved plan, checked

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -133,15 +132,8 @@ func runFinalize(ctx context.Context, g *globalOptions, opts *finalizeOptions, e
 			}
 			return mark(ErrBlocked, fmt.Errorf("finalize blocked: %s", blockers(p)))
 		}
-		if env.stop.Stopped() {
-			return mark(ErrInterrupted, errors.New("interrupted before the run started: the host was not changed"))
-		}
-		if asks(env, opts.Yes) {
-			qenv := questionEnv(env, opts.JSON)
-			renderPlan(qenv.Stdout, p)
-			if err := confirm(qenv, "\nFinalize? The old boot environments will no longer boot."); err != nil {
-				return err
-			}
+		if err := agreeToStart(env, opts.Yes, opts.JSON, p, "\nFinalize? The old boot environments will no longer boot."); err != nil {
+			return err
 		}
 		if j != nil {
 			if err := archiveJournal(store, j); err != nil {
