@@ -72,32 +72,6 @@ func Find(bes []BootEnv, name string) (BootEnv, bool) {
 	return BootEnv{}, false
 }
 
-// Active returns the boot environment the system runs from (N).
-func Active(bes []BootEnv) (BootEnv, bool) {
-	for _, b := range bes {
-		if b.ActiveNow {
-			return b, true
-		}
-	}
-	return BootEnv{}, false
-}
-
-// NextBoot returns the boot environment the next boot uses: the temporary
-// one (T) when set, else the one active on reboot (R).
-func NextBoot(bes []BootEnv) (BootEnv, bool) {
-	for _, b := range bes {
-		if b.Temporary {
-			return b, true
-		}
-	}
-	for _, b := range bes {
-		if b.ActiveOnReboot {
-			return b, true
-		}
-	}
-	return BootEnv{}, false
-}
-
 var (
 	spaceRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[BKMGTPEZ]?$`)
 	dateRE    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)

@@ -84,8 +84,10 @@ func TestParseListCollapsedManyNames(t *testing.T) {
 	if !ok || b.Space != "926M" || !b.Created.Equal(at("2022-12-10 14:43")) || b.Flags() != "-" {
 		t.Errorf("13.1-RELEASE-p4 BE = %+v, %v", b, ok)
 	}
-	if _, ok := Active(got); ok {
-		t.Error("the excerpt shows no active boot environment, Active found one")
+	for _, b := range got {
+		if b.ActiveNow {
+			t.Errorf("the excerpt shows no active boot environment, %s parsed as active", b.Name)
+		}
 	}
 }
 
@@ -159,19 +161,17 @@ func TestParseListErrors(t *testing.T) {
 	}
 }
 
-func TestActiveAndNextBoot(t *testing.T) {
+func TestParseListFlags(t *testing.T) {
 	bes, err := ParseList(ListCommand, []byte("default\tN\t/\t2.1G\t2025-03-01 17:42\nnew\tR\t-\t12M\t2026-11-26 13:05\ntrial\tT\t-\t12M\t2026-11-26 13:06\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, ok := Active(bes); !ok || b.Name != "default" || b.Flags() != "N" {
-		t.Errorf("Active = %+v, %v", b, ok)
+	var flags []string
+	for _, b := range bes {
+		flags = append(flags, b.Name+" "+b.Flags())
 	}
-	if b, ok := NextBoot(bes); !ok || b.Name != "trial" {
-		t.Errorf("NextBoot = %+v, %v; want the temporary one", b, ok)
-	}
-	if b, ok := NextBoot(bes[:2]); !ok || b.Name != "new" {
-		t.Errorf("NextBoot without T = %+v, %v", b, ok)
+	if want := "default N, new R, trial T"; strings.Join(flags, ", ") != want {
+		t.Errorf("flags %q, want %q", strings.Join(flags, ", "), want)
 	}
 	if _, ok := Find(bes, "nope"); ok {
 		t.Error("Find found a missing BE")

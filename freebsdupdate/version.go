@@ -9,19 +9,16 @@ import (
 	"github.com/zupgrade/zupgrade/host"
 )
 
-// Command lines whose output this package parses; they name the command in
-// every *host.ParseError.
-const (
-	VersionKRUCommand = "freebsd-version -kru"
-	VersionKUCommand  = "freebsd-version -ku"
-)
+// VersionKRUCommand is the command line whose output ParseVersionsKRU
+// reads; it names the command in every *host.ParseError.
+const VersionKRUCommand = "freebsd-version -kru"
 
 // Versions is what freebsd-version(1) reports: the installed kernel (-k),
 // the running kernel (-r) and the installed userland (-u).
 type Versions struct {
 	// Kernel is the kernel installed in /boot, the one the next boot runs.
 	Kernel Release
-	// Running is the kernel running now; zero when not asked for (-ku).
+	// Running is the kernel running now.
 	Running Release
 	// Userland is the installed world.
 	Userland Release
@@ -49,16 +46,6 @@ func ParseVersionsKRU(out []byte) (Versions, error) {
 		return Versions{}, err
 	}
 	return Versions{Kernel: rs[0], Running: rs[1], Userland: rs[2]}, nil
-}
-
-// ParseVersionsKU parses the output of `freebsd-version -ku`: two lines,
-// installed kernel and userland.
-func ParseVersionsKU(out []byte) (Versions, error) {
-	rs, err := parseVersionLines(VersionKUCommand, out, 2)
-	if err != nil {
-		return Versions{}, err
-	}
-	return Versions{Kernel: rs[0], Userland: rs[1]}, nil
 }
 
 // parseVersionLines reads exactly want release names, one per line. White

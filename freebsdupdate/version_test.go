@@ -42,33 +42,21 @@ func TestParseVersionsFromTranscripts(t *testing.T) {
 	tests := []struct {
 		fixture, command string
 		n                int
-		kru              bool
 		want             Versions
 	}{
-		{"freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-version -kru", 0, true,
+		{"freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-version -kru", 0,
 			Versions{Kernel: MustParseRelease("15.0-RELEASE"), Running: MustParseRelease("14.3-RELEASE-p5"), Userland: MustParseRelease("14.3-RELEASE-p6")}},
-		{"freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-version -kru", 1, true,
+		{"freebsd-update-major-upgrade-14.3-to-15.0-full-sequence.txt", "freebsd-version -kru", 1,
 			Versions{Kernel: MustParseRelease("15.0-RELEASE"), Running: MustParseRelease("15.0-RELEASE"), Userland: MustParseRelease("15.0-RELEASE")}},
-		{"freebsd-update-install-be-snapshot-interrupted-13.2.txt", "freebsd-version -kru", 0, true,
+		{"freebsd-update-install-be-snapshot-interrupted-13.2.txt", "freebsd-version -kru", 0,
 			Versions{Kernel: MustParseRelease("13.2-RELEASE"), Running: MustParseRelease("13.2-RELEASE"), Userland: MustParseRelease("13.1-RELEASE-p7")}},
-		// Trailing spaces after the userland line ("10.2-RELEASE ").
-		{"freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 0, false,
-			Versions{Kernel: MustParseRelease("10.2-RELEASE"), Userland: MustParseRelease("10.2-RELEASE")}},
-		{"freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 1, false,
-			Versions{Kernel: MustParseRelease("10.3-RELEASE-p4"), Userland: MustParseRelease("10.3-RELEASE-p5")}},
-		{"freebsd-update-upgrade-into-mounted-be-basedir-11.1.txt", "freebsd-version -ku", 0, false,
-			Versions{Kernel: MustParseRelease("11.1-RELEASE"), Userland: MustParseRelease("11.1-RELEASE")}},
 	}
 	for _, tt := range tests {
 		r := transcript.RunOf(t, tt.fixture, tt.command, tt.n)
 		// A transcript run ends at the next prompt; blank separator
 		// lines belong to the session, not to freebsd-version.
 		out := strings.TrimRight(r.Output, "\n") + "\n"
-		parse := ParseVersionsKU
-		if tt.kru {
-			parse = ParseVersionsKRU
-		}
-		got, err := parse([]byte(out))
+		got, err := ParseVersionsKRU([]byte(out))
 		if err != nil {
 			t.Errorf("%s run %d: %v", tt.fixture, tt.n, err)
 			continue
@@ -83,24 +71,19 @@ func TestParseVersionsVariants(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		kru  bool
 		want Versions
 	}{
-		{"no final newline", "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE-p1", true,
+		{"no final newline", "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE-p1",
 			Versions{Kernel: MustParseRelease("14.2-RELEASE"), Running: MustParseRelease("14.2-RELEASE"), Userland: MustParseRelease("14.2-RELEASE-p1")}},
-		{"trailing spaces and tabs", "14.2-RELEASE \t\n14.2-RELEASE  \n14.2-RELEASE-p1 \n", true,
+		{"trailing spaces and tabs", "14.2-RELEASE \t\n14.2-RELEASE  \n14.2-RELEASE-p1 \n",
 			Versions{Kernel: MustParseRelease("14.2-RELEASE"), Running: MustParseRelease("14.2-RELEASE"), Userland: MustParseRelease("14.2-RELEASE-p1")}},
-		{"CRLF", "15.0-BETA2\r\n15.0-BETA2\r\n", false,
-			Versions{Kernel: MustParseRelease("15.0-BETA2"), Userland: MustParseRelease("15.0-BETA2")}},
-		{"stable host", "14.1-STABLE\n14.1-STABLE\n14.1-STABLE\n", true,
+		{"CRLF", "15.0-BETA2\r\n15.0-BETA2\r\n15.0-BETA2\r\n",
+			Versions{Kernel: MustParseRelease("15.0-BETA2"), Running: MustParseRelease("15.0-BETA2"), Userland: MustParseRelease("15.0-BETA2")}},
+		{"stable host", "14.1-STABLE\n14.1-STABLE\n14.1-STABLE\n",
 			Versions{Kernel: MustParseRelease("14.1-STABLE"), Running: MustParseRelease("14.1-STABLE"), Userland: MustParseRelease("14.1-STABLE")}},
 	}
 	for _, tt := range tests {
-		parse := ParseVersionsKU
-		if tt.kru {
-			parse = ParseVersionsKRU
-		}
-		got, err := parse([]byte(tt.in))
+		got, err := ParseVersionsKRU([]byte(tt.in))
 		if err != nil || got != tt.want {
 			t.Errorf("%s: got %+v, %v; want %+v", tt.name, got, err, tt.want)
 		}
@@ -111,24 +94,20 @@ func TestParseVersionsErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		in       string
-		kru      bool
 		wantLine int
 	}{
-		{"empty", "", true, 0},
-		{"blank", " \n", true, 0},
-		{"two lines for -kru", "14.2-RELEASE\n14.2-RELEASE\n", true, 0},
-		{"three lines for -ku", "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE\n", false, 0},
-		{"joined on one line", "14.1-RELEASE-p6 14.1-RELEASE-p6 14.1-RELEASE-p6\n", true, 0},
-		{"blank line inside", "14.2-RELEASE\n\n14.2-RELEASE\n", true, 2},
-		{"garbage", "14.2-RELEASE\nfreebsd-version: not found\n14.2-RELEASE\n", true, 2},
-		{"usage", "usage: freebsd-version [-kru] [-j jail]\n", false, 0},
+		{"empty", "", 0},
+		{"blank", " \n", 0},
+		{"two lines for -kru", "14.2-RELEASE\n14.2-RELEASE\n", 0},
+		{"four lines", "14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE\n14.2-RELEASE\n", 0},
+		{"joined on one line", "14.1-RELEASE-p6 14.1-RELEASE-p6 14.1-RELEASE-p6\n", 0},
+		{"blank line inside", "14.2-RELEASE\n\n14.2-RELEASE\n", 2},
+		{"garbage", "14.2-RELEASE\nfreebsd-version: not found\n14.2-RELEASE\n", 2},
+		{"usage", "usage: freebsd-version [-kru] [-j jail]\n", 0},
 	}
 	for _, tt := range tests {
-		parse, cmd := ParseVersionsKU, VersionKUCommand
-		if tt.kru {
-			parse, cmd = ParseVersionsKRU, VersionKRUCommand
-		}
-		_, err := parse([]byte(tt.in))
+		cmd := VersionKRUCommand
+		_, err := ParseVersionsKRU([]byte(tt.in))
 		var pe *host.ParseError
 		if !errors.As(err, &pe) {
 			t.Errorf("%s: error %v, want a *host.ParseError", tt.name, err)
@@ -156,20 +135,17 @@ func FuzzParseVersions(f *testing.F) {
 	for _, s := range blocks(f, "freebsd-version-kru-states.txt") {
 		f.Add(s)
 	}
-	f.Add(transcript.RunOf(f, "freebsd-update-minor-10.2-to-10.3-chinese-notes.txt", "freebsd-version -ku", 0).Output)
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, parse := range []func([]byte) (Versions, error){ParseVersionsKRU, ParseVersionsKU} {
-			v, err := parse([]byte(s))
-			if err != nil {
-				var pe *host.ParseError
-				if !errors.As(err, &pe) {
-					t.Fatalf("error %v is not a *host.ParseError", err)
-				}
-				continue
+		v, err := ParseVersionsKRU([]byte(s))
+		if err != nil {
+			var pe *host.ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *host.ParseError", err)
 			}
-			if v.Kernel.IsZero() || v.Userland.IsZero() {
-				t.Fatalf("parse(%q) succeeded with a zero release: %+v", s, v)
-			}
+			return
+		}
+		if v.Kernel.IsZero() || v.Running.IsZero() || v.Userland.IsZero() {
+			t.Fatalf("ParseVersionsKRU(%q) succeeded with a zero release: %+v", s, v)
 		}
 	})
 }

@@ -91,16 +91,6 @@ type Geom struct {
 	Consumer Consumer
 }
 
-// Partition returns the geom's partition with the given index.
-func (g Geom) Partition(index int) (Partition, bool) {
-	for _, p := range g.Partitions {
-		if p.Index == index {
-			return p, true
-		}
-	}
-	return Partition{}, false
-}
-
 // Label ties a GEOM label provider to the provider it labels, as glabel
 // status prints it.
 type Label struct {

@@ -50,15 +50,14 @@ func TestLayoutFromTextErrors(t *testing.T) {
 
 func TestLayoutLookups(t *testing.T) {
 	l := textLayout(t, "gpart-list-mirror-crossed-labels.txtar", true)
-	g, ok := l.Geom("ada1")
-	if !ok {
+	if _, ok := l.Geom("ada1"); !ok {
 		t.Fatal("no geom ada1")
 	}
-	if p, ok := g.Partition(4); !ok || p.Name != "ada1p4" || p.Label != "zfs0" {
-		t.Errorf("Partition(4) = %+v, %v", p, ok)
+	if p, _, ok := l.Partition("ada1p4"); !ok || p.Index != 4 || p.Label != "zfs0" {
+		t.Errorf("Partition(ada1p4) = %+v, %v", p, ok)
 	}
-	if _, ok := g.Partition(5); ok {
-		t.Error("Partition(5) found")
+	if _, _, ok := l.Partition("ada1p5"); ok {
+		t.Error("Partition(ada1p5) found")
 	}
 	if _, ok := l.Geom("ada2"); ok {
 		t.Error("Geom(ada2) found")

@@ -26,9 +26,6 @@ type Mount struct {
 	Dump, Pass int
 }
 
-// ReadOnly reports whether the file system is mounted read-only.
-func (m Mount) ReadOnly() bool { return slices.Contains(m.Options, "ro") }
-
 // Mounts are the mounted file systems in mount order.
 type Mounts []Mount
 
@@ -61,20 +58,6 @@ func ParseMountP(out string) (Mounts, error) {
 	}
 	return mounts, nil
 }
-
-// At returns the file system mounted at mountPoint; when several are stacked
-// there, the last one mounted (the visible one).
-func (ms Mounts) At(mountPoint string) (Mount, bool) {
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].MountPoint == mountPoint {
-			return ms[i], true
-		}
-	}
-	return Mount{}, false
-}
-
-// Root returns the root file system.
-func (ms Mounts) Root() (Mount, bool) { return ms.At("/") }
 
 // MSDOS returns the FAT (msdosfs) mounts: the candidates for a mounted ESP.
 func (ms Mounts) MSDOS() Mounts {

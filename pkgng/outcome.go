@@ -46,12 +46,6 @@ type Outcome struct {
 	Evidence []string
 }
 
-// NeedsBootstrap reports whether pkg itself must be reinstalled for the
-// running system before packages are upgraded.
-func (o Outcome) NeedsBootstrap() bool {
-	return o.MajorUpgradeDetected || len(o.MissingLibraries) > 0 ||
-		(o.Mismatch != nil && o.Mismatch.Package == "pkg")
-}
 
 const (
 	msgNewer         = "Newer FreeBSD version for package "

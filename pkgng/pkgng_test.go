@@ -192,8 +192,8 @@ func TestClassifyOSVersionFixture(t *testing.T) {
 	if diff := cmp.Diff(want, o.Mismatch); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
-	if !o.NeedsBootstrap() || o.MajorUpgradeDetected {
-		t.Errorf("NeedsBootstrap = %v, MajorUpgradeDetected = %v", o.NeedsBootstrap(), o.MajorUpgradeDetected)
+	if o.MajorUpgradeDetected || len(o.MissingLibraries) > 0 {
+		t.Errorf("MajorUpgradeDetected = %v, MissingLibraries = %q", o.MajorUpgradeDetected, o.MissingLibraries)
 	}
 	if len(o.Evidence) != 4 {
 		t.Errorf("Evidence = %q", o.Evidence)
@@ -230,7 +230,7 @@ func TestClassifyOSVersionFixture(t *testing.T) {
 		}
 	}
 	o = Classify([]byte("Updating FreeBSD repository catalogue...\n"), []byte(warning+"\n"), 0)
-	if !o.MajorUpgradeDetected || !o.NeedsBootstrap() || o.Mismatch != nil || len(o.Evidence) != 1 {
+	if !o.MajorUpgradeDetected || o.Mismatch != nil || len(o.Evidence) != 1 {
 		t.Errorf("major upgrade warning: %+v", o)
 	}
 }
@@ -244,7 +244,7 @@ func TestClassifyNothingToReport(t *testing.T) {
 		transcript.RunOf(t, "pkgbase-minor-upgrade-15.0-to-15.1.txt", "pkg -oABI", 0),
 	} {
 		o := Classify([]byte(r.Output), nil, 0)
-		if o.Mismatch != nil || o.MajorUpgradeDetected || len(o.MissingLibraries) > 0 || len(o.Evidence) > 0 || o.NeedsBootstrap() {
+		if o.Mismatch != nil || o.MajorUpgradeDetected || len(o.MissingLibraries) > 0 || len(o.Evidence) > 0 {
 			t.Errorf("%s: %+v", r.Command, o)
 		}
 	}
@@ -252,8 +252,8 @@ func TestClassifyNothingToReport(t *testing.T) {
 
 func TestClassifyMissingLibrary(t *testing.T) {
 	o := Classify(nil, []byte("ld-elf.so.1: Shared object \"libssl.so.111\" not found, required by \"pkg\"\n"), 1)
-	if diff := cmp.Diff([]string{"libssl.so.111"}, o.MissingLibraries); diff != "" || !o.NeedsBootstrap() {
-		t.Errorf("MissingLibraries (-want +got):\n%s; NeedsBootstrap %v", diff, o.NeedsBootstrap())
+	if diff := cmp.Diff([]string{"libssl.so.111"}, o.MissingLibraries); diff != "" {
+		t.Errorf("MissingLibraries (-want +got):\n%s", diff)
 	}
 }
 

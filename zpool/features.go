@@ -139,17 +139,6 @@ type LoaderCheck struct {
 	EnableUnknown []string
 }
 
-// Unbootable reports whether the pool already has an active feature the
-// loader cannot read.
-func (c LoaderCheck) Unbootable() bool { return len(c.ActiveUnreadable) > 0 }
-
-// SafeToEnable reports whether every feature to be enabled is known and
-// readable by the loader (or never blocks it), so enabling them cannot make
-// the pool unbootable for the loader.
-func (c LoaderCheck) SafeToEnable() bool {
-	return len(c.EnableUnreadable) == 0 && len(c.EnableUnknown) == 0
-}
-
 // CheckLoader judges a pool for the FreeBSD loader and gptzfsboot (see
 // featureTable for the loader version): which of its active features the
 // loader cannot read, and which of toEnable (the short names `zpool

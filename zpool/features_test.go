@@ -102,12 +102,10 @@ func TestCheckLoader(t *testing.T) {
 		return &q
 	}
 	tests := []struct {
-		name       string
-		props      *Properties
-		toEnable   []string
-		want       LoaderCheck
-		unbootable bool
-		safe       bool
+		name     string
+		props    *Properties
+		toEnable []string
+		want     LoaderCheck
 	}{
 		{
 			name:     "14.x pool, upgrade on 15.x",
@@ -119,26 +117,21 @@ func TestCheckLoader(t *testing.T) {
 			name:     "only loader-readable and read-only compatible features",
 			props:    &zroot,
 			toEnable: []string{"head_errlog", "vdev_zaps_v2", "blake3", "block_cloning", "zilsaxattr", "fast_dedup"},
-			safe:     true,
 		},
 		{
 			name:     "already enabled features are not judged again",
 			props:    &zroot,
 			toEnable: []string{"draid", "edonr", "redaction_bookmarks"},
-			safe:     true,
 		},
 		{
 			name:     "nothing to enable",
 			props:    &zroot,
 			toEnable: nil,
-			safe:     true,
 		},
 		{
-			name:       "edonr in use",
-			props:      with(zroot, "edonr", FeatureActive),
-			want:       LoaderCheck{ActiveUnreadable: []string{"edonr"}},
-			unbootable: true,
-			safe:       true,
+			name:  "edonr in use",
+			props: with(zroot, "edonr", FeatureActive),
+			want:  LoaderCheck{ActiveUnreadable: []string{"edonr"}},
 		},
 		{
 			name:     "unknown features",
@@ -158,9 +151,6 @@ func TestCheckLoader(t *testing.T) {
 			got := CheckLoader(tt.props, tt.toEnable)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
-			}
-			if got.Unbootable() != tt.unbootable || got.SafeToEnable() != tt.safe {
-				t.Errorf("Unbootable %v SafeToEnable %v, want %v %v", got.Unbootable(), got.SafeToEnable(), tt.unbootable, tt.safe)
 			}
 		})
 	}

@@ -142,7 +142,7 @@ func TestOpenZFSGuestProperties(t *testing.T) {
 	// Nothing of 2.3's is active on the fresh pool that the loader cannot
 	// read, and enabling the rest would not make it unbootable.
 	c := CheckLoader(&p, guestFeaturesBeyond21)
-	if c.Unbootable() || len(c.ActiveUnknown) > 0 || len(c.EnableUnknown) > 0 {
+	if len(c.ActiveUnreadable) > 0 || len(c.ActiveUnknown) > 0 || len(c.EnableUnknown) > 0 {
 		t.Errorf("CheckLoader = %+v", c)
 	}
 }
@@ -163,7 +163,7 @@ func TestOpenZFSGuestPropertiesUpgraded(t *testing.T) {
 	}
 	// What zpool upgrade makes active at once (head_errlog, vdev_zaps_v2)
 	// the loader reads: the pool stays bootable.
-	if c := CheckLoader(&p, nil); c.Unbootable() || len(c.ActiveUnknown) > 0 {
+	if c := CheckLoader(&p, nil); len(c.ActiveUnreadable) > 0 || len(c.ActiveUnknown) > 0 {
 		t.Errorf("CheckLoader = %+v", c)
 	}
 	if p.Feature("head_errlog") != FeatureActive || p.Feature("vdev_zaps_v2") != FeatureActive {

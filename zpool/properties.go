@@ -154,9 +154,6 @@ func (p *Properties) Size() (uint64, error) { return p.bytes("size") }
 // Free returns the pool's free space in bytes.
 func (p *Properties) Free() (uint64, error) { return p.bytes("free") }
 
-// Allocated returns the pool's allocated space in bytes.
-func (p *Properties) Allocated() (uint64, error) { return p.bytes("allocated") }
-
 func (p *Properties) bytes(name string) (uint64, error) {
 	prop, ok := p.Values[name]
 	if !ok {

@@ -19,7 +19,6 @@ type propsSummary struct {
 	Compatibility []string
 	Size          uint64
 	Free          uint64
-	Allocated     uint64
 	SizeErr       bool
 	Version       int
 	Features      int
@@ -34,7 +33,6 @@ func summarizeProps(p Properties, checks []string) propsSummary {
 		s.SizeErr = true
 	}
 	s.Free, _ = p.Free()
-	s.Allocated, _ = p.Allocated()
 	s.Version, _ = p.Version()
 	for _, c := range checks {
 		if s.States == nil {
@@ -54,7 +52,7 @@ func TestParseProperties(t *testing.T) {
 	otusHuman := otus
 	otusHuman.SizeErr = true // "480M" without -p is not a byte count
 	otusExact := otus
-	otusExact.Size, otusExact.Free, otusExact.Allocated = 503316480, 501122048, 2191360
+	otusExact.Size, otusExact.Free = 503316480, 501122048
 
 	tests := []struct {
 		file string
@@ -64,16 +62,16 @@ func TestParseProperties(t *testing.T) {
 		{"zpool-get-Hp-variant-otus.txt", []propsSummary{otusExact}},
 		{"zpool-get-Hp-variant-freebsd14-two-pools.txt", []propsSummary{{
 			Pool: "tank", Count: 71, Health: "ONLINE", Compatibility: []string{"openzfs-2.0-freebsd", "grub2"},
-			Size: 3985729650688, Free: 1739461312512, Allocated: 2246268338176, Features: 39,
+			Size: 3985729650688, Free: 1739461312512, Features: 39,
 			States: map[string]FeatureState{"lz4_compress": FeatureActive, "async_destroy": FeatureEnabled, "head_errlog": FeatureDisabled, "no_such_feature": ""},
 		}, {
 			Pool: "zroot", Count: 70, Health: "ONLINE", Bootfs: "zroot/ROOT/default", HasBootfs: true,
-			Size: 248034361344, Free: 201766133760, Allocated: 46268227584, Features: 39,
+			Size: 248034361344, Free: 201766133760, Features: 39,
 			States: map[string]FeatureState{"lz4_compress": FeatureActive, "async_destroy": FeatureEnabled, "head_errlog": FeatureDisabled, "no_such_feature": ""},
 		}}},
 		{"zpool-get-Hp-variant-legacy-v28.txt", []propsSummary{{
 			Pool: "oldpool", Count: 27, Health: "ONLINE", Bootfs: "oldpool/ROOT/8.4", HasBootfs: true,
-			Size: 1992864825344, Free: 1500000000000, Allocated: 492864825344, Version: 28,
+			Size: 1992864825344, Free: 1500000000000, Version: 28,
 			States: map[string]FeatureState{"lz4_compress": "", "async_destroy": "", "head_errlog": "", "no_such_feature": ""},
 		}}},
 	}
