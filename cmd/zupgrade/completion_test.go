@@ -47,6 +47,9 @@ func completionScript(t *testing.T, sh string) (script, binDir string) {
 func runShell(t *testing.T, binDir string, argv ...string) string {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
+	// An empty working directory: fish offers the files there beside the
+	// commands, and the package's own files would then depend on names.
+	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+t.TempDir())
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
