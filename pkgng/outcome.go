@@ -46,7 +46,6 @@ type Outcome struct {
 	Evidence []string
 }
 
-
 const (
 	msgNewer         = "Newer FreeBSD version for package "
 	msgPackageVer    = "- package: "
