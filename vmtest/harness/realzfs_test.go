@@ -59,6 +59,24 @@ func upgradedForLoader(t *testing.T, p *parsed, release string) {
 	}
 }
 
+// knownTo checks the real pool after a zpool upgrade on release: the
+// features the release's OpenZFS does not know (simhost's feature table:
+// 14.2's OpenZFS 2.2 lacks fast_dedup and large_microzap, which the
+// guest's OpenZFS 2.3 has, compatibility.d/openzfs-2.3 against
+// openzfs-2.2) are still disabled on the real pool.
+func knownTo(t *testing.T, p *parsed, l *zfsLab, release string) {
+	t.Helper()
+	r := simhost.MustRelease(release)
+	for _, f := range l.profile(t, "openzfs-2.3") {
+		if simhost.KnownTo(f, r) {
+			continue
+		}
+		if st := p.props.Feature(f); st != zpool.FeatureDisabled {
+			t.Errorf("feature %s is %s on the real pool; %s's OpenZFS does not know it", f, st, release)
+		}
+	}
+}
+
 // zupgradeBEs are the boot environments zupgrade made on the real pool.
 func zupgradeBEs(p *parsed) []string {
 	var out []string
@@ -73,8 +91,9 @@ func zupgradeBEs(p *parsed) []string {
 // upgradedOnce checks the real pool after one in-place upgrade to 14.2:
 // its features for 14.2's loader, bootfs still the default BE, and the
 // one backup boot environment bectl made.
-func upgradedOnce(t *testing.T, p *parsed, _ *zfsLab) {
+func upgradedOnce(t *testing.T, p *parsed, l *zfsLab) {
 	upgradedForLoader(t, p, "14.2-RELEASE")
+	knownTo(t, p, l, "14.2-RELEASE")
 	if b, _ := p.props.Bootfs(); b != "zroot/ROOT/default" {
 		t.Errorf("bootfs %q, want zroot/ROOT/default (upgraded in place)", b)
 	}

@@ -13,8 +13,11 @@ import (
 
 // fakeOpenZFS stands in for the real zpool and zfs (the test binary,
 // linked under those names into a directory of its own): it appends its
-// argv to calls.log beside it and answers zpool get from the feature
-// state in state beside it ("upgraded" once zpool upgrade ran).
+// argv to calls.log beside it and keeps a pool zroot that knows every
+// feature of simhost's table (as the guest's newer OpenZFS does), their
+// states in the file features beside it (at first async_destroy enabled,
+// head_errlog active, the others disabled): zpool get lists them all,
+// zpool upgrade enables every one, zpool set feature@NAME=enabled one.
 func fakeOpenZFS(name string, args []string) int {
 	dir := filepath.Dir(os.Args[0])
 	f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -23,21 +26,49 @@ func fakeOpenZFS(name string, args []string) int {
 	}
 	fmt.Fprintln(f, name+" "+strings.Join(args, " "))
 	f.Close()
-	upgraded := false
-	if data, err := os.ReadFile(filepath.Join(dir, "state")); err == nil {
-		upgraded = string(data) == "upgraded"
+	state := map[string]string{"async_destroy": "enabled", "head_errlog": "active"}
+	if data, err := os.ReadFile(filepath.Join(dir, "features")); err == nil {
+		state = map[string]string{}
+		for _, line := range strings.Split(string(data), "\n") {
+			if n, v, ok := strings.Cut(line, " "); ok {
+				state[n] = v
+			}
+		}
+	}
+	save := func() {
+		var b strings.Builder
+		for n, v := range state {
+			fmt.Fprintf(&b, "%s %s\n", n, v)
+		}
+		os.WriteFile(filepath.Join(dir, "features"), []byte(b.String()), 0o644)
 	}
 	switch {
 	case name == "zpool" && len(args) > 0 && args[0] == "get":
-		fast := "disabled"
-		if upgraded {
-			fast = "enabled"
+		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\tzroot/ROOT/default\nzroot\tcompatibility\toff\n")
+		for _, f := range featureTable {
+			v := state[f.Name]
+			if v == "" {
+				v = "disabled"
+			}
+			fmt.Printf("zroot\tfeature@%s\t%s\n", f.Name, v)
 		}
-		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\tzroot/ROOT/default\nzroot\tcompatibility\toff\nzroot\tfeature@async_destroy\tenabled\nzroot\tfeature@head_errlog\tactive\nzroot\tfeature@fast_dedup\t%s\n", fast)
 		return 0
 	case name == "zpool" && len(args) > 0 && args[0] == "upgrade":
-		os.WriteFile(filepath.Join(dir, "state"), []byte("upgraded"), 0o644)
-		fmt.Println("This system supports ZFS pool feature flags.\n\nEnabled the following features on 'zroot':\n  fast_dedup")
+		fmt.Println("This system supports ZFS pool feature flags.\n\nEnabled the following features on 'zroot':")
+		for _, f := range featureTable {
+			if state[f.Name] == "" {
+				state[f.Name] = "enabled"
+				fmt.Println("  " + f.Name)
+			}
+		}
+		save()
+		return 0
+	case name == "zpool" && len(args) == 3 && args[0] == "set" && strings.HasPrefix(args[1], "feature@"):
+		n, v, _ := strings.Cut(strings.TrimPrefix(args[1], "feature@"), "=")
+		if state[n] == "" {
+			state[n] = v
+		}
+		save()
 		return 0
 	case name == "zpool" && len(args) > 0 && args[0] == "bogus":
 		fmt.Fprintln(os.Stderr, "unrecognized command 'bogus'")
@@ -86,24 +117,24 @@ func TestRealZFSBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := tm.must("zpool", "upgrade", "zroot")
-	if !strings.Contains(out, "Enabled the following features on 'zroot':\n  fast_dedup") {
-		t.Errorf("zpool upgrade's output is not the real one's:\n%s", out)
+	if !strings.Contains(out, "Enabled the following features on 'zroot':\n  empty_bpobj\n  lz4_compress") || strings.Contains(out, "fast_dedup") {
+		t.Errorf("zpool upgrade on 13.4 does not say it enabled 13.4's features and no others:\n%s", out)
 	}
 	if r := tm.run("zpool", "bogus"); r.code != 2 || !strings.Contains(r.err, "unrecognized command 'bogus'") {
 		t.Errorf("a failing real zpool: %v, want its exit status 2 and its message", r)
 	}
 	p := tm.model().pool("zroot")
-	want := map[string]string{"async_destroy": "enabled", "head_errlog": "active", "fast_dedup": "enabled"}
-	if fmt.Sprint(p.Features) != fmt.Sprint(want) || p.Compatibility != "off" || p.Bootfs != "zroot/ROOT/default" || p.Version != 5000 {
-		t.Errorf("the model's pool after the real zpool upgrade: features %v, compatibility %q, bootfs %q, version %d; want %v, off, zroot/ROOT/default, 5000",
-			p.Features, p.Compatibility, p.Bootfs, p.Version, want)
+	if p.Features["lz4_compress"] != "enabled" || p.Features["draid"] != "enabled" || p.Features["fast_dedup"] != "" || p.Features["head_errlog"] != "active" ||
+		p.Compatibility != "off" || p.Bootfs != "zroot/ROOT/default" || p.Version != 5000 {
+		t.Errorf("the model's pool after zpool upgrade of the real pool: features %v, compatibility %q, bootfs %q, version %d; want 13.4's enabled, head_errlog active, no fast_dedup, off, zroot/ROOT/default, 5000",
+			p.Features, p.Compatibility, p.Bootfs, p.Version)
 	}
 	tm.must("zfs", "upgrade")
 	tm.must("bectl", "create", "-r", "backup")
 	tm.must("bectl", "activate", "backup")
 	got := calls()
 	for _, w := range []string{
-		"zpool upgrade zroot\nzpool get -H -p -o name,property,value all\n",
+		"zpool get -H -p -o name,property,value all\nzpool set feature@empty_bpobj=enabled zroot\nzpool set feature@lz4_compress=enabled zroot\n",
 		"zfs upgrade\n",
 		"zfs snapshot -r zroot/ROOT/default@",
 		"zfs clone -o canmount=noauto zroot/ROOT/default@",
