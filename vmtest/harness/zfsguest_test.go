@@ -209,7 +209,7 @@ type parsed struct {
 			Name, Health string
 			Size, Free   uint64
 		} `json:"pools"`
-		Filesystems []struct{ Name, Mountpoint string } `json:"filesystems"`
+		Filesystems []struct{ Name, Mountpoint, Origin string } `json:"filesystems"`
 	}
 }
 

@@ -65,3 +65,31 @@ func TestRealZFSFeaturesOfTheRunningRelease(t *testing.T) {
 		t.Errorf("the model's pool after the upgrade: %v", p.Features)
 	}
 }
+
+// TestRealZFSBootfsDecides: the boot environment that boots is the real
+// pool's bootfs, read at the boot (zpool get), not the model's: after
+// bectl activate the real pool names the new one and it boots; a bootfs
+// set on the real pool behind the model's back (zpool set bootfs there)
+// boots that one instead, as the loader reads the pool's bootfs
+// (stand/libsa/zfs/zfsimpl.c zfs_get_root: the pool's bootfs property).
+func TestRealZFSBootfsDecides(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "14.2-RELEASE", Disks: 2})
+	dir := fakeRealZFS(t)
+	if err := tm.UseRealZFS(dir); err != nil {
+		t.Fatal(err)
+	}
+	tm.must("bectl", "create", "-r", "next")
+	tm.must("bectl", "activate", "next")
+	if data, _ := os.ReadFile(filepath.Join(dir, "bootfs")); string(data) != "zroot/ROOT/next" {
+		t.Fatalf("bectl activate set the real pool's bootfs to %q", data)
+	}
+	tm.must("shutdown", "-r", "now")
+	if rep := tm.mustBoot(BootOptions{NoHooks: true}); rep.BE != "zroot/ROOT/next" {
+		t.Errorf("booted %s, the real pool's bootfs is zroot/ROOT/next", rep.BE)
+	}
+	os.WriteFile(filepath.Join(dir, "bootfs"), []byte("zroot/ROOT/default"), 0o644)
+	tm.must("shutdown", "-r", "now")
+	if rep := tm.mustBoot(BootOptions{NoHooks: true}); rep.BE != "zroot/ROOT/default" {
+		t.Errorf("booted %s, the real pool's bootfs is zroot/ROOT/default", rep.BE)
+	}
+}

@@ -17,7 +17,8 @@ import (
 // feature of simhost's table (as the guest's newer OpenZFS does), their
 // states in the file features beside it (at first async_destroy enabled,
 // head_errlog active, the others disabled): zpool get lists them all,
-// zpool upgrade enables every one, zpool set feature@NAME=enabled one.
+// zpool upgrade enables every one, zpool set feature@NAME=enabled one;
+// zpool set bootfs=DS keeps DS in the file bootfs.
 func fakeOpenZFS(name string, args []string) int {
 	dir := filepath.Dir(os.Args[0])
 	f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -44,7 +45,11 @@ func fakeOpenZFS(name string, args []string) int {
 	}
 	switch {
 	case name == "zpool" && len(args) > 0 && args[0] == "get":
-		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\tzroot/ROOT/default\nzroot\tcompatibility\toff\n")
+		bootfs := "zroot/ROOT/default"
+		if data, err := os.ReadFile(filepath.Join(dir, "bootfs")); err == nil {
+			bootfs = string(data)
+		}
+		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\t%s\nzroot\tcompatibility\toff\n", bootfs)
 		for _, f := range featureTable {
 			v := state[f.Name]
 			if v == "" {
@@ -69,6 +74,9 @@ func fakeOpenZFS(name string, args []string) int {
 			state[n] = v
 		}
 		save()
+		return 0
+	case name == "zpool" && len(args) == 3 && args[0] == "set" && strings.HasPrefix(args[1], "bootfs="):
+		os.WriteFile(filepath.Join(dir, "bootfs"), []byte(strings.TrimPrefix(args[1], "bootfs=")), 0o644)
 		return 0
 	case name == "zpool" && len(args) > 0 && args[0] == "bogus":
 		fmt.Fprintln(os.Stderr, "unrecognized command 'bogus'")
