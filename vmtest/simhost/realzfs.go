@@ -165,9 +165,7 @@ func (b realPools) run(inv *Invocation, prog string, args ...string) int {
 
 // real runs a real program for an operation, failing with what it said.
 func (b realPools) real(prog string, args ...string) error {
-	cmd := exec.Command(filepath.Join(b.dir, prog), args...)
-	cmd.Env = []string{"PATH=" + b.dir + ":/sbin:/bin", "LC_ALL=C"}
-	out, err := cmd.CombinedOutput()
+	out, err := realCommand(b.dir, prog, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %v: %s", prog, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
@@ -175,10 +173,19 @@ func (b realPools) real(prog string, args ...string) error {
 }
 
 // Snapshot snapshots the real dataset too (bectl create: lib/libbe/be.c
-// be_create_depth takes a recursive snapshot, zfs_snapshot with recursion).
+// be_create_depth takes a recursive snapshot, zfs_snapshot with
+// recursion). The files the model keeps for the snapshot (a boot
+// environment's: the running system's, which live on the machine's own
+// disk) are put into the real dataset first, so that the real snapshot
+// and its clones hold them (writeRealBE).
 func (b realPools) Snapshot(dataset, name string, recursive bool) error {
 	if err := b.modelPools.Snapshot(dataset, name, recursive); err != nil {
 		return err
+	}
+	if _, ok := statDir(b.inv.m.storePath(dataset + "@" + name)); ok {
+		if err := b.writeRealBE(dataset, b.inv.m.storePath(dataset+"@"+name)); err != nil {
+			return err
+		}
 	}
 	args := []string{"snapshot"}
 	if recursive {

@@ -78,6 +78,8 @@ func fakeOpenZFS(name string, args []string) int {
 	case name == "zpool" && len(args) == 3 && args[0] == "set" && strings.HasPrefix(args[1], "bootfs="):
 		os.WriteFile(filepath.Join(dir, "bootfs"), []byte(strings.TrimPrefix(args[1], "bootfs=")), 0o644)
 		return 0
+	case name == "zfs" || name == "mount" || name == "umount":
+		return fakeDatasets(dir, name, args)
 	case name == "zpool" && len(args) > 0 && args[0] == "bogus":
 		fmt.Fprintln(os.Stderr, "unrecognized command 'bogus'")
 		return 2
@@ -85,8 +87,8 @@ func fakeOpenZFS(name string, args []string) int {
 	return 0
 }
 
-// fakeRealZFS makes a directory with zpool and zfs linked to the test
-// binary (fakeOpenZFS).
+// fakeRealZFS makes a directory with zpool, zfs, mount and umount linked
+// to the test binary (fakeOpenZFS).
 func fakeRealZFS(t *testing.T) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -94,7 +96,7 @@ func fakeRealZFS(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, n := range []string{"zpool", "zfs"} {
+	for _, n := range []string{"zpool", "zfs", "mount", "umount"} {
 		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
 			t.Fatal(err)
 		}
@@ -220,4 +222,77 @@ func TestRealDisks(t *testing.T) {
 	if calls, _ := os.ReadFile(filepath.Join(zdir, "calls.log")); !strings.Contains(string(calls), "zpool replace -f zroot ada1p3\n") {
 		t.Errorf("the real pool's member was not replaced; the real programs ran:\n%s", calls)
 	}
+}
+
+// fakeDatasets keeps the files of the fake's datasets and snapshots, one
+// directory each under ds/ beside it (/ written %): zfs snapshot [-r]
+// DS@S and zfs clone [-o ...] SNAP TARGET copy them, mount -t zfs [-o ro]
+// DS DIR copies a dataset's files into DIR and umount DIR copies them
+// back (unless read-only) and empties DIR. A dataset that has no
+// directory yet starts with the file be-name naming it.
+func fakeDatasets(dir, name string, args []string) int {
+	ds := func(n string) string {
+		p := filepath.Join(dir, "ds", strings.ReplaceAll(n, "/", "%"))
+		if _, err := os.Stat(p); err != nil {
+			os.MkdirAll(p, 0o755)
+			os.WriteFile(filepath.Join(p, "be-name"), []byte(n+"\n"), 0o644)
+		}
+		return p
+	}
+	record := func(point string) string {
+		return filepath.Join(dir, "mounts", strings.ReplaceAll(point, "/", "%"))
+	}
+	copyInto := func(src, dst string) int {
+		os.RemoveAll(dst)
+		if err := copyTree(src, dst, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
+	empty := func(d string) {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			os.RemoveAll(filepath.Join(d, e.Name()))
+		}
+	}
+	switch {
+	case name == "zfs" && len(args) >= 2 && args[0] == "snapshot":
+		target := args[len(args)-1]
+		src, _, _ := strings.Cut(target, "@")
+		return copyInto(ds(src), filepath.Join(dir, "ds", strings.ReplaceAll(target, "/", "%")))
+	case name == "zfs" && len(args) >= 3 && args[0] == "clone":
+		return copyInto(ds(args[len(args)-2]), filepath.Join(dir, "ds", strings.ReplaceAll(args[len(args)-1], "/", "%")))
+	case name == "mount":
+		point, dataset := args[len(args)-1], args[len(args)-2]
+		ro := len(args) == 6 && args[3] == "ro"
+		os.MkdirAll(filepath.Join(dir, "mounts"), 0o755)
+		mode := "rw"
+		if ro {
+			mode = "ro"
+		}
+		os.WriteFile(record(point), []byte(mode+" "+dataset), 0o644)
+		empty(point)
+		if err := copyTree(ds(dataset), point, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	case name == "umount":
+		data, err := os.ReadFile(record(args[0]))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "umount: %s: not mounted\n", args[0])
+			return 1
+		}
+		mode, dataset, _ := strings.Cut(string(data), " ")
+		if mode == "rw" {
+			if rc := copyInto(args[0], ds(dataset)); rc != 0 {
+				return rc
+			}
+		}
+		empty(args[0])
+		os.Remove(record(args[0]))
+		return 0
+	}
+	return 0
 }
