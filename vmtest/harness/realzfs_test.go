@@ -147,6 +147,12 @@ func stagedBEs(t *testing.T, p *parsed, l *zfsLab, want string) {
 	if got := disabled(&p.props); strings.Join(got, " ") != strings.Join(l.disabled, " ") {
 		t.Errorf("the real pool's disabled features changed: %v, installed %v; a staged run leaves them to finalize", got, l.disabled)
 	}
+	// What each real dataset holds: freebsd-update -b wrote 14.2 into the
+	// mounted real clone, the old one keeps 13.4.
+	kernels := staged + " FreeBSD kernel 14.2-RELEASE amd64\n" + def + " FreeBSD kernel 13.4-RELEASE amd64"
+	if got := strings.TrimSpace(p.beKernels); got != kernels {
+		t.Errorf("the kernels in the real boot environments' datasets:\n%s\nwant:\n%s", got, kernels)
+	}
 }
 
 // realPoolChecks say, per scenario, what the real pool must show after
@@ -196,6 +202,21 @@ var realPoolChecks = map[string]func(t *testing.T, p *parsed, l *zfsLab){
 		}
 	},
 }
+
+// beKernelsJob reports, per boot environment on the real pool, the
+// first line of the kernel its real dataset holds (FreeBSD kernel REL
+// ARCH), each mounted in turn (mount -t zfs: the one the import mounted
+// already is mounted a second time, read-write as there).
+const beKernelsJob = `bekernels() {
+	mkdir -p /be
+	for be in $(zfs list -H -o name -r zroot/ROOT | grep '^zroot/ROOT/'); do
+		mount -t zfs "$be" /be || return 1
+		printf '%s %s\n' "$be" "$(grep -m 1 '^FreeBSD kernel ' /be/boot/kernel/kernel)"
+		umount /be || return 1
+	done
+}
+sec be-kernels bekernels
+`
 
 // realImportJob imports zroot from the disks present.
 func realImportJob(disks []ZFSDisk) string {
@@ -295,7 +316,7 @@ func TestRealZFSScenarios(t *testing.T) {
 		mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 		defer cancel()
-		r, err := zkit.Launch(ctx, dir, n, disks, realImportJob(disks)+reportJob)
+		r, err := zkit.Launch(ctx, dir, n, disks, realImportJob(disks)+reportJob+beKernelsJob)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -374,5 +395,9 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 	if check == nil {
 		t.Fatalf("no check of the real pool for scenario %s (realPoolChecks)", sc.Name)
 	}
-	check(t, parseReport(t, r), l)
+	p := parseReport(t, r)
+	if s, err := r.Get("be-kernels"); err == nil && s.RC == 0 {
+		p.beKernels = s.Out
+	}
+	check(t, p, l)
 }

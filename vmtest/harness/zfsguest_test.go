@@ -211,6 +211,9 @@ type parsed struct {
 		} `json:"pools"`
 		Filesystems []struct{ Name, Mountpoint, Origin string } `json:"filesystems"`
 	}
+	// beKernels is, when the report has it, one line per boot
+	// environment: its dataset and its kernel's first line (beKernelsJob).
+	beKernels string
 }
 
 // parseReport reads a run's report sections with zupgrade's parsers; any
