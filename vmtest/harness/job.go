@@ -51,6 +51,9 @@ type Job struct {
 	// Replace are disks replaced before the job: a new blank disk at the
 	// name, partitioned like the others and zpool-replaced onto.
 	Replace []simhost.Replacement `json:"replace,omitempty"`
+	// StateDir is zupgrade's state directory, a path of the machine, when
+	// it is not the default /var/db/zupgrade (Scenario.StateDir).
+	StateDir string `json:"state_dir,omitempty"`
 }
 
 // JobResult is what a job did.
@@ -124,6 +127,9 @@ type Pauser func()
 // simulated commands report a power cut to (simhost.PauseEnv); pause is
 // called when the power is cut at a named point.
 func (mc *Machine) RunJob(ctx context.Context, job Job, fifo string, pause Pauser) (*JobResult, error) {
+	if job.StateDir != "" {
+		mc.StateDir = mc.M.HostPath(job.StateDir)
+	}
 	for _, d := range job.Remove {
 		if err := mc.M.RemoveDisk(d); err != nil {
 			return nil, err

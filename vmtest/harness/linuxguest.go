@@ -169,6 +169,8 @@ type LinuxGuest struct {
 	removed map[string]bool
 	// setup is the first launch's script for the real pool (realPoolSetup).
 	setup string
+	// stateDir is zupgrade's state directory, a path of the machine.
+	stateDir string
 	// Retries counts infrastructure retries (no first console byte),
 	// apart from test failures.
 	Retries int
@@ -212,7 +214,11 @@ func NewLinuxGuest(kit *GuestKit, dir string, sc *Scenario, bins *Binaries) (*Li
 	if err != nil {
 		return nil, err
 	}
-	return &LinuxGuest{kit: kit, dir: dir, disk: disk, sock: sock, pool: pool, setup: setup, removed: map[string]bool{}}, nil
+	stateDir := sc.StateDir
+	if stateDir == "" {
+		stateDir = "/var/db/zupgrade"
+	}
+	return &LinuxGuest{kit: kit, dir: dir, disk: disk, sock: sock, pool: pool, setup: setup, stateDir: stateDir, removed: map[string]bool{}}, nil
 }
 
 // Name says the back-end and the accelerator, e.g. linux-guest/TCG.
@@ -454,7 +460,7 @@ func (g *LinuxGuest) diskBootCode() ([]string, error) {
 // diskJournal reads the run's status from the disk image itself (debugfs,
 // without mounting it): "" when there is no journal.
 func (g *LinuxGuest) diskJournal() (string, error) {
-	path := strings.TrimPrefix(GuestRoot, GuestDisk) + "/var/db/zupgrade/journal.json"
+	path := strings.TrimPrefix(GuestRoot, GuestDisk) + g.stateDir + "/journal.json"
 	cmd := exec.Command("debugfs", "-R", "cat "+path, g.disk)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -51,10 +52,28 @@ func upgradedForLoader(t *testing.T, p *parsed, release string) {
 		switch {
 		case !known:
 			t.Errorf("the real pool has feature %s, simhost's feature table lacks it", f)
-		case reads && st == zpool.FeatureDisabled:
+		case reads && st == zpool.FeatureDisabled && simhost.KnownTo(f, simhost.MustRelease(release)):
 			t.Errorf("feature %s, which %s's loader reads, is still disabled on the real pool: zupgrade's zpool upgrade did not reach it", f, release)
 		case !reads && st == zpool.FeatureActive:
 			t.Errorf("feature %s is active on the real pool; %s's loader cannot read it", f, release)
+		}
+	}
+}
+
+// knownTo checks the real pool after a zpool upgrade on release: the
+// features the release's OpenZFS does not know (simhost's feature table:
+// 14.2's OpenZFS 2.2 lacks fast_dedup and large_microzap, which the
+// guest's OpenZFS 2.3 has, compatibility.d/openzfs-2.3 against
+// openzfs-2.2) are still disabled on the real pool.
+func knownTo(t *testing.T, p *parsed, l *zfsLab, release string) {
+	t.Helper()
+	r := simhost.MustRelease(release)
+	for _, f := range l.profile(t, "openzfs-2.3") {
+		if simhost.KnownTo(f, r) {
+			continue
+		}
+		if st := p.props.Feature(f); st != zpool.FeatureDisabled {
+			t.Errorf("feature %s is %s on the real pool; %s's OpenZFS does not know it", f, st, release)
 		}
 	}
 }
@@ -73,13 +92,66 @@ func zupgradeBEs(p *parsed) []string {
 // upgradedOnce checks the real pool after one in-place upgrade to 14.2:
 // its features for 14.2's loader, bootfs still the default BE, and the
 // one backup boot environment bectl made.
-func upgradedOnce(t *testing.T, p *parsed, _ *zfsLab) {
+func upgradedOnce(t *testing.T, p *parsed, l *zfsLab) {
 	upgradedForLoader(t, p, "14.2-RELEASE")
+	knownTo(t, p, l, "14.2-RELEASE")
 	if b, _ := p.props.Bootfs(); b != "zroot/ROOT/default" {
 		t.Errorf("bootfs %q, want zroot/ROOT/default (upgraded in place)", b)
 	}
 	if bes := zupgradeBEs(p); len(bes) != 1 {
 		t.Errorf("boot environments made by bectl on the real pool: %v, want zupgrade's one backup", bes)
+	}
+}
+
+// origins maps each file system on the real pool to its origin ("" for
+// none), as go-zfs reads them.
+func origins(p *parsed) map[string]string {
+	out := map[string]string{}
+	for _, fs := range p.gozfs.Filesystems {
+		out[fs.Name] = strings.TrimPrefix(fs.Origin, "-")
+	}
+	return out
+}
+
+// stagedBEs checks the boot environments on the real pool after a staged
+// run to 14.2: bootfs is want, the boot environment 14.2-RELEASE exists
+// beside default and no other, the one of the two that is not bootfs is
+// the clone of a snapshot of the other (bectl create -r clones the
+// running one; bectl activate promotes the clone: lib/libbe/be.c
+// be_activate, zfs_promote), and the pool's features are as installed
+// (a staged run leaves them to finalize).
+func stagedBEs(t *testing.T, p *parsed, l *zfsLab, want string) {
+	t.Helper()
+	const def, staged = "zroot/ROOT/default", "zroot/ROOT/14.2-RELEASE"
+	if b, _ := p.props.Bootfs(); b != want {
+		t.Errorf("bootfs %q on the real pool, want %s", b, want)
+	}
+	o := origins(p)
+	var bes []string
+	for name := range o {
+		if strings.HasPrefix(name, "zroot/ROOT/") {
+			bes = append(bes, name)
+		}
+	}
+	sort.Strings(bes)
+	if strings.Join(bes, " ") != staged+" "+def {
+		t.Errorf("boot environments on the real pool: %v, want %s and %s", bes, def, staged)
+	}
+	clone := def
+	if want == def {
+		clone = staged
+	}
+	if o[want] != "" || !strings.HasPrefix(o[clone], want+"@") {
+		t.Errorf("origins on the real pool: %s %q, %s %q; want %s none and %s a clone of %s@...", want, o[want], clone, o[clone], want, clone, want)
+	}
+	if got := disabled(&p.props); strings.Join(got, " ") != strings.Join(l.disabled, " ") {
+		t.Errorf("the real pool's disabled features changed: %v, installed %v; a staged run leaves them to finalize", got, l.disabled)
+	}
+	// What each real dataset holds: freebsd-update -b wrote 14.2 into the
+	// mounted real clone, the old one keeps 13.4.
+	kernels := staged + " FreeBSD kernel 14.2-RELEASE amd64\n" + def + " FreeBSD kernel 13.4-RELEASE amd64"
+	if got := strings.TrimSpace(p.beKernels); got != kernels {
+		t.Errorf("the kernels in the real boot environments' datasets:\n%s\nwant:\n%s", got, kernels)
 	}
 }
 
@@ -106,6 +178,12 @@ var realPoolChecks = map[string]func(t *testing.T, p *parsed, l *zfsLab){
 			t.Errorf("the real pool is %s with one member missing, want DEGRADED", p.pool.State)
 		}
 	},
+	"staged-major": func(t *testing.T, p *parsed, l *zfsLab) {
+		stagedBEs(t, p, l, "zroot/ROOT/14.2-RELEASE")
+	},
+	"staged-trial-fails": func(t *testing.T, p *parsed, l *zfsLab) {
+		stagedBEs(t, p, l, "zroot/ROOT/default")
+	},
 	"compatibility-freebsd-profile": func(t *testing.T, p *parsed, l *zfsLab) {
 		in := map[string]bool{}
 		for _, f := range l.profile(t, "openzfs-2.1-freebsd") {
@@ -124,6 +202,21 @@ var realPoolChecks = map[string]func(t *testing.T, p *parsed, l *zfsLab){
 		}
 	},
 }
+
+// beKernelsJob reports, per boot environment on the real pool, the
+// first line of the kernel its real dataset holds (FreeBSD kernel REL
+// ARCH), each mounted in turn (mount -t zfs: the one the import mounted
+// already is mounted a second time, read-write as there).
+const beKernelsJob = `bekernels() {
+	mkdir -p /be
+	for be in $(zfs list -H -o name -r zroot/ROOT | grep '^zroot/ROOT/'); do
+		mount -t zfs "$be" /be || return 1
+		printf '%s %s\n' "$be" "$(grep -m 1 '^FreeBSD kernel ' /be/boot/kernel/kernel)"
+		umount /be || return 1
+	done
+}
+sec be-kernels bekernels
+`
 
 // realImportJob imports zroot from the disks present.
 func realImportJob(disks []ZFSDisk) string {
@@ -223,7 +316,7 @@ func TestRealZFSScenarios(t *testing.T) {
 		mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 		defer cancel()
-		r, err := zkit.Launch(ctx, dir, n, disks, realImportJob(disks)+reportJob)
+		r, err := zkit.Launch(ctx, dir, n, disks, realImportJob(disks)+reportJob+beKernelsJob)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -302,5 +395,9 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 	if check == nil {
 		t.Fatalf("no check of the real pool for scenario %s (realPoolChecks)", sc.Name)
 	}
-	check(t, parseReport(t, r), l)
+	p := parseReport(t, r)
+	if s, err := r.Get("be-kernels"); err == nil && s.RC == 0 {
+		p.beKernels = s.Out
+	}
+	check(t, p, l)
 }

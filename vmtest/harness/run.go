@@ -47,6 +47,7 @@ func Execute(ctx context.Context, sc *Scenario, b Backend) (*Result, error) {
 	res := &Result{Scenario: sc.Name, Backend: b.Name()}
 	var log strings.Builder
 	launch := func(job Job) (*JobResult, error) {
+		job.StateDir = sc.StateDir
 		start := time.Now()
 		jr, err := b.Launch(ctx, job)
 		res.Launches = append(res.Launches, time.Since(start))

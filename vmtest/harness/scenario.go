@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -41,6 +42,11 @@ type Scenario struct {
 	Matrix *Matrix `json:"matrix,omitempty"`
 	// Expect is the end state.
 	Expect Expect `json:"expect"`
+	// StateDir is zupgrade's state directory, a path of the machine
+	// (default /var/db/zupgrade, inside the boot environment): outside
+	// the boot environments, e.g. on the pool's root dataset
+	// (/zroot/zupgrade), apply stages the upgrade in a new one.
+	StateDir string `json:"state_dir,omitempty"`
 }
 
 // Run is one zupgrade apply by the admin.
@@ -198,6 +204,9 @@ func (sc *Scenario) Validate() error {
 		if i == 0 && r.UnlessDone {
 			return fmt.Errorf("runs[0]: unless_done on the first run never skips it")
 		}
+	}
+	if d := sc.StateDir; d != "" && (!path.IsAbs(d) || path.Clean(d) != d || d == "/" || strings.ContainsAny(d, "\x00\n")) {
+		return fmt.Errorf("state_dir %q: give an absolute, clean path of the machine, e.g. /zroot/zupgrade", d)
 	}
 	if sc.Matrix != nil {
 		if err := sc.Matrix.check(sc); err != nil {

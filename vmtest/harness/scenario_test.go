@@ -37,6 +37,7 @@ func TestScenarioMistakes(t *testing.T) {
 		{"unknown-field", `{` + base + `, "runs": [{"apply": []}], "reboots": 2, ` + exp + `}`, `unknown field "reboots"`},
 		{"no-runs", `{` + base + `, "runs": [], ` + exp + `}`, "runs is empty"},
 		{"state-dir", `{` + base + `, "runs": [{"apply": ["--state-dir", "/x"]}], ` + exp + `}`, "--state-dir is the harness's"},
+		{"state-dir-relative", `{` + base + `, "state_dir": "zroot/zupgrade", "runs": [{"apply": []}], ` + exp + `}`, "state_dir \"zroot/zupgrade\": give an absolute"},
 		{"bad-kind", `{` + base + `, "runs": [{"apply": []}], "faults": [{"kind": "flood"}], ` + exp + `}`, `kind "flood"`},
 		{"bad-point", `{` + base + `, "runs": [{"apply": []}], "faults": [{"kind": "sigkill", "point": "upgrade:during"}], ` + exp + `}`, "STEP:before-start"},
 		{"point-run", `{` + base + `, "runs": [{"apply": []}], "faults": [{"kind": "power-cut", "point": "upgrade:after-run", "run": 1}], ` + exp + `}`, "runs 0 to 0"},

@@ -209,8 +209,11 @@ type parsed struct {
 			Name, Health string
 			Size, Free   uint64
 		} `json:"pools"`
-		Filesystems []struct{ Name, Mountpoint string } `json:"filesystems"`
+		Filesystems []struct{ Name, Mountpoint, Origin string } `json:"filesystems"`
 	}
+	// beKernels is, when the report has it, one line per boot
+	// environment: its dataset and its kernel's first line (beKernelsJob).
+	beKernels string
 }
 
 // parseReport reads a run's report sections with zupgrade's parsers; any

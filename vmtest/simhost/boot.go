@@ -86,6 +86,10 @@ func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 			if err := m.syncRealPools(model, dir); err != nil {
 				return err
 			}
+			// The boot environments are what their real datasets hold.
+			if err := m.readRealBEs(model, dir); err != nil {
+				return err
+			}
 		}
 		if dir := m.realDisks(); dir != "" {
 			// The firmware finds the boot code that is on the real disks.

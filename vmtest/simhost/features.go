@@ -127,3 +127,10 @@ func loaderFeatureGUIDs(r Release) []string {
 	}
 	return out
 }
+
+// KnownTo reports whether release r's OpenZFS (its kernel and zpool(8))
+// knows the pool feature name, a short name or GUID.
+func KnownTo(name string, r Release) bool {
+	f, ok := LookupFeature(name)
+	return ok && f.supportedBy(r)
+}

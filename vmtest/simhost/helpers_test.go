@@ -38,7 +38,7 @@ func simhostBinary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	if name := filepath.Base(os.Args[0]); name == "zpool" || name == "zfs" {
+	if name := filepath.Base(os.Args[0]); name == "zpool" || name == "zfs" || name == "mount" || name == "umount" {
 		os.Exit(fakeOpenZFS(name, os.Args[1:]))
 	}
 	code := m.Run()

@@ -231,6 +231,10 @@ type Dataset struct {
 	// mounted (bectl mount; staged.go): its files are there instead of in
 	// the store until it is unmounted or the system ends.
 	Mounted string `json:"mounted,omitempty"`
+	// RealFiles (real OpenZFS, realbe.go): the boot environment's files
+	// are in its real dataset, mounted there by bectl mount, not in the
+	// store; the next boot reads them from it.
+	RealFiles bool `json:"real_files,omitempty"`
 }
 
 // Snapshot is a ZFS snapshot of a dataset.

@@ -5,6 +5,7 @@ package simhost
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,12 +48,98 @@ type realPools struct {
 }
 
 // Zpool runs the real zpool(8) with the invocation's arguments, then
-// reads the pools' properties back into the model.
+// reads the pools' properties back into the model. The real zpool is a
+// newer OpenZFS than the running release's may be (the guest's 2.3 stands
+// for 14.2's 2.2), and a zpool knows only the features of its own
+// OpenZFS (module/zcommon/zfeature_common.c zpool_feature_init registers
+// them; zpool get, zpool upgrade and zpool set feature@ go over that
+// table): so what the running release's OpenZFS does not know (simhost's
+// feature table, featuresOf; OpenZFS's cmd/zpool/compatibility.d/
+// openzfs-2.2 lists 2.2's) is left out of zpool get's lines, zpool set
+// of such a feature fails as the release's zpool does, and zpool upgrade
+// enables only the features the release knows, one zpool set
+// feature@NAME=enabled each on the real pool, saying what the release's
+// zpool upgrade says (zpoolUpgrade). zpool status stays the real one's.
 func (b realPools) Zpool(inv *Invocation) int {
-	rc := b.run(inv, "zpool", inv.Args...)
+	if len(inv.Args) == 0 {
+		return b.run(inv, "zpool")
+	}
+	var rc int
+	switch sub, args := inv.Args[0], inv.Args[1:]; {
+	case sub == "upgrade":
+		rc = b.upgrade(inv, args)
+	case sub == "set" && len(args) == 2 && strings.HasPrefix(args[0], "feature@") && !inv.knowsFeature(strings.TrimPrefix(strings.SplitN(args[0], "=", 2)[0], "feature@")):
+		return zpoolSet(inv, args)
+	case sub == "get":
+		var out bytes.Buffer
+		stdout := inv.Stdout
+		inv.Stdout = &out
+		rc = b.run(inv, "zpool", inv.Args...)
+		inv.Stdout = stdout
+		inv.out("%s", inv.knownFeatureLines(out.String()))
+	default:
+		rc = b.run(inv, "zpool", inv.Args...)
+	}
 	if err := b.inv.m.syncRealPools(b.inv.model, b.dir); err != nil {
 		inv.errf("simhost: reading the real pools back: %v\n", err)
 		return 1
+	}
+	return rc
+}
+
+// knowsFeature reports whether the running release's OpenZFS knows the
+// pool feature name (short name or GUID).
+func (inv *Invocation) knowsFeature(name string) bool { return KnownTo(name, inv.zfsRelease()) }
+
+// knownFeatureLines drops the lines of zpool get's output that name a
+// feature (a field feature@NAME) the running release's OpenZFS does not
+// know.
+func (inv *Invocation) knownFeatureLines(out string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(out, "\n") {
+		keep := true
+		for _, f := range strings.Fields(line) {
+			if name, ok := strings.CutPrefix(f, "feature@"); ok && !inv.knowsFeature(name) {
+				keep = false
+			}
+		}
+		if keep {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// upgrade is zpool upgrade on the real pools as the running release's
+// zpool does it: the model, read from the real pools, decides and says
+// what is enabled (zpoolUpgrade: the release's features within the
+// compatibility property), and each feature it enabled is enabled on the
+// real pool with zpool set feature@NAME=enabled (zpool_main.c
+// upgrade_enable_all sets them one by one the same way, through
+// zpool_set_prop). A legacy pool is not modelled on real OpenZFS.
+func (b realPools) upgrade(inv *Invocation, args []string) int {
+	if err := inv.m.syncRealPools(inv.model, b.dir); err != nil {
+		inv.errf("simhost: reading the real pools: %v\n", err)
+		return 1
+	}
+	before := map[*Pool]map[string]string{}
+	for _, p := range inv.model.Pools {
+		if p.Version < 5000 {
+			return inv.unsupported("zpool upgrade of a legacy pool on real OpenZFS")
+		}
+		before[p] = maps.Clone(p.Features)
+	}
+	rc := zpoolUpgrade(inv, args)
+	for _, p := range inv.model.Pools {
+		for _, f := range featuresOf(inv.zfsRelease()) {
+			if before[p][f.Name] != "" || p.Features[f.Name] == "" {
+				continue
+			}
+			if err := b.real("zpool", "set", "feature@"+f.Name+"=enabled", p.Name); err != nil {
+				inv.errf("%v\n", err)
+				rc = 1
+			}
+		}
 	}
 	return rc
 }
@@ -78,9 +165,7 @@ func (b realPools) run(inv *Invocation, prog string, args ...string) int {
 
 // real runs a real program for an operation, failing with what it said.
 func (b realPools) real(prog string, args ...string) error {
-	cmd := exec.Command(filepath.Join(b.dir, prog), args...)
-	cmd.Env = []string{"PATH=" + b.dir + ":/sbin:/bin", "LC_ALL=C"}
-	out, err := cmd.CombinedOutput()
+	out, err := realCommand(b.dir, prog, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %v: %s", prog, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
@@ -88,10 +173,19 @@ func (b realPools) real(prog string, args ...string) error {
 }
 
 // Snapshot snapshots the real dataset too (bectl create: lib/libbe/be.c
-// be_create_depth takes a recursive snapshot, zfs_snapshot with recursion).
+// be_create_depth takes a recursive snapshot, zfs_snapshot with
+// recursion). The files the model keeps for the snapshot (a boot
+// environment's: the running system's, which live on the machine's own
+// disk) are put into the real dataset first, so that the real snapshot
+// and its clones hold them (writeRealBE).
 func (b realPools) Snapshot(dataset, name string, recursive bool) error {
 	if err := b.modelPools.Snapshot(dataset, name, recursive); err != nil {
 		return err
+	}
+	if _, ok := statDir(b.inv.m.storePath(dataset + "@" + name)); ok {
+		if err := b.writeRealBE(dataset, b.inv.m.storePath(dataset+"@"+name)); err != nil {
+			return err
+		}
 	}
 	args := []string{"snapshot"}
 	if recursive {

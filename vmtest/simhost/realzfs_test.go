@@ -13,8 +13,12 @@ import (
 
 // fakeOpenZFS stands in for the real zpool and zfs (the test binary,
 // linked under those names into a directory of its own): it appends its
-// argv to calls.log beside it and answers zpool get from the feature
-// state in state beside it ("upgraded" once zpool upgrade ran).
+// argv to calls.log beside it and keeps a pool zroot that knows every
+// feature of simhost's table (as the guest's newer OpenZFS does), their
+// states in the file features beside it (at first async_destroy enabled,
+// head_errlog active, the others disabled): zpool get lists them all,
+// zpool upgrade enables every one, zpool set feature@NAME=enabled one;
+// zpool set bootfs=DS keeps DS in the file bootfs.
 func fakeOpenZFS(name string, args []string) int {
 	dir := filepath.Dir(os.Args[0])
 	f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -23,22 +27,59 @@ func fakeOpenZFS(name string, args []string) int {
 	}
 	fmt.Fprintln(f, name+" "+strings.Join(args, " "))
 	f.Close()
-	upgraded := false
-	if data, err := os.ReadFile(filepath.Join(dir, "state")); err == nil {
-		upgraded = string(data) == "upgraded"
+	state := map[string]string{"async_destroy": "enabled", "head_errlog": "active"}
+	if data, err := os.ReadFile(filepath.Join(dir, "features")); err == nil {
+		state = map[string]string{}
+		for _, line := range strings.Split(string(data), "\n") {
+			if n, v, ok := strings.Cut(line, " "); ok {
+				state[n] = v
+			}
+		}
+	}
+	save := func() {
+		var b strings.Builder
+		for n, v := range state {
+			fmt.Fprintf(&b, "%s %s\n", n, v)
+		}
+		os.WriteFile(filepath.Join(dir, "features"), []byte(b.String()), 0o644)
 	}
 	switch {
 	case name == "zpool" && len(args) > 0 && args[0] == "get":
-		fast := "disabled"
-		if upgraded {
-			fast = "enabled"
+		bootfs := "zroot/ROOT/default"
+		if data, err := os.ReadFile(filepath.Join(dir, "bootfs")); err == nil {
+			bootfs = string(data)
 		}
-		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\tzroot/ROOT/default\nzroot\tcompatibility\toff\nzroot\tfeature@async_destroy\tenabled\nzroot\tfeature@head_errlog\tactive\nzroot\tfeature@fast_dedup\t%s\n", fast)
+		fmt.Printf("zroot\tversion\t-\t\nzroot\tbootfs\t%s\nzroot\tcompatibility\toff\n", bootfs)
+		for _, f := range featureTable {
+			v := state[f.Name]
+			if v == "" {
+				v = "disabled"
+			}
+			fmt.Printf("zroot\tfeature@%s\t%s\n", f.Name, v)
+		}
 		return 0
 	case name == "zpool" && len(args) > 0 && args[0] == "upgrade":
-		os.WriteFile(filepath.Join(dir, "state"), []byte("upgraded"), 0o644)
-		fmt.Println("This system supports ZFS pool feature flags.\n\nEnabled the following features on 'zroot':\n  fast_dedup")
+		fmt.Println("This system supports ZFS pool feature flags.\n\nEnabled the following features on 'zroot':")
+		for _, f := range featureTable {
+			if state[f.Name] == "" {
+				state[f.Name] = "enabled"
+				fmt.Println("  " + f.Name)
+			}
+		}
+		save()
 		return 0
+	case name == "zpool" && len(args) == 3 && args[0] == "set" && strings.HasPrefix(args[1], "feature@"):
+		n, v, _ := strings.Cut(strings.TrimPrefix(args[1], "feature@"), "=")
+		if state[n] == "" {
+			state[n] = v
+		}
+		save()
+		return 0
+	case name == "zpool" && len(args) == 3 && args[0] == "set" && strings.HasPrefix(args[1], "bootfs="):
+		os.WriteFile(filepath.Join(dir, "bootfs"), []byte(strings.TrimPrefix(args[1], "bootfs=")), 0o644)
+		return 0
+	case name == "zfs" || name == "mount" || name == "umount":
+		return fakeDatasets(dir, name, args)
 	case name == "zpool" && len(args) > 0 && args[0] == "bogus":
 		fmt.Fprintln(os.Stderr, "unrecognized command 'bogus'")
 		return 2
@@ -46,8 +87,8 @@ func fakeOpenZFS(name string, args []string) int {
 	return 0
 }
 
-// fakeRealZFS makes a directory with zpool and zfs linked to the test
-// binary (fakeOpenZFS).
+// fakeRealZFS makes a directory with zpool, zfs, mount and umount linked
+// to the test binary (fakeOpenZFS).
 func fakeRealZFS(t *testing.T) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -55,7 +96,7 @@ func fakeRealZFS(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, n := range []string{"zpool", "zfs"} {
+	for _, n := range []string{"zpool", "zfs", "mount", "umount"} {
 		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
 			t.Fatal(err)
 		}
@@ -86,24 +127,24 @@ func TestRealZFSBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := tm.must("zpool", "upgrade", "zroot")
-	if !strings.Contains(out, "Enabled the following features on 'zroot':\n  fast_dedup") {
-		t.Errorf("zpool upgrade's output is not the real one's:\n%s", out)
+	if !strings.Contains(out, "Enabled the following features on 'zroot':\n  empty_bpobj\n  lz4_compress") || strings.Contains(out, "fast_dedup") {
+		t.Errorf("zpool upgrade on 13.4 does not say it enabled 13.4's features and no others:\n%s", out)
 	}
 	if r := tm.run("zpool", "bogus"); r.code != 2 || !strings.Contains(r.err, "unrecognized command 'bogus'") {
 		t.Errorf("a failing real zpool: %v, want its exit status 2 and its message", r)
 	}
 	p := tm.model().pool("zroot")
-	want := map[string]string{"async_destroy": "enabled", "head_errlog": "active", "fast_dedup": "enabled"}
-	if fmt.Sprint(p.Features) != fmt.Sprint(want) || p.Compatibility != "off" || p.Bootfs != "zroot/ROOT/default" || p.Version != 5000 {
-		t.Errorf("the model's pool after the real zpool upgrade: features %v, compatibility %q, bootfs %q, version %d; want %v, off, zroot/ROOT/default, 5000",
-			p.Features, p.Compatibility, p.Bootfs, p.Version, want)
+	if p.Features["lz4_compress"] != "enabled" || p.Features["draid"] != "enabled" || p.Features["fast_dedup"] != "" || p.Features["head_errlog"] != "active" ||
+		p.Compatibility != "off" || p.Bootfs != "zroot/ROOT/default" || p.Version != 5000 {
+		t.Errorf("the model's pool after zpool upgrade of the real pool: features %v, compatibility %q, bootfs %q, version %d; want 13.4's enabled, head_errlog active, no fast_dedup, off, zroot/ROOT/default, 5000",
+			p.Features, p.Compatibility, p.Bootfs, p.Version)
 	}
 	tm.must("zfs", "upgrade")
 	tm.must("bectl", "create", "-r", "backup")
 	tm.must("bectl", "activate", "backup")
 	got := calls()
 	for _, w := range []string{
-		"zpool upgrade zroot\nzpool get -H -p -o name,property,value all\n",
+		"zpool get -H -p -o name,property,value all\nzpool set feature@empty_bpobj=enabled zroot\nzpool set feature@lz4_compress=enabled zroot\n",
 		"zfs upgrade\n",
 		"zfs snapshot -r zroot/ROOT/default@",
 		"zfs clone -o canmount=noauto zroot/ROOT/default@",
@@ -181,4 +222,77 @@ func TestRealDisks(t *testing.T) {
 	if calls, _ := os.ReadFile(filepath.Join(zdir, "calls.log")); !strings.Contains(string(calls), "zpool replace -f zroot ada1p3\n") {
 		t.Errorf("the real pool's member was not replaced; the real programs ran:\n%s", calls)
 	}
+}
+
+// fakeDatasets keeps the files of the fake's datasets and snapshots, one
+// directory each under ds/ beside it (/ written %): zfs snapshot [-r]
+// DS@S and zfs clone [-o ...] SNAP TARGET copy them, mount -t zfs [-o ro]
+// DS DIR copies a dataset's files into DIR and umount DIR copies them
+// back (unless read-only) and empties DIR. A dataset that has no
+// directory yet starts with the file be-name naming it.
+func fakeDatasets(dir, name string, args []string) int {
+	ds := func(n string) string {
+		p := filepath.Join(dir, "ds", strings.ReplaceAll(n, "/", "%"))
+		if _, err := os.Stat(p); err != nil {
+			os.MkdirAll(p, 0o755)
+			os.WriteFile(filepath.Join(p, "be-name"), []byte(n+"\n"), 0o644)
+		}
+		return p
+	}
+	record := func(point string) string {
+		return filepath.Join(dir, "mounts", strings.ReplaceAll(point, "/", "%"))
+	}
+	copyInto := func(src, dst string) int {
+		os.RemoveAll(dst)
+		if err := copyTree(src, dst, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
+	empty := func(d string) {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			os.RemoveAll(filepath.Join(d, e.Name()))
+		}
+	}
+	switch {
+	case name == "zfs" && len(args) >= 2 && args[0] == "snapshot":
+		target := args[len(args)-1]
+		src, _, _ := strings.Cut(target, "@")
+		return copyInto(ds(src), filepath.Join(dir, "ds", strings.ReplaceAll(target, "/", "%")))
+	case name == "zfs" && len(args) >= 3 && args[0] == "clone":
+		return copyInto(ds(args[len(args)-2]), filepath.Join(dir, "ds", strings.ReplaceAll(args[len(args)-1], "/", "%")))
+	case name == "mount":
+		point, dataset := args[len(args)-1], args[len(args)-2]
+		ro := len(args) == 6 && args[3] == "ro"
+		os.MkdirAll(filepath.Join(dir, "mounts"), 0o755)
+		mode := "rw"
+		if ro {
+			mode = "ro"
+		}
+		os.WriteFile(record(point), []byte(mode+" "+dataset), 0o644)
+		empty(point)
+		if err := copyTree(ds(dataset), point, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	case name == "umount":
+		data, err := os.ReadFile(record(args[0]))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "umount: %s: not mounted\n", args[0])
+			return 1
+		}
+		mode, dataset, _ := strings.Cut(string(data), " ")
+		if mode == "rw" {
+			if rc := copyInto(args[0], ds(dataset)); rc != 0 {
+				return rc
+			}
+		}
+		empty(args[0])
+		os.Remove(record(args[0]))
+		return 0
+	}
+	return 0
 }

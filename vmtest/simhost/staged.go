@@ -111,7 +111,11 @@ func bectlMount(inv *Invocation, p *Pool, args []string) int {
 			return failed(beErrIO)
 		}
 	}
-	if err := inv.m.mountBE(d, point); err != nil {
+	mount := inv.m.mountBE
+	if rp, ok := inv.pools().(realPools); ok {
+		mount = rp.mountBE
+	}
+	if err := mount(d, point); err != nil {
 		inv.errf("simhost: bectl: %v\n", err)
 		return failed(beErrIO)
 	}
@@ -171,6 +175,9 @@ func (m *Machine) mountBE(d *Dataset, point string) error {
 func (m *Machine) unmountBE(d *Dataset) error {
 	if d.Mounted == "" {
 		return nil
+	}
+	if d.RealFiles {
+		return m.unmountRealBE(d)
 	}
 	src := m.HostPath(d.Mounted)
 	dst := m.storePath(d.Name)

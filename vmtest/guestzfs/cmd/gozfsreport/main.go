@@ -26,9 +26,10 @@ type Pool struct {
 	Size, Free, Allocated uint64
 }
 
-// Filesystem is a file system as go-zfs reads it.
+// Filesystem is a file system as go-zfs reads it; Origin is the snapshot
+// a clone was made from ("-" for none).
 type Filesystem struct {
-	Name, Mountpoint string
+	Name, Mountpoint, Origin string
 }
 
 func main() {
@@ -52,7 +53,7 @@ func run() error {
 		return fmt.Errorf("Filesystems: %w", err)
 	}
 	for _, f := range fss {
-		r.Filesystems = append(r.Filesystems, Filesystem{Name: f.Name, Mountpoint: f.Mountpoint})
+		r.Filesystems = append(r.Filesystems, Filesystem{Name: f.Name, Mountpoint: f.Mountpoint, Origin: f.Origin})
 	}
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
