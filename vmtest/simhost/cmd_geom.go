@@ -5,6 +5,7 @@ package simhost
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -464,6 +465,18 @@ func cmdNewfsMsdos(inv *Invocation) int {
 		label = "NO_NAME"
 	}
 	p := v.part
+	if dir := inv.m.realDisks(); dir != "" {
+		// A real FAT on the real partition, made by the guest's mkdosfs
+		// (busybox: FAT32 only, its own layout rather than
+		// sbin/newfs_msdos/mkfs_msdos.c's), then read back as mounted.
+		if bits != 32 {
+			return inv.unsupported("newfs_msdos -F " + strconv.Itoa(bits) + " on a real disk")
+		}
+		if err := runReal("mkdosfs", "-n", label, filepath.Join(dir, partName(v.disk, p))); err != nil {
+			inv.errf("newfs_msdos: %v\n", err)
+			return 1
+		}
+	}
 	p.FAT = &FAT{Label: label, Bits: bits, Serial: uint32(inv.model.Clock.Unix())}
 	p.FAT.sync()
 	p.Data = nil
