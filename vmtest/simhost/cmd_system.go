@@ -434,6 +434,10 @@ func cmdMountMsdosfs(inv *Invocation) int {
 		// file system (sys/fs/msdosfs/msdosfs_vfsops.c mountmsdosfs:
 		// EINVAL for a boot sector it does not accept).
 		if real, err = inv.m.mountRealESP(devDir, dev.disk, dev.part, false); err != nil {
+			if !strings.Contains(err.Error(), "Invalid argument") {
+				inv.errf("simhost: mounting the real %s: %v\n", args[0], err)
+				return 1
+			}
 			inv.errf("mount_msdosfs: %s: Invalid argument\n", args[0])
 			return 1
 		}

@@ -151,3 +151,29 @@ func (v vfile) realFATPath() string {
 	}
 	return filepath.Join(v.mount.Real, filepath.FromSlash(v.fatPath))
 }
+
+// remountRealESPs mounts for real the ESPs the model has mounted where
+// the real FAT is not (the machine was made with its fstab's ESP mounted,
+// or the guest restarted since): a mount of the model is a mount of the
+// real partition. One the FAT driver refuses stays the model's only (and
+// the harness, which reads the real ESPs after the guest, sees it).
+func (m *Machine) remountRealESPs(model *Model, devDir string) error {
+	if model.Running == nil || len(model.Running.Mounts) == 0 {
+		return nil
+	}
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return fmt.Errorf("the real mounts: %w", err)
+	}
+	for i := range model.Running.Mounts {
+		mt := &model.Running.Mounts[i]
+		d, p := model.disk(mt.Disk), model.partition(mt.Disk, mt.Index)
+		if d == nil || p == nil || (mt.Real != "" && bytes.Contains(mounts, []byte(" "+mt.Real+" "))) {
+			continue
+		}
+		if real, err := m.mountRealESP(devDir, d, p, false); err == nil {
+			mt.Real = real
+		}
+	}
+	return nil
+}
