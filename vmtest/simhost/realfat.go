@@ -177,3 +177,35 @@ func (m *Machine) remountRealESPs(model *Model, devDir string) error {
 	}
 	return nil
 }
+
+// writeRealESP puts the files of the model's ESP p of disk d on the real
+// FAT of the partition (a new disk whose ESP the admin formatted and
+// filled): mounted, written, synced, unmounted; the model's FAT is then
+// what the real one holds.
+func (m *Machine) writeRealESP(devDir string, d *Disk, p *Partition) error {
+	files := p.FAT.Files
+	dir, err := m.mountRealESP(devDir, d, p, false)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		target := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if f.Dir {
+			err = os.MkdirAll(target, 0o755)
+		} else if err = os.MkdirAll(filepath.Dir(target), 0o755); err == nil {
+			err = os.WriteFile(target, f.Data, 0o644)
+		}
+		if err != nil {
+			runReal("umount", dir)
+			return err
+		}
+	}
+	if err := runReal("umount", dir); err != nil {
+		return err
+	}
+	_, err = m.mountRealESP(devDir, d, p, true)
+	if err != nil {
+		return err
+	}
+	return runReal("umount", dir)
+}
