@@ -117,8 +117,44 @@ exec /vmtest/vmguest
 `
 
 // guestModules are the kernel modules the guest needs: virtio PCI and
-// block devices, the virtio RNG, ext4.
-var guestModules = []string{"virtio_pci", "virtio_blk", "virtio-rng", "ext4"}
+// block devices, the virtio RNG, ext4, and vfat with the character sets
+// its mount uses by default (codepage 437, iocharset ascii, utf8 names),
+// for the ESPs of the real disks.
+var guestModules = []string{"virtio_pci", "virtio_blk", "virtio-rng", "ext4", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"}
+
+// baseInitramfs starts the base initramfs every guest kit builds: it
+// extracts the newest kernel to kernel (extractVmlinux) and returns its
+// version, busybox with the kernel's modules (guestModules and their
+// dependencies) as entries, and the modules' names inside the initramfs
+// in load order, as /vmtest/modules lists them.
+func baseInitramfs(kernel string) (kver string, files []cpioEntry, modules []string, err error) {
+	if missing := MissingGuestTools(); len(missing) > 0 {
+		return "", nil, nil, fmt.Errorf("the Linux guest needs: %s", strings.Join(missing, ", "))
+	}
+	vmlinuz, kver, _ := findKernel()
+	if err := extractVmlinux(vmlinuz, kernel); err != nil {
+		return "", nil, nil, err
+	}
+	mods, err := moduleFiles("/", kver)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	e, err := fileEntry("bin/busybox", "/bin/busybox", 0o755)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	files = append(files, e)
+	for _, m := range mods {
+		name := strings.TrimPrefix(m, "/")
+		e, err := fileEntry(name, m, 0o644)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		files = append(files, e)
+		modules = append(modules, name)
+	}
+	return kver, files, modules, nil
+}
 
 // moduleFiles resolves the modules and their dependencies, in load order,
 // with modprobe --show-depends against the host's module tree for kver.

@@ -97,49 +97,26 @@ func findKernel() (vmlinuz, kver string, err error) {
 
 // NewGuestKit extracts the kernel into dir and builds the base initramfs.
 func NewGuestKit(dir string, bins *Binaries) (*GuestKit, error) {
-	if missing := MissingGuestTools(); len(missing) > 0 {
-		return nil, fmt.Errorf("the Linux guest needs: %s", strings.Join(missing, ", "))
-	}
-	vmlinuz, kver, _ := findKernel()
 	kit := &GuestKit{QEMU: "qemu-system-x86_64", Accel: "tcg", Kernel: filepath.Join(dir, "vmlinux"),
 		StallLimit: 4 * time.Minute, HardLimit: 8 * time.Minute, ScenarioLimit: 9 * time.Minute,
 		boot: newBootGate()}
-	if err := extractVmlinux(vmlinuz, kit.Kernel); err != nil {
-		return nil, err
-	}
-	mods, err := moduleFiles("/", kver)
+	_, files, mods, err := baseInitramfs(kit.Kernel)
 	if err != nil {
 		return nil, err
 	}
-	var files []cpioEntry
-	add := func(name, path string, mode uint32) error {
-		e, err := fileEntry(name, path, mode)
-		files = append(files, e)
-		return err
-	}
-	for _, f := range []struct {
-		name, path string
-		mode       uint32
-	}{
-		{"bin/busybox", "/bin/busybox", 0o755},
-		{"vmtest/zupgrade", bins.Zupgrade, 0o755},
-		{"vmtest/vmguest", bins.Guest, 0o755},
+	for _, f := range []struct{ name, path string }{
+		{"vmtest/zupgrade", bins.Zupgrade},
+		{"vmtest/vmguest", bins.Guest},
 	} {
-		if err := add(f.name, f.path, f.mode); err != nil {
+		e, err := fileEntry(f.name, f.path, 0o755)
+		if err != nil {
 			return nil, err
 		}
-	}
-	var list strings.Builder
-	for _, m := range mods {
-		name := strings.TrimPrefix(m, "/")
-		if err := add(name, m, 0o644); err != nil {
-			return nil, err
-		}
-		list.WriteString(name + "\n")
+		files = append(files, e)
 	}
 	files = append(files,
 		cpioEntry{Name: "init", Mode: modeFile | 0o755, Data: []byte(guestInit)},
-		cpioEntry{Name: "vmtest/modules", Mode: modeFile | 0o644, Data: []byte(list.String())})
+		cpioEntry{Name: "vmtest/modules", Mode: modeFile | 0o644, Data: []byte(strings.Join(mods, "\n") + "\n")})
 	var b bytes.Buffer
 	if err := writeCPIO(&b, append(dirEntries(files), files...)); err != nil {
 		return nil, err

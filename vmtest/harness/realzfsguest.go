@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -57,24 +58,12 @@ func (kit *GuestKit) WithZFS(dir string, a *guestzfs.Assets, golden []string) (*
 	if len(golden) == 0 {
 		return nil, fmt.Errorf("a guest with real OpenZFS needs the pool's disks")
 	}
-	_, kver, err := findKernel()
-	if err != nil {
+	if err := assetsMatchKernel(a); err != nil {
 		return nil, err
 	}
-	if a.Kernel != kver {
-		return nil, fmt.Errorf("the OpenZFS assets are built for kernel %s, the guest boots %s (build them again: go run ./vmtest/guestzfs/cmd/guestzfs)", a.Kernel, kver)
-	}
-	var files []cpioEntry
-	for _, f := range a.Files {
-		st, err := os.Stat(filepath.Join(a.Root, f))
-		if err != nil {
-			return nil, fmt.Errorf("the OpenZFS assets: %w", err)
-		}
-		e, err := fileEntry(f, filepath.Join(a.Root, f), uint32(st.Mode().Perm()))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, e)
+	files, err := assetEntries(a)
+	if err != nil {
+		return nil, err
 	}
 	files = append(files,
 		cpioEntry{Name: "vmtest/zfs.sh", Mode: modeFile | 0o644, Data: []byte(realZFSInit)},
@@ -95,9 +84,16 @@ func (kit *GuestKit) WithZFS(dir string, a *guestzfs.Assets, golden []string) (*
 // golden disks, with the boot code the machine's model was installed with
 // (bsdinstall's gpart bootcode: pmbr in sector 0, gptzfsboot in the
 // freebsd-boot partition) written into them, and makes the machine's
-// zpool, zfs, gpart bootcode and boot decision use them (UseRealZFS,
+// zpool, zfs, gpart and boot decision use them (AdoptGPT, UseRealZFS,
 // UseRealDisks over the guest's /dev links).
 func realPoolDisks(m *simhost.Machine, golden []string, dir string) ([]ZFSDisk, error) {
+	for i, gd := range golden {
+		// The model takes the real disks' layout and GUIDs: gpart reads
+		// the real GPT.
+		if err := m.AdoptGPT(fmt.Sprintf("ada%d", i), gd); err != nil {
+			return nil, err
+		}
+	}
 	model, err := m.Model()
 	if err != nil {
 		return nil, err
@@ -138,12 +134,71 @@ func realPoolDisks(m *simhost.Machine, golden []string, dir string) ([]ZFSDisk, 
 		if err != nil {
 			return nil, fmt.Errorf("the boot code on %s: %w", img, err)
 		}
+		if err := seedRealESP(img, d); err != nil {
+			return nil, fmt.Errorf("the ESP on %s: %w", img, err)
+		}
 		pool = append(pool, ZFSDisk{Name: name, Path: img, Parts: 4})
 	}
 	if err := m.UseRealZFS(RealZFSDir); err != nil {
 		return nil, err
 	}
 	return pool, m.UseRealDisks("/dev")
+}
+
+// seedRealESP gives the real ESP (p1) of a guest's disk image what the
+// model's ESP of disk d holds as the machine was installed: a FAT32 with
+// the model's label, serial and files (bsdinstall's loaders), or no file
+// system at all (its boot sector zeroed) where the model's ESP has none.
+func seedRealESP(img string, d *simhost.Disk) error {
+	for _, p := range d.Partitions {
+		if p.Type != "efi" {
+			continue
+		}
+		if p.Index != 1 || p.Start != espStart {
+			return fmt.Errorf("%s's ESP is p%d at %d, the real disk's p1 at %d", d.Name, p.Index, p.Start, espStart)
+		}
+		if p.FAT == nil {
+			f, err := os.OpenFile(img, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			_, err = f.WriteAt(make([]byte, 64*1024), espStart*512)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}
+		if p.FAT.Bits != 32 {
+			return fmt.Errorf("%s's ESP is FAT%d; the real disk's is FAT32", d.Name, p.FAT.Bits)
+		}
+		esp, err := formatESP(img, p.FAT.Label, fmt.Sprintf("%08x", p.FAT.Serial))
+		if err != nil {
+			return err
+		}
+		tmp, err := os.MkdirTemp("", "esp")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		files := slices.Clone(p.FAT.Synced)
+		// Parents before what they hold.
+		slices.SortFunc(files, func(a, b *simhost.FATFile) int { return strings.Compare(a.Path, b.Path) })
+		for _, f := range files {
+			var out []byte
+			if f.Dir {
+				out, err = exec.Command("mmd", "-i", esp, "::/"+f.Path).CombinedOutput()
+			} else {
+				src := filepath.Join(tmp, "file")
+				if err = os.WriteFile(src, f.Data, 0o644); err == nil {
+					out, err = exec.Command("mcopy", "-o", "-i", esp, src, "::/"+f.Path).CombinedOutput()
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %v\n%s", f.Path, err, out)
+			}
+		}
+	}
+	return nil
 }
 
 // compatibleProfile matches a compatibility property's value: off,
@@ -215,11 +270,16 @@ func sparseCopy(src, dst string) error {
 }
 
 // checkRealBootCode compares the boot code the guest's model says its
-// freebsd-boot partitions hold with what the raw disk images hold, read
-// on the host after the guest ended: the machine's /boot/gptzfsboot (from
-// its ext4 disk) at each present pool disk's p2.
+// freebsd-boot partitions and ESPs hold with what the raw disk images
+// hold, read on the host after the guest ended: the machine's
+// /boot/gptzfsboot (from its ext4 disk) at each present pool disk's p2,
+// its /boot/loader.efi on the FAT in p1 (checkRealESP).
 func (g *LinuxGuest) checkRealBootCode(said []string) error {
 	gz, err := g.debugfsCat("/boot/gptzfsboot")
+	if err != nil {
+		return err
+	}
+	loader, err := g.debugfsCat("/boot/loader.efi")
 	if err != nil {
 		return err
 	}
@@ -241,6 +301,37 @@ func (g *LinuxGuest) checkRealBootCode(said []string) error {
 		if !slices.Contains(said, line) {
 			return fmt.Errorf("the guest says the boot code is %q, the real disk image %s holds %q", said, d.Path, line)
 		}
+		if err := checkRealESP(d, said, loader); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRealESP compares what the guest says disk d's ESP holds (its lines
+// of Outcome.BootCode, BootCodeOf) with the real FAT file system in the
+// disk image's p1, read with mtools: the loaders as real files.
+func checkRealESP(d ZFSDisk, said []string, loader []byte) error {
+	esp := fmt.Sprintf("%s@@%d", d.Path, espStart*512)
+	name := d.Name + "p1"
+	var real []string
+	for _, p := range []string{"efi/boot/bootx64.efi", "efi/freebsd/loader.efi"} {
+		data, err := exec.Command("mcopy", "-n", "-i", esp, "::/"+p, "-").Output()
+		if err == nil {
+			real = append(real, name+":"+p+" "+same(data, loader))
+		}
+	}
+	if len(real) == 0 {
+		real = append(real, name+" no loader")
+	}
+	var guest []string
+	for _, l := range said {
+		if strings.HasPrefix(l, name+":") || strings.HasPrefix(l, name+" ") {
+			guest = append(guest, l)
+		}
+	}
+	if strings.Join(guest, "\n") != strings.Join(real, "\n") {
+		return fmt.Errorf("the guest says %s holds %q, the real FAT in %s holds %q", name, guest, d.Path, real)
 	}
 	return nil
 }

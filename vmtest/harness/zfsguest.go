@@ -81,57 +81,27 @@ poweroff -f
 // NewZFSKit extracts the kernel into dir and builds the base initramfs
 // from the assets and the go-zfs report program (a Linux binary).
 func NewZFSKit(dir string, a *guestzfs.Assets, report string) (*ZFSKit, error) {
-	if missing := MissingGuestTools(); len(missing) > 0 {
-		return nil, fmt.Errorf("the Linux guest needs: %s", strings.Join(missing, ", "))
-	}
-	vmlinuz, kver, _ := findKernel()
-	if a.Kernel != kver {
-		return nil, fmt.Errorf("the OpenZFS assets are built for kernel %s, the guest boots %s (build them again: go run ./vmtest/guestzfs/cmd/guestzfs)", a.Kernel, kver)
+	if err := assetsMatchKernel(a); err != nil {
+		return nil, err
 	}
 	kit := &ZFSKit{QEMU: "qemu-system-x86_64", Accel: "tcg", Kernel: filepath.Join(dir, "vmlinux"),
 		StallLimit: 4 * time.Minute, HardLimit: 8 * time.Minute}
-	if err := extractVmlinux(vmlinuz, kit.Kernel); err != nil {
-		return nil, err
-	}
-	mods, err := moduleFiles("/", kver)
+	_, files, mods, err := baseInitramfs(kit.Kernel)
 	if err != nil {
 		return nil, err
 	}
-	var files []cpioEntry
-	add := func(name, path string, mode uint32) error {
-		e, err := fileEntry(name, path, mode)
-		files = append(files, e)
-		return err
-	}
-	if err := add("bin/busybox", "/bin/busybox", 0o755); err != nil {
+	e, err := fileEntry("vmtest/gozfsreport", report, 0o755)
+	if err != nil {
 		return nil, err
 	}
-	if err := add("vmtest/gozfsreport", report, 0o755); err != nil {
+	files = append(files, e)
+	assets, err := assetEntries(a)
+	if err != nil {
 		return nil, err
 	}
-	var list strings.Builder
-	for _, m := range mods {
-		name := strings.TrimPrefix(m, "/")
-		if err := add(name, m, 0o644); err != nil {
-			return nil, err
-		}
-		list.WriteString(name + "\n")
-	}
-	for _, m := range a.Modules {
-		list.WriteString(m + "\n")
-	}
-	for _, f := range a.Files {
-		st, err := os.Stat(filepath.Join(a.Root, f))
-		if err != nil {
-			return nil, fmt.Errorf("the OpenZFS assets: %w", err)
-		}
-		if err := add(f, filepath.Join(a.Root, f), uint32(st.Mode().Perm())); err != nil {
-			return nil, err
-		}
-	}
-	files = append(files,
+	files = append(append(files, assets...),
 		cpioEntry{Name: "init", Mode: modeFile | 0o755, Data: []byte(zfsInit)},
-		cpioEntry{Name: "vmtest/modules", Mode: modeFile | 0o644, Data: []byte(list.String())})
+		cpioEntry{Name: "vmtest/modules", Mode: modeFile | 0o644, Data: []byte(strings.Join(append(mods, a.Modules...), "\n") + "\n")})
 	var b bytes.Buffer
 	if err := writeCPIO(&b, append(dirEntries(files), files...)); err != nil {
 		return nil, err
@@ -139,6 +109,37 @@ func NewZFSKit(dir string, a *guestzfs.Assets, report string) (*ZFSKit, error) {
 	kit.Base = b.Bytes()
 	kit.BasePath = filepath.Join(dir, "zfs-base.cpio")
 	return kit, os.WriteFile(kit.BasePath, kit.Base, 0o644)
+}
+
+// assetsMatchKernel fails unless the OpenZFS assets are built for the
+// kernel the guest boots.
+func assetsMatchKernel(a *guestzfs.Assets) error {
+	_, kver, err := findKernel()
+	if err != nil {
+		return err
+	}
+	if a.Kernel != kver {
+		return fmt.Errorf("the OpenZFS assets are built for kernel %s, the guest boots %s (build them again: go run ./vmtest/guestzfs/cmd/guestzfs)", a.Kernel, kver)
+	}
+	return nil
+}
+
+// assetEntries are the OpenZFS assets' files (zpool, zfs, their
+// libraries and compatibility profiles, the modules) as entries.
+func assetEntries(a *guestzfs.Assets) ([]cpioEntry, error) {
+	var files []cpioEntry
+	for _, f := range a.Files {
+		st, err := os.Stat(filepath.Join(a.Root, f))
+		if err != nil {
+			return nil, fmt.Errorf("the OpenZFS assets: %w", err)
+		}
+		e, err := fileEntry(f, filepath.Join(a.Root, f), uint32(st.Mode().Perm()))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, e)
+	}
+	return files, nil
 }
 
 // ZFSDisk is a disk of a ZFS guest launch: its image and the FreeBSD name
@@ -354,14 +355,30 @@ func MakeFreeBSDDisk(path string, n int) error {
 	if out, err := exec.Command("sgdisk", append(args, path)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("sgdisk: %v\n%s", err, out)
 	}
-	esp := fmt.Sprintf("%s@@%d", path, espStart*512)
-	if out, err := exec.Command("mformat", "-i", esp, "-T", strconv.Itoa(espSectors), "-h", "64", "-s", "32", "-F", "-c", "1", "-v", "EFISYS", "::").CombinedOutput(); err != nil {
-		return fmt.Errorf("mformat: %v\n%s", err, out)
+	esp, err := formatESP(path, "EFISYS", "")
+	if err != nil {
+		return err
 	}
 	if out, err := exec.Command("mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/EFI/freebsd").CombinedOutput(); err != nil {
 		return fmt.Errorf("mmd: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// formatESP makes a FAT32 file system on the ESP (p1) of the disk image
+// at path, as newfs_msdos -F 32 -c 1 makes it, with a label and, when
+// given, a serial number (8 hex digits); it returns the mtools name of
+// the ESP (IMAGE@@OFFSET).
+func formatESP(path, label, serial string) (string, error) {
+	esp := fmt.Sprintf("%s@@%d", path, espStart*512)
+	args := []string{"-i", esp, "-T", strconv.Itoa(espSectors), "-h", "64", "-s", "32", "-F", "-c", "1", "-v", label}
+	if serial != "" {
+		args = append(args, "-N", serial)
+	}
+	if out, err := exec.Command("mformat", append(args, "::")...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mformat: %v\n%s", err, out)
+	}
+	return esp, nil
 }
 
 // Overlay makes a qcow2 overlay of a base image: the base stays as it is.
@@ -378,6 +395,7 @@ var zfsDiskTools = []struct{ prog, pkg string }{
 	{"sgdisk", "gdisk"},
 	{"mformat", "mtools"},
 	{"mmd", "mtools"},
+	{"mcopy", "mtools"},
 	{"qemu-img", "qemu-utils"},
 }
 

@@ -139,6 +139,28 @@ func TestRealOpenZFSGuest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests with OpenZFS under QEMU; not in -short")
 	}
+	start := time.Now()
+	l, install := newZFSLab(t, "vmtest-zfs-")
+	t.Run("bsdinstall-mirror", func(t *testing.T) { checkInstalled(t, l, install) })
+	if t.Failed() {
+		return
+	}
+	t.Run("upgrade-then-each-disk-alone", func(t *testing.T) { upgradeEachDiskAlone(t, l) })
+	t.Run("cut-during-zpool-upgrade", func(t *testing.T) { cutDuringUpgrade(t, l) })
+	t.Run("compatibility-profile", func(t *testing.T) { compatibilityProfile(t, l) })
+	t.Run("member-replaced-and-resilvered", func(t *testing.T) { replaceMember(t, l) })
+	msg := fmt.Sprintf("vmtest: real OpenZFS %s on %s, %s: %d launches, wall %.1fs", l.assets.Versions["zfs-dkms"], l.assets.Kernel, "linux-guest/TCG", l.n, time.Since(start).Seconds())
+	t.Log(msg)
+	fmt.Fprintln(os.Stderr, msg)
+}
+
+// newZFSLab sets up what the tests on real OpenZFS share: it skips the
+// test (fails it in CI) when the host lacks the guest's tools or the
+// OpenZFS assets, builds go-zfs's report program and the ZFS kit in a
+// directory of its own (kept when the test fails), makes the two golden
+// disks and installs the bsdinstall mirror on them; it returns the lab
+// and what the install launch printed.
+func newZFSLab(t *testing.T, prefix string) (*zfsLab, *ZFSRun) {
 	missing := append(MissingGuestTools(), MissingZFSDiskTools()...)
 	var assets *guestzfs.Assets
 	if len(missing) == 0 {
@@ -156,17 +178,17 @@ func TestRealOpenZFSGuest(t *testing.T) {
 		}
 		t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
 	}
-	dir, err := os.MkdirTemp("", "vmtest-zfs-")
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("VMTEST_KEEP") == "always" {
 			t.Logf("artefacts kept in %s (console-N.log, argv-N.txt, job-N.sh)", dir)
 			return
 		}
 		os.RemoveAll(dir)
-	}()
+	})
 	report := filepath.Join(dir, "gozfsreport")
 	build := exec.Command("go", "build", "-o", report, "github.com/zupgrade/zupgrade/vmtest/guestzfs/cmd/gozfsreport")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
@@ -184,19 +206,7 @@ func TestRealOpenZFSGuest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start := time.Now()
-	install := l.launch("install", []ZFSDisk{{Name: "ada0", Path: l.golden[0], Parts: 4}, {Name: "ada1", Path: l.golden[1], Parts: 4}}, bsdinstallJob)
-	t.Run("bsdinstall-mirror", func(t *testing.T) { checkInstalled(t, l, install) })
-	if t.Failed() {
-		return
-	}
-	t.Run("upgrade-then-each-disk-alone", func(t *testing.T) { upgradeEachDiskAlone(t, l) })
-	t.Run("cut-during-zpool-upgrade", func(t *testing.T) { cutDuringUpgrade(t, l) })
-	t.Run("compatibility-profile", func(t *testing.T) { compatibilityProfile(t, l) })
-	t.Run("member-replaced-and-resilvered", func(t *testing.T) { replaceMember(t, l) })
-	msg := fmt.Sprintf("vmtest: real OpenZFS %s on %s, %s: %d launches, wall %.1fs", assets.Versions["zfs-dkms"], assets.Kernel, "linux-guest/TCG", l.n, time.Since(start).Seconds())
-	t.Log(msg)
-	fmt.Fprintln(os.Stderr, msg)
+	return l, l.launch("install", mirrorDisks(l.golden), bsdinstallJob)
 }
 
 // parsed is what zupgrade's parsers and go-zfs make of a report.

@@ -96,6 +96,10 @@ func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 			if err := m.syncRealDisks(model, dir); err != nil {
 				return err
 			}
+			// And the ESPs' files that are on the real disks.
+			if err := m.syncRealESPs(model, dir); err != nil {
+				return err
+			}
 		}
 		var err error
 		rep, err = m.boot(model, opts)
@@ -575,7 +579,16 @@ func (m *Machine) mountFstab(model *Model) string {
 				return fmt.Sprintf("mount_msdosfs: %s: Invalid argument", f[0])
 			}
 		default:
-			model.Running.Mounts = append(model.Running.Mounts, Mount{Device: f[0], Point: f[1], Disk: d.Name, Index: p.Index})
+			var real string
+			if dir := m.realDisks(); dir != "" {
+				var err error
+				if real, err = m.mountRealESP(dir, d, p, false); err != nil && !failok {
+					return fmt.Sprintf("mount_msdosfs: %s: Invalid argument", f[0])
+				} else if err != nil {
+					continue
+				}
+			}
+			model.Running.Mounts = append(model.Running.Mounts, Mount{Device: f[0], Point: f[1], Disk: d.Name, Index: p.Index, Real: real})
 		}
 	}
 	return ""

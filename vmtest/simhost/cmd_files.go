@@ -449,6 +449,12 @@ func cmdMv(inv *Invocation) int {
 			inv.errf("mv: rename %s to %s: No such file or directory\n", src, dst)
 			return 1
 		}
+		if r := sv.realFATPath(); r != "" {
+			if err := os.Rename(r, dv.realFATPath()); err != nil {
+				inv.errf("mv: rename %s to %s: %v\n", src, dst, sysErr(err))
+				return 1
+			}
+		}
 		sv.fat.rename(sv.fatPath, dv.fatPath)
 	case sv.real != "" && dv.real != "":
 		if err := os.Rename(sv.real, dv.real); err != nil {
@@ -584,6 +590,12 @@ func cmdSync(inv *Invocation) int {
 		return inv.unsupported("arguments")
 	}
 	inv.model.syncAll()
+	if inv.m.realDisks() != "" {
+		if err := runReal("sync"); err != nil {
+			inv.errf("sync: %v\n", err)
+			return 1
+		}
+	}
 	return 0
 }
 

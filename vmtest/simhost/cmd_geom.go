@@ -3,7 +3,10 @@
 package simhost
 
 import (
+	"cmp"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -103,10 +106,15 @@ func gpartList(inv *Invocation, args []string) int {
 	}
 	efimedia := inv.runningKernel().AtLeast(12, 0)
 	for _, d := range disks {
+		t, err := inv.gpt(d)
+		if err != nil {
+			inv.errf("gpart: %v\n", err)
+			return 1
+		}
 		heads, secs := fwGeometry(d)
-		inv.out("Geom name: %s\nmodified: false\nstate: OK\nfwheads: %d\nfwsectors: %d\nlast: %d\nfirst: %d\nentries: 128\nscheme: GPT\nProviders:\n", d.Name, heads, secs, d.Last(), d.First)
+		inv.out("Geom name: %s\nmodified: false\nstate: OK\nfwheads: %d\nfwsectors: %d\nlast: %d\nfirst: %d\nentries: %d\nscheme: GPT\nProviders:\n", d.Name, heads, secs, t.last, t.first, t.entries)
 		var cr, cw, ce int
-		for i, p := range d.Partitions {
+		for i, p := range t.parts {
 			r, w, e := inv.model.openMode(d, p)
 			cr, cw, ce = cr+r, cw+w, ce+e
 			length := p.Size * 512
@@ -121,12 +129,12 @@ func gpartList(inv *Invocation, args []string) int {
 				inv.out("   efimedia: HD(%d,GPT,%s,%#x,%#x)\n", p.Index, p.RawUUID, p.Start, p.Size)
 			}
 			inv.out("   rawuuid: %s\n   rawtype: %s\n   label: %s\n   length: %d\n   offset: %d\n   type: %s\n   index: %d\n   end: %d\n   start: %d\n",
-				p.RawUUID, rawTypes[p.Type], label, length, offset, p.Type, p.Index, p.Start+p.Size-1, p.Start)
+				p.RawUUID, rawType(p.Type), label, length, offset, p.Type, p.Index, p.Start+p.Size-1, p.Start)
 		}
 		if cr > 0 {
 			cr, cw, ce = cr+1, cw+1, ce+2
 		}
-		inv.out("Consumers:\n1. Name: %s\n   Mediasize: %d (%s)\n   Sectorsize: 512\n   Mode: r%dw%de%d\n\n", d.Name, d.Sectors*512, humanBytes(d.Sectors*512), cr, cw, ce)
+		inv.out("Consumers:\n1. Name: %s\n   Mediasize: %d (%s)\n   Sectorsize: 512\n   Mode: r%dw%de%d\n\n", d.Name, t.sectors*512, humanBytes(t.sectors*512), cr, cw, ce)
 	}
 	return 0
 }
@@ -141,26 +149,36 @@ func gpartShow(inv *Invocation, args []string) int {
 		return 1
 	}
 	for i, d := range disks {
+		t, err := inv.gpt(d)
+		if err != nil {
+			inv.errf("gpart: %v\n", err)
+			return 1
+		}
 		if i > 0 {
 			inv.out("\n")
 		}
-		wblocks := len(strconv.FormatInt(d.Last(), 10))
+		wblocks := len(strconv.FormatInt(t.last, 10))
 		wname := len(d.Name)
 		if has(opts, 'p') {
-			for _, p := range d.Partitions {
+			for _, p := range t.parts {
 				if n := len(partName(d, p)); n > wname {
 					wname = n
 				}
 			}
 		}
-		inv.out("=>%*d  %*d  %*s  GPT  (%s)\n", wblocks, d.First, wblocks, d.Last()-d.First+1, wname, d.Name, humanBytes(d.Sectors*512))
-		next := d.First
+		inv.out("=>%*d  %*d  %*s  GPT  (%s)\n", wblocks, t.first, wblocks, t.last-t.first+1, wname, d.Name, humanBytes(t.sectors*512))
+		next := t.first
 		free := func(from, to int64) {
 			if to > from {
 				inv.out("  %*d  %*d  %*s  - free -  (%s)\n", wblocks, from, wblocks, to-from, wname, "", humanBytes((to-from)*512))
 			}
 		}
-		for _, p := range d.Partitions {
+		// sbin/geom/class/part/geom_part.c gpart_show_geom walks the
+		// partitions by their start (find_provider), the gaps between
+		// them shown as free.
+		parts := slices.Clone(t.parts)
+		slices.SortFunc(parts, func(a, b *Partition) int { return cmp.Compare(a.Start, b.Start) })
+		for _, p := range parts {
 			free(next, p.Start)
 			idx := strconv.Itoa(p.Index)
 			if has(opts, 'p') {
@@ -168,7 +186,7 @@ func gpartShow(inv *Invocation, args []string) int {
 			}
 			what := p.Type
 			if has(opts, 'r') {
-				what = rawTypes[p.Type]
+				what = rawType(p.Type)
 			}
 			if has(opts, 'l') {
 				what = p.Label
@@ -179,7 +197,7 @@ func gpartShow(inv *Invocation, args []string) int {
 			inv.out("  %*d  %*d  %*s  %s  (%s)\n", wblocks, p.Start, wblocks, p.Size, wname, idx, what, humanBytes(p.Size*512))
 			next = p.Start + p.Size
 		}
-		free(next, d.Last()+1)
+		free(next, t.last+1)
 	}
 	return 0
 }
@@ -447,6 +465,18 @@ func cmdNewfsMsdos(inv *Invocation) int {
 		label = "NO_NAME"
 	}
 	p := v.part
+	if dir := inv.m.realDisks(); dir != "" {
+		// A real FAT on the real partition, made by the guest's mkdosfs
+		// (busybox: FAT32 only, its own layout rather than
+		// sbin/newfs_msdos/mkfs_msdos.c's), then read back as mounted.
+		if bits != 32 {
+			return inv.unsupported("newfs_msdos -F " + strconv.Itoa(bits) + " on a real disk")
+		}
+		if err := runReal("mkdosfs", "-n", label, filepath.Join(dir, partName(v.disk, p))); err != nil {
+			inv.errf("newfs_msdos: %v\n", err)
+			return 1
+		}
+	}
 	p.FAT = &FAT{Label: label, Bits: bits, Serial: uint32(inv.model.Clock.Unix())}
 	p.FAT.sync()
 	p.Data = nil

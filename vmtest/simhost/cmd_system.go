@@ -428,11 +428,24 @@ func cmdMountMsdosfs(inv *Invocation) int {
 			return 1
 		}
 	}
-	if dev.part.FAT == nil {
+	var real string
+	if devDir := inv.m.realDisks(); devDir != "" {
+		// The real FAT driver decides whether the partition holds a
+		// file system (sys/fs/msdosfs/msdosfs_vfsops.c mountmsdosfs:
+		// EINVAL for a boot sector it does not accept).
+		if real, err = inv.m.mountRealESP(devDir, dev.disk, dev.part, false); err != nil {
+			if !strings.Contains(err.Error(), "Invalid argument") {
+				inv.errf("simhost: mounting the real %s: %v\n", args[0], err)
+				return 1
+			}
+			inv.errf("mount_msdosfs: %s: Invalid argument\n", args[0])
+			return 1
+		}
+	} else if dev.part.FAT == nil {
 		inv.errf("mount_msdosfs: %s: Invalid argument\n", args[0])
 		return 1
 	}
-	r.Mounts = append(r.Mounts, Mount{Device: dev.mpath, Point: node.mpath, Disk: dev.disk.Name, Index: dev.part.Index})
+	r.Mounts = append(r.Mounts, Mount{Device: dev.mpath, Point: node.mpath, Disk: dev.disk.Name, Index: dev.part.Index, Real: real})
 	return 0
 }
 
@@ -473,6 +486,13 @@ func cmdUmount(inv *Invocation) int {
 		mt := r.Mounts[idx]
 		if part := inv.model.partition(mt.Disk, mt.Index); part != nil && part.FAT != nil {
 			part.FAT.sync()
+		}
+		if mt.Real != "" {
+			if err := runReal("umount", mt.Real); err != nil {
+				inv.errf("umount: %s: %v\n", a, err)
+				status = 1
+				continue
+			}
 		}
 		r.Mounts = append(r.Mounts[:idx], r.Mounts[idx+1:]...)
 	}

@@ -175,6 +175,12 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 		return 137
 	}
 
+	if dir := m.realDisks(); dir != "" {
+		if err := m.remountRealESPs(model, dir); err != nil {
+			fmt.Fprintf(stderr, "simhost: %v\n", err)
+			return 127
+		}
+	}
 	model.Commands++
 	model.Clock = model.Clock.Add(time.Second)
 	entry := len(model.History)

@@ -87,6 +87,9 @@ type Mount struct {
 	Point  string `json:"point"`
 	Disk   string `json:"disk"`
 	Index  int    `json:"index"`
+	// Real is where the real FAT is mounted too, with real disks
+	// (realfat.go).
+	Real string `json:"real,omitempty"`
 }
 
 // Firmware is how the machine starts: BIOS or UEFI, the order of disks

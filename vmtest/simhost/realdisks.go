@@ -132,9 +132,20 @@ func (m *Machine) syncRealDisks(model *Model, devDir string) error {
 func (m *Machine) replaceReal(model *Model, r Replacement) error {
 	d := model.disk(r.Disk)
 	if dir := m.realDisks(); dir != "" && d != nil {
+		// The new disk's partition table is the real one (gpart restore
+		// gives it new GUIDs: g_part_gpt.c g_part_gpt_add generates
+		// ent_uuid when none is given).
+		if err := adoptGPT(model, r.Disk, filepath.Join(dir, r.Disk)); err != nil {
+			return fmt.Errorf("the new disk %s: %w", r.Disk, err)
+		}
 		for _, p := range d.Partitions {
 			if p.Type == "freebsd-boot" && len(bytes.TrimRight(p.Data, "\x00")) > 0 {
 				if err := writeRealBootcode(dir, d, d.BootArea, p, p.Data); err != nil {
+					return fmt.Errorf("the new disk %s: %w", r.Disk, err)
+				}
+			}
+			if p.Type == "efi" && p.FAT != nil {
+				if err := m.writeRealESP(dir, d, p); err != nil {
 					return fmt.Errorf("the new disk %s: %w", r.Disk, err)
 				}
 			}
@@ -151,5 +162,45 @@ func (m *Machine) replaceReal(model *Model, r Replacement) error {
 			}
 		}
 	}
+	return nil
+}
+
+// AdoptGPT gives the model's disk the partition table of the real disk
+// image that will stand for it (readGPT): its size, usable sectors, and
+// each partition's place, unique GUID and label, so that what gpart reads
+// from the real disk and what the model holds (the pool's members, the
+// firmware's boot entries, which name an ESP by its GUID) agree. The
+// real table must have the model's partitions, index for index and type
+// for type.
+func (m *Machine) AdoptGPT(disk, image string) error {
+	return m.Update(func(model *Model) error { return adoptGPT(model, disk, image) })
+}
+
+// adoptGPT is AdoptGPT on a model in hand.
+func adoptGPT(model *Model, disk, image string) error {
+	t, err := readGPT(image)
+	if err != nil {
+		return err
+	}
+	d := model.disk(disk)
+	if d == nil {
+		return fmt.Errorf("the machine has no disk %s", disk)
+	}
+	if len(t.parts) != len(d.Partitions) {
+		return fmt.Errorf("%s has %d partitions, the model's %s %d", image, len(t.parts), disk, len(d.Partitions))
+	}
+	for _, rp := range t.parts {
+		p := model.partition(disk, rp.Index)
+		if p == nil || p.Type != rp.Type {
+			return fmt.Errorf("%s's partition %d is %s; the model's %s has no such partition there", image, rp.Index, rp.Type, disk)
+		}
+		for _, e := range model.Firmware.Entries {
+			if e.PartUUID == p.RawUUID {
+				e.PartUUID = rp.RawUUID
+			}
+		}
+		p.Start, p.Size, p.RawUUID, p.Label = rp.Start, rp.Size, rp.RawUUID, rp.Label
+	}
+	d.Sectors, d.First = t.sectors, t.first
 	return nil
 }

@@ -207,8 +207,10 @@ func TestRealDisks(t *testing.T) {
 	if rep := tm.boot(BootOptions{FirstDisk: "ada1", NoHooks: true}); rep.Booted || !strings.Contains(rep.Reason, "ada1p1 holds no gptzfsboot") {
 		t.Errorf("booted from a disk whose real freebsd-boot partition is zeroed: %s", rep.Reason)
 	}
-	// The admin replaces ada1 (a new disk in its place, with boot code):
-	// the real disk gets the boot code and the real pool the replace.
+	// The admin replaces ada1 (a new disk in its place, with boot code and
+	// a partition table of its own): the real disk gets the boot code,
+	// the model its table, and the real pool the replace.
+	writeRealGPT(t, tm.model().Disks[1], filepath.Join(dev, "ada1"))
 	zdir := fakeRealZFS(t)
 	if err := tm.UseRealZFS(zdir); err != nil {
 		t.Fatal(err)

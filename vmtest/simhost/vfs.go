@@ -150,6 +150,11 @@ func (inv *Invocation) writeFile(v vfile, data []byte, mode fs.FileMode) error {
 		if !v.fat.parentExists(v.fatPath) {
 			return errNoEnt
 		}
+		if r := v.realFATPath(); r != "" {
+			if err := os.WriteFile(r, data, 0o644); err != nil {
+				return sysErr(err)
+			}
+		}
 		v.fat.write(v.fatPath, data)
 		return nil
 	}
@@ -231,6 +236,11 @@ func (inv *Invocation) mkdirOne(v vfile) error {
 		if !v.fat.parentExists(v.fatPath) {
 			return errNoEnt
 		}
+		if r := v.realFATPath(); r != "" {
+			if err := os.Mkdir(r, 0o755); err != nil {
+				return sysErr(err)
+			}
+		}
 		v.fat.mkdir(v.fatPath)
 		return nil
 	}
@@ -248,6 +258,11 @@ func (inv *Invocation) removeFile(v vfile) error {
 	case v.isFAT():
 		if v.fat.lookup(v.fatPath) == nil {
 			return errNoEnt
+		}
+		if r := v.realFATPath(); r != "" {
+			if err := os.Remove(r); err != nil {
+				return sysErr(err)
+			}
 		}
 		v.fat.remove(v.fatPath)
 		return nil
