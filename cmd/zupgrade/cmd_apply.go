@@ -73,6 +73,9 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 		j = nil
 	}
+	if j != nil && j.FellBack {
+		return trialOver(j)
+	}
 	switch {
 	case j != nil && (opts.To != "" || planFile != "") && !samePlanTarget(j, opts.To, planFile):
 		return usageErrorf("a run to %s is pending (zupgrade status); finish it with zupgrade apply, or roll it back, before starting another", orDash(j.Plan.To))
@@ -141,6 +144,15 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	}
 
 	return runJournal(ctx, g, store, j, opts.NoReboot, opts.Resume, env, logger, out, "apply")
+}
+
+// trialOver is apply's answer, in the boot environment a staged run
+// upgraded from, once the run ended there after its trial failed: the
+// trial is not tried again by itself, since nothing has changed that
+// would make it pass; the admin closes the run and starts a new one.
+func trialOver(j *steps.Journal) error {
+	s := j.Plan.Staged
+	return fmt.Errorf("run %s is over: %s\napply does not try the trial again: look into %s (bectl mount %s), then zupgrade rollback closes the run (the host stays on %s), and bectl destroy %s and zupgrade apply --to %s start a new one", j.RunID, j.Message, s.BootEnv, s.BootEnv, s.Running, s.BootEnv, j.Plan.To)
 }
 
 // runJournal runs the journal's plan from where it stands, as apply does
