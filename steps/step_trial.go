@@ -222,7 +222,7 @@ func (commitStep) rerunnable() bool { return true }
 
 func (commitStep) plan(b builder) Step {
 	return Step{ID: StepCommitBootEnv, Title: "Keep " + b.staged.BootEnv + " for good (bectl activate)",
-		Commands: []Cmd{cmdFor(&ActivateBootEnv{Name: b.staged.BootEnv}, Cond{})},
+		Commands: append(disarmCommands(b), cmdFor(&ActivateBootEnv{Name: b.staged.BootEnv}, Cond{})),
 		Verify:   Verification{Check: VerifyCommitted, Name: b.staged.BootEnv},
 		Notes: []string{b.staged.Running + " stays as a boot environment to go back to (bectl activate " + b.staged.Running + ")",
 			"the pool's one-way steps (zpool upgrade, zfs upgrade) are not part of this run: zupgrade finalize does them later, once " + b.staged.Running + " is no longer needed"}}
@@ -233,7 +233,22 @@ func (commitStep) done(sc *stepContext, ctx context.Context) (bool, error) {
 	return ok && be.ActiveNow && be.ActiveOnReboot && !be.Temporary, err
 }
 
-func (commitStep) run(sc *stepContext, ctx context.Context) error { return sc.runCommands(ctx) }
+// run turns the trial's watchdog off before it keeps the boot
+// environment; a watchdog that cannot be reached (no /dev/fido) armed
+// nothing, and is noted.
+func (commitStep) run(sc *stepContext, ctx context.Context) error {
+	for _, c := range sc.step.Commands {
+		_, err := sc.run(ctx, c)
+		if _, ok := c.Op.(*Watchdog); ok && err != nil {
+			sc.note("turning the trial's watchdog off: %v", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // orNoOutput is s, or says that there was no output.
 func orNoOutput(s string) string {
