@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/zupgrade/zupgrade/host"
 )
@@ -150,7 +151,11 @@ func (trialHealthStep) run(sc *stepContext, ctx context.Context) error {
 			return fmt.Errorf("%v; the reboot into %s failed: %w", tf, sc.plan.Staged.Running, err)
 		}
 	}
-	return fmt.Errorf("%w; %s is not kept: reboot to return to %s", tf, sc.plan.Staged.BootEnv, sc.plan.Staged.Running)
+	err = fmt.Errorf("%w; %s is not kept: reboot to return to %s", tf, sc.plan.Staged.BootEnv, sc.plan.Staged.Running)
+	if d := sc.plan.Options.trialDeadline(); d > 0 {
+		err = fmt.Errorf("%w (where a watchdog took the trial's deadline, it resets the host by itself %s after the boot: watchdog -t 0 stops it, to look around first)", err, time.Duration(d)*time.Second)
+	}
+	return err
 }
 
 // unhealthy runs the health checks and says what failed ("" when none).

@@ -146,6 +146,9 @@ func TestStagedApplyAfterFailedTrial(t *testing.T) {
 			t.Fatalf("%v rebooted the host", args)
 		}
 	}
+	if code, out := h.zupgrade(nil, "status"); code != 0 || !strings.Contains(out, "trial of "+stagedTo+" failed") || !strings.Contains(out, "the run is over: zupgrade rollback closes it") {
+		t.Errorf("status after the failed trial: exit %d\n%s", code, out)
+	}
 	code, out := h.zupgrade(nil, "rollback")
 	if code != 0 || h.down() || !strings.Contains(out, "default") {
 		t.Fatalf("rollback after the failed trial: exit %d, down %v\n%s", code, h.down(), out)
