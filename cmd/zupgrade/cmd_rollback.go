@@ -142,9 +142,13 @@ func rollbackStaged(ctx context.Context, store steps.Store, j *steps.Journal, no
 	}
 	defer children.Close()
 	running := path.Base(store.BootEnv)
-	cmds, err := stagedRollbackCommands(ctx, r, s, running)
+	cmds, made, err := stagedRollbackCommands(ctx, r, s, running)
 	if err != nil {
 		return err
+	}
+	kept := fmt.Sprintf("%s is kept (bectl destroy %s removes it)", s.BootEnv, s.BootEnv)
+	if !made {
+		kept = "the run had not made " + s.BootEnv + " yet"
 	}
 	reboot := running == s.BootEnv
 	if env.stop.Stopped() {
@@ -158,7 +162,7 @@ func rollbackStaged(ctx context.Context, store steps.Store, j *steps.Journal, no
 		case reboot:
 			then = "reboot into it"
 		}
-		if err := confirm(questionEnv(env, out.json), fmt.Sprintf("Return to boot environment %s (the one run %s upgraded from), turn the boot hook off and %s? %s is kept.", s.Running, j.RunID, then, s.BootEnv)); err != nil {
+		if err := confirm(questionEnv(env, out.json), fmt.Sprintf("Return to boot environment %s (the one run %s upgraded from), turn the boot hook off and %s? %s.", s.Running, j.RunID, then, kept)); err != nil {
 			return err
 		}
 	}
@@ -176,7 +180,7 @@ func rollbackStaged(ctx context.Context, store steps.Store, j *steps.Journal, no
 		out.emit(progress.Event{Kind: progress.Note, Text: text})
 	}
 	if !reboot {
-		say(fmt.Sprintf("rolled back: the host runs %s, which boots next; %s is kept (bectl destroy %s removes it)", s.Running, s.BootEnv, s.BootEnv))
+		say(fmt.Sprintf("rolled back: the host runs %s, which boots next; %s", s.Running, kept))
 		return nil
 	}
 	say(fmt.Sprintf("boot environment %s activated; %s is kept (bectl destroy %s removes it once %s runs)", s.Running, s.BootEnv, s.BootEnv, s.Running))
@@ -197,25 +201,25 @@ func rollbackStaged(ctx context.Context, store steps.Store, j *steps.Journal, no
 // boot environment, a one-time activation of the new one is removed
 // (bectl activate -T) and the new one unmounted (a devfs inside it
 // first: bectl umount refuses a boot environment with a file system
-// mounted inside it, lib/libbe/be_access.c be_unmount).
-func stagedRollbackCommands(ctx context.Context, r host.Runner, s *steps.Staged, running string) ([][]string, error) {
+// mounted inside it, lib/libbe/be_access.c be_unmount). made says whether
+// the new boot environment exists.
+func stagedRollbackCommands(ctx context.Context, r host.Runner, s *steps.Staged, running string) (cmds [][]string, made bool, err error) {
 	switch running {
 	case s.BootEnv:
 		args, err := bootenv.ActivateArgs(s.Running, false)
-		return [][]string{args}, err
+		return [][]string{args}, true, err
 	case s.Running:
 	default:
-		return nil, fmt.Errorf("the host runs boot environment %q, neither %s (the run's new one) nor %s (the one it upgraded from): activate the one to boot by hand (bectl activate NAME)", running, s.BootEnv, s.Running)
+		return nil, false, fmt.Errorf("the host runs boot environment %q, neither %s (the run's new one) nor %s (the one it upgraded from): activate the one to boot by hand (bectl activate NAME)", running, s.BootEnv, s.Running)
 	}
 	out, err := host.Output(ctx, r, bootenv.ListArgs()...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	bes, err := bootenv.ParseList(bootenv.ListCommand, out)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var cmds [][]string
 	be, made := bootenv.Find(bes, s.BootEnv)
 	if made && be.Temporary {
 		cmds = append(cmds, bootenv.RemoveTemporaryArgs())
@@ -223,7 +227,7 @@ func stagedRollbackCommands(ctx context.Context, r host.Runner, s *steps.Staged,
 	if old, ok := bootenv.Find(bes, s.Running); ok && !old.ActiveOnReboot {
 		args, err := bootenv.ActivateArgs(s.Running, false)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		cmds = append(cmds, args)
 	}
@@ -234,5 +238,5 @@ func stagedRollbackCommands(ctx context.Context, r host.Runner, s *steps.Staged,
 		}
 		cmds = append(cmds, []string{bootenv.Program, "umount", s.BootEnv})
 	}
-	return cmds, nil
+	return cmds, made, nil
 }

@@ -167,3 +167,29 @@ func TestStagedApplyAfterFailedTrial(t *testing.T) {
 		t.Errorf("a new run after rollback: exit %d, %s: %s\n%s", code, j.Status, j.Message, out)
 	}
 }
+
+// TestStagedRollbackBeforeBootEnv: a staged run killed before it made its
+// boot environment is rolled back by turning its boot hook off; there is
+// nothing to activate, and rollback does not claim to keep a boot
+// environment that is not there.
+func TestStagedRollbackBeforeBootEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newStagedHost(t)
+	h.zupgrade([]string{"ZUPGRADE_CRASH_AT=stage-boot-env:before-start"}, "apply", "--to", stagedTo)
+	if j := h.journal(); j == nil || j.Record("stage-boot-env").State != "pending" {
+		t.Fatalf("the run was not stopped before it made its boot environment: %+v", j)
+	}
+	code, out := h.zupgrade(nil, "rollback")
+	if code != 0 || h.down() || !strings.Contains(out, "the run had not made "+stagedTo+" yet") || strings.Contains(out, "bectl activate") {
+		t.Fatalf("rollback: exit %d, down %v\n%s", code, h.down(), out)
+	}
+	if j := h.journal(); j.Status != "rolled-back" {
+		t.Errorf("journal after rollback: %s: %s", j.Status, j.Message)
+	}
+	if list := h.sh("bectl", "list", "-H"); strings.Contains(list, stagedTo) {
+		t.Errorf("bectl list -H after rollback:\n%s", list)
+	}
+}
