@@ -270,7 +270,7 @@ func TestCrashMatrix(t *testing.T) {
 			ref := crashReferenceRun(t, sh)
 			cells := ref.cells()
 			if full {
-				cells = withSecondFault(cells)
+				cells = append(withSecondFault(cells), trialCells(sh)...)
 				if shards > 0 {
 					var some []crashCell
 					for i := shard - 1; i < len(cells); i += shards {
@@ -279,9 +279,8 @@ func TestCrashMatrix(t *testing.T) {
 					cells = some
 				}
 			} else {
-				cells = sample(cells)
+				cells = append(sample(cells), trialCells(sh)...)
 			}
-			cells = append(cells, trialCells(sh)...)
 			var passed, stuck, seconds atomic.Int32
 			t.Run("cells", func(t *testing.T) {
 				for _, c := range cells {
