@@ -53,7 +53,10 @@ func (sc *stepContext) fellBack(ctx context.Context) error {
 		return nil
 	}
 	why := "the trial boot never reached zupgrade's health checks: its kernel panicked or hung, it could not mount its root, or its loader stopped (see the console); the one-time activation was spent, so this boot is " + s.Running + "'s"
-	if r := sc.journal.Record(StepTrialHealth); r != nil && r.Note != "" {
+	switch r := sc.journal.Record(StepTrialHealth); {
+	case r != nil && r.State == StepDone:
+		why = "it passed its health checks, but the host went down before zupgrade kept it (a power cut, a reset); the one-time activation was spent, so this boot is " + s.Running + "'s"
+	case r != nil && r.Note != "":
 		why = r.Note
 	}
 	return &TrialFailedError{BootEnv: s.BootEnv, Why: why + "; " + s.Running + " runs as before; " + s.BootEnv + " is kept for inspection (bectl mount " + s.BootEnv + ")"}
@@ -233,7 +236,13 @@ func (commitStep) plan(b builder) Step {
 			"the pool's one-way steps (zpool upgrade, zfs upgrade) are not part of this run: zupgrade finalize does them later, once " + b.staged.Running + " is no longer needed"}}
 }
 
+// done: kept for good; back in the old boot environment before that, the
+// trial is over without being kept (the host went down after the health
+// checks), and the new one is not kept from there.
 func (commitStep) done(sc *stepContext, ctx context.Context) (bool, error) {
+	if err := sc.fellBack(ctx); err != nil {
+		return false, err
+	}
 	be, ok, err := sc.stagedBootEnv(ctx)
 	return ok && be.ActiveNow && be.ActiveOnReboot && !be.Temporary, err
 }
