@@ -82,6 +82,11 @@ func ActivateArgs(name string, temporary bool) ([]string, error) {
 	return []string{Program, "activate", name}, nil
 }
 
+// RemoveTemporaryArgs returns `bectl activate -T`: the one-time
+// activation that `activate -t` set is removed, and the next boot is the
+// pool's bootfs again (sbin/bectl/bectl.c bectl_cmd_activate).
+func RemoveTemporaryArgs() []string { return []string{Program, "activate", "-T"} }
+
 // DestroyArgs returns `bectl destroy NAME`: the boot environment goes, and
 // with it its origin snapshot when bectl made that snapshot itself
 // (BE_DESTROY_AUTOORIGIN, sbin/bectl/bectl.c bectl_cmd_destroy).

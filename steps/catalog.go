@@ -37,6 +37,7 @@ const (
 	StepStageUpdate   = "stage-freebsd-update"
 	StepStagePackages = "stage-packages"
 	StepStageBootcode = "stage-bootcode"
+	StepStageDeadline = "stage-trial-deadline"
 	StepStageUnmount  = "stage-unmount"
 	StepStageActivate = "stage-activate-once"
 	StepRebootTrial   = "reboot-trial"
@@ -205,6 +206,7 @@ var stagedCatalog = []stepDef{
 	stageUpdateStep{},
 	stagePackagesStep{},
 	stageBootcodeStep{},
+	stageDeadlineStep{},
 	stageUnmountStep{},
 	stageActivateStep{},
 	trialRebootStep{},

@@ -286,7 +286,7 @@ func (e *Engine) trialFailed(ctx context.Context, j *Journal, step string, tf *T
 			sc.note("removing the boot hook: %v", err)
 		}
 	}
-	j.Status, j.Message = StatusFailed, tf.Error()
+	j.Status, j.Message, j.FellBack = StatusFailed, tf.Error(), true
 	e.emit(progress.Event{Kind: progress.StepFailed, Step: step, Text: j.Message})
 	if err := e.save(j); err != nil {
 		return fmt.Errorf("%w (and the journal could not be saved: %v)", &StepError{Step: step, Err: tf}, err)

@@ -98,7 +98,12 @@ type Journal struct {
 	// NoReboot: the run was started with --no-reboot; every checkpoint of
 	// it stops (also when the boot hook resumes it) and leaves the reboot
 	// to the admin or the fleet tool.
-	NoReboot bool         `json:"no_reboot,omitempty"`
+	NoReboot bool `json:"no_reboot,omitempty"`
+	// FellBack: the staged run's trial failed and the boot environment
+	// it upgraded from runs again, where the run ended saying why
+	// (Message). The run is over: apply does not resume it, rollback
+	// closes it.
+	FellBack bool         `json:"fell_back,omitempty"`
 	Plan     *Plan        `json:"plan"`
 	Steps    []StepRecord `json:"steps"`
 }

@@ -206,6 +206,11 @@ type (
 	HealthCommand struct {
 		Args []string `json:"args"`
 	}
+	// Watchdog pats the hardware watchdog once (watchdog(8)): armed
+	// for Timeout seconds, or with 0 turned off.
+	Watchdog struct {
+		Timeout int `json:"timeout"`
+	}
 )
 
 // opKinds makes an empty operation of each kind, for reading plans back.
@@ -239,6 +244,7 @@ var opKinds = map[string]func() Op{
 	"mount-devfs":         func() Op { return &MountDevfs{} },
 	"unmount-devfs":       func() Op { return &UnmountDevfs{} },
 	"health-command":      func() Op { return &HealthCommand{} },
+	"watchdog":            func() Op { return &Watchdog{} },
 }
 
 // Kind implements Op.
@@ -271,6 +277,7 @@ func (*ActivateBootEnv) Kind() string    { return "activate-boot-env" }
 func (*MountDevfs) Kind() string         { return "mount-devfs" }
 func (*UnmountDevfs) Kind() string       { return "unmount-devfs" }
 func (*HealthCommand) Kind() string      { return "health-command" }
+func (*Watchdog) Kind() string           { return "watchdog" }
 
 func argv(args ...string) host.Command { return host.Command{Args: args} }
 
@@ -390,6 +397,9 @@ func (o *MountDevfs) Command() host.Command {
 }
 func (o *UnmountDevfs) Command() host.Command  { return argv("umount", o.MountPoint) }
 func (o *HealthCommand) Command() host.Command { return argv(o.Args...) }
+func (o *Watchdog) Command() host.Command {
+	return argv("watchdog", "-t", strconv.Itoa(o.Timeout))
+}
 
 // script is the freebsd-update the operation runs.
 func (o *FreebsdUpdate) script() freebsdupdate.Script {
@@ -623,6 +633,12 @@ func (o *ActivateBootEnv) check() error { return bootenv.ValidateName(o.Name) }
 func (o *MountDevfs) check() error      { return checkPath("devfs mount point", o.MountPoint) }
 func (o *UnmountDevfs) check() error    { return checkPath("devfs mount point", o.MountPoint) }
 func (o *HealthCommand) check() error   { return CheckHealthCommand(o.Args) }
+func (o *Watchdog) check() error {
+	if o.Timeout < 0 {
+		return fmt.Errorf("watchdog timeout %d is negative", o.Timeout)
+	}
+	return nil
+}
 
 // opDisk is the disk an operation writes to or reads from ("" for none).
 func opDisk(op Op) string {

@@ -58,6 +58,8 @@ var everyOp = []struct {
 	{&steps.MountDevfs{MountPoint: "/var/db/zupgrade-stage/dev"}, "mount -t devfs devfs /var/db/zupgrade-stage/dev"},
 	{&steps.UnmountDevfs{MountPoint: "/var/db/zupgrade-stage/dev"}, "umount /var/db/zupgrade-stage/dev"},
 	{&steps.HealthCommand{Args: []string{"/usr/local/bin/check", "--all"}}, "/usr/local/bin/check --all"},
+	{&steps.Watchdog{Timeout: 900}, "watchdog -t 900"},
+	{&steps.Watchdog{}, "watchdog -t 0"},
 	{&steps.FreebsdUpdate{Phase: "install", BaseDir: "/var/db/zupgrade-stage", CurrentlyRunning: "14.3-RELEASE-p3"}, "freebsd-update --not-running-from-cron -b /var/db/zupgrade-stage -d /var/db/zupgrade-stage/var/db/freebsd-update --currently-running 14.3-RELEASE-p3 install"},
 	{&steps.Packages{Action: "upgrade", Chroot: "/var/db/zupgrade-stage"}, "pkg-static -c /var/db/zupgrade-stage upgrade -f -y"},
 	{&steps.WriteBootcode{Disk: "ada0", Scheme: "GPT", Partition: "ada0p2", Index: 2, BootDir: "/var/db/zupgrade-stage/boot"}, "gpart bootcode -b /var/db/zupgrade-stage/boot/pmbr -p /var/db/zupgrade-stage/boot/gptzfsboot -i 2 ada0"},
@@ -91,8 +93,8 @@ func TestOpsRenderAndRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v", c.op.Kind(), back)
 		}
 	}
-	if len(kinds) != 29 {
-		t.Errorf("%d kinds of operation tested, want all 29", len(kinds))
+	if len(kinds) != 30 {
+		t.Errorf("%d kinds of operation tested, want all 30", len(kinds))
 	}
 }
 

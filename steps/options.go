@@ -73,6 +73,10 @@ type Options struct {
 	// AutoRevert reboots into the old boot environment at once when the
 	// trial boot's health checks fail.
 	AutoRevert bool `json:"auto_revert,omitempty"`
+	// TrialDeadline is the time in seconds the hardware watchdog is armed
+	// for at a staged upgrade's trial boot: 0 for DefaultTrialDeadline,
+	// negative for none (--trial-deadline 0).
+	TrialDeadline int `json:"trial_deadline,omitempty"`
 	// Keep, for finalize, is how many boot environments stay: the
 	// running one and the newest others; 0 destroys none.
 	Keep int `json:"keep,omitempty"`

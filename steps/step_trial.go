@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/zupgrade/zupgrade/host"
 )
@@ -52,7 +53,10 @@ func (sc *stepContext) fellBack(ctx context.Context) error {
 		return nil
 	}
 	why := "the trial boot never reached zupgrade's health checks: its kernel panicked or hung, it could not mount its root, or its loader stopped (see the console); the one-time activation was spent, so this boot is " + s.Running + "'s"
-	if r := sc.journal.Record(StepTrialHealth); r != nil && r.Note != "" {
+	switch r := sc.journal.Record(StepTrialHealth); {
+	case r != nil && r.State == StepDone:
+		why = "it passed its health checks, but the host went down before zupgrade kept it (a power cut, a reset); the one-time activation was spent, so this boot is " + s.Running + "'s"
+	case r != nil && r.Note != "":
 		why = r.Note
 	}
 	return &TrialFailedError{BootEnv: s.BootEnv, Why: why + "; " + s.Running + " runs as before; " + s.BootEnv + " is kept for inspection (bectl mount " + s.BootEnv + ")"}
@@ -150,7 +154,11 @@ func (trialHealthStep) run(sc *stepContext, ctx context.Context) error {
 			return fmt.Errorf("%v; the reboot into %s failed: %w", tf, sc.plan.Staged.Running, err)
 		}
 	}
-	return fmt.Errorf("%w; %s is not kept: reboot to return to %s", tf, sc.plan.Staged.BootEnv, sc.plan.Staged.Running)
+	err = fmt.Errorf("%w; %s is not kept: reboot to return to %s", tf, sc.plan.Staged.BootEnv, sc.plan.Staged.Running)
+	if d := sc.plan.Options.trialDeadline(); d > 0 {
+		err = fmt.Errorf("%w (where a watchdog took the trial's deadline, it resets the host by itself %s after the boot: watchdog -t 0 stops it, to look around first)", err, time.Duration(d)*time.Second)
+	}
+	return err
 }
 
 // unhealthy runs the health checks and says what failed ("" when none).
@@ -222,18 +230,39 @@ func (commitStep) rerunnable() bool { return true }
 
 func (commitStep) plan(b builder) Step {
 	return Step{ID: StepCommitBootEnv, Title: "Keep " + b.staged.BootEnv + " for good (bectl activate)",
-		Commands: []Cmd{cmdFor(&ActivateBootEnv{Name: b.staged.BootEnv}, Cond{})},
+		Commands: append(disarmCommands(b), cmdFor(&ActivateBootEnv{Name: b.staged.BootEnv}, Cond{})),
 		Verify:   Verification{Check: VerifyCommitted, Name: b.staged.BootEnv},
 		Notes: []string{b.staged.Running + " stays as a boot environment to go back to (bectl activate " + b.staged.Running + ")",
 			"the pool's one-way steps (zpool upgrade, zfs upgrade) are not part of this run: zupgrade finalize does them later, once " + b.staged.Running + " is no longer needed"}}
 }
 
+// done: kept for good; back in the old boot environment before that, the
+// trial is over without being kept (the host went down after the health
+// checks), and the new one is not kept from there.
 func (commitStep) done(sc *stepContext, ctx context.Context) (bool, error) {
+	if err := sc.fellBack(ctx); err != nil {
+		return false, err
+	}
 	be, ok, err := sc.stagedBootEnv(ctx)
 	return ok && be.ActiveNow && be.ActiveOnReboot && !be.Temporary, err
 }
 
-func (commitStep) run(sc *stepContext, ctx context.Context) error { return sc.runCommands(ctx) }
+// run turns the trial's watchdog off before it keeps the boot
+// environment; a watchdog that cannot be reached (no /dev/fido) armed
+// nothing, and is noted.
+func (commitStep) run(sc *stepContext, ctx context.Context) error {
+	for _, c := range sc.step.Commands {
+		_, err := sc.run(ctx, c)
+		if _, ok := c.Op.(*Watchdog); ok && err != nil {
+			sc.note("turning the trial's watchdog off: %v", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // orNoOutput is s, or says that there was no output.
 func orNoOutput(s string) string {

@@ -32,6 +32,7 @@ const (
 	VerifyStagedPackages   VerifyKind = "staged-packages-current"
 	VerifyStagedBootcode   VerifyKind = "staged-bootcode-read-back"
 	VerifyBootEnvUnmounted VerifyKind = "boot-env-unmounted"
+	VerifyTrialDeadline    VerifyKind = "trial-deadline"
 	VerifyBootOnce         VerifyKind = "boot-once"
 	VerifyTrialRunning     VerifyKind = "trial-running"
 	VerifyHealthy          VerifyKind = "trial-healthy"
@@ -98,6 +99,8 @@ func (v Verification) String() string {
 		return "pkg -c " + v.Path + " runs and every package there is built for the new ABI"
 	case VerifyStagedBootcode:
 		return "read back: each freebsd-boot partition starts with " + v.Path + gptzfsboot + ", sector 0 of each disk holds its pmbr, each ESP's loaders equal " + v.Path + loaderEFI
+	case VerifyTrialDeadline:
+		return v.Path + trialRCScript + " is installed and enabled for the first boot of " + v.Name + " in " + v.Path + trialRCConf
 	case VerifyBootEnvUnmounted:
 		return "bectl list -H shows " + v.Name + " not mounted"
 	case VerifyBootOnce:

@@ -68,11 +68,15 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 	}
 	defer unlock()
 	if j != nil && (j.Status == steps.StatusDone || j.Status == steps.StatusRolledBack) {
-		if err := archiveJournal(store, j); err != nil {
+		if err := archiveJournal(store, j, logger); err != nil {
 			return err
 		}
 		j = nil
 	}
+	if j != nil && j.FellBack {
+		return trialOver(j)
+	}
+	fresh := false
 	switch {
 	case j != nil && (opts.To != "" || planFile != "") && !samePlanTarget(j, opts.To, planFile):
 		return usageErrorf("a run to %s is pending (zupgrade status); finish it with zupgrade apply, or roll it back, before starting another", orDash(j.Plan.To))
@@ -101,6 +105,7 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 			return err
 		}
 		j = steps.NewJournal(p, time.Now())
+		fresh = true
 		j.NoReboot = opts.NoReboot
 		if err := store.Save(j); err != nil {
 			return err
@@ -140,7 +145,37 @@ func runApply(ctx context.Context, g *globalOptions, opts *applyOptions, planFil
 		}
 	}
 
-	return runJournal(ctx, g, store, j, opts.NoReboot, opts.Resume, env, logger, out, "apply")
+	err = runJournal(ctx, g, store, j, opts.NoReboot, opts.Resume, env, logger, out, "apply")
+	if err != nil && fresh && untouched(j) {
+		// Refused before its first step (a packaged zupgrade in the boot
+		// hook's place, another boot environment's run): a journal left
+		// behind would be a pending run, refused again at every apply.
+		if rerr := store.Remove(); rerr != nil {
+			return fmt.Errorf("%w (and its journal could not be removed: %v)", err, rerr)
+		}
+		return fmt.Errorf("%w\nthe run did not start: nothing was changed and no run is pending", err)
+	}
+	return err
+}
+
+// untouched reports whether the journal's run has started no step and
+// recorded nothing.
+func untouched(j *steps.Journal) bool {
+	for _, r := range j.Steps {
+		if r.State != steps.StepPending && r.State != steps.StepSkipped {
+			return false
+		}
+	}
+	return j.Status == steps.StatusRunning && j.Message == ""
+}
+
+// trialOver is apply's answer, in the boot environment a staged run
+// upgraded from, once the run ended there after its trial failed: the
+// trial is not tried again by itself, since nothing has changed that
+// would make it pass; the admin closes the run and starts a new one.
+func trialOver(j *steps.Journal) error {
+	s := j.Plan.Staged
+	return fmt.Errorf("run %s is over: %s\napply does not try the trial again: look into %s (bectl mount %s), then zupgrade rollback closes the run (the host stays on %s), and bectl destroy %s and zupgrade apply --to %s start a new one", j.RunID, j.Message, s.BootEnv, s.BootEnv, s.Running, s.BootEnv, j.Plan.To)
 }
 
 // runJournal runs the journal's plan from where it stands, as apply does
@@ -299,9 +334,19 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 	return p, nil
 }
 
-// archiveJournal moves a finished run's journal aside.
-func archiveJournal(store steps.Store, j *steps.Journal) error {
-	return os.Rename(store.JournalPath(), strings.TrimSuffix(store.JournalPath(), ".json")+"-"+j.RunID+".json")
+// archiveJournal moves a finished run's journal aside, as
+// journal-RUN.json, and removes the archives of older runs beyond the
+// newest keepJournals.
+func archiveJournal(store steps.Store, j *steps.Journal, logger *log.Logger) error {
+	if err := os.Rename(store.JournalPath(), strings.TrimSuffix(store.JournalPath(), ".json")+"-"+j.RunID+".json"); err != nil {
+		return err
+	}
+	if removed, err := pruneJournals(store.Dir, j.RunID, keepJournals); err != nil {
+		logger.Warn("cannot remove the journals of older runs", "dir", store.Dir, "err", err)
+	} else if len(removed) > 0 {
+		logger.Info("removed the journals of older runs", "kept runs", keepJournals, "files", len(removed))
+	}
+	return nil
 }
 
 // samePlan reports whether two plans say the same, as their JSON does.

@@ -136,7 +136,7 @@ func runFinalize(ctx context.Context, g *globalOptions, opts *finalizeOptions, e
 			return err
 		}
 		if j != nil {
-			if err := archiveJournal(store, j); err != nil {
+			if err := archiveJournal(store, j, logger); err != nil {
 				return err
 			}
 		}

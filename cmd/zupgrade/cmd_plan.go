@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type planOptions struct {
 	InPlace       bool
 	HealthCmd     string
 	AutoRevert    bool
+	TrialDeadline time.Duration
 }
 
 // stagedFlags are the flags of plan and apply that choose and shape a
@@ -45,6 +47,7 @@ func stagedFlags(o *planOptions) []cli.Flag {
 		&cli.BoolFlag{Name: "in-place", Usage: "upgrade the running system in place (two reboots) even where a staged upgrade in a new boot environment is possible", Destination: &o.InPlace},
 		&cli.StringFlag{Name: "health-cmd", Usage: "staged: also check the trial boot with `COMMAND` (words split on blanks, run without a shell; exit 0 is healthy)", Destination: &o.HealthCmd},
 		&cli.BoolFlag{Name: "auto-revert", Usage: "staged: when the trial boot's health checks fail, reboot into the old boot environment at once", Destination: &o.AutoRevert},
+		&cli.DurationFlag{Name: "trial-deadline", Value: steps.DefaultTrialDeadline * time.Second, Usage: "staged: arm the hardware watchdog for `DURATION` early in the trial boot, so that a trial that hangs is reset into the old boot environment (0: none)", Destination: &o.TrialDeadline},
 	}
 }
 
@@ -118,11 +121,29 @@ func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Option
 	if o.InPlace && (o.HealthCmd != "" || o.AutoRevert) {
 		return steps.Options{}, usageErrorf("--health-cmd and --auto-revert are for staged upgrades: leave out --in-place, or them")
 	}
+	deadline, err := trialDeadline(o.TrialDeadline)
+	if err != nil {
+		return steps.Options{}, err
+	}
 	return steps.Options{
 		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir, LogDir: g.LogDir,
 		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Yes: o.Yes, Now: now,
-		InPlace: o.InPlace, HealthCmd: health, AutoRevert: o.AutoRevert,
+		InPlace: o.InPlace, HealthCmd: health, AutoRevert: o.AutoRevert, TrialDeadline: deadline,
 	}, nil
+}
+
+// trialDeadline turns --trial-deadline into steps.Options.TrialDeadline:
+// 0 for the default, -1 for none (0 given), else whole seconds.
+func trialDeadline(d time.Duration) (int, error) {
+	switch {
+	case d == 0:
+		return -1, nil
+	case d < time.Minute:
+		return 0, usageErrorf("--trial-deadline %s: a trial boot, its services and its health checks take longer than that, and the watchdog would reset a healthy trial: give at least 1m, or 0 for no deadline", d)
+	case d == steps.DefaultTrialDeadline*time.Second:
+		return 0, nil
+	}
+	return int(math.Ceil(d.Seconds())), nil
 }
 
 func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, env Env, logger *log.Logger) error {

@@ -6,11 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
 
 	"github.com/zupgrade/zupgrade/bootenv"
+	"github.com/zupgrade/zupgrade/host"
 	"github.com/zupgrade/zupgrade/progress"
 	"github.com/zupgrade/zupgrade/steps"
 )
@@ -47,6 +50,9 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 	}
 	if j.Plan.Mode == steps.ModeFinalize {
 		return fmt.Errorf("the last run is zupgrade finalize, which is one-way: it made no backup, and the boot environments before it no longer boot")
+	}
+	if j.Plan.Staged != nil {
+		return rollbackStaged(ctx, store, j, noReboot, yes, env, logger, out)
 	}
 	backup, ok := j.Plan.Backup()
 	if r := j.Record(steps.StepBackup); !ok || r == nil || r.State != steps.StepDone {
@@ -97,12 +103,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 	if err := run(args...); err != nil {
 		return err
 	}
-	// The boot hook must not resume the run in the old system (nor does
-	// it resume a rolled-back run).
-	_ = run("sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-x", "zupgrade_enable")
-	_ = run("sysrc", "-x", "zupgrade_enable")
-	j.Status, j.Message = steps.StatusRolledBack, "rolled back to boot environment "+name+"; the next zupgrade apply starts a new run"
-	if err := store.Save(j); err != nil {
+	if err := rolledBack(store, j, name, run); err != nil {
 		return err
 	}
 	logger.Info("boot environment activated", "name", name)
@@ -114,4 +115,128 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 		return mark(ErrInterrupted, fmt.Errorf("interrupted before the reboot: %s is active; reboot to return to it", name))
 	}
 	return run("shutdown", "-r", "now")
+}
+
+// rolledBack turns the boot hook off, which must not resume the run in
+// the system rollback returns to (nor does it resume a rolled-back run),
+// and records the run as rolled back to boot environment name.
+func rolledBack(store steps.Store, j *steps.Journal, name string, run func(args ...string) error) error {
+	_ = run("sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-x", "zupgrade_enable")
+	_ = run("sysrc", "-x", "zupgrade_enable")
+	j.Status, j.Message = steps.StatusRolledBack, "rolled back to boot environment "+name+"; the next zupgrade apply starts a new run"
+	return store.Save(j)
+}
+
+// rollbackStaged rolls a staged run back to the boot environment it
+// upgraded from, which is its backup: running the new boot environment
+// (on trial, or kept), rollback activates the old one for good and
+// reboots into it; running the old one (before the trial reboot, or back
+// after a failed trial), it takes back the new one's one-time activation
+// and unmounts it where the run left it mounted, and the host runs on
+// without a reboot. The new boot environment is kept either way.
+func rollbackStaged(ctx context.Context, store steps.Store, j *steps.Journal, noReboot, yes bool, env Env, logger *log.Logger, out *runOutput) error {
+	s := j.Plan.Staged
+	children, r, err := openChildren(store.Dir, env.runner(), out)
+	if err != nil {
+		return err
+	}
+	defer children.Close()
+	running := path.Base(store.BootEnv)
+	cmds, made, err := stagedRollbackCommands(ctx, r, s, running)
+	if err != nil {
+		return err
+	}
+	kept := fmt.Sprintf("%s is kept (bectl destroy %s removes it)", s.BootEnv, s.BootEnv)
+	if !made {
+		kept = "the run had not made " + s.BootEnv + " yet"
+	}
+	reboot := running == s.BootEnv
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, errors.New("interrupted before the rollback started: nothing was changed"))
+	}
+	if asks(env, yes) {
+		then := "stay on it (it runs already)"
+		switch {
+		case reboot && noReboot:
+			then = "leave the reboot to you"
+		case reboot:
+			then = "reboot into it"
+		}
+		if err := confirm(questionEnv(env, out.json), fmt.Sprintf("Return to boot environment %s (the one run %s upgraded from), turn the boot hook off and %s? %s.", s.Running, j.RunID, then, kept)); err != nil {
+			return err
+		}
+	}
+	run := func(args ...string) error { return out.run(ctx, r, args...) }
+	for _, c := range cmds {
+		if err := run(c...); err != nil {
+			return err
+		}
+	}
+	if err := rolledBack(store, j, s.Running, run); err != nil {
+		return err
+	}
+	say := func(text string) {
+		logger.Info(text)
+		out.emit(progress.Event{Kind: progress.Note, Text: text})
+	}
+	if !reboot {
+		say(fmt.Sprintf("rolled back: the host runs %s, which boots next; %s", s.Running, kept))
+		return nil
+	}
+	say(fmt.Sprintf("boot environment %s activated; %s is kept (bectl destroy %s removes it once %s runs)", s.Running, s.BootEnv, s.BootEnv, s.Running))
+	if noReboot {
+		return mark(ErrCheckpoint, fmt.Errorf("reboot to return to %s", s.Running))
+	}
+	if env.stop.Stopped() {
+		return mark(ErrInterrupted, fmt.Errorf("interrupted before the reboot: %s is active; reboot to return to it", s.Running))
+	}
+	return run("shutdown", "-r", "now")
+}
+
+// stagedRollbackCommands returns the commands that make the boot
+// environment a staged run upgraded from (s.Running) the one that boots,
+// as bectl list shows the host now. In the new boot environment that is
+// bectl activate of the old one: after the commit it is a clone of the
+// new one, which be_activate promotes back (lib/libbe/be.c). In the old
+// boot environment, a one-time activation of the new one is removed
+// (bectl activate -T) and the new one unmounted (a devfs inside it
+// first: bectl umount refuses a boot environment with a file system
+// mounted inside it, lib/libbe/be_access.c be_unmount). made says whether
+// the new boot environment exists.
+func stagedRollbackCommands(ctx context.Context, r host.Runner, s *steps.Staged, running string) (cmds [][]string, made bool, err error) {
+	switch running {
+	case s.BootEnv:
+		args, err := bootenv.ActivateArgs(s.Running, false)
+		return [][]string{args}, true, err
+	case s.Running:
+	default:
+		return nil, false, fmt.Errorf("the host runs boot environment %q, neither %s (the run's new one) nor %s (the one it upgraded from): activate the one to boot by hand (bectl activate NAME)", running, s.BootEnv, s.Running)
+	}
+	out, err := host.Output(ctx, r, bootenv.ListArgs()...)
+	if err != nil {
+		return nil, false, err
+	}
+	bes, err := bootenv.ParseList(bootenv.ListCommand, out)
+	if err != nil {
+		return nil, false, err
+	}
+	be, made := bootenv.Find(bes, s.BootEnv)
+	if made && be.Temporary {
+		cmds = append(cmds, bootenv.RemoveTemporaryArgs())
+	}
+	if old, ok := bootenv.Find(bes, s.Running); ok && !old.ActiveOnReboot {
+		args, err := bootenv.ActivateArgs(s.Running, false)
+		if err != nil {
+			return nil, false, err
+		}
+		cmds = append(cmds, args)
+	}
+	if made && be.Mountpoint != "" {
+		dev := path.Join(be.Mountpoint, "dev")
+		if mounts, err := host.Output(ctx, r, "mount"); err == nil && strings.Contains(string(mounts), " on "+dev+" (devfs") {
+			cmds = append(cmds, []string{"umount", dev})
+		}
+		cmds = append(cmds, []string{bootenv.Program, "umount", s.BootEnv})
+	}
+	return cmds, made, nil
 }

@@ -85,6 +85,9 @@ func renderStatus(env Env, j *steps.Journal, owner *steps.LockOwner) {
 	if j.Message != "" && j.Message != j.TrialFailure() {
 		fprintf(env.Stdout, "  %s\n", j.Message)
 	}
+	if s := j.Plan.Staged; j.FellBack && s != nil {
+		fprintf(env.Stdout, "  the run is over: zupgrade rollback closes it (the host stays on %s); then bectl destroy %s and zupgrade apply --to %s start a new one\n", s.Running, s.BootEnv, j.Plan.To)
+	}
 	cur := j.Current()
 	for i, r := range j.Steps {
 		mark := " "

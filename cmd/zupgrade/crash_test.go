@@ -50,23 +50,6 @@ func newCrashHost(t *testing.T, sh crashShape) *testHost {
 	return h
 }
 
-// failsTrial reports whether a cell's power cut strikes a staged
-// upgrade's trial boot (or the resume of the run there): that is a
-// trial that failed, and the next boot is the old boot environment's,
-// where the run ends saying so (TestStagedTrialPanics), not the target.
-func (sh crashShape) failsTrial(c crashCell) bool {
-	if sh.stateDir == "" {
-		return false
-	}
-	switch c.step.ID {
-	case steps.StepTrialHealth, steps.StepCommitBootEnv, steps.StepFinish:
-		return c.fault == faultPower || c.second
-	case steps.StepRebootTrial:
-		return c.second && c.fault == faultKill
-	}
-	return false
-}
-
 // crashShapes are the hosts of the crash matrix: across major releases so
 // that every step of the catalog runs, a patch run, and EN-25:18's patch
 // run before an upgrade to 15.0 (simhost models EN-25:18 at 14.3-RELEASE-p6),
@@ -113,9 +96,18 @@ type crashCell struct {
 	// ran is the first command of the step that changed the host in the
 	// reference run (mid-command cells).
 	ran []string
+	// trial, for the cells of a staged upgrade's trial boot
+	// (trialCells), runs the upgrade into the trial's failure instead of
+	// a fault at a step.
+	trial func(h *testHost, log *strings.Builder)
+	// label names a trial cell.
+	label string
 }
 
 func (c crashCell) name() string {
+	if c.trial != nil {
+		return "trial/" + c.label
+	}
 	n := fmt.Sprintf("run%d/%s/%s-%s", c.run+1, c.step.ID, c.fault, c.point)
 	if c.second {
 		n += "/then-" + otherFault(c.fault)
@@ -276,9 +268,9 @@ func TestCrashMatrix(t *testing.T) {
 		t.Run(sh.name, func(t *testing.T) {
 			t.Parallel()
 			ref := crashReferenceRun(t, sh)
-			cells := slices.DeleteFunc(ref.cells(), sh.failsTrial)
+			cells := ref.cells()
 			if full {
-				cells = withSecondFault(cells)
+				cells = append(withSecondFault(cells), trialCells(sh)...)
 				if shards > 0 {
 					var some []crashCell
 					for i := shard - 1; i < len(cells); i += shards {
@@ -287,7 +279,7 @@ func TestCrashMatrix(t *testing.T) {
 					cells = some
 				}
 			} else {
-				cells = sample(cells)
+				cells = append(sample(cells), trialCells(sh)...)
 			}
 			var passed, stuck, seconds atomic.Int32
 			t.Run("cells", func(t *testing.T) {
@@ -327,7 +319,12 @@ func runCrashCell(t *testing.T, sh crashShape, ref crashReference, c crashCell, 
 		code, out := h.runUpgrade(nil, args...)
 		h.assertDone(code, out)
 	}
-	orphan := h.firstFault(c, sh.runs[c.run], &log)
+	orphan := 0
+	if c.trial != nil {
+		c.trial(h, &log)
+	} else {
+		orphan = h.firstFault(c, sh.runs[c.run], &log)
+	}
 	if c.second && h.secondFault(c, &log) {
 		seconds.Add(1)
 	}
@@ -337,6 +334,13 @@ func runCrashCell(t *testing.T, sh crashShape, ref crashReference, c crashCell, 
 		var out string
 		code, out = h.runUpgrade(nil)
 		log.WriteString(out)
+	}
+	if j := h.journal(); j != nil && j.FellBack {
+		// A fault struck the trial boot: the old boot environment came
+		// back and the run ended there; the admin starts it again.
+		code = h.retryAfterFallback(sh.runs[c.run], &log)
+	} else if c.trial != nil {
+		t.Errorf("the trial failed, but the run did not end in the old boot environment saying so (%s: %s):\n%s", j.Status, j.Message, log.String())
 	}
 	if j := h.journal(); code != 0 || j == nil || j.Status != steps.StatusDone {
 		status := "no journal"

@@ -16,6 +16,10 @@ import (
 // directory, itself counted.
 const keepRunLogs = 10
 
+// keepJournals is how many journals of ended runs (journal-RUN.json) the
+// state directory keeps.
+const keepJournals = 10
+
 // runLogName matches the files of a run's log: RUN.json (RUN the run's ID,
 // a UTC time, steps.NewJournal) and the archives newsyslog makes of it
 // when it rotates it: the log's name, a dot, the archive's number (or time
@@ -29,6 +33,25 @@ var runLogName = regexp.MustCompile(`^([0-9]{8}T[0-9]{6}Z)\.json(\..+)?$`)
 // the state directory's lock: current is the only run that can be pending.
 // A dir that does not exist holds nothing to remove.
 func pruneRunLogs(dir, current string, keep int) ([]string, error) {
+	return pruneRuns(dir, runLogName, current, keep)
+}
+
+// journalArchiveName matches the journal of an ended run as apply moves
+// it aside (archiveJournal): journal-RUN.json.
+var journalArchiveName = regexp.MustCompile(`^journal-([0-9]{8}T[0-9]{6}Z)\.json$`)
+
+// pruneJournals removes from the state directory dir the journals of
+// ended runs but the newest keep, the run current always kept among them,
+// and returns the names of the files it removed (pruneRuns).
+func pruneJournals(dir, current string, keep int) ([]string, error) {
+	return pruneRuns(dir, journalArchiveName, current, keep)
+}
+
+// pruneRuns removes from dir the files of all runs but the newest keep,
+// the run current always kept among them: the regular files whose names
+// match names, whose first group is the run's ID. It returns the names of
+// the files it removed.
+func pruneRuns(dir string, names *regexp.Regexp, current string, keep int) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -38,7 +61,7 @@ func pruneRunLogs(dir, current string, keep int) ([]string, error) {
 	}
 	byRun := map[string][]string{}
 	for _, e := range entries {
-		if m := runLogName.FindStringSubmatch(e.Name()); m != nil && e.Type().IsRegular() {
+		if m := names.FindStringSubmatch(e.Name()); m != nil && e.Type().IsRegular() {
 			byRun[m[1]] = append(byRun[m[1]], e.Name())
 		}
 	}

@@ -46,6 +46,8 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	disk := fs.String("disk", "", "disk to try first (boot)")
 	noHooks := fs.Bool("no-hooks", false, "do not run rc.d scripts (boot)")
 	panicIn := fs.String("panic", "", "boot environment whose kernel panics while it boots (boot)")
+	hangIn := fs.String("hang", "", "boot environment whose boot hangs in rc (boot, with -hang-before)")
+	hangBefore := fs.String("hang-before", "", "local rc.d script before which the boot hangs (boot)")
 	if sub != "exec" {
 		args = flagsFirst(args)
 	}
@@ -91,7 +93,7 @@ func adminMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch sub {
 	case "boot":
-		rep, err := m.Boot(BootOptions{FirstDisk: *disk, NoHooks: *noHooks, PanicIn: *panicIn})
+		rep, err := m.Boot(BootOptions{FirstDisk: *disk, NoHooks: *noHooks, PanicIn: *panicIn, HangIn: *hangIn, HangBefore: *hangBefore})
 		if err != nil {
 			return fail(err)
 		}

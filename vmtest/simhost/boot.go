@@ -33,6 +33,12 @@ type BootOptions struct {
 	PanicIn string
 	// panics counts the panics of this boot so far.
 	panics int
+
+	// Trial deadline (watchdog.go): the boot of boot environment HangIn
+	// hangs in rc before the local rc.d script HangBefore runs (a
+	// script before it blocks for ever); hangs counts those hangs.
+	HangIn, HangBefore string
+	hangs              int
 }
 
 // BootReport says whether the machine came up, through which path, and
@@ -108,7 +114,9 @@ func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 	if err != nil || !rep.Booted || opts.NoHooks {
 		return rep, err
 	}
-	m.runHooks(rep, opts)
+	if hung := m.runHooks(rep, opts); hung != "" {
+		return m.watchdogReset(rep, opts, hung)
+	}
 	rep.BrokenPackages = m.brokenPackages()
 	err = m.Update(func(model *Model) error {
 		model.LastBoot = rep
@@ -661,7 +669,7 @@ func clearDir(dir string, spare bool) error {
 // says nothing (libexec/rc/rc.subr). Their output goes to a file, as rc's
 // goes to the console: a program a script detached with daemon(8) may keep
 // it open, and nothing waits for that.
-func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
+func (m *Machine) runHooks(rep *BootReport, opts BootOptions) (hung string) {
 	timeout := opts.HookTimeout
 	if timeout == 0 {
 		timeout = 5 * time.Minute
@@ -677,15 +685,19 @@ func (m *Machine) runHooks(rep *BootReport, opts BootOptions) {
 		skip = append(skip, "nojail")
 	}
 	for _, s := range rcorder(local, skip...) {
+		model, err := m.Model()
+		if err != nil || model.Power != PowerOn {
+			return ""
+		}
+		if p := model.bootPool(); p != nil && model.Running != nil && hangsBefore(opts, p, model.Running.BE, s.name) {
+			return s.name
+		}
 		if !m.enabled(s) {
 			continue
 		}
-		model, err := m.Model()
-		if err != nil || model.Power != PowerOn {
-			return
-		}
 		rep.Hooks = append(rep.Hooks, m.runHook(s, opts.Env, timeout))
 	}
+	return ""
 }
 
 // runHook runs one rc.d script at boot.

@@ -52,6 +52,7 @@ func buildModel(s Spec) (*Model, map[string]treeFile, error) {
 			RepoOSVersion: map[string]int{},
 			Jailed:        s.Jailed,
 			KernelConfigs: s.KernelConfigs,
+			Watchdog:      s.Watchdog,
 		},
 	}
 	for k, v := range s.RepoOSVersion {

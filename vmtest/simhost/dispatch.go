@@ -88,7 +88,7 @@ func init() {
 		"pkg":            cmdPkg, "pkg-static": cmdPkgStatic, "portmaster": cmdPortmaster,
 		"sysrc": cmdSysrc, "service": cmdService,
 		"shutdown": cmdShutdown, "reboot": cmdReboot, "daemon": cmdDaemon,
-		"df": cmdDf, "newfs_msdos": cmdNewfsMsdos,
+		"df": cmdDf, "newfs_msdos": cmdNewfsMsdos, "watchdog": cmdWatchdog,
 	}
 }
 

@@ -79,6 +79,10 @@ type Running struct {
 	// Staged upgrades (staged.go): the devfs file systems mounted with
 	// mount -t devfs besides the one at /dev, by mount point.
 	Devfs []string `json:"devfs,omitempty"`
+
+	// Trial deadline (watchdog.go): the timeout a watchdog driver took
+	// (watchdog -t), 0 while the watchdog is off.
+	Watchdog time.Duration `json:"watchdog,omitempty"`
 }
 
 // Mount is a mounted FAT file system (an ESP) at a point of the machine.
@@ -265,6 +269,9 @@ type Behavior struct {
 	// KernelConfigs are the kernel configurations besides GENERIC the
 	// update servers carry, per release (14.2-RELEASE -> [MYKERNEL]).
 	KernelConfigs map[string][]string `json:"kernel_configs,omitempty"`
+	// Watchdog is the hardware watchdog driver the kernel attaches
+	// (spec watchdog, watchdog.go); "" for none.
+	Watchdog string `json:"watchdog,omitempty"`
 }
 
 // Command is one command the machine ran, kept for tests and `simhost state`.

@@ -147,6 +147,11 @@ type Spec struct {
 	// FstabESP writes the /boot/efi line of /etc/fstab (instead of the
 	// installer's); nil keeps the installer's.
 	FstabESP *FstabESP `json:"fstab_esp,omitempty"`
+
+	// Trial deadline (watchdog.go): Watchdog names the hardware watchdog
+	// driver the kernel attaches (ichwd, wbwd, ...); none by default, as
+	// on most virtual machines.
+	Watchdog string `json:"watchdog,omitempty"`
 }
 
 // ESPFile is a file on the ESP of a disk (a pool disk or one of

@@ -75,6 +75,8 @@ var basePrograms = []baseProgram{
 	{Name: "sysrc", Path: "/usr/sbin/sysrc", Script: true, Has: func(r Release) bool { return r.AtLeast(9, 2) }},
 	{Name: "service", Path: "/usr/sbin/service", Script: true},
 	{Name: "daemon", Path: "/usr/sbin/daemon"},
+	// usr.sbin/watchdogd/Makefile: watchdog is a link to watchdogd.
+	{Name: "watchdog", Path: "/usr/sbin/watchdog"},
 }
 
 // programByName finds a base program by command name.
