@@ -231,6 +231,12 @@ type Dataset struct {
 	// mounted (bectl mount; staged.go): its files are there instead of in
 	// the store until it is unmounted or the system ends.
 	Mounted string `json:"mounted,omitempty"`
+
+	// The state directory of a staged upgrade (the pool's root dataset).
+	// Readonly is the readonly property (module/zcommon/zfs_prop.c
+	// zfs_prop_init registers it off by default); it is the dataset's own
+	// value, inheritance is not modelled.
+	Readonly bool `json:"readonly,omitempty"`
 }
 
 // Snapshot is a ZFS snapshot of a dataset.
