@@ -41,6 +41,11 @@ type Env struct {
 	// copies for the boot hook; empty: os.Executable. Tests that run
 	// zupgrade in process name the binary they put on the host.
 	Executable string
+	// HostRoot is where the host's file system is for the files zupgrade
+	// keeps itself: the default state and log directories are found
+	// below it (hostRoot); empty: /. Tests that run zupgrade in process
+	// on a simulated host name its root directory.
+	HostRoot string
 
 	// stop is Main's view of Interrupt.
 	stop *interruption
@@ -292,7 +297,7 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 func globalFlags(g *globalOptions, again bool) []cli.Flag {
 	if !again {
 		return []cli.Flag{
-			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock and plans (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir,
+			&cli.StringFlag{Name: "state-dir", Usage: "directory for zupgrade's journal, lock and plans (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir,
 				Action: func(*cli.Context, string) error { g.stateDirSet = true; return nil }},
 			&cli.StringFlag{Name: "log-dir", Usage: "directory for the run logs (env ZUPGRADE_LOG_DIR; default " + steps.DefaultLogDir + ", or STATE/logs with another --state-dir)", TakesFile: true, Destination: &g.LogDir,
 				Action: func(*cli.Context, string) error { g.logDirSet = true; return nil }},
@@ -325,8 +330,11 @@ func globalFlags(g *globalOptions, again bool) []cli.Flag {
 func (g *globalOptions) settle(env Env, logger *log.Logger) error {
 	if !g.stateDirSet {
 		if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
-			g.StateDir = v
+			g.StateDir, g.stateDirSet = v, true
 		}
+	}
+	if !g.stateDirSet {
+		g.StateDir = filepath.Join(hostRoot(env), defaultStateDir)
 	}
 	abs, err := filepath.Abs(g.StateDir)
 	if err != nil {
@@ -336,7 +344,11 @@ func (g *globalOptions) settle(env Env, logger *log.Logger) error {
 	if !g.logDirSet {
 		g.LogDir = env.getenv("ZUPGRADE_LOG_DIR")
 	}
-	if g.LogDir == "" {
+	switch {
+	case g.LogDir != "":
+	case !g.stateDirSet:
+		g.LogDir = filepath.Join(hostRoot(env), steps.DefaultLogDir)
+	default:
 		g.LogDir = steps.LogDirFor(g.StateDir)
 	}
 	if g.LogDir, err = filepath.Abs(g.LogDir); err != nil {
