@@ -153,3 +153,30 @@ func TestDefaultStateFallsBackInPlace(t *testing.T) {
 		t.Errorf("plan with --state-dir on zroot/var/log: exit %d\n%s", code, out)
 	}
 }
+
+// TestDefaultStateFindsRunPendingInBootEnv: a run that keeps its journal
+// in /var/db/zupgrade (given there, as zupgrade's default was before it
+// kept its state on the pool) and is pending, stopped at its first reboot
+// checkpoint, is what status and plan without --state-dir find while the
+// pool's directory has no journal.
+func TestDefaultStateFindsRunPendingInBootEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newHost(t, simhost.Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", ESPs: "all"})
+	h.defaultState, h.process = true, true
+	inBE := h.m.HostPath("/var/db/zupgrade")
+	code, out := h.zupgrade(nil, "--state-dir", inBE, "apply", "--to", "14.3-RELEASE", "--in-place", "--no-reboot")
+	if code != ExitCheckpoint {
+		t.Fatalf("apply --in-place --no-reboot in %s: exit %d\n%s", inBE, code, out)
+	}
+	code, out = h.zupgrade(nil, "status")
+	if code != 0 || !strings.Contains(out, "13.4-RELEASE -> 14.3-RELEASE, checkpoint") {
+		t.Errorf("status without --state-dir: exit %d\n%s", code, out)
+	}
+	code, out = h.zupgrade(nil, "plan", "--to", "14.3-RELEASE")
+	if !strings.Contains(out, "zupgrade_state_dir="+inBE+" ") || !strings.Contains(out, "a run is pending in "+inBE) {
+		t.Errorf("plan without --state-dir while the run is pending: exit %d\n%s", code, out)
+	}
+}
