@@ -105,7 +105,7 @@ func TestStagedDefaultFailedTrial(t *testing.T) {
 // TestDefaultStateFallsBackInPlace: when the pool's root dataset cannot
 // keep the journal where both boot environments see it (not mounted:
 // canmount=off or mountpoint=none; readonly), plan without --state-dir
-// upgrades in place and its Method line says why; an explicit
+// upgrades in place and its Method line says why and what to do; an explicit
 // --state-dir outside the boot environments still stages.
 func TestDefaultStateFallsBackInPlace(t *testing.T) {
 	t.Parallel()
@@ -114,10 +114,11 @@ func TestDefaultStateFallsBackInPlace(t *testing.T) {
 		name string
 		set  func(*simhost.Dataset)
 		why  string
+		fix  string
 	}{
-		{"canmount=off", func(d *simhost.Dataset) { d.Canmount = "off" }, "canmount=off"},
-		{"mountpoint=none", func(d *simhost.Dataset) { d.Mountpoint = "none" }, "mountpoint=none"},
-		{"readonly", func(d *simhost.Dataset) { d.Readonly = true }, "readonly=on"},
+		{"canmount=off", func(d *simhost.Dataset) { d.Canmount = "off" }, "canmount=off", "zfs set canmount=on zroot"},
+		{"mountpoint=none", func(d *simhost.Dataset) { d.Mountpoint = "none" }, "mountpoint=none", "zfs set mountpoint=/zroot zroot"},
+		{"readonly", func(d *simhost.Dataset) { d.Readonly = true }, "readonly=on", "zfs set readonly=off zroot"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newDefaultStateHost(t)
@@ -139,7 +140,7 @@ func TestDefaultStateFallsBackInPlace(t *testing.T) {
 					method = strings.ReplaceAll(l, h.m.Root, "")
 				}
 			}
-			if !strings.HasPrefix(method, "Method: in place") || !strings.Contains(method, "zroot") || !strings.Contains(method, c.why) || !strings.Contains(method, "/var/db/zupgrade") {
+			if !strings.HasPrefix(method, "Method: in place") || !strings.Contains(method, "zroot") || !strings.Contains(method, c.why) || !strings.Contains(method, c.fix) || !strings.Contains(method, "/var/db/zupgrade") {
 				t.Errorf("plan with the pool root %s: exit %d, method %q\n%s", c.name, code, method, out)
 			}
 		})

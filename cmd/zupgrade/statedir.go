@@ -100,10 +100,14 @@ func sharedStateDir(ctx context.Context, r host.Runner, root string) (dir, pool,
 		return "", "", ""
 	}
 	pool, _, _ = strings.Cut(ds, "/")
-	const fix = "; fix that, or give --state-dir a directory outside the boot environments"
+	// fix is what the admin can do: make the dataset hold it, or name
+	// another directory.
+	fix := func(cmd string) string {
+		return fmt.Sprintf("; %s, or give --state-dir a directory outside the boot environments", cmd)
+	}
 	out, err = host.Output(ctx, r, "zfs", "get", "-H", "-o", "property,value", "mountpoint,canmount,readonly", pool)
 	if err != nil {
-		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, cannot be read: %v%s", pool, err, fix)
+		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, cannot be read: %v%s", pool, err, fix("check the pool (zpool status "+pool+")"))
 	}
 	props := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
@@ -114,15 +118,15 @@ func sharedStateDir(ctx context.Context, r host.Runner, root string) (dir, pool,
 	mp := props["mountpoint"]
 	switch {
 	case !path.IsAbs(mp):
-		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, has mountpoint=%s and is not mounted (zfs get mountpoint %s)%s", pool, mp, pool, fix)
+		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, has mountpoint=%s and is not mounted (zfs get mountpoint %s)%s", pool, mp, pool, fix("zfs set mountpoint=/"+pool+" "+pool+" (bsdinstall's)"))
 	case props["canmount"] != "on":
-		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, has canmount=%s and is not mounted (zfs get canmount %s)%s", pool, props["canmount"], pool, fix)
+		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, has canmount=%s and is not mounted (zfs get canmount %s)%s", pool, props["canmount"], pool, fix("zfs set canmount=on "+pool))
 	case props["readonly"] != "off":
-		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, has readonly=%s (zfs get readonly %s)%s", pool, props["readonly"], pool, fix)
+		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, has readonly=%s (zfs get readonly %s)%s", pool, props["readonly"], pool, fix("zfs set readonly=off "+pool))
 	}
 	at := filepath.Join(root, mp)
 	if got := dfDataset(ctx, r, at); got != pool {
-		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, is not mounted at %s (df -k %s names %s)%s", pool, mp, mp, orDash(got), fix)
+		return "", pool, fmt.Sprintf("the pool's root dataset %s, where zupgrade keeps its journal, is not mounted at %s (df -k %s names %s)%s", pool, mp, mp, orDash(got), fix("zfs mount "+pool))
 	}
 	dir = filepath.Join(at, "zupgrade")
 	if err := steps.CheckHookDir("the state directory", dir); err != nil {
