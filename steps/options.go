@@ -70,6 +70,11 @@ type Options struct {
 	// A plan from a capture has none (the capture cannot say it); apply
 	// asks df again for a saved plan.
 	StateDataset string `json:"state_dataset,omitempty"`
+	// StateDirWhy says why StateDir is where it is when zupgrade chose it
+	// (no --state-dir): on the pool's root dataset, where both boot
+	// environments of a staged upgrade see it, or why not there; plan's
+	// Method line ends with it.
+	StateDirWhy string `json:"state_dir_why,omitempty"`
 	// AutoRevert reboots into the old boot environment at once when the
 	// trial boot's health checks fail.
 	AutoRevert bool `json:"auto_revert,omitempty"`

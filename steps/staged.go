@@ -79,6 +79,8 @@ func (b builder) method() (string, string, *Staged) {
 		return MethodInPlace, fmt.Sprintf("in place: the root %q is not a boot environment (POOL/ROOT/NAME)", f.RootDataset), nil
 	case f.Pkg.Pkgbase:
 		return MethodInPlace, "in place: the base system is managed by pkg (pkgbase), which freebsd-update does not upgrade", nil
+	case !outsideBootEnv(f.RootDataset, b.opts.StateDataset) && b.opts.StateDirWhy != "":
+		return MethodInPlace, fmt.Sprintf("in place: a staged run keeps its journal where both boot environments see it, and the state directory %s is not known to be outside the boot environment (df -k): %s", b.opts.StateDir, b.opts.StateDirWhy), nil
 	case !outsideBootEnv(f.RootDataset, b.opts.StateDataset):
 		return MethodInPlace, fmt.Sprintf("in place: the state directory %s is not known to be outside the boot environment (df -k): a staged run keeps its journal where both boot environments see it; give --state-dir a directory on the pool's root dataset, e.g. %s", b.opts.StateDir, StagedStateDir(f.BootPool)), nil
 	case b.packagesTool() == "portmaster":
@@ -88,8 +90,11 @@ func (b builder) method() (string, string, *Staged) {
 	if err := bootenv.ValidateName(name); err != nil {
 		return MethodInPlace, "in place: " + err.Error(), nil
 	}
-	return MethodStaged, fmt.Sprintf("staged in boot environment %s: bectl check passes and the root %s is a boot environment; the new system is built there while %s runs, booted once on trial (bectl activate -t) and kept when healthy: one reboot", name, f.RootDataset, be),
-		&Staged{BootEnv: name, MountPoint: StageMountPoint, Running: be}
+	reason := fmt.Sprintf("staged in boot environment %s: bectl check passes and the root %s is a boot environment; the new system is built there while %s runs, booted once on trial (bectl activate -t) and kept when healthy: one reboot", name, f.RootDataset, be)
+	if b.opts.StateDirWhy != "" {
+		reason += "; " + b.opts.StateDirWhy
+	}
+	return MethodStaged, reason, &Staged{BootEnv: name, MountPoint: StageMountPoint, Running: be}
 }
 
 // outsideBootEnv reports whether the dataset ds is known and outside the

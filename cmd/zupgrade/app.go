@@ -41,6 +41,11 @@ type Env struct {
 	// copies for the boot hook; empty: os.Executable. Tests that run
 	// zupgrade in process name the binary they put on the host.
 	Executable string
+	// HostRoot is where the host's file system is for the files zupgrade
+	// keeps itself: the default state and log directories are found
+	// below it (hostRoot); empty: /. Tests that run zupgrade in process
+	// on a simulated host name its root directory.
+	HostRoot string
 
 	// stop is Main's view of Interrupt.
 	stop *interruption
@@ -120,12 +125,17 @@ type globalOptions struct {
 	// steps.LogDirFor(StateDir).
 	LogDir  string
 	Verbose bool
-	// stateDirSet: --state-dir was given, before or after the command;
-	// logDirSet: --log-dir was.
+	// stateDirSet: --state-dir was given, before or after the command,
+	// or ZUPGRADE_STATE_DIR; logDirSet: --log-dir was.
 	stateDirSet, logDirSet bool
+	// stateDirWhy is why zupgrade chose the state directory it did when
+	// none was given (defaultStateDir), for plan's Method line.
+	stateDirWhy string
 }
 
-const defaultStateDir = steps.DefaultStateDir
+// stateCommands are the commands that use the state directory: only
+// they look for the default one on the host.
+var stateCommands = []string{"plan", "apply", "status", "rollback", "finalize"}
 
 // Main runs zupgrade with args (args[0] is the program name) and returns the
 // exit code (exitCode). It never calls os.Exit. The commands it runs get
@@ -264,7 +274,7 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		c.Flags = append(c.Flags, globalFlags(g, true)...)
 		action := c.Action
 		c.Action = func(cc *cli.Context) error {
-			if err := g.settle(env, logger); err != nil {
+			if err := g.settle(cc.Context, cc.Command.Name, env, logger); err != nil {
 				return err
 			}
 			return action(cc)
@@ -292,7 +302,7 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 func globalFlags(g *globalOptions, again bool) []cli.Flag {
 	if !again {
 		return []cli.Flag{
-			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory for zupgrade's journal, lock and plans (env ZUPGRADE_STATE_DIR)", TakesFile: true, Destination: &g.StateDir,
+			&cli.StringFlag{Name: "state-dir", Usage: "directory for zupgrade's journal, lock and plans (env ZUPGRADE_STATE_DIR; default zupgrade/ on the boot pool's root dataset, /zroot/zupgrade on bsdinstall's layout, which every boot environment sees, else " + steps.DefaultStateDir + ")", TakesFile: true, Destination: &g.StateDir,
 				Action: func(*cli.Context, string) error { g.stateDirSet = true; return nil }},
 			&cli.StringFlag{Name: "log-dir", Usage: "directory for the run logs (env ZUPGRADE_LOG_DIR; default " + steps.DefaultLogDir + ", or STATE/logs with another --state-dir)", TakesFile: true, Destination: &g.LogDir,
 				Action: func(*cli.Context, string) error { g.logDirSet = true; return nil }},
@@ -317,16 +327,25 @@ func globalFlags(g *globalOptions, again bool) []cli.Flag {
 }
 
 // settle completes the global options once the command's own flags are
-// parsed: ZUPGRADE_STATE_DIR when --state-dir was not given and
-// ZUPGRADE_LOG_DIR when --log-dir was not, else steps.LogDirFor; both
-// directories made absolute and checked (their paths go into the boot
-// hook's rc.conf.d file and the plan, which run from elsewhere); and the
-// log level.
-func (g *globalOptions) settle(env Env, logger *log.Logger) error {
+// parsed: ZUPGRADE_STATE_DIR when --state-dir was not given, else for the
+// commands that use it the state directory zupgrade finds on the host
+// (defaultStateDir); ZUPGRADE_LOG_DIR when --log-dir was not given, else
+// the default log directory beside a default state directory and
+// steps.LogDirFor beside another; both directories made absolute and
+// checked (their paths go into the boot hook's rc.conf.d file and the
+// plan, which run from elsewhere); and the log level.
+func (g *globalOptions) settle(ctx context.Context, command string, env Env, logger *log.Logger) error {
 	if !g.stateDirSet {
 		if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
-			g.StateDir = v
+			g.StateDir, g.stateDirSet = v, true
 		}
+	}
+	switch {
+	case g.stateDirSet:
+	case slices.Contains(stateCommands, command):
+		g.StateDir, g.stateDirWhy = defaultStateDir(ctx, env)
+	default:
+		g.StateDir = filepath.Join(hostRoot(env), steps.DefaultStateDir)
 	}
 	abs, err := filepath.Abs(g.StateDir)
 	if err != nil {
@@ -336,7 +355,11 @@ func (g *globalOptions) settle(env Env, logger *log.Logger) error {
 	if !g.logDirSet {
 		g.LogDir = env.getenv("ZUPGRADE_LOG_DIR")
 	}
-	if g.LogDir == "" {
+	switch {
+	case g.LogDir != "":
+	case !g.stateDirSet:
+		g.LogDir = filepath.Join(hostRoot(env), steps.DefaultLogDir)
+	default:
 		g.LogDir = steps.LogDirFor(g.StateDir)
 	}
 	if g.LogDir, err = filepath.Abs(g.LogDir); err != nil {

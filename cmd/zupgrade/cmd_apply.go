@@ -314,7 +314,7 @@ func newRunPlan(ctx context.Context, g *globalOptions, opts *applyOptions, planF
 			return nil, usageErrorf("%s is not the plan zupgrade makes for this host with its options (it was edited, or made by another version of zupgrade): make a new plan with zupgrade plan -o", planFile)
 		}
 		o := p.Options
-		o.StateDir, o.LogDir = g.StateDir, g.LogDir
+		o.StateDir, o.LogDir, o.StateDirWhy = g.StateDir, g.LogDir, g.stateDirWhy
 		o.StateDataset = stateDataset(ctx, env, "", o.StateDir, logger)
 		p = steps.Build(f, o)
 	} else {

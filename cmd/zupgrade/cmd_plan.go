@@ -128,7 +128,7 @@ func (o *planOptions) stepOptions(g *globalOptions, now time.Time) (steps.Option
 	return steps.Options{
 		To: o.To, Packages: o.Packages, CompatLibs: o.CompatLibs, StateDir: g.StateDir, LogDir: g.LogDir,
 		ExtraPools: o.ExtraPools.Value(), NoPoolUpgrade: o.NoPoolUpgrade, FormatESPs: o.FormatESPs, Yes: o.Yes, Now: now,
-		InPlace: o.InPlace, HealthCmd: health, AutoRevert: o.AutoRevert, TrialDeadline: deadline,
+		InPlace: o.InPlace, HealthCmd: health, AutoRevert: o.AutoRevert, TrialDeadline: deadline, StateDirWhy: g.stateDirWhy,
 	}, nil
 }
 

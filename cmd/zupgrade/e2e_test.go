@@ -61,6 +61,28 @@ type testHost struct {
 	exe string
 	// process: apply and rollback run as processes (see inProcess).
 	process bool
+	// defaultState: zupgrade is run without --state-dir, the host's root
+	// given as Env.HostRoot (ZUPGRADE_HOST_ROOT to the binary), and finds
+	// its state directory by itself; state is where the test expects it.
+	defaultState bool
+}
+
+// args is zupgrade's command line for args: with --state-dir unless
+// the test host lets zupgrade find its state directory.
+func (h *testHost) args(args []string) []string {
+	if h.defaultState {
+		return args
+	}
+	return append([]string{"--state-dir", h.state}, args...)
+}
+
+// logDir is where the run logs are: the default one below the host's
+// root when zupgrade finds its state directory, else beside the state.
+func (h *testHost) logDir() string {
+	if h.defaultState {
+		return h.m.HostPath(steps.DefaultLogDir)
+	}
+	return steps.LogDirFor(h.state)
 }
 
 // newHost makes a machine with zupgrade installed as /usr/local/sbin/zupgrade
@@ -125,8 +147,11 @@ func (h *testHost) runLimit() time.Duration {
 // returns exit code -1.
 func (h *testHost) zupgradeFor(d time.Duration, env []string, args ...string) (int, string) {
 	h.t.Helper()
-	cmd := exec.Command(h.exe, append([]string{"--state-dir", h.state}, args...)...)
+	cmd := exec.Command(h.exe, h.args(args)...)
 	cmd.Env = append(h.m.Env(), env...)
+	if h.defaultState {
+		cmd.Env = append(cmd.Env, "ZUPGRADE_HOST_ROOT="+h.m.Root)
+	}
 	cmd.Dir = h.m.Root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -211,7 +236,7 @@ func (h *testHost) runUpgrade(env []string, args ...string) (int, string) {
 			for _, p := range h.wait() {
 				if slices.Contains(p.Argv, "--resume") {
 					code = p.Exit
-					resumeLog := filepath.Join(steps.LogDirFor(h.state), "resume.log")
+					resumeLog := filepath.Join(h.logDir(), "resume.log")
 					data, _ := os.ReadFile(resumeLog)
 					fmt.Fprintf(&log, "--- resumed run %v: %s, exit %d\n%s", p.Argv, p.State, p.Exit, data)
 					os.Remove(resumeLog)

@@ -69,9 +69,13 @@ func (h *testHost) zupgradeAs(exe string, env []string, args ...string) (int, st
 	h.t.Helper()
 	var out bytes.Buffer
 	environ := append(h.m.Env(), env...)
-	code := Main(context.Background(), append([]string{"zupgrade", "--state-dir", h.state}, args...), Env{
+	hostRoot := ""
+	if h.defaultState {
+		hostRoot = h.m.Root
+	}
+	code := Main(context.Background(), append([]string{"zupgrade"}, h.args(args)...), Env{
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Environ: environ,
-		Runner: &simrun.Runner{M: h.m, Env: environ}, Executable: exe,
+		Runner: &simrun.Runner{M: h.m, Env: environ}, Executable: exe, HostRoot: hostRoot,
 	})
 	return code, out.String()
 }
@@ -89,7 +93,7 @@ func (h *testHost) bootHere(env []string) (int, string, bool) {
 	if !enabled || j == nil || j.Status == steps.StatusDone || j.Status == steps.StatusRolledBack {
 		return 0, "", false
 	}
-	code, out := h.zupgradeAs(h.m.HostPath("/usr/local/sbin/zupgrade"), env, "--log-dir", steps.LogDirFor(h.state), "apply", "--resume")
+	code, out := h.zupgradeAs(h.m.HostPath("/usr/local/sbin/zupgrade"), env, "--log-dir", h.logDir(), "apply", "--resume")
 	return code, out, true
 }
 

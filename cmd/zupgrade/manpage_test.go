@@ -14,6 +14,8 @@ import (
 
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
+
+	"github.com/zupgrade/zupgrade/steps"
 )
 
 // manPage reads docs/zupgrade.8.
@@ -120,7 +122,7 @@ func TestManPageExitStatusAndEnvironment(t *testing.T) {
 		t.Error("ZUPGRADE_STATE_DIR is not in the ENVIRONMENT of docs/zupgrade.8")
 	}
 	files := manSection(page, "FILES")
-	for _, p := range []string{defaultStateDir, "/usr/local/etc/rc.d/zupgrade"} {
+	for _, p := range []string{steps.DefaultStateDir, "/usr/local/etc/rc.d/zupgrade"} {
 		if !strings.Contains(files, ".It Pa "+p+"\n") {
 			t.Errorf("%s is not in the FILES of docs/zupgrade.8", p)
 		}

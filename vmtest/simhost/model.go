@@ -242,6 +242,12 @@ type Dataset struct {
 	// are in its real dataset, mounted there by bectl mount, not in the
 	// store; the next boot reads them from it.
 	RealFiles bool `json:"real_files,omitempty"`
+
+	// The state directory of a staged upgrade (the pool's root dataset).
+	// Readonly is the readonly property (module/zcommon/zfs_prop.c
+	// zfs_prop_init registers it off by default); it is the dataset's own
+	// value, inheritance is not modelled.
+	Readonly bool `json:"readonly,omitempty"`
 }
 
 // Snapshot is a ZFS snapshot of a dataset.

@@ -1261,6 +1261,11 @@ func zfsGet(inv *Invocation, args []string) int {
 				v, src = d.Mountpoint, "local"
 			case "canmount":
 				v, src = d.Canmount, "local"
+			case "readonly":
+				v, src = "off", "default"
+				if d.Readonly {
+					v, src = "on", "local"
+				}
 			case "version":
 				v, src = fmt.Sprint(d.Version), "-"
 			case "origin":
