@@ -26,6 +26,21 @@ func (h *testHost) assertRunsOld() {
 	}
 }
 
+// assertRebootsIntoOld boots the host after a rollback and checks that it
+// comes up in the old boot environment with the run rolled back.
+func (h *testHost) assertRebootsIntoOld() {
+	h.t.Helper()
+	rep := h.boot(simhost.BootOptions{})
+	h.wait()
+	if rep.BE != "zroot/ROOT/default" {
+		h.t.Fatalf("after rollback the host booted %s", rep.BE)
+	}
+	h.assertRunsOld()
+	if j := h.journal(); j.Status != "rolled-back" {
+		h.t.Errorf("journal after rollback: %s: %s", j.Status, j.Message)
+	}
+}
+
 // TestStagedRollbackBeforeTrial: a staged run stopped at its trial
 // reboot (--no-reboot) has activated the new boot environment for the
 // next boot; rollback takes that one-time activation back, so that the
@@ -81,15 +96,7 @@ func TestStagedRollbackInTrial(t *testing.T) {
 	if code != ExitCheckpoint || !strings.Contains(out, "bectl activate default") {
 		t.Fatalf("rollback --no-reboot in the trial: exit %d\n%s", code, out)
 	}
-	rep := h.boot(simhost.BootOptions{})
-	h.wait()
-	if rep.BE != "zroot/ROOT/default" {
-		t.Fatalf("after rollback the host booted %s", rep.BE)
-	}
-	h.assertRunsOld()
-	if j := h.journal(); j.Status != "rolled-back" {
-		t.Errorf("journal after rollback: %s: %s", j.Status, j.Message)
-	}
+	h.assertRebootsIntoOld()
 }
 
 // TestStagedRollbackAfterCommit: once the new boot environment is kept,
@@ -107,15 +114,7 @@ func TestStagedRollbackAfterCommit(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "bectl activate default") || !h.down() {
 		t.Fatalf("rollback after the commit: exit %d, down %v\n%s", code, h.down(), out)
 	}
-	rep := h.boot(simhost.BootOptions{})
-	h.wait()
-	if rep.BE != "zroot/ROOT/default" {
-		t.Fatalf("after rollback the host booted %s", rep.BE)
-	}
-	h.assertRunsOld()
-	if j := h.journal(); j.Status != "rolled-back" {
-		t.Errorf("journal after rollback: %s: %s", j.Status, j.Message)
-	}
+	h.assertRebootsIntoOld()
 }
 
 // TestStagedApplyAfterFailedTrial: back in the old boot environment after
