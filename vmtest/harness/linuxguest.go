@@ -37,9 +37,10 @@ type GuestKit struct {
 	// starve each other's timer calibration).
 	boot *bootGate
 	// zfs: the guests have real OpenZFS (WithZFS); golden are the raw
-	// images of the pool's disks, ada0 first, each guest's start.
+	// images of the pool's disks by disk layout, ada0 first, each guest's
+	// start.
 	zfs    bool
-	golden []string
+	golden map[string][]ZFSDisk
 }
 
 // CIEnv is set by .ci/run (and most CI services): there a Linux guest
@@ -169,10 +170,14 @@ func NewLinuxGuest(kit *GuestKit, dir string, sc *Scenario, bins *Binaries) (*Li
 	var pool []ZFSDisk
 	var setup string
 	if kit.zfs {
-		if sc.Machine.Preset != "bios+uefi" || sc.Machine.Disks != len(kit.golden) {
-			return nil, fmt.Errorf("the real pool is a %d-disk mirror in the bsdinstall BIOS+UEFI layout: the scenario's machine must be preset bios+uefi with %d disks", len(kit.golden), len(kit.golden))
+		golden := kit.golden[sc.layout().Name]
+		if len(golden) == 0 {
+			return nil, fmt.Errorf("the kit has no golden disks in the %s layout", sc.layout().Name)
 		}
-		if pool, err = realPoolDisks(m, kit.golden, dir); err != nil {
+		if sc.Machine.Preset != "bios+uefi" || sc.Machine.Disks != len(golden) {
+			return nil, fmt.Errorf("the real pool is a %d-disk mirror of BIOS+UEFI disks: the scenario's machine must be preset bios+uefi with %d disks", len(golden), len(golden))
+		}
+		if pool, err = realPoolDisks(m, golden, dir); err != nil {
 			return nil, err
 		}
 		if setup, err = realPoolSetup(m); err != nil {
@@ -235,7 +240,11 @@ func (g *LinuxGuest) argv(initrd, qmp string) (argv []string, table string, err 
 		if g.removed[d.Name] {
 			continue
 		}
-		fmt.Fprintf(&t, "vd%c %s %d\n", 'a'+len(disks), d.Name, d.Parts)
+		line, err := d.tableLine(fmt.Sprintf("vd%c", 'a'+len(disks)))
+		if err != nil {
+			return nil, "", err
+		}
+		t.WriteString(line)
 		disks = append(disks, QEMUDisk{Path: d.Path, Format: "raw", Interface: "virtio"})
 	}
 	argv, err = QEMUArgs(QEMUOptions{

@@ -4,6 +4,7 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 // FAT ESP, the files the machine's model was installed with (read back
 // with mtools, byte for byte), and the model takes the real GPT; a disk
 // whose model ESP holds no file system gets a real ESP that holds none.
+// Both layouts: the ESP is where each one's real GPT has it.
 func TestSeedRealESP(t *testing.T) {
 	if missing := MissingZFSDiskTools(); len(missing) > 0 {
 		msg := "the ZFS guest's disks need: " + strings.Join(missing, ", ")
@@ -25,45 +27,72 @@ func TestSeedRealESP(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	dir := t.TempDir()
-	m, err := simhost.New(filepath.Join(dir, "root"), simhost.Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", Disks: 2, ESPs: "first"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var golden []string
-	for i := range 2 {
-		golden = append(golden, filepath.Join(dir, "golden"+string(rune('0'+i))+".img"))
-		if err := MakeFreeBSDDisk(golden[i], i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pool, err := realPoolDisks(m, golden, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, err := m.Model()
-	if err != nil {
-		t.Fatal(err)
-	}
-	esp := model.Disks[0].Partitions[0]
-	if esp.Start != espStart || esp.Size != espSectors || model.Disks[0].Partitions[3].Start != zfsStart {
-		t.Errorf("the model did not take the real GPT: ESP at %d+%d, pool partition at %d", esp.Start, esp.Size, model.Disks[0].Partitions[3].Start)
-	}
-	n := 0
-	for _, f := range esp.FAT.Synced {
-		if f.Dir {
-			continue
-		}
-		n++
-		out, err := exec.Command("mcopy", "-n", "-i", pool[0].Path+"@@20480", "::/"+f.Path, "-").Output()
-		if err != nil || !bytes.Equal(out, f.Data) {
-			t.Errorf("the real ESP of ada0 does not hold the model's %s: %v", f.Path, err)
-		}
-	}
-	if n == 0 {
-		t.Fatal("the model's first ESP holds no files")
-	}
-	if out, err := exec.Command("mdir", "-i", pool[1].Path+"@@20480", "::").CombinedOutput(); err == nil {
-		t.Errorf("the real ESP of ada1 holds a file system, the model's none:\n%s", out)
+	for _, layout := range []*DiskLayout{bsdinstallLayout, handMadeLayout} {
+		t.Run(layout.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			sc := &Scenario{DiskLayout: layout.Name, Machine: simhost.Spec{Preset: "bios+uefi", Release: "13.4-RELEASE", Disks: 2, ESPs: "first"}}
+			sc.layDisks()
+			m, err := simhost.New(filepath.Join(dir, "root"), sc.Machine, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var golden []ZFSDisk
+			for i := range 2 {
+				name := fmt.Sprintf("ada%d", i)
+				img := filepath.Join(dir, "golden-"+name+".img")
+				if err := MakeFreeBSDDisk(img, layout, i); err != nil {
+					t.Fatal(err)
+				}
+				d, err := readZFSDisk(name, img, layout)
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden = append(golden, d)
+			}
+			pool, err := realPoolDisks(m, golden, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model, err := m.Model()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range layout.Parts {
+				mp := model.Disks[0].Partitions[p.Index-1]
+				if mp.Index != p.Index || mp.Type != p.Type || mp.Start != p.Start || mp.Label != p.Label+"0" || (p.Sectors > 0 && mp.Size != p.Sectors) {
+					t.Errorf("the model did not take the real GPT: p%d is %s %q at %d+%d, the layout's %s at %d+%d", mp.Index, mp.Type, mp.Label, mp.Start, mp.Size, p.Type, p.Start, p.Sectors)
+				}
+			}
+			esp := findPart(model.Disks[0].Partitions, "efi")
+			n := 0
+			for _, f := range esp.FAT.Synced {
+				if f.Dir {
+					continue
+				}
+				n++
+				out, err := exec.Command("mcopy", "-n", "-i", espImage(pool[0].Path, esp), "::/"+f.Path, "-").Output()
+				if err != nil || !bytes.Equal(out, f.Data) {
+					t.Errorf("the real ESP of ada0 does not hold the model's %s: %v", f.Path, err)
+				}
+			}
+			if n == 0 {
+				t.Fatal("the model's first ESP holds no files")
+			}
+			if out, err := exec.Command("mdir", "-i", espImage(pool[1].Path, esp), "::").CombinedOutput(); err == nil {
+				t.Errorf("the real ESP of ada1 holds a file system, the model's none:\n%s", out)
+			}
+			// The model's boot code is at the real freebsd-boot partition.
+			boot := findPart(model.Disks[0].Partitions, "freebsd-boot")
+			f, err := os.Open(pool[0].Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(boot.Data))
+			_, err = f.ReadAt(got, boot.Start*512)
+			f.Close()
+			if err != nil || len(boot.Data) == 0 || !bytes.Equal(got, boot.Data) {
+				t.Errorf("the real p%d at %d does not hold the model's gptzfsboot", boot.Index, boot.Start)
+			}
+		})
 	}
 }

@@ -18,7 +18,8 @@ import (
 )
 
 // realZFSScenarioDir holds the scenarios run on real OpenZFS: their
-// machines are the bsdinstall BIOS+UEFI mirror the real pool is made on.
+// machines are the BIOS+UEFI mirror the real pool is made on, in the
+// scenario's disk layout (bsdinstall's or one made by hand).
 const realZFSScenarioDir = "../testdata/realzfs"
 
 // loaderReads says whether release's boot code reads a pool on which
@@ -218,21 +219,10 @@ const beKernelsJob = `bekernels() {
 sec be-kernels bekernels
 `
 
-// realImportJob imports zroot from the disks present.
-func realImportJob(disks []ZFSDisk) string {
-	var b strings.Builder
-	b.WriteString("sec import zpool import")
-	for _, d := range disks {
-		fmt.Fprintf(&b, " -d /dev/%sp4", d.Name)
-	}
-	b.WriteString(" -R /mnt zroot\n")
-	return b.String()
-}
-
 // TestRealZFSScenarios runs the scenarios of testdata/realzfs through
 // zupgrade apply in the Linux guest with real OpenZFS: simhost's zpool and
-// zfs are the real ones on the real mirror (bsdinstall's layout, made
-// once), bectl's datasets are real, and what stays simulated is
+// zfs are the real ones on the real mirror (in each disk layout the
+// scenarios use, made once), bectl's datasets are real, and what stays simulated is
 // FreeBSD's alone. Each scenario also runs in process: the back-ends must
 // reach the same end state; then the real pool is read again from the
 // scenario's disks by a guest of its own.
@@ -247,7 +237,12 @@ func TestRealZFSScenarios(t *testing.T) {
 	start := time.Now()
 	l, install := newZFSLab(t, "vmtest-realzfs-")
 	dir, zkit, assets := l.dir, l.kit, l.assets
-	checkInstalled(t, l, install)
+	checkInstalled(t, l, install, l.golden[bsdinstallLayout.Name])
+	for _, sc := range scs {
+		if layout := sc.layout(); l.golden[layout.Name] == nil {
+			checkInstalled(t, l, l.install(layout), l.golden[layout.Name])
+		}
+	}
 	if t.Failed() {
 		return
 	}
@@ -257,7 +252,7 @@ func TestRealZFSScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kit, err := gk.WithZFS(dir, assets, l.golden[:])
+	kit, err := gk.WithZFS(dir, assets, l.golden)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +266,7 @@ func TestRealZFSScenarios(t *testing.T) {
 		mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 		defer cancel()
-		r, err := zkit.Launch(ctx, dir, n, disks, realImportJob(disks)+reportJob+beKernelsJob)
+		r, err := zkit.Launch(ctx, dir, n, disks, importJob(disks)+reportJob+beKernelsJob)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -354,5 +349,28 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 	if s, err := r.Get("be-kernels"); err == nil && s.RC == 0 {
 		p.beKernels = s.Out
 	}
+	membersNamed(t, p, g.pool)
 	check(t, p, l)
+}
+
+// membersNamed checks that real zpool status names each member of the
+// real pool as it was created on its disk (the disk's pool device:
+// ada0p4 on bsdinstall's layout, gpt/zfs0 on the hand-made one), a
+// missing member by the path it was last seen at.
+func membersNamed(t *testing.T, p *parsed, disks []ZFSDisk) {
+	t.Helper()
+	var got, want []string
+	for _, v := range p.pool.DataLeaves() {
+		name := v.Name
+		if v.Was != "" {
+			name = strings.TrimPrefix(v.Was, "/dev/")
+		}
+		got = append(got, name)
+	}
+	want = poolDevs(disks)
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the real pool's members are %v, want %v: the names the pool was created on", got, want)
+	}
 }

@@ -23,25 +23,15 @@ const RealZFSDir = "/sbin"
 
 // realZFSInit is sourced by the guest's /init when the kit has real
 // OpenZFS: it loads spl and zfs, links each pool disk of the launch
-// under its FreeBSD name (/vmtest/disks: "vdb ada0 4" links ada0 -> vdb
-// and ada0p1..ada0p4 -> vdb1..vdb4), and imports zroot from the
-// FreeBSD-named freebsd-zfs partitions present, without mounting its
-// datasets (the machine's files stay on the ext4 disk) and without a
-// cache file; -f because the last launch may have ended by a power cut
-// or a reboot, with the pool still imported.
+// under its FreeBSD names (linkDisks), and imports zroot from the pool
+// devices present, under the names the pool was created on (as FreeBSD's
+// vdev_geom opens a member by the path its label records first), without
+// mounting its datasets (the machine's files stay on the ext4 disk) and
+// without a cache file; -f because the last launch may have ended by a
+// power cut or a reboot, with the pool still imported.
 const realZFSInit = `while read -r m; do insmod "/$m" 2>/dev/null; done < /vmtest/zfs-modules
 [ -c /dev/zfs ] || echo "@@vmtest error no /dev/zfs after loading the modules"
-dflags=
-while read -r dev name parts; do
-	n=0
-	while [ ! -b "/dev/$dev$parts" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
-	[ -b "/dev/$dev$parts" ] || echo "@@vmtest error no /dev/$dev$parts"
-	ln -s "$dev" "/dev/$name"
-	i=1
-	while [ $i -le "$parts" ]; do ln -s "$dev$i" "/dev/${name}p$i"; i=$((i+1)); done
-	dflags="$dflags -d /dev/${name}p$parts"
-done < /vmtest/disks
-/sbin/zpool import -N -f -o cachefile=none $dflags zroot > /tmp/import.out 2>&1 || { echo "@@vmtest error zpool import: $(cat /tmp/import.out)"; poweroff -f; }
+` + linkDisks + `/sbin/zpool import -N -f -o cachefile=none $pooldevs zroot > /tmp/import.out 2>&1 || { echo "@@vmtest error zpool import: $(cat /tmp/import.out)"; poweroff -f; }
 # The first launch sets the pool up as the machine's model says (its
 # compatibility property).
 [ -f /vmtest/zfs-setup.sh ] && . /vmtest/zfs-setup.sh
@@ -51,10 +41,11 @@ done < /vmtest/disks
 // built for the kit's kernel): the base initramfs with the ZFS modules,
 // zpool and zfs with their libraries and compatibility profiles appended,
 // and the init step that imports the machine's pool from its disks.
-// golden are the raw images of the pool's disks (ada0 first, made with
-// MakeFreeBSDDisk and holding zroot); each guest runs on its own qcow2
-// overlays of them, and its simhost's zpool and zfs are the real ones.
-func (kit *GuestKit) WithZFS(dir string, a *guestzfs.Assets, golden []string) (*GuestKit, error) {
+// golden are the raw images of the pool's disks by disk layout (ada0
+// first, made with MakeFreeBSDDisk and holding zroot); each guest runs on
+// its own copies of its layout's, and its simhost's zpool and zfs are the
+// real ones.
+func (kit *GuestKit) WithZFS(dir string, a *guestzfs.Assets, golden map[string][]ZFSDisk) (*GuestKit, error) {
 	if len(golden) == 0 {
 		return nil, fmt.Errorf("a guest with real OpenZFS needs the pool's disks")
 	}
@@ -83,14 +74,14 @@ func (kit *GuestKit) WithZFS(dir string, a *guestzfs.Assets, golden []string) (*
 // realPoolDisks gives a guest its own sparse raw copies of the pool's
 // golden disks, with the boot code the machine's model was installed with
 // (bsdinstall's gpart bootcode: pmbr in sector 0, gptzfsboot in the
-// freebsd-boot partition) written into them, and makes the machine's
-// zpool, zfs, gpart and boot decision use them (AdoptGPT, UseRealZFS,
-// UseRealDisks over the guest's /dev links).
-func realPoolDisks(m *simhost.Machine, golden []string, dir string) ([]ZFSDisk, error) {
-	for i, gd := range golden {
+// freebsd-boot partition, wherever the real GPT has it) written into
+// them, and makes the machine's zpool, zfs, gpart and boot decision use
+// them (AdoptGPT, UseRealZFS, UseRealDisks over the guest's /dev links).
+func realPoolDisks(m *simhost.Machine, golden []ZFSDisk, dir string) ([]ZFSDisk, error) {
+	for _, gd := range golden {
 		// The model takes the real disks' layout and GUIDs: gpart reads
 		// the real GPT.
-		if err := m.AdoptGPT(fmt.Sprintf("ada%d", i), gd); err != nil {
+		if err := m.AdoptGPT(gd.Name, gd.Path); err != nil {
 			return nil, err
 		}
 	}
@@ -99,45 +90,27 @@ func realPoolDisks(m *simhost.Machine, golden []string, dir string) ([]ZFSDisk, 
 		return nil, err
 	}
 	var pool []ZFSDisk
-	for i, gd := range golden {
-		name := fmt.Sprintf("ada%d", i)
+	for _, gd := range golden {
 		var d *simhost.Disk
 		for _, md := range model.Disks {
-			if md.Name == name {
+			if md.Name == gd.Name {
 				d = md
 			}
 		}
 		if d == nil {
-			return nil, fmt.Errorf("the machine has no disk %s", name)
+			return nil, fmt.Errorf("the machine has no disk %s", gd.Name)
 		}
-		img := filepath.Join(dir, name+".img")
-		if err := sparseCopy(gd, img); err != nil {
+		disk := gd.at(filepath.Join(dir, gd.Name+".img"))
+		if err := sparseCopy(gd.Path, disk.Path); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(img, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, err
+		if err := writeModelBootCode(disk, d); err != nil {
+			return nil, fmt.Errorf("the boot code on %s: %w", disk.Path, err)
 		}
-		_, err = f.WriteAt(d.BootArea, 0)
-		for _, p := range d.Partitions {
-			if p.Type == "freebsd-boot" && err == nil {
-				if p.Index != 2 {
-					err = fmt.Errorf("%s's freebsd-boot partition is p%d, the real disk's p2", name, p.Index)
-					break
-				}
-				_, err = f.WriteAt(p.Data, bootStart*512)
-			}
+		if err := seedRealESP(disk, d); err != nil {
+			return nil, fmt.Errorf("the ESP on %s: %w", disk.Path, err)
 		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("the boot code on %s: %w", img, err)
-		}
-		if err := seedRealESP(img, d); err != nil {
-			return nil, fmt.Errorf("the ESP on %s: %w", img, err)
-		}
-		pool = append(pool, ZFSDisk{Name: name, Path: img, Parts: 4})
+		pool = append(pool, disk)
 	}
 	if err := m.UseRealZFS(RealZFSDir); err != nil {
 		return nil, err
@@ -145,24 +118,51 @@ func realPoolDisks(m *simhost.Machine, golden []string, dir string) ([]ZFSDisk, 
 	return pool, m.UseRealDisks("/dev")
 }
 
-// seedRealESP gives the real ESP (p1) of a guest's disk image what the
-// model's ESP of disk d holds as the machine was installed: a FAT32 with
-// the model's label, serial and files (bsdinstall's loaders), or no file
-// system at all (its boot sector zeroed) where the model's ESP has none.
-func seedRealESP(img string, d *simhost.Disk) error {
+// writeModelBootCode writes the boot code of the model's disk d into the
+// real disk image: its boot area into sector 0, its freebsd-boot
+// partition's code at the start of the real freebsd-boot partition.
+func writeModelBootCode(disk ZFSDisk, d *simhost.Disk) error {
+	f, err := os.OpenFile(disk.Path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(d.BootArea, 0)
+	for _, p := range d.Partitions {
+		if p.Type != "freebsd-boot" || err != nil {
+			continue
+		}
+		rp := disk.part("freebsd-boot")
+		if rp == nil || rp.Index != p.Index {
+			err = fmt.Errorf("%s's freebsd-boot partition is p%d, the real disk has none there", d.Name, p.Index)
+			break
+		}
+		_, err = f.WriteAt(p.Data, rp.Start*512)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// seedRealESP gives the real ESP of a guest's disk what the model's ESP
+// of disk d holds as the machine was installed: a FAT32 with the model's
+// label, serial and files (bsdinstall's loaders), or no file system at
+// all (its boot sector zeroed) where the model's ESP has none.
+func seedRealESP(disk ZFSDisk, d *simhost.Disk) error {
 	for _, p := range d.Partitions {
 		if p.Type != "efi" {
 			continue
 		}
-		if p.Index != 1 || p.Start != espStart {
-			return fmt.Errorf("%s's ESP is p%d at %d, the real disk's p1 at %d", d.Name, p.Index, p.Start, espStart)
+		rp := disk.part("efi")
+		if rp == nil || p.Index != rp.Index || p.Start != rp.Start {
+			return fmt.Errorf("%s's ESP is p%d at %d, the real disk's is not", d.Name, p.Index, p.Start)
 		}
 		if p.FAT == nil {
-			f, err := os.OpenFile(img, os.O_WRONLY, 0)
+			f, err := os.OpenFile(disk.Path, os.O_WRONLY, 0)
 			if err != nil {
 				return err
 			}
-			_, err = f.WriteAt(make([]byte, 64*1024), espStart*512)
+			_, err = f.WriteAt(make([]byte, 64*1024), rp.Start*512)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -171,7 +171,7 @@ func seedRealESP(img string, d *simhost.Disk) error {
 		if p.FAT.Bits != 32 {
 			return fmt.Errorf("%s's ESP is FAT%d; the real disk's is FAT32", d.Name, p.FAT.Bits)
 		}
-		esp, err := formatESP(img, p.FAT.Label, fmt.Sprintf("%08x", p.FAT.Serial))
+		esp, err := formatESP(disk.Path, rp, p.FAT.Label, fmt.Sprintf("%08x", p.FAT.Serial))
 		if err != nil {
 			return err
 		}
@@ -272,8 +272,9 @@ func sparseCopy(src, dst string) error {
 // checkRealBootCode compares the boot code the guest's model says its
 // freebsd-boot partitions and ESPs hold with what the raw disk images
 // hold, read on the host after the guest ended: the machine's
-// /boot/gptzfsboot (from its ext4 disk) at each present pool disk's p2,
-// its /boot/loader.efi on the FAT in p1 (checkRealESP).
+// /boot/gptzfsboot (from its ext4 disk) at the start of each present
+// pool disk's real freebsd-boot partition, its /boot/loader.efi on the
+// FAT in its real ESP (checkRealESP).
 func (g *LinuxGuest) checkRealBootCode(said []string) error {
 	gz, err := g.debugfsCat("/boot/gptzfsboot")
 	if err != nil {
@@ -287,17 +288,21 @@ func (g *LinuxGuest) checkRealBootCode(said []string) error {
 		if g.removed[d.Name] {
 			continue
 		}
+		bp := d.part("freebsd-boot")
+		if bp == nil {
+			return fmt.Errorf("%s has no freebsd-boot partition", d.Path)
+		}
 		f, err := os.Open(d.Path)
 		if err != nil {
 			return err
 		}
 		buf := make([]byte, 64*1024)
-		_, err = f.ReadAt(buf, bootStart*512)
+		_, err = f.ReadAt(buf, bp.Start*512)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.Path, err)
 		}
-		line := d.Name + "p2 " + same(buf, gz)
+		line := fmt.Sprintf("%sp%d %s", d.Name, bp.Index, same(buf, gz))
 		if !slices.Contains(said, line) {
 			return fmt.Errorf("the guest says the boot code is %q, the real disk image %s holds %q", said, d.Path, line)
 		}
@@ -310,10 +315,14 @@ func (g *LinuxGuest) checkRealBootCode(said []string) error {
 
 // checkRealESP compares what the guest says disk d's ESP holds (its lines
 // of Outcome.BootCode, BootCodeOf) with the real FAT file system in the
-// disk image's p1, read with mtools: the loaders as real files.
+// disk image's real ESP, read with mtools: the loaders as real files.
 func checkRealESP(d ZFSDisk, said []string, loader []byte) error {
-	esp := fmt.Sprintf("%s@@%d", d.Path, espStart*512)
-	name := d.Name + "p1"
+	p := d.part("efi")
+	if p == nil {
+		return fmt.Errorf("%s has no ESP", d.Path)
+	}
+	esp := espImage(d.Path, p)
+	name := fmt.Sprintf("%sp%d", d.Name, p.Index)
 	var real []string
 	for _, p := range []string{"efi/boot/bootx64.efi", "efi/freebsd/loader.efi"} {
 		data, err := exec.Command("mcopy", "-n", "-i", esp, "::/"+p, "-").Output()
@@ -338,18 +347,24 @@ func checkRealESP(d ZFSDisk, said []string, loader []byte) error {
 
 // replaceRealDisks puts a new disk in place of each pool disk replaced
 // before the job: a blank disk with the others' partition table (as
-// gpart backup | gpart restore leaves it: MakeFreeBSDDisk's layout, an
-// empty FAT ESP, nothing in the other partitions). The guest's
-// ReplaceDisk then writes its boot code and zpool-replaces onto it.
+// gpart backup | gpart restore leaves it: the disk's layout made again
+// by MakeFreeBSDDisk, an empty FAT ESP, nothing in the other partitions).
+// The guest's ReplaceDisk then writes its boot code and zpool-replaces
+// onto it.
 func (g *LinuxGuest) replaceRealDisks(rs []simhost.Replacement) error {
 	for _, r := range rs {
 		for i, d := range g.pool {
 			if d.Name != r.Disk {
 				continue
 			}
-			if err := MakeFreeBSDDisk(d.Path, i); err != nil {
+			if err := MakeFreeBSDDisk(d.Path, d.Layout, i); err != nil {
 				return fmt.Errorf("the new disk %s: %w", d.Name, err)
 			}
+			nd, err := readZFSDisk(d.Name, d.Path, d.Layout)
+			if err != nil {
+				return fmt.Errorf("the new disk %s: %w", d.Name, err)
+			}
+			g.pool[i] = nd
 			g.removed[d.Name] = false
 		}
 	}

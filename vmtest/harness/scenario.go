@@ -47,6 +47,12 @@ type Scenario struct {
 	// the boot environments, e.g. on the pool's root dataset
 	// (/zroot/zupgrade), apply stages the upgrade in a new one.
 	StateDir string `json:"state_dir,omitempty"`
+	// DiskLayout is how the machine's disks are partitioned: bsdinstall
+	// (the default: the preset's layout) or hand-made (handMadeLayout:
+	// freebsd-boot p1, the ESP p2, the pool p3 on GPT labels). Load lays
+	// the machine's disks out so; on real OpenZFS the scenario runs on the
+	// golden disks of its layout.
+	DiskLayout string `json:"disk_layout,omitempty"`
 }
 
 // Run is one zupgrade apply by the admin.
@@ -154,7 +160,35 @@ func Load(path string) (*Scenario, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	sc.layDisks()
 	return &sc, nil
+}
+
+// layout is the scenario's disk layout (validated: a known name).
+func (sc *Scenario) layout() *DiskLayout {
+	if sc.DiskLayout == "" {
+		return bsdinstallLayout
+	}
+	return diskLayouts[sc.DiskLayout]
+}
+
+// layDisks lays the machine's disks out as the scenario's disk layout
+// says, unless it is the preset's own (bsdinstall): each disk's
+// partitions by hand (spec layouts), its labels numbered by the disk's
+// unit, and the pool's members named by their GPT labels when the
+// layout's pool is made on them.
+func (sc *Scenario) layDisks() {
+	l := sc.layout()
+	if l == bsdinstallLayout {
+		return
+	}
+	sc.Machine.Layouts = map[string][]simhost.PartitionSpec{}
+	for i, name := range diskNames(sc.Machine) {
+		sc.Machine.Layouts[name] = l.machineLayout(i)
+	}
+	if l.PoolOnLabels {
+		sc.Machine.Naming = "gpt-label"
+	}
 }
 
 // LoadDir reads every *.json scenario of dir, sorted by name.
@@ -207,6 +241,14 @@ func (sc *Scenario) Validate() error {
 	}
 	if d := sc.StateDir; d != "" && (!path.IsAbs(d) || path.Clean(d) != d || d == "/" || strings.ContainsAny(d, "\x00\n")) {
 		return fmt.Errorf("state_dir %q: give an absolute, clean path of the machine, e.g. /zroot/zupgrade", d)
+	}
+	if sc.DiskLayout != "" {
+		if _, ok := diskLayouts[sc.DiskLayout]; !ok {
+			return fmt.Errorf("disk_layout %q: want bsdinstall or hand-made", sc.DiskLayout)
+		}
+		if sc.DiskLayout != bsdinstallLayout.Name && (len(sc.Machine.Layouts) > 0 || sc.Machine.Naming != "" || sc.Machine.Preset != "bios+uefi") {
+			return fmt.Errorf("disk_layout %s lays out a bios+uefi machine's disks itself: leave machine.layouts and machine.naming out", sc.DiskLayout)
+		}
 	}
 	if sc.Matrix != nil {
 		if err := sc.Matrix.check(sc); err != nil {

@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zupgrade/zupgrade/vmtest/guestzfs"
+	"github.com/zupgrade/zupgrade/vmtest/simhost"
 )
 
 // ZFSKit is the Linux guest with real OpenZFS: Debian's kernel, and a
@@ -33,9 +35,8 @@ type ZFSKit struct {
 
 // zfsInit is the initramfs's /init for the ZFS guest: busybox's applets,
 // the kernel modules (virtio, then spl and zfs), each disk of the launch
-// linked under its FreeBSD name with its partitions (ada0 -> vda, ada0p4
-// -> vda4), so that zpool status prints the names a FreeBSD host prints.
-// Then the launch's job runs; its sections are printed with markers.
+// linked under its FreeBSD names (linkDisks), so that zpool status prints
+// the names a FreeBSD host prints. Then the launch's job runs; its sections are printed with markers.
 const zfsInit = `#!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /mnt /etc/zfs
 /bin/busybox mount -t proc proc /proc
@@ -49,15 +50,7 @@ echo "@@vmtest ready"
 # the ZFS device at the end counts.
 while read -r m; do insmod "/$m" 2>/dev/null; done < /vmtest/modules
 [ -c /dev/zfs ] || echo "@@vmtest error no /dev/zfs after loading the modules"
-while read -r dev name parts; do
-	n=0
-	while [ ! -b "/dev/$dev$parts" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
-	[ -b "/dev/$dev$parts" ] || echo "@@vmtest error no /dev/$dev$parts"
-	ln -s "$dev" "/dev/$name"
-	i=1
-	while [ $i -le "$parts" ]; do ln -s "$dev$i" "/dev/${name}p$i"; i=$((i+1)); done
-done < /vmtest/disks
-# sec NAME CMD...: CMD's output and exit status, as one section.
+` + linkDisks + `# sec NAME CMD...: CMD's output and exit status, as one section.
 sec() {
 	name=$1
 	shift
@@ -142,12 +135,92 @@ func assetEntries(a *guestzfs.Assets) ([]cpioEntry, error) {
 	return files, nil
 }
 
-// ZFSDisk is a disk of a ZFS guest launch: its image and the FreeBSD name
-// it has in the guest (ada0, ada1 ...); Parts is its number of partitions.
+// ZFSDisk is a disk of a ZFS guest launch: its image, the FreeBSD name
+// it has in the guest (ada0, ada1 ...), its partitions as its real GPT
+// holds them (simhost.ReadGPT) and the layout it was made with.
 type ZFSDisk struct {
 	Name, Path string
-	Parts      int
+	Parts      []*simhost.Partition
+	Layout     *DiskLayout
 }
+
+// readZFSDisk is the disk of the raw image at path, its partitions read
+// from the image's real GPT.
+func readZFSDisk(name, path string, layout *DiskLayout) (ZFSDisk, error) {
+	parts, err := simhost.ReadGPT(path)
+	if err != nil {
+		return ZFSDisk{}, err
+	}
+	return ZFSDisk{Name: name, Path: path, Parts: parts, Layout: layout}, nil
+}
+
+// at is the same disk in another image (a copy or an overlay of it).
+func (d ZFSDisk) at(path string) ZFSDisk {
+	d.Path = path
+	return d
+}
+
+// part is the disk's first partition of a type, nil when it has none.
+func (d ZFSDisk) part(typ string) *simhost.Partition { return findPart(d.Parts, typ) }
+
+// poolDev is the device, under /dev, the pool's member on the disk was
+// created on: the pool partition's GPT label (gpt/zfs0) or its device
+// name (ada0p4), as the layout says.
+func (d ZFSDisk) poolDev() string {
+	p := d.part("freebsd-zfs")
+	if p == nil {
+		return ""
+	}
+	if d.Layout.PoolOnLabels {
+		return "gpt/" + p.Label
+	}
+	return fmt.Sprintf("%sp%d", d.Name, p.Index)
+}
+
+// gptLabel matches the GPT labels the guest links under /dev/gpt.
+var gptLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// tableLine is the disk's line in the guest's /vmtest/disks, read by
+// linkDisks: the virtio device, the FreeBSD name, the highest partition
+// index, the pool's device and each labelled partition as INDEX:LABEL.
+func (d ZFSDisk) tableLine(dev string) (string, error) {
+	last := 0
+	var labels []string
+	for _, p := range d.Parts {
+		last = max(last, p.Index)
+		if p.Label == "" {
+			continue
+		}
+		if !gptLabel.MatchString(p.Label) {
+			return "", fmt.Errorf("%s: GPT label %q: the guest links only labels of letters, digits, dots, dashes and underscores", d.Name, p.Label)
+		}
+		labels = append(labels, fmt.Sprintf("%d:%s", p.Index, p.Label))
+	}
+	if !validDiskName(d.Name) || last < 1 || last > 9 || d.poolDev() == "" {
+		return "", fmt.Errorf("disk %q with partitions up to %d: want adaN with 1 to 9 and a freebsd-zfs partition", d.Name, last)
+	}
+	return strings.Join(append([]string{dev, d.Name, strconv.Itoa(last), d.poolDev()}, labels...), " ") + "\n", nil
+}
+
+// linkDisks is the guests' init step that links each disk of the launch
+// (/vmtest/disks, tableLine) under its FreeBSD name with its partitions
+// (ada0 -> vda, ada0p4 -> vda4) and each GPT label under /dev/gpt, as
+// FreeBSD's GEOM label class names labelled partitions (gpt/zfs0), so
+// that zpool status prints the names a FreeBSD host prints. pooldevs
+// gets an import's -d option for each pool device.
+const linkDisks = `mkdir -p /dev/gpt
+pooldevs=
+while read -r dev name parts pool labels; do
+	n=0
+	while [ ! -b "/dev/$dev$parts" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
+	[ -b "/dev/$dev$parts" ] || echo "@@vmtest error no /dev/$dev$parts"
+	ln -s "$dev" "/dev/$name"
+	i=1
+	while [ $i -le "$parts" ]; do ln -s "$dev$i" "/dev/${name}p$i"; i=$((i+1)); done
+	for l in $labels; do ln -s "../$dev${l%%:*}" "/dev/gpt/${l#*:}"; done
+	pooldevs="$pooldevs -d /dev/$pool"
+done < /vmtest/disks
+`
 
 // Section is the output and exit status of one command of a job.
 type Section struct {
@@ -192,10 +265,11 @@ func (kit *ZFSKit) Launch(ctx context.Context, dir string, n int, disks []ZFSDis
 	var table strings.Builder
 	var qd []QEMUDisk
 	for i, d := range disks {
-		if !validDiskName(d.Name) || d.Parts < 1 || d.Parts > 9 {
-			return nil, fmt.Errorf("disk %q with %d partitions: want adaN with 1 to 9", d.Name, d.Parts)
+		line, err := d.tableLine(fmt.Sprintf("vd%c", 'a'+i))
+		if err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(&table, "vd%c %s %d\n", 'a'+i, d.Name, d.Parts)
+		table.WriteString(line)
 		format := "raw"
 		if strings.HasSuffix(d.Path, ".qcow2") {
 			format = "qcow2"
@@ -300,85 +374,158 @@ func (kit *ZFSKit) Launch(ctx context.Context, dir string, n int, disks []ZFSDis
 	return run, nil
 }
 
-// The sgdisk type codes of FreeBSD's GPT partition types (sgdisk -L):
-// efi, freebsd-boot, freebsd-swap, freebsd-zfs.
-const (
-	sgdiskEFI         = "ef00"
-	sgdiskFreeBSDBoot = "a501"
-	sgdiskFreeBSDSwap = "a502"
-	sgdiskFreeBSDZFS  = "a504"
+// DiskLayout is how a golden disk is partitioned: its GPT partitions in
+// order, and the device names its pool is created on.
+type DiskLayout struct {
+	// Name is what a scenario's disk_layout says.
+	Name  string
+	Parts []LayoutPart
+	// PoolOnLabels: the pool is created on the pool partitions' GPT
+	// labels (/dev/gpt/zfs0), not on their device names (/dev/ada0p4).
+	PoolOnLabels bool
+}
+
+// LayoutPart is one partition of a layout, in 512-byte sectors: Sectors 0
+// runs to the end of the disk. Label is the GPT label's prefix; the
+// disk's unit number follows it (zfs0, zfs1 ...).
+type LayoutPart struct {
+	Index          int
+	Type           string
+	Start, Sectors int64
+	Label          string
+}
+
+// The disk layouts of the golden disks, by name.
+var (
+	// bsdinstallLayout is bsdinstall's "GPT (BIOS+UEFI)" layout
+	// (freebsd-src usr.sbin/bsdinstall/scripts/zfsboot,
+	// zfs_create_diskpart: efi 260M labelled efiboot#, freebsd-boot 512K
+	// gptboot#, swap and the pool partition zfs# aligned to 1M; fixture
+	// gpart-show-uefi-bios-bsdinstall-260M-ada0.txt), with a small swap
+	// for a test disk. zfs_create_boot creates the pool on the
+	// partitions' device names ($disk$targetpart: ada0p4), not on the
+	// labels it gave them.
+	bsdinstallLayout = &DiskLayout{Name: "bsdinstall", Parts: []LayoutPart{
+		{1, "efi", 40, 532480, "efiboot"},
+		{2, "freebsd-boot", 532520, 1024, "gptboot"},
+		{3, "freebsd-swap", 534528, 131072, "swap"},
+		{4, "freebsd-zfs", 665600, 0, "zfs"},
+	}}
+	// handMadeLayout is a disk an admin partitioned by hand in the
+	// style of the FreeBSD wiki's RootOnZFS pages (gpart add -a 4k):
+	// freebsd-boot 512K first (boot#), an ESP of 200M (efi#), the pool
+	// partition (zfs#) over the rest and no swap, the pool created on
+	// the GPT labels (zpool create ... mirror gpt/zfs0 gpt/zfs1), so
+	// zpool status names its members gpt/zfs0 and gpt/zfs1.
+	handMadeLayout = &DiskLayout{Name: "hand-made", PoolOnLabels: true, Parts: []LayoutPart{
+		{1, "freebsd-boot", 40, 1024, "boot"},
+		{2, "efi", 1064, 409600, "efi"},
+		{3, "freebsd-zfs", 410664, 0, "zfs"},
+	}}
+	diskLayouts = map[string]*DiskLayout{bsdinstallLayout.Name: bsdinstallLayout, handMadeLayout.Name: handMadeLayout}
 )
 
-// The bsdinstall "GPT (BIOS+UEFI)" layout of a disk, in 512-byte sectors
-// (freebsd-src usr.sbin/bsdinstall/scripts/zfsboot, zfs_create_diskpart:
-// efi 260M first, freebsd-boot 512K, swap and the pool partition aligned
-// to 1M; fixture gpart-show-uefi-bios-bsdinstall-260M-ada0.txt), with a
-// small swap for a test disk.
-const (
-	espStart   = 40
-	espSectors = 532480 // 260M
-	bootStart  = espStart + espSectors
-	bootSector = 1024 // 512K
-	swapStart  = 534528
-	swapSector = 131072 // 64M
-	zfsStart   = swapStart + swapSector
-	// DiskMB is the size of a test disk (sparse): its pool has room for
-	// the 2 GiB that zupgrade's free-space check asks of the boot pool.
-	DiskMB = 4096
-)
+// sgdiskTypes are the sgdisk type codes of FreeBSD's GPT partition types
+// (sgdisk -L).
+var sgdiskTypes = map[string]string{
+	"efi":          "ef00",
+	"freebsd-boot": "a501",
+	"freebsd-swap": "a502",
+	"freebsd-zfs":  "a504",
+}
 
-// MakeFreeBSDDisk writes a raw disk image of DiskMB with the bsdinstall
-// BIOS+UEFI GPT of unit n (labels efiboot0, gptboot0, swap0, zfs0 as
-// bsdinstall names them) and a FAT32 file system on its ESP, as
-// newfs_msdos -F 32 -c 1 makes it, with bsdinstall's EFI directories. The
-// freebsd-boot partition stays zeroed: boot code is written by the tests.
-func MakeFreeBSDDisk(path string, n int) error {
+// DiskMB is the size of a test disk (sparse): its pool has room for the 2
+// GiB that zupgrade's free-space check asks of the boot pool.
+const DiskMB = 4096
+
+// machineLayout is the layout as a simhost spec lays out disk unit n
+// (spec layouts), for a machine whose model must match the real disks.
+func (l *DiskLayout) machineLayout(n int) []simhost.PartitionSpec {
+	var out []simhost.PartitionSpec
+	for _, p := range l.Parts {
+		ps := simhost.PartitionSpec{Type: p.Type, Index: p.Index, Label: p.Label + strconv.Itoa(n)}
+		if p.Sectors > 0 {
+			ps.Size = strconv.FormatInt(p.Sectors/2, 10) + "K"
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+// MakeFreeBSDDisk writes a raw disk image of DiskMB with the GPT of
+// layout for disk unit n (the labels numbered n, as bsdinstall numbers
+// them) and a FAT32 file system on its ESP, as newfs_msdos -F 32 -c 1
+// makes it, with bsdinstall's EFI directories. The freebsd-boot
+// partition stays zeroed: boot code is written by the tests.
+func MakeFreeBSDDisk(path string, layout *DiskLayout, n int) error {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		return err
 	}
 	if err := os.Truncate(path, DiskMB<<20); err != nil {
 		return err
 	}
-	u := strconv.Itoa(n)
-	part := func(i, start, sectors int, code, label string) []string {
-		end := "0" // to the end of the disk
-		if sectors > 0 {
-			end = strconv.Itoa(start + sectors - 1)
-		}
-		return []string{"-n", fmt.Sprintf("%d:%d:%s", i, start, end), "-t", fmt.Sprintf("%d:%s", i, code), "-c", fmt.Sprintf("%d:%s", i, label)}
-	}
 	args := []string{"-o", "-a", "8"} // -o first: it resets the alignment
-	args = append(args, part(1, espStart, espSectors, sgdiskEFI, "efiboot"+u)...)
-	args = append(args, part(2, bootStart, bootSector, sgdiskFreeBSDBoot, "gptboot"+u)...)
-	args = append(args, part(3, swapStart, swapSector, sgdiskFreeBSDSwap, "swap"+u)...)
-	args = append(args, part(4, zfsStart, 0, sgdiskFreeBSDZFS, "zfs"+u)...)
+	for _, p := range layout.Parts {
+		end := "0" // to the end of the disk
+		if p.Sectors > 0 {
+			end = strconv.FormatInt(p.Start+p.Sectors-1, 10)
+		}
+		code, ok := sgdiskTypes[p.Type]
+		if !ok {
+			return fmt.Errorf("layout %s: no sgdisk type code for %s", layout.Name, p.Type)
+		}
+		args = append(args, "-n", fmt.Sprintf("%d:%d:%s", p.Index, p.Start, end), "-t", fmt.Sprintf("%d:%s", p.Index, code), "-c", fmt.Sprintf("%d:%s%d", p.Index, p.Label, n))
+	}
 	if out, err := exec.Command("sgdisk", append(args, path)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("sgdisk: %v\n%s", err, out)
 	}
-	esp, err := formatESP(path, "EFISYS", "")
+	parts, err := simhost.ReadGPT(path)
 	if err != nil {
 		return err
 	}
-	if out, err := exec.Command("mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/EFI/freebsd").CombinedOutput(); err != nil {
+	esp := findPart(parts, "efi")
+	if esp == nil {
+		return fmt.Errorf("layout %s has no ESP", layout.Name)
+	}
+	fat, err := formatESP(path, esp, "EFISYS", "")
+	if err != nil {
+		return err
+	}
+	if out, err := exec.Command("mmd", "-i", fat, "::/EFI", "::/EFI/BOOT", "::/EFI/freebsd").CombinedOutput(); err != nil {
 		return fmt.Errorf("mmd: %v\n%s", err, out)
 	}
 	return nil
 }
 
-// formatESP makes a FAT32 file system on the ESP (p1) of the disk image
-// at path, as newfs_msdos -F 32 -c 1 makes it, with a label and, when
-// given, a serial number (8 hex digits); it returns the mtools name of
-// the ESP (IMAGE@@OFFSET).
-func formatESP(path, label, serial string) (string, error) {
-	esp := fmt.Sprintf("%s@@%d", path, espStart*512)
-	args := []string{"-i", esp, "-T", strconv.Itoa(espSectors), "-h", "64", "-s", "32", "-F", "-c", "1", "-v", label}
+// findPart is the first partition of a type, nil when there is none.
+func findPart(parts []*simhost.Partition, typ string) *simhost.Partition {
+	for _, p := range parts {
+		if p.Type == typ {
+			return p
+		}
+	}
+	return nil
+}
+
+// espImage is the mtools name of the ESP esp of the disk image at path
+// (IMAGE@@OFFSET).
+func espImage(path string, esp *simhost.Partition) string {
+	return fmt.Sprintf("%s@@%d", path, esp.Start*512)
+}
+
+// formatESP makes a FAT32 file system on the ESP esp of the disk image at
+// path, as newfs_msdos -F 32 -c 1 makes it, with a label and, when given,
+// a serial number (8 hex digits); it returns the mtools name of the ESP.
+func formatESP(path string, esp *simhost.Partition, label, serial string) (string, error) {
+	fat := espImage(path, esp)
+	args := []string{"-i", fat, "-T", strconv.FormatInt(esp.Size, 10), "-h", "64", "-s", "32", "-F", "-c", "1", "-v", label}
 	if serial != "" {
 		args = append(args, "-N", serial)
 	}
 	if out, err := exec.Command("mformat", append(args, "::")...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("mformat: %v\n%s", err, out)
 	}
-	return esp, nil
+	return fat, nil
 }
 
 // Overlay makes a qcow2 overlay of a base image: the base stays as it is.

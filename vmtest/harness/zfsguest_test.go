@@ -23,14 +23,15 @@ import (
 // compared with the FreeBSD fixtures.
 const ZFSCaptureEnv = "VMTEST_ZFS_CAPTURE"
 
-// zfsLab is the shared state of TestRealOpenZFSGuest: the kit, the golden
-// disks made once, and a launch counter for artefact names.
+// zfsLab is the shared state of the tests on real OpenZFS: the kit, the
+// golden disks made once per disk layout, and a launch counter for
+// artefact names.
 type zfsLab struct {
 	t      *testing.T
 	kit    *ZFSKit
 	assets *guestzfs.Assets
 	dir    string
-	golden [2]string
+	golden map[string][]ZFSDisk
 	n      int
 	// disabled are the installed pool's disabled features, sorted.
 	disabled []string
@@ -70,27 +71,41 @@ func ok(t *testing.T, r *ZFSRun, name string) string {
 	return s.Out
 }
 
-// overlays gives a subtest its own copies of the golden disks.
-func (l *zfsLab) overlays(t *testing.T) [2]string {
-	var o [2]string
-	for i, g := range l.golden {
-		o[i] = filepath.Join(t.TempDir(), fmt.Sprintf("ada%d.qcow2", i))
-		if err := Overlay(g, o[i]); err != nil {
+// overlays gives a subtest its own copies of the golden disks of the
+// bsdinstall layout.
+func (l *zfsLab) overlays(t *testing.T) []ZFSDisk {
+	var o []ZFSDisk
+	for _, g := range l.golden[bsdinstallLayout.Name] {
+		d := g.at(filepath.Join(t.TempDir(), g.Name+".qcow2"))
+		if err := Overlay(g.Path, d.Path); err != nil {
 			t.Fatal(err)
 		}
+		o = append(o, d)
 	}
 	return o
 }
 
-func mirrorDisks(p [2]string) []ZFSDisk {
-	return []ZFSDisk{{Name: "ada0", Path: p[0], Parts: 4}, {Name: "ada1", Path: p[1], Parts: 4}}
+// importJob imports zroot from the pool devices of the disks present
+// (their FreeBSD names or GPT labels, as the pool was created on them),
+// under the altroot /mnt as a FreeBSD installer or rescue shell does.
+func importJob(disks []ZFSDisk) string {
+	var b strings.Builder
+	b.WriteString("sec import zpool import")
+	for _, d := range disks {
+		fmt.Fprintf(&b, " -d /dev/%s", d.poolDev())
+	}
+	b.WriteString(" -R /mnt zroot\n")
+	return b.String()
 }
 
-// importJob imports zroot from the FreeBSD-named partitions of the disks
-// present, under the altroot /mnt as a FreeBSD installer or rescue shell
-// does.
-const importJob = `sec import zpool import -d /dev/ada0p4 -d /dev/ada1p4 -R /mnt zroot
-`
+// poolDevs are the pool devices of disks, in order.
+func poolDevs(disks []ZFSDisk) []string {
+	var out []string
+	for _, d := range disks {
+		out = append(out, d.poolDev())
+	}
+	return out
+}
 
 // reportJob prints what zupgrade reads (facts/gather.go: zpool status,
 // zpool get -H -p all, zpool upgrade, zfs upgrade) and go-zfs's view.
@@ -102,15 +117,26 @@ sec zfs-list zfs list -H -o name,mountpoint,canmount
 sec gozfs /vmtest/gozfsreport
 `
 
-// bsdinstallJob lays zroot out as bsdinstall does on a two-disk mirror
+// installJob lays zroot out as bsdinstall does on a two-disk mirror
 // (freebsd-src usr.sbin/bsdinstall/scripts/zfsboot: zpool create with
 // -O compress=lz4 -O atime=off -m none, the ZFSBOOT_DATASETS list, bootfs
-// on ROOT/default), created with the features of OpenZFS 2.1 as FreeBSD
-// 13 made it (compatibility=openzfs-2.1-freebsd), then with the property
-// off again as on a pool FreeBSD 13 installed: zpool upgrade has the
-// newer features to enable.
-const bsdinstallJob = `sec create zpool create -o altroot=/mnt -o compatibility=openzfs-2.1-freebsd -O compress=lz4 -O atime=off -m none -f zroot mirror /dev/ada0p4 /dev/ada1p4
-zfs create -o mountpoint=none zroot/ROOT
+// on ROOT/default) over the disks' pool devices (bsdinstall's device
+// names, or the labels a hand-made layout's admin names), created with
+// the features of OpenZFS 2.1 as FreeBSD 13 made it
+// (compatibility=openzfs-2.1-freebsd), then with the property off again
+// as on a pool FreeBSD 13 installed: zpool upgrade has the newer features
+// to enable.
+func installJob(disks []ZFSDisk) string {
+	var devs []string
+	for _, d := range poolDevs(disks) {
+		devs = append(devs, "/dev/"+d)
+	}
+	return "sec create zpool create -o altroot=/mnt -o compatibility=openzfs-2.1-freebsd -O compress=lz4 -O atime=off -m none -f zroot mirror " + strings.Join(devs, " ") + "\n" + datasetsJob
+}
+
+// datasetsJob is the rest of installJob: the datasets, bootfs, the
+// compatibility property off, the report and the export.
+const datasetsJob = `zfs create -o mountpoint=none zroot/ROOT
 zfs create -o mountpoint=/ zroot/ROOT/default
 zfs create -o mountpoint=/home zroot/home
 zfs create -o mountpoint=/tmp -o exec=on -o setuid=off zroot/tmp
@@ -141,7 +167,7 @@ func TestRealOpenZFSGuest(t *testing.T) {
 	}
 	start := time.Now()
 	l, install := newZFSLab(t, "vmtest-zfs-")
-	t.Run("bsdinstall-mirror", func(t *testing.T) { checkInstalled(t, l, install) })
+	t.Run("bsdinstall-mirror", func(t *testing.T) { checkInstalled(t, l, install, l.golden[bsdinstallLayout.Name]) })
 	if t.Failed() {
 		return
 	}
@@ -158,8 +184,8 @@ func TestRealOpenZFSGuest(t *testing.T) {
 // test (fails it in CI) when the host lacks the guest's tools or the
 // OpenZFS assets, builds go-zfs's report program and the ZFS kit in a
 // directory of its own (kept when the test fails), makes the two golden
-// disks and installs the bsdinstall mirror on them; it returns the lab
-// and what the install launch printed.
+// disks of the bsdinstall layout and installs the mirror on them; it
+// returns the lab and what the install launch printed.
 func newZFSLab(t *testing.T, prefix string) (*zfsLab, *ZFSRun) {
 	missing := append(MissingGuestTools(), MissingZFSDiskTools()...)
 	var assets *guestzfs.Assets
@@ -199,14 +225,30 @@ func newZFSLab(t *testing.T, prefix string) (*zfsLab, *ZFSRun) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &zfsLab{t: t, kit: kit, assets: assets, dir: dir}
-	for i := range l.golden {
-		l.golden[i] = filepath.Join(dir, fmt.Sprintf("golden-ada%d.img", i))
-		if err := MakeFreeBSDDisk(l.golden[i], i); err != nil {
-			t.Fatal(err)
+	l := &zfsLab{t: t, kit: kit, assets: assets, dir: dir, golden: map[string][]ZFSDisk{}}
+	return l, l.install(bsdinstallLayout)
+}
+
+// install makes the two golden disks of a layout (ada0 and ada1), reads
+// their partitions back from their real GPTs, and installs the mirror
+// on them (installJob); it returns what the install launch printed.
+func (l *zfsLab) install(layout *DiskLayout) *ZFSRun {
+	l.t.Helper()
+	var disks []ZFSDisk
+	for i := range 2 {
+		name := fmt.Sprintf("ada%d", i)
+		img := filepath.Join(l.dir, fmt.Sprintf("golden-%s-%s.img", layout.Name, name))
+		if err := MakeFreeBSDDisk(img, layout, i); err != nil {
+			l.t.Fatal(err)
 		}
+		d, err := readZFSDisk(name, img, layout)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		disks = append(disks, d)
 	}
-	return l, l.launch("install", mirrorDisks(l.golden), bsdinstallJob)
+	l.golden[layout.Name] = disks
+	return l.launch("install-"+layout.Name, disks, installJob(disks))
 }
 
 // parsed is what zupgrade's parsers and go-zfs make of a report.
@@ -290,7 +332,10 @@ func (l *zfsLab) profile(t *testing.T, name string) []string {
 	return f
 }
 
-func checkInstalled(t *testing.T, l *zfsLab, r *ZFSRun) {
+// checkInstalled checks the golden pool installed on disks: healthy, its
+// members named as the pool was created on them, bootfs, and the
+// features of OpenZFS 2.1 on FreeBSD.
+func checkInstalled(t *testing.T, l *zfsLab, r *ZFSRun, disks []ZFSDisk) {
 	for _, s := range []string{"create", "bootfs", "compat-off", "export"} {
 		ok(t, r, s)
 	}
@@ -298,8 +343,8 @@ func checkInstalled(t *testing.T, l *zfsLab, r *ZFSRun) {
 	if p.pool.Name != "zroot" || p.pool.State != "ONLINE" || len(p.pool.Problems()) > 0 {
 		t.Errorf("pool %s state %s, problems %v; want zroot ONLINE and healthy", p.pool.Name, p.pool.State, p.pool.Problems())
 	}
-	if got := leafNames(&p.pool); strings.Join(got, " ") != "ada0p4 ada1p4" {
-		t.Errorf("mirror members %v, want the FreeBSD names ada0p4 ada1p4", got)
+	if got, want := leafNames(&p.pool), poolDevs(disks); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("mirror members %v, want the FreeBSD names %v", got, want)
 	}
 	if p.pool.Root == nil || len(p.pool.Root.Children) != 1 || p.pool.Root.Children[0].Kind != zpool.KindMirror {
 		t.Errorf("config tree: want one mirror under zroot")
@@ -318,6 +363,9 @@ func checkInstalled(t *testing.T, l *zfsLab, r *ZFSRun) {
 		in21[f] = true
 	}
 	dis := disabled(&p.props)
+	if l.disabled != nil && strings.Join(dis, " ") != strings.Join(l.disabled, " ") {
+		t.Errorf("disabled features %v, the other golden pool's %v", dis, l.disabled)
+	}
 	l.disabled = dis
 	if len(dis) == 0 {
 		t.Fatal("no disabled features: zpool upgrade would have nothing to enable")
@@ -360,7 +408,7 @@ func checkInstalled(t *testing.T, l *zfsLab, r *ZFSRun) {
 // as FreeBSD names it, every feature enabled, the boot environment there.
 func upgradeEachDiskAlone(t *testing.T, l *zfsLab) {
 	disks := l.overlays(t)
-	r := l.launch("upgrade", mirrorDisks(disks), importJob+"sec zpool-upgrade zpool upgrade zroot\n"+reportJob+"sec export zpool export zroot\n")
+	r := l.launch("upgrade", disks, importJob(disks)+"sec zpool-upgrade zpool upgrade zroot\n"+reportJob+"sec export zpool export zroot\n")
 	ok(t, r, "import")
 	ok(t, r, "zpool-upgrade")
 	p := parseReport(t, r)
@@ -370,9 +418,10 @@ func upgradeEachDiskAlone(t *testing.T, l *zfsLab) {
 	if w := p.upgrade.WouldEnable("zroot"); len(w) != 0 {
 		t.Errorf("after zpool upgrade the listing still names %v", w)
 	}
-	for i, name := range []string{"ada0", "ada1"} {
-		other := fmt.Sprintf("ada%dp4", 1-i)
-		r := l.launch("alone-"+name, []ZFSDisk{{Name: name, Path: disks[i], Parts: 4}}, importJob+"sec be cat /mnt/be-name\n"+reportJob)
+	for i, d := range disks {
+		name, other := d.Name, disks[1-i].poolDev()
+		alone := []ZFSDisk{d}
+		r := l.launch("alone-"+name, alone, importJob(alone)+"sec be cat /mnt/be-name\n"+reportJob)
 		ok(t, r, "import")
 		if be := strings.TrimSpace(ok(t, r, "be")); be != "default" {
 			t.Errorf("%s alone: the boot environment reads %q", name, be)
@@ -417,19 +466,19 @@ func cutDuringUpgrade(t *testing.T, l *zfsLab) {
 	// The features to enable are the installed pool's disabled ones.
 	first := l.disabled[:len(l.disabled)/2]
 	var job strings.Builder
-	job.WriteString(importJob)
+	job.WriteString(importJob(disks))
 	for _, f := range first {
 		fmt.Fprintf(&job, "sec set-%s zpool set feature@%s=enabled zroot\n", f, f)
 	}
 	job.WriteString("zpool upgrade zroot > /dev/null 2>&1 &\ncut\n")
-	r := l.launch("cut", mirrorDisks(disks), job.String())
+	r := l.launch("cut", disks, job.String())
 	if !r.Cut {
 		t.Fatal("the launch was not cut")
 	}
 	for _, f := range first {
 		ok(t, r, "set-"+f)
 	}
-	after := l.launch("cut-after", mirrorDisks(disks), importJob+reportJob+"sec zpool-upgrade zpool upgrade zroot\nsec scrub zpool scrub -w zroot\nsec status-scrubbed zpool status\nsec get-upgraded zpool get -H -p all\n")
+	after := l.launch("cut-after", disks, importJob(disks)+reportJob+"sec zpool-upgrade zpool upgrade zroot\nsec scrub zpool scrub -w zroot\nsec status-scrubbed zpool status\nsec get-upgraded zpool get -H -p all\n")
 	p := parseReport(t, after)
 	if p.pool.State != "ONLINE" || len(p.pool.Problems()) > 0 {
 		t.Errorf("after the cut: state %s, problems %v", p.pool.State, p.pool.Problems())
@@ -463,7 +512,7 @@ func cutDuringUpgrade(t *testing.T, l *zfsLab) {
 func compatibilityProfile(t *testing.T, l *zfsLab) {
 	disks := l.overlays(t)
 	const profile = "openzfs-2.2-freebsd"
-	r := l.launch("compat", mirrorDisks(disks), importJob+"sec set-compat zpool set compatibility="+profile+" zroot\n"+reportJob+
+	r := l.launch("compat", disks, importJob(disks)+"sec set-compat zpool set compatibility="+profile+" zroot\n"+reportJob+
 		"sec zpool-upgrade zpool upgrade zroot\nsec get-upgraded zpool get -H -p all\n")
 	ok(t, r, "set-compat")
 	p := parseReport(t, r)
@@ -498,12 +547,16 @@ func compatibilityProfile(t *testing.T, l *zfsLab) {
 // reads the result: the new member ONLINE, the resilver's scan line.
 func replaceMember(t *testing.T, l *zfsLab) {
 	disks := l.overlays(t)
-	spare := filepath.Join(t.TempDir(), "ada2.img")
-	if err := MakeFreeBSDDisk(spare, 2); err != nil {
+	img := filepath.Join(t.TempDir(), "ada2.img")
+	if err := MakeFreeBSDDisk(img, bsdinstallLayout, 2); err != nil {
 		t.Fatal(err)
 	}
-	r := l.launch("replace", append(mirrorDisks(disks), ZFSDisk{Name: "ada2", Path: spare, Parts: 4}),
-		importJob+"sec replace zpool replace zroot ada1p4 /dev/ada2p4\nsec wait zpool wait -t resilver zroot\nsec status-resilvered zpool status\n"+
+	spare, err := readZFSDisk("ada2", img, bsdinstallLayout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := l.launch("replace", append(disks, spare),
+		importJob(disks)+"sec replace zpool replace zroot "+disks[1].poolDev()+" /dev/"+spare.poolDev()+"\nsec wait zpool wait -t resilver zroot\nsec status-resilvered zpool status\n"+
 			"sec wait-replace zpool wait -t replace zroot\nsec status zpool status\n")
 	ok(t, r, "import")
 	ok(t, r, "replace")
@@ -520,7 +573,7 @@ func replaceMember(t *testing.T, l *zfsLab) {
 		t.Fatalf("zpool.ParseStatus: %v\n%s", err, ok(t, r, "status"))
 	}
 	p := pools[0]
-	if got := leafNames(&p); strings.Join(got, " ") != "ada0p4 ada2p4" || len(p.Problems()) > 0 {
+	if got, want := leafNames(&p), disks[0].poolDev()+" "+spare.poolDev(); strings.Join(got, " ") != want || len(p.Problems()) > 0 {
 		t.Errorf("after the replace: members %v, problems %v", got, p.Problems())
 	}
 	if len(p.Scans) == 0 || p.Scans[0].Kind != zpool.ScanResilver || p.Scans[0].Running() {

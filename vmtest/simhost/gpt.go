@@ -119,6 +119,15 @@ func readGPT(path string) (gptTable, error) {
 	return t, nil
 }
 
+// ReadGPT reads the partitions of the primary GPT of the disk image at
+// path as gpart reads them (readGPT: the header's and the entries' CRC32s
+// checked), for tests that lay out real disks: each partition's index,
+// gpart type, label, unique GUID, first sector and size in sectors.
+func ReadGPT(path string) ([]*Partition, error) {
+	t, err := readGPT(path)
+	return t.parts, err
+}
+
 // indexUint16 is the index of the first v in s, -1 when none.
 func indexUint16(s []uint16, v uint16) int {
 	for i, x := range s {
