@@ -24,8 +24,8 @@ const RealZFSDir = "/sbin"
 // realZFSInit is sourced by the guest's /init when the kit has real
 // OpenZFS: it loads spl and zfs, links each pool disk of the launch
 // under its FreeBSD names (linkDisks), and imports zroot from the pool
-// devices present, under the names the pool was created on (as FreeBSD's
-// vdev_geom opens a member by the path its label records first), without
+// partitions present, offered under all their names so that the pool
+// keeps the ones it was created on (linkDisks), without
 // mounting its datasets (the machine's files stay on the ext4 disk) and
 // without a cache file; -f because the last launch may have ended by a
 // power cut or a reboot, with the pool still imported.

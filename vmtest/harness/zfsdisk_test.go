@@ -82,12 +82,16 @@ func TestMakeFreeBSDDisk(t *testing.T) {
 				t.Errorf("simhost's GPT reader: %d partitions, pool device %q; want %d, %s", len(d.Parts), d.poolDev(), len(c.parts), c.pool)
 			}
 			line, err := d.tableLine("vdb")
-			want := "vdb ada1 " + c.parts[len(c.parts)-1].n + " " + c.pool
+			last := c.parts[len(c.parts)-1].n
+			want := "vdb ada1 " + last + " " + last
 			for _, p := range c.parts {
 				want += " " + p.n + ":" + p.label
 			}
 			if err != nil || line != want+"\n" {
 				t.Errorf("the guest's disk table line %q, %v; want %q", line, err, want)
+			}
+			if got := strings.Join(d.poolNames(), " "); got != "ada1p"+last+" gpt/zfs1" {
+				t.Errorf("the pool partition's names %q, want ada1p%s gpt/zfs1", got, last)
 			}
 		})
 	}

@@ -182,7 +182,8 @@ var gptLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // tableLine is the disk's line in the guest's /vmtest/disks, read by
 // linkDisks: the virtio device, the FreeBSD name, the highest partition
-// index, the pool's device and each labelled partition as INDEX:LABEL.
+// index, the pool partition's index and each labelled partition as
+// INDEX:LABEL.
 func (d ZFSDisk) tableLine(dev string) (string, error) {
 	last := 0
 	var labels []string
@@ -196,10 +197,25 @@ func (d ZFSDisk) tableLine(dev string) (string, error) {
 		}
 		labels = append(labels, fmt.Sprintf("%d:%s", p.Index, p.Label))
 	}
-	if !validDiskName(d.Name) || last < 1 || last > 9 || d.poolDev() == "" {
+	pool := d.part("freebsd-zfs")
+	if !validDiskName(d.Name) || last < 1 || last > 9 || pool == nil {
 		return "", fmt.Errorf("disk %q with partitions up to %d: want adaN with 1 to 9 and a freebsd-zfs partition", d.Name, last)
 	}
-	return strings.Join(append([]string{dev, d.Name, strconv.Itoa(last), d.poolDev()}, labels...), " ") + "\n", nil
+	return strings.Join(append([]string{dev, d.Name, strconv.Itoa(last), strconv.Itoa(pool.Index)}, labels...), " ") + "\n", nil
+}
+
+// poolNames are every name the guest gives the disk's pool partition,
+// under /dev: its device name, then its GPT label when it has one.
+func (d ZFSDisk) poolNames() []string {
+	p := d.part("freebsd-zfs")
+	if p == nil {
+		return nil
+	}
+	out := []string{fmt.Sprintf("%sp%d", d.Name, p.Index)}
+	if p.Label != "" {
+		out = append(out, "gpt/"+p.Label)
+	}
+	return out
 }
 
 // linkDisks is the guests' init step that links each disk of the launch
@@ -207,7 +223,11 @@ func (d ZFSDisk) tableLine(dev string) (string, error) {
 // (ada0 -> vda, ada0p4 -> vda4) and each GPT label under /dev/gpt, as
 // FreeBSD's GEOM label class names labelled partitions (gpt/zfs0), so
 // that zpool status prints the names a FreeBSD host prints. pooldevs
-// gets an import's -d option for each pool device.
+// gets an import's -d option for each name of each pool partition
+// (poolNames): zpool import keeps the name a member's label records when
+// it is among those found (lib/libzutil/zutil_import.c fix_paths), as
+// FreeBSD's vdev_geom opens a member by its recorded path first, so the
+// pool keeps the names it was created on.
 const linkDisks = `mkdir -p /dev/gpt
 pooldevs=
 while read -r dev name parts pool labels; do
@@ -217,8 +237,11 @@ while read -r dev name parts pool labels; do
 	ln -s "$dev" "/dev/$name"
 	i=1
 	while [ $i -le "$parts" ]; do ln -s "$dev$i" "/dev/${name}p$i"; i=$((i+1)); done
-	for l in $labels; do ln -s "../$dev${l%%:*}" "/dev/gpt/${l#*:}"; done
-	pooldevs="$pooldevs -d /dev/$pool"
+	pooldevs="$pooldevs -d /dev/${name}p$pool"
+	for l in $labels; do
+		ln -s "../$dev${l%%:*}" "/dev/gpt/${l#*:}"
+		[ "${l%%:*}" = "$pool" ] && pooldevs="$pooldevs -d /dev/gpt/${l#*:}"
+	done
 done < /vmtest/disks
 `
 

@@ -85,14 +85,17 @@ func (l *zfsLab) overlays(t *testing.T) []ZFSDisk {
 	return o
 }
 
-// importJob imports zroot from the pool devices of the disks present
-// (their FreeBSD names or GPT labels, as the pool was created on them),
-// under the altroot /mnt as a FreeBSD installer or rescue shell does.
+// importJob imports zroot from the pool partitions of the disks present,
+// each offered under all its names (its FreeBSD name and its GPT label:
+// zpool import keeps the one the pool was created on, linkDisks), under
+// the altroot /mnt as a FreeBSD installer or rescue shell does.
 func importJob(disks []ZFSDisk) string {
 	var b strings.Builder
 	b.WriteString("sec import zpool import")
 	for _, d := range disks {
-		fmt.Fprintf(&b, " -d /dev/%s", d.poolDev())
+		for _, n := range d.poolNames() {
+			fmt.Fprintf(&b, " -d /dev/%s", n)
+		}
 	}
 	b.WriteString(" -R /mnt zroot\n")
 	return b.String()
