@@ -182,7 +182,10 @@ func (b realPools) Snapshot(dataset, name string, recursive bool) error {
 	if err := b.modelPools.Snapshot(dataset, name, recursive); err != nil {
 		return err
 	}
-	if _, ok := statDir(b.inv.m.storePath(dataset + "@" + name)); ok {
+	// A boot environment mounted from its real dataset (bectl mount, or
+	// the running system's real root: realroot.go) has its files there.
+	_, d := b.inv.model.dataset(dataset)
+	if _, ok := statDir(b.inv.m.storePath(dataset + "@" + name)); ok && d != nil && !d.RealFiles {
 		if err := b.writeRealBE(dataset, b.inv.m.storePath(dataset+"@"+name)); err != nil {
 			return err
 		}
