@@ -130,6 +130,13 @@ func (mc *Machine) RunJob(ctx context.Context, job Job, fifo string, pause Pause
 	if job.StateDir != "" {
 		mc.StateDir = mc.M.HostPath(job.StateDir)
 	}
+	if job.Kind != JobBoot {
+		// A machine that runs on into this launch: its real root is
+		// mounted again (a boot mounts the one it chooses).
+		if err := mc.M.ResumeRealRoot(); err != nil {
+			return nil, err
+		}
+	}
 	for _, d := range job.Remove {
 		if err := mc.M.RemoveDisk(d); err != nil {
 			return nil, err

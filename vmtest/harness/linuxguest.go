@@ -375,7 +375,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 	if !gotAny {
 		return nil, fmt.Errorf("launch %d: %w\n%s", n, errNoConsole, vm.stderr.String())
 	}
-	disk, err := g.diskJournal()
+	disk, onDisk, err := g.diskJournal()
 	if err != nil {
 		return nil, fmt.Errorf("launch %d: %v", n, err)
 	}
@@ -386,11 +386,11 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 		return res, nil
 	case !gotResult:
 		return nil, fmt.Errorf("launch %d: the guest ended without a result; last lines:\n%s", n, tail())
-	case res.Journal != disk:
+	case onDisk && res.Journal != disk:
 		return nil, fmt.Errorf("launch %d: the guest said the journal is %q, the disk image holds %q", n, res.Journal, disk)
 	}
 	if job.Kind == JobObserve && res.Outcome != nil {
-		onDisk, err := g.diskBootCode()
+		onDisk, err := g.diskBootCode(res.Outcome)
 		if err != nil {
 			return nil, fmt.Errorf("launch %d: %v", n, err)
 		}
@@ -398,7 +398,7 @@ func (g *LinuxGuest) launchOnce(ctx context.Context, job Job) (*JobResult, error
 			return nil, fmt.Errorf("launch %d: the guest says the boot code is %q, its disk image holds %q", n, res.Outcome.BootCode, onDisk)
 		}
 		if len(g.pool) > 0 {
-			if err := g.checkRealBootCode(res.Outcome.BootCode); err != nil {
+			if err := g.checkRealBootCode(res.Outcome); err != nil {
 				return nil, fmt.Errorf("launch %d: %v", n, err)
 			}
 		}
@@ -423,7 +423,20 @@ func (g *LinuxGuest) debugfsCat(p string) ([]byte, error) {
 // diskBootCode judges the boot code from the disk image itself: the
 // machine's model (its disks' partitions and ESP files) and its /boot, as
 // the guest left them on the disk.
-func (g *LinuxGuest) diskBootCode() ([]string, error) {
+func (g *LinuxGuest) diskBootCode(o *Outcome) ([]string, error) {
+	model, err := g.diskModel()
+	if err != nil {
+		return nil, err
+	}
+	gz, loader, err := g.bootFiles(o)
+	if err != nil {
+		return nil, err
+	}
+	return BootCodeOf(model, gz, loader), nil
+}
+
+// diskModel reads the machine's model from the disk image.
+func (g *LinuxGuest) diskModel() (*simhost.Model, error) {
 	data, err := g.debugfsCat("/.simhost/machine.json")
 	if err != nil {
 		return nil, err
@@ -432,20 +445,47 @@ func (g *LinuxGuest) diskBootCode() ([]string, error) {
 	if err := json.Unmarshal(data, &model); err != nil {
 		return nil, fmt.Errorf("the machine's model on the disk image: %v", err)
 	}
-	gz, err := g.debugfsCat("/boot/gptzfsboot")
-	if err != nil {
-		return nil, err
+	return &model, nil
+}
+
+// bootFiles are the running system's /boot/gptzfsboot and
+// /boot/loader.efi: read from the disk image, or, where the running
+// system's root is its real dataset (a guest with real OpenZFS:
+// simhost's UseRealRoot), which the host cannot read, as the guest
+// read them (Outcome.GPTZFSBoot, LoaderEFI).
+func (g *LinuxGuest) bootFiles(o *Outcome) (gptzfsboot, loader []byte, err error) {
+	if len(g.pool) > 0 {
+		return o.GPTZFSBoot, o.LoaderEFI, nil
 	}
-	loader, err := g.debugfsCat("/boot/loader.efi")
-	if err != nil {
-		return nil, err
+	if gptzfsboot, err = g.debugfsCat("/boot/gptzfsboot"); err != nil {
+		return nil, nil, err
 	}
-	return BootCodeOf(&model, gz, loader), nil
+	loader, err = g.debugfsCat("/boot/loader.efi")
+	return gptzfsboot, loader, err
 }
 
 // diskJournal reads the run's status from the disk image itself (debugfs,
-// without mounting it): "" when there is no journal.
-func (g *LinuxGuest) diskJournal() (string, error) {
+// without mounting it): "" when there is no journal. onDisk is false
+// when the state directory is in the running system's real root (a
+// guest with real OpenZFS, the state directory inside the boot
+// environment, e.g. /var/db/zupgrade), which the host cannot read: there
+// the journal is ZFS's to keep, and the next launch reads it back.
+func (g *LinuxGuest) diskJournal() (status string, onDisk bool, err error) {
+	if len(g.pool) > 0 {
+		model, err := g.diskModel()
+		if err != nil {
+			return "", false, err
+		}
+		if !model.OutsideBootEnvironment(g.stateDir) {
+			return "", false, nil
+		}
+	}
+	status, err = g.diskJournalStatus()
+	return status, err == nil, err
+}
+
+// diskJournalStatus reads the journal's status from the ext4 disk image.
+func (g *LinuxGuest) diskJournalStatus() (string, error) {
 	path := strings.TrimPrefix(GuestRoot, GuestDisk) + g.stateDir + "/journal.json"
 	cmd := exec.Command("debugfs", "-R", "cat "+path, g.disk)
 	var errb bytes.Buffer

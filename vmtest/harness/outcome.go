@@ -32,6 +32,12 @@ type Outcome struct {
 	DiskBoots []string `json:"disk_boots"`
 	// HookLeft is true when the boot hook is still installed.
 	HookLeft bool `json:"hook_left,omitempty"`
+	// GPTZFSBoot and LoaderEFI are the running system's /boot/gptzfsboot
+	// and /boot/loader.efi, which BootCode compares with. The Linux
+	// guest's host judges its disk images against them where the running
+	// system's root is its real dataset, which the host cannot read.
+	GPTZFSBoot []byte `json:"gptzfsboot,omitempty"`
+	LoaderEFI  []byte `json:"loader_efi,omitempty"`
 }
 
 // Observe reads the machine's end state. It boots the machine from each
@@ -62,6 +68,7 @@ func (mc *Machine) Observe() (*Outcome, error) {
 		return nil, err
 	}
 	o.BootCode = BootCodeOf(model, gptzfsboot, loader)
+	o.GPTZFSBoot, o.LoaderEFI = gptzfsboot, loader
 	var present []string
 	for _, d := range model.Disks {
 		if !d.Missing {

@@ -97,9 +97,45 @@ func upgradedOnce(t *testing.T, p *parsed, l *zfsLab) {
 	if b, _ := p.props.Bootfs(); b != "zroot/ROOT/default" {
 		t.Errorf("bootfs %q, want zroot/ROOT/default (upgraded in place)", b)
 	}
-	if bes := zupgradeBEs(p); len(bes) != 1 {
+	bes := zupgradeBEs(p)
+	if len(bes) != 1 {
 		t.Errorf("boot environments made by bectl on the real pool: %v, want zupgrade's one backup", bes)
 	}
+	// What the real datasets hold: the running boot environment's was
+	// the running system's root through the whole run, so what the run
+	// wrote last (its journal, done, in /var/db/zupgrade inside the boot
+	// environment) is in it, with 14.2's kernel; zupgrade's backup keeps
+	// 13.4.
+	want := map[string]string{
+		"zroot/ROOT/default": "FreeBSD kernel 14.2-RELEASE amd64 journal done",
+	}
+	for _, be := range bes {
+		want[be] = "FreeBSD kernel 13.4-RELEASE amd64 journal "
+	}
+	got := beContents(p)
+	for be, w := range want {
+		if !strings.HasPrefix(got[be], w) {
+			t.Errorf("the real dataset %s holds %q, want %q (all: %q)", be, got[be], w, got)
+		}
+	}
+}
+
+// beContents maps each boot environment on the real pool to what its
+// real dataset holds: its kernel's first line (beKernelsJob) and its
+// journal's status in /var/db/zupgrade (beJournalsJob).
+func beContents(p *parsed) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(p.beKernels), "\n") {
+		if be, k, ok := strings.Cut(l, " "); ok {
+			out[be] = k
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(p.beJournals), "\n") {
+		if be, j, ok := strings.Cut(l, " "); ok {
+			out[be] += " journal " + j
+		}
+	}
+	return out
 }
 
 // origins maps each file system on the real pool to its origin ("" for
@@ -219,6 +255,21 @@ const beKernelsJob = `bekernels() {
 sec be-kernels bekernels
 `
 
+// beJournalsJob reports, per boot environment on the real pool, the
+// status of the journal its real dataset holds in /var/db/zupgrade
+// (the top-level "status" of the indented JSON), "none" without one.
+const beJournalsJob = `bejournals() {
+	mkdir -p /be
+	for be in $(zfs list -H -o name -r zroot/ROOT | grep '^zroot/ROOT/'); do
+		mount -t zfs "$be" /be || return 1
+		st=$(sed -n 's/^  "status": "\([a-z_]*\)",*$/\1/p' /be/var/db/zupgrade/journal.json 2>/dev/null)
+		printf '%s %s\n' "$be" "${st:-none}"
+		umount /be || return 1
+	done
+}
+sec be-journals bejournals
+`
+
 // TestRealZFSScenarios runs the scenarios of testdata/realzfs through
 // zupgrade apply in the Linux guest with real OpenZFS: simhost's zpool and
 // zfs are the real ones on the real mirror (in each disk layout the
@@ -266,7 +317,7 @@ func TestRealZFSScenarios(t *testing.T) {
 		mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 		defer cancel()
-		r, err := zkit.Launch(ctx, dir, n, disks, importJob(disks)+reportJob+beKernelsJob)
+		r, err := zkit.Launch(ctx, dir, n, disks, importJob(disks)+reportJob+beKernelsJob+beJournalsJob)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -348,6 +399,9 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 	p := parseReport(t, r)
 	if s, err := r.Get("be-kernels"); err == nil && s.RC == 0 {
 		p.beKernels = s.Out
+	}
+	if s, err := r.Get("be-journals"); err == nil && s.RC == 0 {
+		p.beJournals = s.Out
 	}
 	membersNamed(t, p, g.pool)
 	check(t, p, l)

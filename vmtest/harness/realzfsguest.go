@@ -115,6 +115,10 @@ func realPoolDisks(m *simhost.Machine, golden []ZFSDisk, dir string) ([]ZFSDisk,
 	if err := m.UseRealZFS(RealZFSDir); err != nil {
 		return nil, err
 	}
+	// The running system's root is its boot environment's real dataset.
+	if err := m.UseRealRoot(); err != nil {
+		return nil, err
+	}
 	return pool, m.UseRealDisks("/dev")
 }
 
@@ -272,15 +276,12 @@ func sparseCopy(src, dst string) error {
 // checkRealBootCode compares the boot code the guest's model says its
 // freebsd-boot partitions and ESPs hold with what the raw disk images
 // hold, read on the host after the guest ended: the machine's
-// /boot/gptzfsboot (from its ext4 disk) at the start of each present
-// pool disk's real freebsd-boot partition, its /boot/loader.efi on the
-// FAT in its real ESP (checkRealESP).
-func (g *LinuxGuest) checkRealBootCode(said []string) error {
-	gz, err := g.debugfsCat("/boot/gptzfsboot")
-	if err != nil {
-		return err
-	}
-	loader, err := g.debugfsCat("/boot/loader.efi")
+// /boot/gptzfsboot (bootFiles: its root is a real dataset) at the start
+// of each present pool disk's real freebsd-boot partition, its
+// /boot/loader.efi on the FAT in its real ESP (checkRealESP).
+func (g *LinuxGuest) checkRealBootCode(o *Outcome) error {
+	said := o.BootCode
+	gz, loader, err := g.bootFiles(o)
 	if err != nil {
 		return err
 	}

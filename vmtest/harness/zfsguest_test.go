@@ -269,6 +269,9 @@ type parsed struct {
 	// beKernels is, when the report has it, one line per boot
 	// environment: its dataset and its kernel's first line (beKernelsJob).
 	beKernels string
+	// beJournals is, when the report has it, one line per boot
+	// environment: its dataset and its journal's status (beJournalsJob).
+	beJournals string
 }
 
 // parseReport reads a run's report sections with zupgrade's parsers; any

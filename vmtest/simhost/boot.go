@@ -92,7 +92,12 @@ func (m *Machine) Boot(opts BootOptions) (*BootReport, error) {
 			if err := m.syncRealPools(model, dir); err != nil {
 				return err
 			}
-			// The boot environments are what their real datasets hold.
+			// The reset ends the running system's real root
+			// (realroot.go); the boot environments are what their
+			// real datasets hold.
+			if err := m.unmountRealRoot(model); err != nil {
+				return err
+			}
 			if err := m.readRealBEs(model, dir); err != nil {
 				return err
 			}
@@ -248,8 +253,13 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 		return rep.fail("halted", "Mounting from zfs:%s failed with error 45 (file system version %d is newer than the kernel's %d); mountroot> prompt", be, ds.Version, kernel.ZPLVersion()), nil
 	}
 
-	// The root file system is the boot environment's.
-	if err := m.switchRoot(model, model.RootFiles, be); err != nil {
+	// The root file system is the boot environment's: its real dataset
+	// with a real root (realroot.go).
+	switchRoot := func() error { return m.switchRoot(model, model.RootFiles, be) }
+	if m.realRoot() {
+		switchRoot = func() error { return m.switchRealRoot(model, be) }
+	}
+	if err := switchRoot(); err != nil {
 		return nil, fmt.Errorf("switch to boot environment %s: %w", be, err)
 	}
 	model.RootFiles = be

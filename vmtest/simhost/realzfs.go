@@ -174,15 +174,20 @@ func (b realPools) real(prog string, args ...string) error {
 
 // Snapshot snapshots the real dataset too (bectl create: lib/libbe/be.c
 // be_create_depth takes a recursive snapshot, zfs_snapshot with
-// recursion). The files the model keeps for the snapshot (a boot
-// environment's: the running system's, which live on the machine's own
-// disk) are put into the real dataset first, so that the real snapshot
-// and its clones hold them (writeRealBE).
+// recursion). The files the model keeps for the snapshot of a boot
+// environment whose files are not in its real dataset (the running
+// system's without a real root, which live on the machine's own disk)
+// are put into the real dataset first, so that the real snapshot and its
+// clones hold them (writeRealBE); with a real root (realroot.go) the
+// running system's files are the real dataset's already.
 func (b realPools) Snapshot(dataset, name string, recursive bool) error {
 	if err := b.modelPools.Snapshot(dataset, name, recursive); err != nil {
 		return err
 	}
-	if _, ok := statDir(b.inv.m.storePath(dataset + "@" + name)); ok {
+	// A boot environment mounted from its real dataset (bectl mount, or
+	// the running system's real root: realroot.go) has its files there.
+	_, d := b.inv.model.dataset(dataset)
+	if _, ok := statDir(b.inv.m.storePath(dataset + "@" + name)); ok && d != nil && !d.RealFiles {
 		if err := b.writeRealBE(dataset, b.inv.m.storePath(dataset+"@"+name)); err != nil {
 			return err
 		}
