@@ -67,7 +67,10 @@ var featureTable = []Feature{
 	{Name: "blake3", GUID: "org.openzfs:blake3", Since: "14.0", LoaderSince: "14.0"},
 	{Name: "block_cloning", GUID: "com.fudosecurity:block_cloning", Since: "14.0", ReadOnlyCompat: true},
 	{Name: "vdev_zaps_v2", GUID: "com.klarasystems:vdev_zaps_v2", Since: "14.0", LoaderSince: "14.0", UsedByDefault: true},
-	{Name: "redaction_list_spill", GUID: "com.delphix:redaction_list_spill", Since: "14.1"},
+	// redaction_list_spill is registered in module/zcommon/zfeature_common.c
+	// from OpenZFS zfs-2.3.0 on, in no zfs-2.2.x tag (FreeBSD 14.x ships
+	// OpenZFS 2.2), and is in compatibility.d/openzfs-2.3, not -2.2.
+	{Name: "redaction_list_spill", GUID: "com.delphix:redaction_list_spill", Since: "15.0"},
 	{Name: "raidz_expansion", GUID: "org.openzfs:raidz_expansion", Since: "15.0"},
 	{Name: "fast_dedup", GUID: "com.klarasystems:fast_dedup", Since: "15.0", ReadOnlyCompat: true},
 	{Name: "longname", GUID: "org.zfsonlinux:longname", Since: "15.0"},
