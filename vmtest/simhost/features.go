@@ -43,7 +43,10 @@ var featureTable = []Feature{
 	{Name: "large_dnode", GUID: "org.zfsonlinux:large_dnode", Since: "12.0", LoaderSince: "12.0"},
 	{Name: "sha512", GUID: "org.illumos:sha512", Since: "11.0", LoaderSince: "11.0"},
 	{Name: "skein", GUID: "org.illumos:skein", Since: "11.0", LoaderSince: "11.0"},
-	{Name: "edonr", GUID: "org.illumos:edonr", Since: "13.0"},
+	// edonr: zfs-2.0 registers it only off FreeBSD and zfs-2.1 leaves it
+	// unsupported there (module/zcommon/zfeature_common.c
+	// zfs_mod_supported_feature); FreeBSD has it from OpenZFS 2.2 (14.0).
+	{Name: "edonr", GUID: "org.illumos:edonr", Since: "14.0"},
 	{Name: "userobj_accounting", GUID: "org.zfsonlinux:userobj_accounting", Since: "13.0", ReadOnlyCompat: true, UsedByDefault: true},
 	{Name: "encryption", GUID: "com.datto:encryption", Since: "13.0", LoaderSince: "13.0"},
 	{Name: "project_quota", GUID: "org.zfsonlinux:project_quota", Since: "13.0", ReadOnlyCompat: true, UsedByDefault: true},
