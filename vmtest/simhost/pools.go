@@ -971,7 +971,7 @@ func legacyZpoolUpgrade(inv *Invocation, all bool, names []string) int {
 	return 0
 }
 
-// Zfs is zfs(8): upgrade, snapshot, list, get.
+// Zfs is zfs(8): upgrade, snapshot, list, get, mount, umount.
 func (b modelPools) Zfs(inv *Invocation) int {
 	if len(inv.Args) == 0 {
 		inv.errf("usage: zfs command args ...\n")
@@ -987,6 +987,8 @@ func (b modelPools) Zfs(inv *Invocation) int {
 		return zfsList(inv, args)
 	case "get":
 		return zfsGet(inv, args)
+	case "mount", "umount", "unmount":
+		return zfsMount(inv, sub, args)
 	}
 	return inv.unsupported("zfs " + sub)
 }
