@@ -183,6 +183,7 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 		}
 
 		rec.State = StepStarted
+		rec.Note = ""
 		rec.Attempts++
 		t := e.now()
 		rec.Started = &t
@@ -199,8 +200,8 @@ func (e *Engine) Apply(ctx context.Context, j *Journal) (Outcome, error) {
 			return 0, e.fail(j, step.ID, err)
 		}
 		e.crash(step.ID, AfterRun)
+		// A note the step's run made stays (what it found).
 		rec.State = StepDone
-		rec.Note = ""
 		t = e.now()
 		rec.Finished = &t
 		if err := e.save(j); err != nil {

@@ -83,7 +83,7 @@ func (stageDeadlineStep) plan(b builder) Step {
 		Verify: Verification{Check: VerifyTrialDeadline, Name: s.BootEnv, Path: mnt},
 		Notes: []string{
 			fmt.Sprintf("early in the trial boot (after the local file systems mount) %s runs watchdog -t %d once: a trial that hangs after that point (rc, a service, zupgrade's health checks) or whose run never resumes is reset by the watchdog, and the boot after it is %s's; the run turns it off (watchdog -t 0) once the health checks passed", trialRCScript, secs, s.Running),
-			"not covered: a hang before rc starts (the kernel, mountroot: a panic reboots by itself); a host with no watchdog driver (watchdog(4); most virtual machines), where watchdog -t fails with \"Operation not supported\" and the trial's console says so: there a hung trial waits for a reset by hand",
+			"not covered: a hang before rc starts (the kernel, mountroot: a panic reboots by itself); a host with no watchdog driver (watchdog(4); most virtual machines), where watchdog -t fails with \"Operation not supported\" and the trial's console and zupgrade status say so: there a hung trial waits for a reset by hand",
 			"where watchdogd(8) is enabled, it pats the watchdog from its own start on with its own timeout, which replaces the deadline for the rest of the trial",
 		}}
 	if secs == 0 {

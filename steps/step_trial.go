@@ -132,11 +132,16 @@ func (trialHealthStep) done(sc *stepContext, ctx context.Context) (bool, error) 
 }
 
 func (trialHealthStep) run(sc *stepContext, ctx context.Context) error {
+	armed, deadline := sc.trialArmed(ctx)
 	why, err := sc.unhealthy(ctx)
 	if err != nil {
 		return err
 	}
 	if why == "" {
+		if deadline != "" {
+			sc.rec.Note = deadline
+			sc.note("%s", deadline)
+		}
 		return nil
 	}
 	sc.rec.Note = why
@@ -155,10 +160,30 @@ func (trialHealthStep) run(sc *stepContext, ctx context.Context) error {
 		}
 	}
 	err = fmt.Errorf("%w; %s is not kept: reboot to return to %s", tf, sc.plan.Staged.BootEnv, sc.plan.Staged.Running)
-	if d := sc.plan.Options.trialDeadline(); d > 0 {
-		err = fmt.Errorf("%w (where a watchdog took the trial's deadline, it resets the host by itself %s after the boot: watchdog -t 0 stops it, to look around first)", err, time.Duration(d)*time.Second)
+	switch d := sc.plan.Options.trialDeadline(); {
+	case d > 0 && armed:
+		err = fmt.Errorf("%w (%s: it resets the host by itself %s after the boot; watchdog -t 0 stops it, to look around first)", err, deadline, time.Duration(d)*time.Second)
+	case d > 0:
+		err = fmt.Errorf("%w (%s)", err, deadline)
 	}
 	return err
+}
+
+// trialArmed says whether the watchdog took the trial's deadline at the
+// trial boot, from what the deadline's rc.d script left
+// (zupgrade_trial_armed in its rc.conf.d file: YES when watchdog -t
+// succeeded), and in words for the journal ("" when the plan armed no
+// deadline).
+func (sc *stepContext) trialArmed(ctx context.Context) (armed bool, words string) {
+	d := sc.plan.Options.trialDeadline()
+	if d == 0 {
+		return false, ""
+	}
+	res, err := sc.probe(ctx, "sysrc", "-f", trialRCConf, "-n", "zupgrade_trial_armed")
+	if err == nil && res.OK() && strings.TrimSpace(string(res.Stdout)) == "YES" {
+		return true, fmt.Sprintf("the watchdog took the trial's deadline of %s at its boot", time.Duration(d)*time.Second)
+	}
+	return false, "no watchdog took the trial's deadline at its boot (watchdog -t failed there, or never ran): a trial that hangs waits for a reset by hand"
 }
 
 // unhealthy runs the health checks and says what failed ("" when none).

@@ -77,7 +77,7 @@ func (inv *Invocation) datasetOf(mp string) (dataset, point string) {
 	for _, p := range inv.model.Pools {
 		for _, d := range p.Datasets {
 			at := d.Mounted
-			if at == "" && d.Canmount == "on" && d.Mountpoint != "/" && strings.HasPrefix(d.Mountpoint, "/") && !strings.HasPrefix(d.Name, beRoot(p)+"/") {
+			if at == "" && !d.Unmounted && d.Canmount == "on" && d.Mountpoint != "/" && strings.HasPrefix(d.Mountpoint, "/") && !strings.HasPrefix(d.Name, beRoot(p)+"/") {
 				at = d.Mountpoint
 			}
 			if at != "" && under(at) && len(at) > len(point) {

@@ -43,7 +43,10 @@ var featureTable = []Feature{
 	{Name: "large_dnode", GUID: "org.zfsonlinux:large_dnode", Since: "12.0", LoaderSince: "12.0"},
 	{Name: "sha512", GUID: "org.illumos:sha512", Since: "11.0", LoaderSince: "11.0"},
 	{Name: "skein", GUID: "org.illumos:skein", Since: "11.0", LoaderSince: "11.0"},
-	{Name: "edonr", GUID: "org.illumos:edonr", Since: "13.0"},
+	// edonr: zfs-2.0 registers it only off FreeBSD and zfs-2.1 leaves it
+	// unsupported there (module/zcommon/zfeature_common.c
+	// zfs_mod_supported_feature); FreeBSD has it from OpenZFS 2.2 (14.0).
+	{Name: "edonr", GUID: "org.illumos:edonr", Since: "14.0"},
 	{Name: "userobj_accounting", GUID: "org.zfsonlinux:userobj_accounting", Since: "13.0", ReadOnlyCompat: true, UsedByDefault: true},
 	{Name: "encryption", GUID: "com.datto:encryption", Since: "13.0", LoaderSince: "13.0"},
 	{Name: "project_quota", GUID: "org.zfsonlinux:project_quota", Since: "13.0", ReadOnlyCompat: true, UsedByDefault: true},
@@ -67,7 +70,10 @@ var featureTable = []Feature{
 	{Name: "blake3", GUID: "org.openzfs:blake3", Since: "14.0", LoaderSince: "14.0"},
 	{Name: "block_cloning", GUID: "com.fudosecurity:block_cloning", Since: "14.0", ReadOnlyCompat: true},
 	{Name: "vdev_zaps_v2", GUID: "com.klarasystems:vdev_zaps_v2", Since: "14.0", LoaderSince: "14.0", UsedByDefault: true},
-	{Name: "redaction_list_spill", GUID: "com.delphix:redaction_list_spill", Since: "14.1"},
+	// redaction_list_spill is registered in module/zcommon/zfeature_common.c
+	// from OpenZFS zfs-2.3.0 on, in no zfs-2.2.x tag (FreeBSD 14.x ships
+	// OpenZFS 2.2), and is in compatibility.d/openzfs-2.3, not -2.2.
+	{Name: "redaction_list_spill", GUID: "com.delphix:redaction_list_spill", Since: "15.0"},
 	{Name: "raidz_expansion", GUID: "org.openzfs:raidz_expansion", Since: "15.0"},
 	{Name: "fast_dedup", GUID: "com.klarasystems:fast_dedup", Since: "15.0", ReadOnlyCompat: true},
 	{Name: "longname", GUID: "org.zfsonlinux:longname", Since: "15.0"},

@@ -248,6 +248,10 @@ type Dataset struct {
 	// zfs_prop_init registers it off by default); it is the dataset's own
 	// value, inheritance is not modelled.
 	Readonly bool `json:"readonly,omitempty"`
+	// Unmounted: a dataset outside the boot environments that would
+	// mount at its mountpoint is not mounted (zfs umount; zfsmount.go),
+	// until zfs mount or the next boot mounts it.
+	Unmounted bool `json:"unmounted,omitempty"`
 }
 
 // Snapshot is a ZFS snapshot of a dataset.

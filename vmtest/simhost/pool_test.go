@@ -14,11 +14,11 @@ func TestZpoolUpgradeFeatures(t *testing.T) {
 	t.Run("enables and activates", func(t *testing.T) {
 		tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE", PoolRelease: "13.2-RELEASE"})
 		list := tm.must("zpool", "upgrade")
-		if !strings.Contains(list, "POOL  FEATURE\n---------------\nzroot\n      zilsaxattr\n      head_errlog\n") {
+		if !strings.Contains(list, "POOL  FEATURE\n---------------\nzroot\n      edonr\n      zilsaxattr\n      head_errlog\n") {
 			t.Errorf("zpool upgrade listing:\n%s", list)
 		}
 		out := tm.must("zpool", "upgrade", "zroot")
-		if !strings.Contains(out, "Enabled the following features on 'zroot':\n  zilsaxattr\n  head_errlog\n") || !strings.Contains(out, "Pool 'zroot' has the bootfs property set, you might need to update\nthe boot code. See gptzfsboot(8) and loader.efi(8) for details.\n") {
+		if !strings.Contains(out, "Enabled the following features on 'zroot':\n  edonr\n  zilsaxattr\n  head_errlog\n") || !strings.Contains(out, "Pool 'zroot' has the bootfs property set, you might need to update\nthe boot code. See gptzfsboot(8) and loader.efi(8) for details.\n") {
 			t.Errorf("zpool upgrade zroot:\n%s", out)
 		}
 		get := tm.must("zpool", "get", "-H", "-p", "-o", "property,value", "feature@head_errlog,feature@blake3")

@@ -367,13 +367,13 @@ func (inv *Invocation) writePoolStatus(p *Pool) {
 		inv.out("status: The pool is formatted using a legacy on-disk format.  The pool can\n\tstill be used, but some features are unavailable.\naction: Upgrade the pool using 'zpool upgrade'.  Once this is done, the\n\tpool will no longer be accessible on software that does not support feature\n\tflags.\n")
 	case p.Version < inv.zfsRelease().PoolVersion():
 		inv.out("status: The pool is formatted using an older on-disk format.  The pool can\n\tstill be used, but some features are unavailable.\naction: Upgrade the pool using 'zpool upgrade'.  Once this is done, the\n\tpool will no longer be accessible on older software versions.\n")
-	case p.Version >= 5000 && len(inv.notEnabled(p)) > 0:
-		if inv.zfsRelease().AtLeast(13, 1) {
-			inv.out("status: Some supported and requested features are not enabled on the pool.\n\tThe pool can still be used, but some features are unavailable.\n")
-		} else {
-			inv.out("status: Some supported features are not enabled on the pool. The pool can\n\tstill be used, but some features are unavailable.\n")
+	case p.Version >= 5000:
+		// Within the compatibility property (featurestatus.go).
+		text, _ := inv.featureStatus(p)
+		if text == featDisabledText && !inv.zfsRelease().AtLeast(13, 1) {
+			text = "status: Some supported features are not enabled on the pool. The pool can\n\tstill be used, but some features are unavailable.\naction: Enable all features using 'zpool upgrade'. Once this is done,\n\tthe pool may no longer be accessible by software that does not support\n\tthe features. See zpool-features(7) for details.\n"
 		}
-		inv.out("action: Enable all features using 'zpool upgrade'. Once this is done,\n\tthe pool may no longer be accessible by software that does not support\n\tthe features. See zpool-features(7) for details.\n")
+		inv.out("%s", text)
 	}
 	scan := p.Scan
 	if p.Resilver != nil {
@@ -971,7 +971,7 @@ func legacyZpoolUpgrade(inv *Invocation, all bool, names []string) int {
 	return 0
 }
 
-// Zfs is zfs(8): upgrade, snapshot, list, get.
+// Zfs is zfs(8): upgrade, snapshot, list, get, mount, umount.
 func (b modelPools) Zfs(inv *Invocation) int {
 	if len(inv.Args) == 0 {
 		inv.errf("usage: zfs command args ...\n")
@@ -987,6 +987,8 @@ func (b modelPools) Zfs(inv *Invocation) int {
 		return zfsList(inv, args)
 	case "get":
 		return zfsGet(inv, args)
+	case "mount", "umount", "unmount":
+		return zfsMount(inv, sub, args)
 	}
 	return inv.unsupported("zfs " + sub)
 }

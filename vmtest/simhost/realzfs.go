@@ -59,7 +59,9 @@ type realPools struct {
 // of such a feature fails as the release's zpool does, and zpool upgrade
 // enables only the features the release knows, one zpool set
 // feature@NAME=enabled each on the real pool, saying what the release's
-// zpool upgrade says (zpoolUpgrade). zpool status stays the real one's.
+// zpool upgrade says (zpoolUpgrade). zpool status is the real one's,
+// but for what it says of the features, which is the release's
+// (releaseFeatureStatus).
 func (b realPools) Zpool(inv *Invocation) int {
 	if len(inv.Args) == 0 {
 		return b.run(inv, "zpool")
@@ -70,6 +72,18 @@ func (b realPools) Zpool(inv *Invocation) int {
 		rc = b.upgrade(inv, args)
 	case sub == "set" && len(args) == 2 && strings.HasPrefix(args[0], "feature@") && !inv.knowsFeature(strings.TrimPrefix(strings.SplitN(args[0], "=", 2)[0], "feature@")):
 		return zpoolSet(inv, args)
+	case sub == "status":
+		var out bytes.Buffer
+		stdout := inv.Stdout
+		inv.Stdout = &out
+		rc = b.run(inv, "zpool", inv.Args...)
+		inv.Stdout = stdout
+		if err := b.inv.m.syncRealPools(b.inv.model, b.dir); err != nil {
+			inv.errf("simhost: reading the real pools back: %v\n", err)
+			return 1
+		}
+		inv.out("%s", inv.releaseFeatureStatus(out.String()))
+		return rc
 	case sub == "get":
 		var out bytes.Buffer
 		stdout := inv.Stdout

@@ -17,7 +17,8 @@ import (
 // feature of simhost's table (as the guest's newer OpenZFS does), their
 // states in the file features beside it (at first async_destroy enabled,
 // head_errlog active, the others disabled): zpool get lists them all,
-// zpool upgrade enables every one, zpool set feature@NAME=enabled one;
+// zpool upgrade enables every one, zpool set feature@NAME=enabled one,
+// zpool status says features are not enabled while one is disabled;
 // zpool set bootfs=DS keeps DS in the file bootfs.
 func fakeOpenZFS(name string, args []string) int {
 	dir := filepath.Dir(os.Args[0])
@@ -58,6 +59,19 @@ func fakeOpenZFS(name string, args []string) int {
 			fmt.Printf("zroot\tfeature@%s\t%s\n", f.Name, v)
 		}
 		return 0
+	case name == "zpool" && len(args) > 0 && args[0] == "status":
+		// As OpenZFS 2.3's zpool status prints a mirror whose
+		// features are not all enabled (libzfs_status.c check_status
+		// ZPOOL_STATUS_FEAT_DISABLED, zpool_main.c status_callback).
+		fmt.Print("  pool: zroot\n state: ONLINE\n")
+		for _, f := range featureTable {
+			if state[f.Name] == "" || state[f.Name] == "disabled" {
+				fmt.Print(fakeFeatDisabled)
+				break
+			}
+		}
+		fmt.Print("config:\n\n\tNAME        STATE     READ WRITE CKSUM\n\tzroot       ONLINE       0     0     0\n\t  mirror-0  ONLINE       0     0     0\n\t    ada0p4  ONLINE       0     0     0\n\t    ada1p4  ONLINE       0     0     0\n\nerrors: No known data errors\n")
+		return 0
 	case name == "zpool" && len(args) > 0 && args[0] == "upgrade":
 		fmt.Println("This system supports ZFS pool feature flags.\n\nEnabled the following features on 'zroot':")
 		for _, f := range featureTable {
@@ -86,6 +100,11 @@ func fakeOpenZFS(name string, args []string) int {
 	}
 	return 0
 }
+
+// fakeFeatDisabled is the status and action of zpool status for a pool
+// with features not enabled (zpool_main.c status_callback,
+// ZPOOL_STATUS_FEAT_DISABLED; the same text in zfs-2.2.6 and zfs-2.3.0).
+const fakeFeatDisabled = "status: Some supported and requested features are not enabled on the pool.\n\tThe pool can still be used, but some features are unavailable.\naction: Enable all features using 'zpool upgrade'. Once this is done,\n\tthe pool may no longer be accessible by software that does not support\n\tthe features. See zpool-features(7) for details.\n"
 
 // fakeRealZFS makes a directory with zpool, zfs, mount and umount linked
 // to the test binary (fakeOpenZFS).

@@ -198,6 +198,9 @@ func (m *Machine) unmountAll(model *Model) error {
 			if err := m.unmountBE(d); err != nil {
 				return fmt.Errorf("unmount %s: %w", d.Name, err)
 			}
+			// The next boot's rc.d/zfs mounts every canmount=on file
+			// system again (zfs mount -va, libexec/rc/rc.d/zfs).
+			d.Unmounted = false
 		}
 	}
 	return nil
