@@ -262,8 +262,11 @@ func (inv *Invocation) nextBoot(p *Pool) string {
 // setRealBootonce is lzbe_set_boot_device(pool, lzbe_add, DATASET or
 // NULL) (lib/libzfsbootenv/lzbe_device.c), which libbe's be_activate
 // with a temporary activation and be_deactivate call: the pool's
-// bootenv as zpool_get_bootenv reads it from the labels, replaced by an
-// empty list unless its version is VB_NVLIST; the version set to
+// bootenv as zpool_get_bootenv reads it from the labels (here as the
+// loader reads them, readPoolBootenv: the kernel's vdev_label_read_bootenv
+// differs only in reading an empty VB_RAW area as VB_RAW, which ends the
+// same, as a new list), replaced by an empty list unless its version is
+// VB_NVLIST; the version set to
 // VB_NVLIST; freebsd:bootonce set to zfs:DATASET: or, for "", removed;
 // and the list handed to the kernel (ZFS_IOC_SET_BOOTENV: zpool_set_bootenv),
 // which writes it into every label of every leaf
