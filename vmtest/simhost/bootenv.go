@@ -83,8 +83,10 @@ func (l nvList) without(name string) nvList {
 // (module/nvpair/nvpair.c nvlist_add_common, nvlist_remove_all).
 func (l nvList) with(p nvPair) nvList { return append(l.without(p.Name), p) }
 
-// align4 and align8 are NV_ALIGN4 and NV_ALIGN.
+// align4 is NV_ALIGN4: n rounded up to a multiple of 4.
 func align4(n int) int { return (n + 3) &^ 3 }
+
+// align8 is NV_ALIGN: n rounded up to a multiple of 8.
 func align8(n int) int { return (n + 7) &^ 7 }
 
 // sizes returns a pair's XDR size and the size of its native nvpair_t
