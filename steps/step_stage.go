@@ -368,7 +368,15 @@ func (stageActivateStep) plan(b builder) Step {
 		Notes:    []string{"the boot code consumes the one-time activation before the kernel runs: whatever ends the trial (a panic, a hang and a reset, a failed health check and a reboot), the boot after it is " + b.staged.Running + "'s"}}
 }
 
+// done: the new boot environment is armed for the next boot, or the host
+// runs it already: the boot that started it spent the one-time
+// activation (a power cut after bectl activate -t boots it too), and
+// arming it again would send the reboot that ends the trial into it once
+// more.
 func (stageActivateStep) done(sc *stepContext, ctx context.Context) (bool, error) {
+	if sc.runningBootEnv(ctx) == sc.plan.Staged.BootEnv {
+		return true, nil
+	}
 	be, ok, err := sc.stagedBootEnv(ctx)
 	return ok && be.Temporary, err
 }

@@ -391,6 +391,9 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 			disks = append(disks, d)
 		}
 	}
+	if realBootenvScenarios[sc.Name] {
+		checkRealBootenv(t, l, disks)
+	}
 	r := readPool(t, sc.Name+"-report", disks)
 	check := realPoolChecks[sc.Name]
 	if check == nil {

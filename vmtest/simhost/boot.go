@@ -186,14 +186,16 @@ func (m *Machine) boot(model *Model, opts BootOptions) (rep *BootReport, err err
 	// (bectl activate -t) is consumed, else the pool's bootfs. The boot
 	// code that reads the pool takes freebsd:bootonce out of the label's
 	// bootenv area and writes the rest back before it loads anything
-	// from that boot environment (stand/libsa/zfs/zfs.c zfs_get_bootonce;
-	// gptzfsboot: stand/i386/zfsboot/zfsboot.c main; loader.efi:
-	// stand/efi/loader/main.c probe_zfs_currdev), so whatever happens
-	// next, the following boot is the bootfs's.
+	// from that boot environment (takeBootonce: from the real labels on
+	// real disks), so whatever happens next, the following boot is the
+	// bootfs's.
 	be := pool.Bootfs
-	if pool.NextBoot != "" {
-		be = pool.NextBoot
-		pool.NextBoot = ""
+	once, err := m.takeBootonce(model, pool, rep)
+	if err != nil {
+		return nil, err
+	}
+	if once != "" {
+		be = once
 		rep.say("zfs bootonce: zfs:%s:", be)
 	}
 	rep.BE = be

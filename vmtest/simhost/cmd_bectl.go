@@ -72,6 +72,7 @@ func bectlList(inv *Invocation, p *Pool, args []string) int {
 		return inv.unsupported("bectl list " + err.Error())
 	}
 	var rows [][]string
+	next := inv.nextBoot(p)
 	for _, d := range p.bootEnvironments() {
 		name := strings.TrimPrefix(d.Name, beRoot(p)+"/")
 		active := ""
@@ -81,7 +82,7 @@ func bectlList(inv *Invocation, p *Pool, args []string) int {
 		if d.Name == p.Bootfs {
 			active += "R"
 		}
-		if d.Name == p.NextBoot {
+		if d.Name == next {
 			active += "T"
 		}
 		if active == "" {
@@ -176,7 +177,10 @@ func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 		return inv.bectlUsage()
 	}
 	if reset {
-		p.NextBoot = ""
+		if err := inv.pools().SetNextBoot(p.Name, ""); err != nil {
+			inv.errf("%v\n", err)
+			return 1
+		}
 		inv.out("Temporary activation removed\n")
 		return 0
 	}

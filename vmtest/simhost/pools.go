@@ -150,7 +150,7 @@ func (b modelPools) SetBootfs(pool, dataset string) error {
 	return nil
 }
 
-// SetNextBoot arms a one-time boot of dataset.
+// SetNextBoot arms a one-time boot of dataset; "" removes it.
 func (b modelPools) SetNextBoot(pool, dataset string) error {
 	p := b.inv.model.pool(pool)
 	if p == nil {

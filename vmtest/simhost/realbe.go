@@ -23,9 +23,12 @@ import (
 // every such boot environment back from its real dataset (readRealBEs)
 // before the loader chooses one, so a wrong bootfs or a wrong clone shows
 // as the wrong system booting. The one-time activation (bectl activate
-// -t) stays the model's: libbe writes it into the pool label's bootenv
-// area (lib/libbe/be.c be_activate, libzfsbootenv lzbe_set_boot_device),
-// which OpenZFS on Linux has no command for.
+// -t) is real too on real disks: libbe writes it into the pool labels'
+// bootenv area (lib/libbe/be.c be_activate, libzfsbootenv
+// lzbe_set_boot_device), which OpenZFS on Linux has no command for, so
+// simhost makes the ioctl itself (bootenv_label.go setRealBootonce), and
+// the boot reads and clears it on the disks as the loader does
+// (takeBootonce).
 
 // mountReal mounts the real dataset at the host directory dir with the
 // guest's mount(8) (mount -t zfs DATASET DIR: Linux's zfs file system

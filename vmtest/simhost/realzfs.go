@@ -241,12 +241,30 @@ func (b realPools) Promote(dataset string) error {
 }
 
 // SetBootfs sets the real pool's bootfs too (lib/libbe/be.c be_activate:
-// zpool_set_prop of "bootfs").
+// zpool_set_prop of "bootfs"); on real disks the one-time activation it
+// ends (as the model's SetBootfs does) goes from the labels' bootenv.
 func (b realPools) SetBootfs(pool, dataset string) error {
 	if err := b.modelPools.SetBootfs(pool, dataset); err != nil {
 		return err
 	}
-	return b.real("zpool", "set", "bootfs="+dataset, pool)
+	if err := b.real("zpool", "set", "bootfs="+dataset, pool); err != nil {
+		return err
+	}
+	if devDir := b.inv.m.bootenvOnDisks(); devDir != "" {
+		return b.setRealBootonce(pool, devDir, "")
+	}
+	return nil
+}
+
+// SetNextBoot is the one-time activation (bectl activate -t, or -T with
+// no dataset) on real disks: in the pool labels' bootenv area, through
+// the running OpenZFS (setRealBootonce), and not in the model, whose
+// NextBoot the boot does not read then (takeBootonce).
+func (b realPools) SetNextBoot(pool, dataset string) error {
+	if devDir := b.inv.m.bootenvOnDisks(); devDir != "" {
+		return b.setRealBootonce(pool, devDir, dataset)
+	}
+	return b.modelPools.SetNextBoot(pool, dataset)
 }
 
 // syncRealPools reads every real pool's properties (zpool get -H -p -o
