@@ -73,24 +73,18 @@ func (b realPools) Zpool(inv *Invocation) int {
 	case sub == "set" && len(args) == 2 && strings.HasPrefix(args[0], "feature@") && !inv.knowsFeature(strings.TrimPrefix(strings.SplitN(args[0], "=", 2)[0], "feature@")):
 		return zpoolSet(inv, args)
 	case sub == "status":
-		var out bytes.Buffer
-		stdout := inv.Stdout
-		inv.Stdout = &out
-		rc = b.run(inv, "zpool", inv.Args...)
-		inv.Stdout = stdout
+		var out string
+		out, rc = b.runCaptured(inv, "zpool", inv.Args...)
 		if err := b.inv.m.syncRealPools(b.inv.model, b.dir); err != nil {
 			inv.errf("simhost: reading the real pools back: %v\n", err)
 			return 1
 		}
-		inv.out("%s", inv.releaseFeatureStatus(out.String()))
+		inv.out("%s", inv.releaseFeatureStatus(out))
 		return rc
 	case sub == "get":
-		var out bytes.Buffer
-		stdout := inv.Stdout
-		inv.Stdout = &out
-		rc = b.run(inv, "zpool", inv.Args...)
-		inv.Stdout = stdout
-		inv.out("%s", inv.knownFeatureLines(out.String()))
+		var out string
+		out, rc = b.runCaptured(inv, "zpool", inv.Args...)
+		inv.out("%s", inv.knownFeatureLines(out))
 	default:
 		rc = b.run(inv, "zpool", inv.Args...)
 	}
@@ -175,6 +169,17 @@ func (b realPools) run(inv *Invocation, prog string, args ...string) int {
 		return 127
 	}
 	return 0
+}
+
+// runCaptured is run with the real program's standard output returned
+// instead of printed, for what simhost changes in it before printing.
+func (b realPools) runCaptured(inv *Invocation, prog string, args ...string) (string, int) {
+	var out bytes.Buffer
+	stdout := inv.Stdout
+	inv.Stdout = &out
+	rc := b.run(inv, prog, args...)
+	inv.Stdout = stdout
+	return out.String(), rc
 }
 
 // real runs a real program for an operation, failing with what it said.
