@@ -76,7 +76,21 @@ func TestScenarioDiskLayout(t *testing.T) {
 		}
 	}
 
+	// A UEFI-only machine gets bsdinstall's GPT (UEFI) golden disks,
+	// with or without disk_layout bsdinstall; "bsdinstall-uefi" is no
+	// name a scenario gives.
+	for _, layout := range []string{"", "bsdinstall"} {
+		sc, err := load(t, strings.Replace(scenario(layout, ""), `"bios+uefi"`, `"uefi"`, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Machine.Layouts != nil || sc.layout() != bsdinstallUEFILayout {
+			t.Errorf("a uefi machine with disk_layout %q: layout %s, layouts %v; want bsdinstall-uefi and the preset's own", layout, sc.layout().Name, sc.Machine.Layouts)
+		}
+	}
+
 	for _, c := range []struct{ layout, machine, want string }{
+		{"bsdinstall-uefi", "", `disk_layout "bsdinstall-uefi": want bsdinstall or hand-made`},
 		{"zfsboot", "", `disk_layout "zfsboot": want bsdinstall or hand-made`},
 		{"hand-made", `, "naming": "gptid"`, "leave machine.layouts and machine.naming out"},
 		{"hand-made", `, "layouts": {"ada0": [{"type": "freebsd-zfs"}]}`, "leave machine.layouts and machine.naming out"},

@@ -174,8 +174,8 @@ func NewLinuxGuest(kit *GuestKit, dir string, sc *Scenario, bins *Binaries) (*Li
 		if len(golden) == 0 {
 			return nil, fmt.Errorf("the kit has no golden disks in the %s layout", sc.layout().Name)
 		}
-		if sc.Machine.Preset != "bios+uefi" || sc.Machine.Disks != len(golden) {
-			return nil, fmt.Errorf("the real pool is a %d-disk mirror of BIOS+UEFI disks: the scenario's machine must be preset bios+uefi with %d disks", len(golden), len(golden))
+		if want := sc.layout().Preset; (want != "" && sc.Machine.Preset != want) || sc.Machine.Disks != len(golden) {
+			return nil, fmt.Errorf("the real pool is a %d-disk mirror in the %s layout: the scenario's machine must have %d disks (and preset %s)", len(golden), sc.layout().Name, len(golden), want)
 		}
 		if pool, err = realPoolDisks(m, golden, dir); err != nil {
 			return nil, err

@@ -277,7 +277,8 @@ func sparseCopy(src, dst string) error {
 // freebsd-boot partitions and ESPs hold with what the raw disk images
 // hold, read on the host after the guest ended: the machine's
 // /boot/gptzfsboot (bootFiles: its root is a real dataset) at the start
-// of each present pool disk's real freebsd-boot partition, its
+// of each present pool disk's real freebsd-boot partition (where the
+// layout has one: bsdinstall's GPT (UEFI) has none), its
 // /boot/loader.efi on the FAT in its real ESP (checkRealESP).
 func (g *LinuxGuest) checkRealBootCode(o *Outcome) error {
 	said := o.BootCode
@@ -289,23 +290,23 @@ func (g *LinuxGuest) checkRealBootCode(o *Outcome) error {
 		if g.removed[d.Name] {
 			continue
 		}
-		bp := d.part("freebsd-boot")
-		if bp == nil {
+		if bp := d.part("freebsd-boot"); bp != nil {
+			f, err := os.Open(d.Path)
+			if err != nil {
+				return err
+			}
+			buf := make([]byte, 64*1024)
+			_, err = f.ReadAt(buf, bp.Start*512)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.Path, err)
+			}
+			line := fmt.Sprintf("%sp%d %s", d.Name, bp.Index, same(buf, gz))
+			if !slices.Contains(said, line) {
+				return fmt.Errorf("the guest says the boot code is %q, the real disk image %s holds %q", said, d.Path, line)
+			}
+		} else if d.Layout.Preset != "uefi" {
 			return fmt.Errorf("%s has no freebsd-boot partition", d.Path)
-		}
-		f, err := os.Open(d.Path)
-		if err != nil {
-			return err
-		}
-		buf := make([]byte, 64*1024)
-		_, err = f.ReadAt(buf, bp.Start*512)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.Path, err)
-		}
-		line := fmt.Sprintf("%sp%d %s", d.Name, bp.Index, same(buf, gz))
-		if !slices.Contains(said, line) {
-			return fmt.Errorf("the guest says the boot code is %q, the real disk image %s holds %q", said, d.Path, line)
 		}
 		if err := checkRealESP(d, said, loader); err != nil {
 			return err

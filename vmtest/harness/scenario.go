@@ -166,7 +166,10 @@ func Load(path string) (*Scenario, error) {
 
 // layout is the scenario's disk layout (validated: a known name).
 func (sc *Scenario) layout() *DiskLayout {
-	if sc.DiskLayout == "" {
+	if sc.DiskLayout == "" || sc.DiskLayout == bsdinstallLayout.Name {
+		if sc.Machine.Preset == bsdinstallUEFILayout.Preset {
+			return bsdinstallUEFILayout
+		}
 		return bsdinstallLayout
 	}
 	return diskLayouts[sc.DiskLayout]
@@ -179,7 +182,7 @@ func (sc *Scenario) layout() *DiskLayout {
 // layout's pool is made on them.
 func (sc *Scenario) layDisks() {
 	l := sc.layout()
-	if l == bsdinstallLayout {
+	if l.Preset != "" {
 		return
 	}
 	sc.Machine.Layouts = map[string][]simhost.PartitionSpec{}
@@ -243,7 +246,7 @@ func (sc *Scenario) Validate() error {
 		return fmt.Errorf("state_dir %q: give an absolute, clean path of the machine, e.g. /zroot/zupgrade", d)
 	}
 	if sc.DiskLayout != "" {
-		if _, ok := diskLayouts[sc.DiskLayout]; !ok {
+		if l, ok := diskLayouts[sc.DiskLayout]; !ok || (l.Preset != "" && l != bsdinstallLayout) {
 			return fmt.Errorf("disk_layout %q: want bsdinstall or hand-made", sc.DiskLayout)
 		}
 		if sc.DiskLayout != bsdinstallLayout.Name && (len(sc.Machine.Layouts) > 0 || sc.Machine.Naming != "" || sc.Machine.Preset != "bios+uefi") {

@@ -41,6 +41,11 @@ func TestMakeFreeBSDDisk(t *testing.T) {
 			{"3", swap, "swap1", "534528"},
 			{"4", zfs, "zfs1", "665600"},
 		}, "20480", "ada1p4"},
+		{bsdinstallUEFILayout, []part{
+			{"1", efi, "efiboot1", "40"},
+			{"2", swap, "swap1", "534528"},
+			{"3", zfs, "zfs1", "665600"},
+		}, "20480", "ada1p3"},
 		{handMadeLayout, []part{
 			{"1", boot, "boot1", "40"},
 			{"2", efi, "efi1", "1064"},

@@ -401,8 +401,12 @@ func (kit *ZFSKit) Launch(ctx context.Context, dir string, n int, disks []ZFSDis
 // order, and the device names its pool is created on.
 type DiskLayout struct {
 	// Name is what a scenario's disk_layout says.
-	Name  string
-	Parts []LayoutPart
+	Name string
+	// Preset is the simhost preset whose own disk layout this is
+	// (bsdinstall's, which a scenario gets from its machine's preset),
+	// "" for a layout a scenario names in disk_layout.
+	Preset string
+	Parts  []LayoutPart
 	// PoolOnLabels: the pool is created on the pool partitions' GPT
 	// labels (/dev/gpt/zfs0), not on their device names (/dev/ada0p4).
 	PoolOnLabels bool
@@ -428,11 +432,21 @@ var (
 	// for a test disk. zfs_create_boot creates the pool on the
 	// partitions' device names ($disk$targetpart: ada0p4), not on the
 	// labels it gave them.
-	bsdinstallLayout = &DiskLayout{Name: "bsdinstall", Parts: []LayoutPart{
+	bsdinstallLayout = &DiskLayout{Name: "bsdinstall", Preset: "bios+uefi", Parts: []LayoutPart{
 		{1, "efi", 40, 532480, "efiboot"},
 		{2, "freebsd-boot", 532520, 1024, "gptboot"},
 		{3, "freebsd-swap", 534528, 131072, "swap"},
 		{4, "freebsd-zfs", 665600, 0, "zfs"},
+	}}
+	// bsdinstallUEFILayout is bsdinstall's "GPT (UEFI)" layout: the
+	// same zfs_create_diskpart without the freebsd-boot partition (it
+	// adds one only where ZFSBOOT_BOOT_TYPE is BIOS or BIOS+UEFI), so
+	// the swap is p2 and the pool partition p3, the pool created on
+	// ada0p3.
+	bsdinstallUEFILayout = &DiskLayout{Name: "bsdinstall-uefi", Preset: "uefi", Parts: []LayoutPart{
+		{1, "efi", 40, 532480, "efiboot"},
+		{2, "freebsd-swap", 534528, 131072, "swap"},
+		{3, "freebsd-zfs", 665600, 0, "zfs"},
 	}}
 	// handMadeLayout is a disk an admin partitioned by hand in the
 	// style of the FreeBSD wiki's RootOnZFS pages (gpart add -a 4k):
@@ -445,7 +459,7 @@ var (
 		{2, "efi", 1064, 409600, "efi"},
 		{3, "freebsd-zfs", 410664, 0, "zfs"},
 	}}
-	diskLayouts = map[string]*DiskLayout{bsdinstallLayout.Name: bsdinstallLayout, handMadeLayout.Name: handMadeLayout}
+	diskLayouts = map[string]*DiskLayout{bsdinstallLayout.Name: bsdinstallLayout, bsdinstallUEFILayout.Name: bsdinstallUEFILayout, handMadeLayout.Name: handMadeLayout}
 )
 
 // sgdiskTypes are the sgdisk type codes of FreeBSD's GPT partition types
