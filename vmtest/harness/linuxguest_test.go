@@ -21,17 +21,26 @@ var guestScenarios = []string{"bios-mirror-major", "cut-mid-install-2", "cut-aft
 // QEMU (back-end 2), one at a time (two TCG guests booting at once on two
 // cores can starve each other), and also in process: both must pass and
 // observe the same end state.
+// needTools skips the test when the machine lacks the tools missing
+// names (what needs them, then the list), and fails it in CI (CIEnv set),
+// where .ci/run installs them.
+func needTools(t *testing.T, what string, missing []string) {
+	t.Helper()
+	if len(missing) == 0 {
+		return
+	}
+	msg := what + strings.Join(missing, ", ")
+	if os.Getenv(CIEnv) != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
+}
+
 func TestScenariosLinuxGuest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests under QEMU; not in -short")
 	}
-	if missing := MissingGuestTools(); len(missing) > 0 {
-		msg := "the Linux guest needs: " + strings.Join(missing, ", ")
-		if os.Getenv(CIEnv) != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
-	}
+	needTools(t, "the Linux guest needs: ", MissingGuestTools())
 	b := binaries(t)
 	kitDir := t.TempDir()
 	kit, err := NewGuestKit(kitDir, b)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/zupgrade/zupgrade/vmtest/simhost"
@@ -20,13 +19,7 @@ import (
 // whose model ESP holds no file system gets a real ESP that holds none.
 // Both layouts: the ESP is where each one's real GPT has it.
 func TestSeedRealESP(t *testing.T) {
-	if missing := MissingZFSDiskTools(); len(missing) > 0 {
-		msg := "the ZFS guest's disks need: " + strings.Join(missing, ", ")
-		if os.Getenv(CIEnv) != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	needTools(t, "the ZFS guest's disks need: ", MissingZFSDiskTools())
 	for _, layout := range []*DiskLayout{bsdinstallLayout, handMadeLayout} {
 		t.Run(layout.Name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -3,7 +3,6 @@
 package harness
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,13 +14,7 @@ import (
 // and labels, a FAT32 ESP holding the EFI directories; and with
 // simhost's GPT reader, which the harness takes the layout from.
 func TestMakeFreeBSDDisk(t *testing.T) {
-	if missing := MissingZFSDiskTools(); len(missing) > 0 {
-		msg := "the ZFS guest's disks need: " + strings.Join(missing, ", ")
-		if os.Getenv(CIEnv) != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	needTools(t, "the ZFS guest's disks need: ", MissingZFSDiskTools())
 	type part struct{ n, guid, label, first string }
 	const (
 		efi  = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"

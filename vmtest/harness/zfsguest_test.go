@@ -200,13 +200,7 @@ func newZFSLab(t *testing.T, prefix string) (*zfsLab, *ZFSRun) {
 		}
 		assets = a
 	}
-	if len(missing) > 0 {
-		msg := "the OpenZFS guest needs: " + strings.Join(missing, ", ")
-		if os.Getenv(CIEnv) != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
-	}
+	needTools(t, "the OpenZFS guest needs: ", missing)
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
