@@ -279,7 +279,8 @@ func sparseCopy(src, dst string) error {
 // /boot/gptzfsboot (bootFiles: its root is a real dataset) at the start
 // of each present pool disk's real freebsd-boot partition (where the
 // layout has one: bsdinstall's GPT (UEFI) has none), its
-// /boot/loader.efi on the FAT in its real ESP (checkRealESP).
+// /boot/loader.efi on the FAT in its real ESP (checkRealESP; bsdinstall's
+// GPT (BIOS) has none).
 func (g *LinuxGuest) checkRealBootCode(o *Outcome) error {
 	said := o.BootCode
 	gz, loader, err := g.bootFiles(o)
@@ -307,6 +308,9 @@ func (g *LinuxGuest) checkRealBootCode(o *Outcome) error {
 			}
 		} else if d.Layout.Preset != "uefi" {
 			return fmt.Errorf("%s has no freebsd-boot partition", d.Path)
+		}
+		if d.part("efi") == nil && d.Layout.Preset == "bios" {
+			continue
 		}
 		if err := checkRealESP(d, said, loader); err != nil {
 			return err

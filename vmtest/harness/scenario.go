@@ -164,11 +164,15 @@ func Load(path string) (*Scenario, error) {
 	return &sc, nil
 }
 
-// layout is the scenario's disk layout (validated: a known name).
+// layout is the scenario's disk layout (validated: a known name). The
+// default, bsdinstall, is the bsdinstall layout of the machine's preset:
+// GPT (BIOS+UEFI), GPT (UEFI) for uefi, GPT (BIOS) for bios.
 func (sc *Scenario) layout() *DiskLayout {
 	if sc.DiskLayout == "" || sc.DiskLayout == bsdinstallLayout.Name {
-		if sc.Machine.Preset == bsdinstallUEFILayout.Preset {
-			return bsdinstallUEFILayout
+		for _, l := range []*DiskLayout{bsdinstallUEFILayout, bsdinstallBIOSLayout} {
+			if sc.Machine.Preset == l.Preset {
+				return l
+			}
 		}
 		return bsdinstallLayout
 	}

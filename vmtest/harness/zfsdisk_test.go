@@ -9,10 +9,11 @@ import (
 	"testing"
 )
 
-// TestMakeFreeBSDDisk reads the disks of both layouts back with sgdisk
+// TestMakeFreeBSDDisk reads the disks of every layout back with sgdisk
 // and mtools: the partitions at their offsets with FreeBSD's type GUIDs
-// and labels, a FAT32 ESP holding the EFI directories; and with
-// simhost's GPT reader, which the harness takes the layout from.
+// and labels, the pool partition ending where gpart's alignment ends it,
+// a FAT32 ESP holding the EFI directories where the layout has one; and
+// with simhost's GPT reader, which the harness takes the layout from.
 func TestMakeFreeBSDDisk(t *testing.T) {
 	needTools(t, "the ZFS guest's disks need: ", MissingZFSDiskTools())
 	type part struct{ n, guid, label, first string }
@@ -27,23 +28,31 @@ func TestMakeFreeBSDDisk(t *testing.T) {
 		parts   []part
 		espByte string
 		pool    string
+		// end is the pool partition's last sector: the disk's last
+		// usable one is 8388574.
+		end string
 	}{
 		{bsdinstallLayout, []part{
 			{"1", efi, "efiboot1", "40"},
 			{"2", boot, "gptboot1", "532520"},
 			{"3", swap, "swap1", "534528"},
 			{"4", zfs, "zfs1", "665600"},
-		}, "20480", "ada1p4"},
+		}, "20480", "ada1p4", "8386559"},
 		{bsdinstallUEFILayout, []part{
 			{"1", efi, "efiboot1", "40"},
 			{"2", swap, "swap1", "534528"},
 			{"3", zfs, "zfs1", "665600"},
-		}, "20480", "ada1p3"},
+		}, "20480", "ada1p3", "8386559"},
+		{bsdinstallBIOSLayout, []part{
+			{"1", boot, "gptboot1", "40"},
+			{"2", swap, "swap1", "2048"},
+			{"3", zfs, "zfs1", "133120"},
+		}, "", "ada1p3", "8386559"},
 		{handMadeLayout, []part{
 			{"1", boot, "boot1", "40"},
 			{"2", efi, "efi1", "1064"},
 			{"3", zfs, "zfs1", "410664"},
-		}, "544768", "gpt/zfs1"},
+		}, "544768", "gpt/zfs1", "8388567"},
 	} {
 		t.Run(c.layout.Name, func(t *testing.T) {
 			img := filepath.Join(t.TempDir(), "ada1.img")
@@ -60,17 +69,24 @@ func TestMakeFreeBSDDisk(t *testing.T) {
 					t.Errorf("partition %s:\n%s", p.n, s)
 				}
 			}
-			out, err := exec.Command("sgdisk", "-p", img).CombinedOutput()
+			pool := c.parts[len(c.parts)-1].n
+			out, err := exec.Command("sgdisk", "-i", pool, img).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "Last sector: "+c.end+" ") {
+				t.Errorf("the pool partition p%s does not end at %s: %v\n%s", pool, c.end, err, out)
+			}
+			out, err = exec.Command("sgdisk", "-p", img).CombinedOutput()
 			if n := strings.Count(string(out), "\n   "); err != nil || n != len(c.parts) {
 				t.Errorf("sgdisk -p: %d partitions, want %d: %v\n%s", n, len(c.parts), err, out)
 			}
-			out, err = exec.Command("minfo", "-i", img+"@@"+c.espByte, "::").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), `disk type="FAT32`) {
-				t.Errorf("the ESP is not FAT32: %v\n%s", err, out)
-			}
-			out, err = exec.Command("mdir", "-b", "-i", img+"@@"+c.espByte, "::/EFI").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "BOOT") || !strings.Contains(string(out), "freebsd") {
-				t.Errorf("mdir ::/EFI: %v\n%s", err, out)
+			if c.espByte != "" {
+				out, err = exec.Command("minfo", "-i", img+"@@"+c.espByte, "::").CombinedOutput()
+				if err != nil || !strings.Contains(string(out), `disk type="FAT32`) {
+					t.Errorf("the ESP is not FAT32: %v\n%s", err, out)
+				}
+				out, err = exec.Command("mdir", "-b", "-i", img+"@@"+c.espByte, "::/EFI").CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "BOOT") || !strings.Contains(string(out), "freebsd") {
+					t.Errorf("mdir ::/EFI: %v\n%s", err, out)
+				}
 			}
 			d, err := readZFSDisk("ada1", img, c.layout)
 			if err != nil {

@@ -410,6 +410,15 @@ type DiskLayout struct {
 	// PoolOnLabels: the pool is created on the pool partitions' GPT
 	// labels (/dev/gpt/zfs0), not on their device names (/dev/ada0p4).
 	PoolOnLabels bool
+	// Align is gpart add -a's alignment, in sectors, of the partition
+	// that runs to the end of the disk: gpart (sbin/geom/class/part/
+	// geom_part.c gpart_autofill) rounds its size down so that it ends
+	// aligned too, leaving the rest free (fixtures
+	// gpart-show-uefi-bios-bsdinstall-260M-ada0.txt: 648 sectors free
+	// after the pool partition aligned to 1M;
+	// gpart-show-bios-only-mirror-sheridan.txt: 7 after one aligned to
+	// 4K).
+	Align int64
 }
 
 // LayoutPart is one partition of a layout, in 512-byte sectors: Sectors 0
@@ -432,7 +441,7 @@ var (
 	// for a test disk. zfs_create_boot creates the pool on the
 	// partitions' device names ($disk$targetpart: ada0p4), not on the
 	// labels it gave them.
-	bsdinstallLayout = &DiskLayout{Name: "bsdinstall", Preset: "bios+uefi", Parts: []LayoutPart{
+	bsdinstallLayout = &DiskLayout{Name: "bsdinstall", Preset: "bios+uefi", Align: 2048, Parts: []LayoutPart{
 		{1, "efi", 40, 532480, "efiboot"},
 		{2, "freebsd-boot", 532520, 1024, "gptboot"},
 		{3, "freebsd-swap", 534528, 131072, "swap"},
@@ -443,10 +452,25 @@ var (
 	// adds one only where ZFSBOOT_BOOT_TYPE is BIOS or BIOS+UEFI), so
 	// the swap is p2 and the pool partition p3, the pool created on
 	// ada0p3.
-	bsdinstallUEFILayout = &DiskLayout{Name: "bsdinstall-uefi", Preset: "uefi", Parts: []LayoutPart{
+	bsdinstallUEFILayout = &DiskLayout{Name: "bsdinstall-uefi", Preset: "uefi", Align: 2048, Parts: []LayoutPart{
 		{1, "efi", 40, 532480, "efiboot"},
 		{2, "freebsd-swap", 534528, 131072, "swap"},
 		{3, "freebsd-zfs", 665600, 0, "zfs"},
+	}}
+	// bsdinstallBIOSLayout is bsdinstall's "GPT (BIOS)" layout, the
+	// default where the installer was booted by BIOS (zfsboot's MAIN
+	// sets ZFSBOOT_BOOT_TYPE BIOS unless machdep.bootmethod is UEFI):
+	// zfs_create_diskpart adds no ESP, freebsd-boot 512K gptboot# first
+	// (-a 4k: sector 40) and writes gptzfsboot into p1 (gpart bootcode
+	// -i 1), then swap# and zfs# aligned to 1M (-a 1m: the swap at 2048),
+	// the pool created on ada0p3 (targetpart p3 with a swap and no boot
+	// pool); fixtures gpart-list-bios-bsdinstall-da0.txt and
+	// gpart-show-bios-only-mirror-sheridan.txt, older installers that
+	// aligned the swap to 4K only.
+	bsdinstallBIOSLayout = &DiskLayout{Name: "bsdinstall-bios", Preset: "bios", Align: 2048, Parts: []LayoutPart{
+		{1, "freebsd-boot", 40, 1024, "gptboot"},
+		{2, "freebsd-swap", 2048, 131072, "swap"},
+		{3, "freebsd-zfs", 133120, 0, "zfs"},
 	}}
 	// handMadeLayout is a disk an admin partitioned by hand in the
 	// style of the FreeBSD wiki's RootOnZFS pages (gpart add -a 4k):
@@ -454,12 +478,13 @@ var (
 	// partition (zfs#) over the rest and no swap, the pool created on
 	// the GPT labels (zpool create ... mirror gpt/zfs0 gpt/zfs1), so
 	// zpool status names its members gpt/zfs0 and gpt/zfs1.
-	handMadeLayout = &DiskLayout{Name: "hand-made", PoolOnLabels: true, Parts: []LayoutPart{
+	handMadeLayout = &DiskLayout{Name: "hand-made", PoolOnLabels: true, Align: 8, Parts: []LayoutPart{
 		{1, "freebsd-boot", 40, 1024, "boot"},
 		{2, "efi", 1064, 409600, "efi"},
 		{3, "freebsd-zfs", 410664, 0, "zfs"},
 	}}
-	diskLayouts = map[string]*DiskLayout{bsdinstallLayout.Name: bsdinstallLayout, bsdinstallUEFILayout.Name: bsdinstallUEFILayout, handMadeLayout.Name: handMadeLayout}
+	diskLayouts = map[string]*DiskLayout{bsdinstallLayout.Name: bsdinstallLayout, bsdinstallUEFILayout.Name: bsdinstallUEFILayout,
+		bsdinstallBIOSLayout.Name: bsdinstallBIOSLayout, handMadeLayout.Name: handMadeLayout}
 )
 
 // sgdiskTypes are the sgdisk type codes of FreeBSD's GPT partition types
@@ -491,9 +516,10 @@ func (l *DiskLayout) machineLayout(n int) []simhost.PartitionSpec {
 
 // MakeFreeBSDDisk writes a raw disk image of DiskMB with the GPT of
 // layout for disk unit n (the labels numbered n, as bsdinstall numbers
-// them) and a FAT32 file system on its ESP, as newfs_msdos -F 32 -c 1
-// makes it, with bsdinstall's EFI directories. The freebsd-boot
-// partition stays zeroed: boot code is written by the tests.
+// them) and, where the layout has an ESP, a FAT32 file system on it, as
+// newfs_msdos -F 32 -c 1 makes it, with bsdinstall's EFI directories.
+// The freebsd-boot partition stays zeroed: boot code is written by the
+// tests.
 func MakeFreeBSDDisk(path string, layout *DiskLayout, n int) error {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		return err
@@ -502,16 +528,19 @@ func MakeFreeBSDDisk(path string, layout *DiskLayout, n int) error {
 		return err
 	}
 	args := []string{"-o", "-a", "8"} // -o first: it resets the alignment
+	// The last usable sector: the backup GPT's 128 entries and header
+	// take the disk's last 33 sectors.
+	last := int64(DiskMB<<20)/512 - 34
 	for _, p := range layout.Parts {
-		end := "0" // to the end of the disk
-		if p.Sectors > 0 {
-			end = strconv.FormatInt(p.Start+p.Sectors-1, 10)
+		end := p.Start + p.Sectors - 1
+		if p.Sectors == 0 { // to the end of the disk, aligned
+			end = (last+1)/layout.Align*layout.Align - 1
 		}
 		code, ok := sgdiskTypes[p.Type]
 		if !ok {
 			return fmt.Errorf("layout %s: no sgdisk type code for %s", layout.Name, p.Type)
 		}
-		args = append(args, "-n", fmt.Sprintf("%d:%d:%s", p.Index, p.Start, end), "-t", fmt.Sprintf("%d:%s", p.Index, code), "-c", fmt.Sprintf("%d:%s%d", p.Index, p.Label, n))
+		args = append(args, "-n", fmt.Sprintf("%d:%d:%d", p.Index, p.Start, end), "-t", fmt.Sprintf("%d:%s", p.Index, code), "-c", fmt.Sprintf("%d:%s%d", p.Index, p.Label, n))
 	}
 	if out, err := exec.Command("sgdisk", append(args, path)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("sgdisk: %v\n%s", err, out)
@@ -522,7 +551,7 @@ func MakeFreeBSDDisk(path string, layout *DiskLayout, n int) error {
 	}
 	esp := findPart(parts, "efi")
 	if esp == nil {
-		return fmt.Errorf("layout %s has no ESP", layout.Name)
+		return nil
 	}
 	fat, err := formatESP(path, esp, "EFISYS", "")
 	if err != nil {
