@@ -288,10 +288,11 @@ func (m *Machine) ReplaceDisk(r Replacement) error {
 	gz, _ := os.ReadFile(m.HostPath("/boot/gptzfsboot"))
 	loader, _ := os.ReadFile(m.HostPath("/boot/loader.efi"))
 	return m.Update(func(model *Model) error {
+		pool, old := model.memberOn(r.Disk)
 		if err := model.replaceDisk(r, bootFiles{pmbr: pmbr, gptzfsboot: gz, loader: loader}); err != nil {
 			return err
 		}
-		return m.replaceReal(model, r)
+		return m.replaceReal(model, r, pool, old)
 	})
 }
 

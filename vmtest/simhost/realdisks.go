@@ -121,15 +121,38 @@ func (m *Machine) syncRealDisks(model *Model, devDir string) error {
 	return nil
 }
 
+// memberOn is the pool with a member on disk and that member's name,
+// as zpool status prints it (the path its label records, less /dev/:
+// ada1p4, gpt/zfs1); "" when no pool has one.
+func (m *Model) memberOn(disk string) (pool, name string) {
+	for _, p := range m.Pools {
+		for _, v := range p.leaves() {
+			if v.Disk == disk {
+				return p.Name, v.Name
+			}
+		}
+	}
+	return "", ""
+}
+
 // replaceReal does on the real disk and pool what ReplaceDisk did in the
 // model, when the machine has them: the new disk (already in place, with
-// the others' partition table) gets the boot code the model's replacement
-// wrote (pmbr and gptzfsboot, when it wrote any), and the pool member on
-// it is replaced by the new disk's partition of the same name (zpool
-// replace POOL DEVICE: with no new device, the old one's path is used,
-// for a disk that failed and was physically replaced; zpool-replace.8).
-// The resilver runs on in the real pool.
-func (m *Machine) replaceReal(model *Model, r Replacement) error {
+// the others' partition table, labelled as the replacement says) gets the
+// boot code the model's replacement wrote (pmbr and gptzfsboot, when it
+// wrote any), and the member old of pool is replaced by the new disk's
+// partition, named as the model named the new member. When both names are
+// the same (a pool on device names, or on GPT labels the admin gave the
+// new disk again), that is zpool replace POOL DEVICE: with no new device
+// the old one's path is used, for a disk that failed and was physically
+// replaced (zpool-replace.8). Otherwise it is zpool replace POOL OLD NEW
+// with the old member by its full path: libzfs_pool.c zpool_find_vdev
+// looks a device up by the path its label records (ZPOOL_CONFIG_PATH), a
+// name without a leading slash only once zfs_resolve_shortname found it
+// under /dev, and the old disk's names (/dev/gpt/zfs1 on FreeBSD, where
+// GEOM's label class names a labelled partition so) left with the disk;
+// a device that matches no member is EZFS_NODEVICE, "no such device in
+// pool". The resilver runs on in the real pool.
+func (m *Machine) replaceReal(model *Model, r Replacement, pool, old string) error {
 	d := model.disk(r.Disk)
 	if dir := m.realDisks(); dir != "" && d != nil {
 		// The new disk's partition table is the real one (gpart restore
@@ -152,17 +175,14 @@ func (m *Machine) replaceReal(model *Model, r Replacement) error {
 		}
 	}
 	dir := m.realZFS()
-	if dir == "" {
+	_, name := model.memberOn(r.Disk)
+	if dir == "" || old == "" || name == "" {
 		return nil
 	}
-	for _, p := range model.Pools {
-		for _, v := range p.leaves() {
-			if v.Disk == r.Disk {
-				return realPools{dir: dir}.real("zpool", "replace", "-f", p.Name, partName(d, model.partition(v.Disk, v.Index)))
-			}
-		}
+	if name == old {
+		return realPools{dir: dir}.real("zpool", "replace", "-f", pool, old)
 	}
-	return nil
+	return realPools{dir: dir}.real("zpool", "replace", "-f", pool, "/dev/"+old, name)
 }
 
 // AdoptGPT gives the model's disk the partition table of the real disk

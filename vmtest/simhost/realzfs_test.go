@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,12 @@ import (
 // head_errlog active, the others disabled): zpool get lists them all,
 // zpool upgrade enables every one, zpool set feature@NAME=enabled one,
 // zpool status says features are not enabled while one is disabled;
-// zpool set bootfs=DS keeps DS in the file bootfs.
+// zpool set bootfs=DS keeps DS in the file bootfs. With a file members
+// beside it (the paths the pool's members' labels record, one a line),
+// zpool replace finds the old device as zpool_find_vdev does
+// (lib/libzfs/libzfs_pool.c: a full path as it is, a short name as
+// /dev/NAME) and fails as zpool_vdev_attach does when no member has it,
+// else records the new device's path in its place.
 func fakeOpenZFS(name string, args []string) int {
 	dir := filepath.Dir(os.Args[0])
 	f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -92,12 +98,47 @@ func fakeOpenZFS(name string, args []string) int {
 	case name == "zpool" && len(args) == 3 && args[0] == "set" && strings.HasPrefix(args[1], "bootfs="):
 		os.WriteFile(filepath.Join(dir, "bootfs"), []byte(strings.TrimPrefix(args[1], "bootfs=")), 0o644)
 		return 0
+	case name == "zpool" && len(args) > 0 && args[0] == "replace":
+		return fakeReplace(dir, args[1:])
 	case name == "zfs" || name == "mount" || name == "umount":
 		return fakeDatasets(dir, name, args)
 	case name == "zpool" && len(args) > 0 && args[0] == "bogus":
 		fmt.Fprintln(os.Stderr, "unrecognized command 'bogus'")
 		return 2
 	}
+	return 0
+}
+
+// fakeReplace is the fake's zpool replace [-f] POOL OLD [NEW] (see
+// fakeOpenZFS).
+func fakeReplace(dir string, args []string) int {
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-f" })
+	if len(args) < 2 {
+		return 2
+	}
+	oldDev := args[1]
+	newDev := oldDev
+	if len(args) > 2 {
+		newDev = args[2]
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "members"))
+	if err != nil {
+		return 0
+	}
+	path := func(dev string) string {
+		if strings.HasPrefix(dev, "/") {
+			return dev
+		}
+		return "/dev/" + dev
+	}
+	members := strings.Fields(string(data))
+	i := slices.Index(members, path(oldDev))
+	if i < 0 {
+		fmt.Fprintf(os.Stderr, "cannot replace %s with %s: no such device in pool\n", oldDev, newDev)
+		return 1
+	}
+	members[i] = path(newDev)
+	os.WriteFile(filepath.Join(dir, "members"), []byte(strings.Join(members, "\n")+"\n"), 0o644)
 	return 0
 }
 
