@@ -200,8 +200,8 @@ var realPoolChecks = map[string]func(t *testing.T, p *parsed, l *zfsLab){
 	"cut-before-zpool-upgrade":  upgradedOnce,
 	"member-replaced-mid-run": func(t *testing.T, p *parsed, l *zfsLab) {
 		upgradedOnce(t, p, l)
-		if got := leafNames(&p.pool); strings.Join(got, " ") != "ada0p4 ada1p4" || p.pool.State != "ONLINE" {
-			t.Errorf("the real pool after the replace: %s with members %v, want ONLINE ada0p4 ada1p4", p.pool.State, got)
+		if got := leafNames(&p.pool); strings.Join(got, " ") != "gpt/zfs0 gpt/zfs1" || p.pool.State != "ONLINE" {
+			t.Errorf("the real pool after the replace: %s with members %v, want ONLINE gpt/zfs0 gpt/zfs1", p.pool.State, got)
 		}
 	},
 	"member-missing-at-start": func(t *testing.T, p *parsed, l *zfsLab) {

@@ -354,9 +354,11 @@ func checkRealESP(d ZFSDisk, said []string, loader []byte) error {
 // replaceRealDisks puts a new disk in place of each pool disk replaced
 // before the job: a blank disk with the others' partition table (as
 // gpart backup | gpart restore leaves it: the disk's layout made again
-// by MakeFreeBSDDisk, an empty FAT ESP, nothing in the other partitions).
-// The guest's ReplaceDisk then writes its boot code and zpool-replaces
-// onto it.
+// by MakeFreeBSDDisk, an empty FAT ESP, nothing in the other partitions,
+// no GPT labels unless the admin gave them, r.Labels: gpart restore
+// sets them only with -l, sbin/geom/class/part/geom_part.c
+// gpart_restore). The guest's ReplaceDisk then writes its boot code and
+// zpool-replaces onto it.
 func (g *LinuxGuest) replaceRealDisks(rs []simhost.Replacement) error {
 	for _, r := range rs {
 		for i, d := range g.pool {
@@ -365,6 +367,11 @@ func (g *LinuxGuest) replaceRealDisks(rs []simhost.Replacement) error {
 			}
 			if err := MakeFreeBSDDisk(d.Path, d.Layout, i); err != nil {
 				return fmt.Errorf("the new disk %s: %w", d.Name, err)
+			}
+			if !r.Labels {
+				if err := clearLabels(d.Path, d.Layout); err != nil {
+					return fmt.Errorf("the new disk %s: %w", d.Name, err)
+				}
 			}
 			nd, err := readZFSDisk(d.Name, d.Path, d.Layout)
 			if err != nil {

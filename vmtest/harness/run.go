@@ -159,7 +159,7 @@ func (f Fault) simhost() simhost.Fault {
 
 // replacement is the disk replacement as simhost makes it.
 func (f Fault) replacement() simhost.Replacement {
-	return simhost.Replacement{Disk: f.Disk, Bootcode: f.Bootcode}
+	return simhost.Replacement{Disk: f.Disk, Bootcode: f.Bootcode, Labels: f.Labels}
 }
 
 // initialFaults are the simhost faults armed when the machine is made.

@@ -82,7 +82,8 @@ const (
 	// KindReplaceDisk replaces Disk before boot BeforeBoot, as an admin
 	// replaces a dead disk: a new blank disk at its name, partitioned like
 	// the others (gpart backup | gpart restore) and zpool replace; with
-	// Bootcode the admin also wrote the boot code and formatted its ESP.
+	// Bootcode the admin also wrote the boot code and formatted its ESP,
+	// with Labels gave its partitions the dead disk's GPT labels.
 	KindReplaceDisk = "replace-disk"
 )
 
@@ -112,6 +113,10 @@ type Fault struct {
 	BeforeRun int `json:"before_run,omitempty"`
 	// Bootcode: the admin wrote boot code on the replacing disk.
 	Bootcode bool `json:"bootcode,omitempty"`
+	// Labels: the admin gave the replacing disk's partitions the GPT
+	// labels the dead disk's had (gpart modify -l after gpart restore,
+	// which copies none), as a pool made on the labels needs.
+	Labels bool `json:"labels,omitempty"`
 }
 
 // Expect is what the machine must look like once the runs ended.
@@ -319,8 +324,8 @@ func (sc *Scenario) Validate() error {
 			if f.Command != "" || f.Args != "" || f.Point != "" || f.After != 0 || f.Run != 0 || f.Boot != 0 {
 				return fmt.Errorf("%s: %s takes only disk and before_boot", where, f.Kind)
 			}
-			if f.Bootcode && f.Kind != KindReplaceDisk {
-				return fmt.Errorf("%s: bootcode is only for replace-disk", where)
+			if (f.Bootcode || f.Labels) && f.Kind != KindReplaceDisk {
+				return fmt.Errorf("%s: bootcode and labels are only for replace-disk", where)
 			}
 		default:
 			return fmt.Errorf("faults[%d]: kind %q (want power-cut, sigkill, remove-disk or replace-disk)", i, f.Kind)

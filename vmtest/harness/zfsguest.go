@@ -165,13 +165,14 @@ func (d ZFSDisk) part(typ string) *simhost.Partition { return findPart(d.Parts, 
 
 // poolDev is the device, under /dev, the pool's member on the disk was
 // created on: the pool partition's GPT label (gpt/zfs0) or its device
-// name (ada0p4), as the layout says.
+// name (ada0p4), as the layout says; the device name on a disk put in
+// place with no labels (replaceRealDisks).
 func (d ZFSDisk) poolDev() string {
 	p := d.part("freebsd-zfs")
 	if p == nil {
 		return ""
 	}
-	if d.Layout.PoolOnLabels {
+	if d.Layout.PoolOnLabels && p.Label != "" {
 		return "gpt/" + p.Label
 	}
 	return fmt.Sprintf("%sp%d", d.Name, p.Index)
@@ -559,6 +560,19 @@ func MakeFreeBSDDisk(path string, layout *DiskLayout, n int) error {
 	}
 	if out, err := exec.Command("mmd", "-i", fat, "::/EFI", "::/EFI/BOOT", "::/EFI/freebsd").CombinedOutput(); err != nil {
 		return fmt.Errorf("mmd: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// clearLabels empties the GPT labels of the layout's partitions on the
+// disk image at path.
+func clearLabels(path string, layout *DiskLayout) error {
+	var args []string
+	for _, p := range layout.Parts {
+		args = append(args, "-c", fmt.Sprintf("%d:", p.Index))
+	}
+	if out, err := exec.Command("sgdisk", append(args, path)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("sgdisk: %v\n%s", err, out)
 	}
 	return nil
 }
