@@ -72,8 +72,9 @@ type Options struct {
 	StateDataset string `json:"state_dataset,omitempty"`
 	// StateDirWhy says why StateDir is where it is when zupgrade chose it
 	// (no --state-dir): on the pool's root dataset, where both boot
-	// environments of a staged upgrade see it, or why not there; plan's
-	// Method line ends with it.
+	// environments of a staged upgrade see it, or why not there; in a plan
+	// from a capture, that the capture cannot tell. plan's Method line
+	// ends with it.
 	StateDirWhy string `json:"state_dir_why,omitempty"`
 	// AutoRevert reboots into the old boot environment at once when the
 	// trial boot's health checks fail.

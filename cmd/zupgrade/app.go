@@ -274,7 +274,7 @@ func newApp(env Env, logger *log.Logger) *cli.App {
 		c.Flags = append(c.Flags, globalFlags(g, true)...)
 		action := c.Action
 		c.Action = func(cc *cli.Context) error {
-			if err := g.settle(cc.Context, cc.Command.Name, env, logger); err != nil {
+			if err := g.settle(cc.Context, cc.Command.Name, cc.String("replay") != "", env, logger); err != nil {
 				return err
 			}
 			return action(cc)
@@ -329,12 +329,14 @@ func globalFlags(g *globalOptions, again bool) []cli.Flag {
 // settle completes the global options once the command's own flags are
 // parsed: ZUPGRADE_STATE_DIR when --state-dir was not given, else for the
 // commands that use it the state directory zupgrade finds on the host
-// (defaultStateDir); ZUPGRADE_LOG_DIR when --log-dir was not given, else
+// (defaultStateDir), or with a capture (replay), which cannot say where
+// that is, the default inside the boot environment, with why
+// (replayStateDirWhy); ZUPGRADE_LOG_DIR when --log-dir was not given, else
 // the default log directory beside a default state directory and
 // steps.LogDirFor beside another; both directories made absolute and
 // checked (their paths go into the boot hook's rc.conf.d file and the
 // plan, which run from elsewhere); and the log level.
-func (g *globalOptions) settle(ctx context.Context, command string, env Env, logger *log.Logger) error {
+func (g *globalOptions) settle(ctx context.Context, command string, replay bool, env Env, logger *log.Logger) error {
 	if !g.stateDirSet {
 		if v := env.getenv("ZUPGRADE_STATE_DIR"); v != "" {
 			g.StateDir, g.stateDirSet = v, true
@@ -342,6 +344,8 @@ func (g *globalOptions) settle(ctx context.Context, command string, env Env, log
 	}
 	switch {
 	case g.stateDirSet:
+	case replay:
+		g.StateDir, g.stateDirWhy = filepath.Join(hostRoot(env), steps.DefaultStateDir), replayStateDirWhy
 	case slices.Contains(stateCommands, command):
 		g.StateDir, g.stateDirWhy = defaultStateDir(ctx, env)
 	default:

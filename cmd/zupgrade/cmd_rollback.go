@@ -103,7 +103,7 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 	if err := run(args...); err != nil {
 		return err
 	}
-	if err := rolledBack(store, j, name, run); err != nil {
+	if err := rolledBack(ctx, r, store, j, name, run); err != nil {
 		return err
 	}
 	logger.Info("boot environment activated", "name", name)
@@ -119,10 +119,22 @@ func runRollback(ctx context.Context, g *globalOptions, noReboot, force, yes boo
 
 // rolledBack turns the boot hook off, which must not resume the run in
 // the system rollback returns to (nor does it resume a rolled-back run),
-// and records the run as rolled back to boot environment name.
-func rolledBack(store steps.Store, j *steps.Journal, name string, run func(args ...string) error) error {
-	_ = run("sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-x", "zupgrade_enable")
-	_ = run("sysrc", "-x", "zupgrade_enable")
+// and records the run as rolled back to boot environment name. It
+// removes zupgrade_enable from /etc/rc.conf.d/zupgrade (where the run
+// set it) and /etc/rc.conf (where earlier zupgrade versions did) only
+// where it is set: sysrc -x of a variable set nowhere fails with
+// "unknown variable", -i or not (usr.sbin/sysrc/sysrc), as it would in a
+// rollback run again after an earlier one turned the hook off. A removal
+// that fails all the same does not stop the rollback: the hook turns
+// itself off at boot once the run is rolled back.
+func rolledBack(ctx context.Context, r host.Runner, store steps.Store, j *steps.Journal, name string, run func(args ...string) error) error {
+	for _, file := range [][]string{{"-f", "/etc/rc.conf.d/zupgrade"}, nil} {
+		probe := append(append([]string{"sysrc"}, file...), "-n", "zupgrade_enable")
+		if res, err := r.Run(ctx, host.Command{Args: probe}); err != nil || !res.OK() {
+			continue
+		}
+		_ = run(append(append([]string{"sysrc"}, file...), "-x", "zupgrade_enable")...)
+	}
 	j.Status, j.Message = steps.StatusRolledBack, "rolled back to boot environment "+name+"; the next zupgrade apply starts a new run"
 	return store.Save(j)
 }
@@ -172,7 +184,7 @@ func rollbackStaged(ctx context.Context, store steps.Store, j *steps.Journal, no
 			return err
 		}
 	}
-	if err := rolledBack(store, j, s.Running, run); err != nil {
+	if err := rolledBack(ctx, r, store, j, s.Running, run); err != nil {
 		return err
 	}
 	say := func(text string) {

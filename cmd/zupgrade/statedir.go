@@ -54,6 +54,13 @@ func dfDataset(ctx context.Context, r host.Runner, dir string) string {
 	}
 }
 
+// replayStateDirWhy is why a plan from a capture does not know where the
+// journal would be on the captured host: the capture holds the probes of
+// inspect, no df -k of a state directory and no zfs get of the pool's
+// root dataset (sharedStateDir), and the machine that plans is not the
+// host.
+const replayStateDirWhy = "a capture cannot tell (it holds no df -k of the state directory, nor zfs get of the pool's root dataset, where zupgrade keeps it without --state-dir): plan on the host itself to know"
+
 // defaultStateDir is the state directory when neither --state-dir nor
 // ZUPGRADE_STATE_DIR names one, with why it is there, for plan's Method
 // line. A staged upgrade needs its journal where both boot environments

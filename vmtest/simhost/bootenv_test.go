@@ -287,3 +287,80 @@ func TestTakeBootonceFromRealLabels(t *testing.T) {
 		t.Errorf("the invalid bootonce stayed: %+v", after)
 	}
 }
+
+// TestPermanentActivateKeepsBootonce: bectl activate NAME (permanent)
+// sets the pool's bootfs and leaves a pending one-time activation alone
+// (lib/libbe/be.c be_activate: only a temporary activation goes through
+// lzbe_set_boot_device), so the next boot is still the one-time one and
+// the boot after it NAME; bectl activate -T is what removes it.
+func TestPermanentActivateKeepsBootonce(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	tm.must("bectl", "create", "-r", "next")
+	tm.must("bectl", "create", "-r", "other")
+	tm.must("bectl", "activate", "-t", "next")
+	tm.must("bectl", "activate", "other")
+	if list := tm.must("bectl", "list", "-H"); !strings.Contains(list, "next\tT\t") || !strings.Contains(list, "other\tR\t") {
+		t.Fatalf("bectl list -H after activate -t next and activate other:\n%s", list)
+	}
+	tm.must("shutdown", "-r", "now")
+	if rep := tm.mustBoot(BootOptions{NoHooks: true}); rep.BE != "zroot/ROOT/next" {
+		t.Fatalf("booted %s, want the one-time zroot/ROOT/next", rep.BE)
+	}
+	tm.must("shutdown", "-r", "now")
+	if rep := tm.mustBoot(BootOptions{NoHooks: true}); rep.BE != "zroot/ROOT/other" {
+		t.Fatalf("the boot after the one-time one booted %s, want the bootfs zroot/ROOT/other", rep.BE)
+	}
+
+	tm.must("bectl", "activate", "-t", "next")
+	tm.must("bectl", "activate", "-T")
+	tm.must("bectl", "activate", "default")
+	tm.must("shutdown", "-r", "now")
+	if rep := tm.mustBoot(BootOptions{NoHooks: true}); rep.BE != "zroot/ROOT/default" {
+		t.Fatalf("after activate -T and activate default: booted %s", rep.BE)
+	}
+}
+
+// TestPermanentActivateKeepsRealBootonce: with real OpenZFS on real
+// disks, a permanent bectl activate leaves the bootonce in the pool
+// labels' bootenv as it found it (be_activate does not call
+// lzbe_set_boot_device then), and bectl list still shows it.
+func TestPermanentActivateKeepsRealBootonce(t *testing.T) {
+	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "14.2-RELEASE", Disks: 2})
+	if err := tm.UseRealZFS(fakeRealZFS(t)); err != nil {
+		t.Fatal(err)
+	}
+	devDir := t.TempDir()
+	if err := tm.UseRealDisks(devDir); err != nil {
+		t.Fatal(err)
+	}
+	tm.must("bectl", "create", "-r", "next")
+	tm.must("bectl", "create", "-r", "other")
+	model := tm.model()
+	devs := bootenvLeaves(model, model.pool("zroot"), devDir)
+	block, err := encodeBootenv(nvList{
+		{Name: bootenvKeyVer, Type: nvTypeUint64, U64: bootenvNVList},
+		{Name: bootenvBootonce, Type: nvTypeString, Str: "zfs:zroot/ROOT/next:"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		bootenvDisk(t, d, 64<<20)
+		if err := writeLeafBootenv(d, block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm.must("bectl", "activate", "other")
+	for _, d := range devs {
+		env, err := readLeafBootenv(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if once, _ := env.get(bootenvBootonce); once.Str != "zfs:zroot/ROOT/next:" {
+			t.Errorf("%s's bootenv after a permanent activate: %+v, want the bootonce kept", d, env)
+		}
+	}
+	if list := tm.must("bectl", "list", "-H"); !strings.Contains(list, "next\tT\t") || !strings.Contains(list, "other\tR\t") {
+		t.Errorf("bectl list -H after a permanent activate:\n%s", list)
+	}
+}

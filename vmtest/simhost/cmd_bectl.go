@@ -154,14 +154,21 @@ func bectlCreate(inv *Invocation, p *Pool, args []string) int {
 
 // bectlActivate is bectl activate [-t] BE and activate -T
 // (sbin/bectl/bectl.c bectl_cmd_activate, lib/libbe/be.c be_activate,
-// be_deactivate). Permanent: the pool's bootfs. -t: the pool label's
-// bootenv area gets freebsd:bootonce = zfs:BE: (libzfsbootenv
-// lzbe_set_boot_device), which the boot code consumes at the next boot
-// (see boot.go); -T removes it. A permanent activation promotes the boot
-// environment when it is a clone. -t and -T together are a usage error; -T
-// needs no name. A boot environment that does not exist is BE_ERR_NOENT:
-// libbe's description on standard error, "Did not successfully activate
-// boot environment NAME[ for next boot]" on standard output.
+// be_deactivate). -t: the pool label's bootenv area gets
+// freebsd:bootonce = zfs:BE: (be_activate with temporary:
+// libzfsbootenv lzbe_set_boot_device), which the boot code consumes at
+// the next boot (see boot.go); the bootfs stays. -T: be_deactivate with
+// temporary, lzbe_set_boot_device with no device, removes it (and
+// succeeds when there was none); bectl prints "Temporary activation
+// removed", or "Failed to remove temporary activation" and exits with
+// its error. Permanent: be_activate sets the pool's bootfs
+// (zpool_set_prop) and promotes the boot environment when it is a
+// clone; it does not touch the bootenv area, so a pending one-time
+// activation stays and still decides the next boot. -t and -T together
+// are a usage error; -T needs no name. A boot environment that does not
+// exist is BE_ERR_NOENT: libbe's description on standard error, "Did
+// not successfully activate boot environment NAME[ for next boot]" on
+// standard output.
 func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 	opts, rest, err := getopt(args, "tT")
 	if err != nil {
@@ -179,6 +186,7 @@ func bectlActivate(inv *Invocation, p *Pool, args []string) int {
 	if reset {
 		if err := inv.pools().SetNextBoot(p.Name, ""); err != nil {
 			inv.errf("%v\n", err)
+			inv.out("Failed to remove temporary activation\n")
 			return 1
 		}
 		inv.out("Temporary activation removed\n")

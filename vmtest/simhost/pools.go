@@ -139,14 +139,17 @@ func (b modelPools) Destroy(dataset string) error {
 	return nil
 }
 
-// SetBootfs sets bootfs and clears a one-time activation.
+// SetBootfs sets bootfs (zpool_set_prop of "bootfs"); a one-time
+// activation stays: the bootfs is a pool property, the one-time boot
+// environment is in the labels' bootenv area, which only
+// lzbe_set_boot_device and the boot code change (lib/libbe/be.c
+// be_activate, be_deactivate).
 func (b modelPools) SetBootfs(pool, dataset string) error {
 	p := b.inv.model.pool(pool)
 	if p == nil {
 		return fmt.Errorf("no such pool '%s'", pool)
 	}
 	p.Bootfs = dataset
-	p.NextBoot = ""
 	return nil
 }
 

@@ -246,19 +246,13 @@ func (b realPools) Promote(dataset string) error {
 }
 
 // SetBootfs sets the real pool's bootfs too (lib/libbe/be.c be_activate:
-// zpool_set_prop of "bootfs"); on real disks the one-time activation it
-// ends (as the model's SetBootfs does) goes from the labels' bootenv.
+// zpool_set_prop of "bootfs"); the labels' bootenv, and a one-time
+// activation in it, stay as they are (as in the model's SetBootfs).
 func (b realPools) SetBootfs(pool, dataset string) error {
 	if err := b.modelPools.SetBootfs(pool, dataset); err != nil {
 		return err
 	}
-	if err := b.real("zpool", "set", "bootfs="+dataset, pool); err != nil {
-		return err
-	}
-	if devDir := b.inv.m.bootenvOnDisks(); devDir != "" {
-		return b.setRealBootonce(pool, devDir, "")
-	}
-	return nil
+	return b.real("zpool", "set", "bootfs="+dataset, pool)
 }
 
 // SetNextBoot is the one-time activation (bectl activate -t, or -T with
