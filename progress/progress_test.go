@@ -242,6 +242,23 @@ func TestPulseBeatsOnlyWhileACommandRuns(t *testing.T) {
 	}
 }
 
+// TestPulseSkipsTicksFromBeforeTheCommand: a tick the ticker took before
+// the command started, handled once it runs (the goroutine ran late), is
+// no heartbeat of it: the first heartbeat is the next tick's.
+func TestPulseSkipsTicksFromBeforeTheCommand(t *testing.T) {
+	rec := &recorder{c: make(chan Event, 2)}
+	ticks := make(chan time.Time)
+	p := NewPulse(rec, ticks)
+	defer p.Stop()
+	p.Emit(Event{Kind: CommandStarted, Time: at(2 * time.Second), Step: "fetch", Argv: []string{"freebsd-update", "fetch"}})
+	<-rec.c
+	ticks <- at(time.Second)
+	ticks <- at(3 * time.Second)
+	if hb := <-rec.c; hb.Kind != Heartbeat || !hb.Time.Equal(at(3*time.Second)) || hb.Elapsed != time.Second {
+		t.Errorf("first heartbeat at %v after %v, want the tick at 3s, 1s into the command", hb.Time.Sub(t0), hb.Elapsed)
+	}
+}
+
 func TestRunLogKeepsEveryCommandWithItsOutput(t *testing.T) {
 	var out bytes.Buffer
 	render(RunLog{Log: log.NewWithOptions(&out, log.Options{Formatter: log.JSONFormatter})})

@@ -60,7 +60,9 @@ func (p *Pulse) beat(ticks <-chan time.Time) {
 			return
 		case t := <-ticks:
 			p.mu.Lock()
-			if p.running {
+			// A tick taken before the command started but handled
+			// after it is no heartbeat of that command.
+			if p.running && !t.Before(p.started) {
 				p.next.Emit(Event{Kind: Heartbeat, Time: t, Step: p.step, Argv: p.argv, Elapsed: t.Sub(p.started)})
 			}
 			p.mu.Unlock()

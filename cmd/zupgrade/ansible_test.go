@@ -212,12 +212,14 @@ func TestAnsibleRole(t *testing.T) {
 // and the role then resumes the run and ends it, never meeting the lock
 // (exit 5).
 func ansibleBusyHost(t *testing.T, busy *testHost, playbookCmd func(...string) *exec.Cmd) {
-	if err := busy.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "fetch", Action: simhost.FaultHang}); err != nil {
+	if err := busy.m.AddFault(simhost.Fault{Command: "freebsd-update", Args: "fetch", Action: simhost.FaultHang, Message: hangMessage}); err != nil {
 		t.Fatal(err)
 	}
 	apply := exec.Command(busy.exe, "--state-dir", busy.state, "apply", "--no-reboot")
 	apply.Env, apply.Dir = busy.m.Env(), busy.m.Root
-	applyLog := &watchWriter{want: "$ freebsd-update --not-running-from-cron fetch", seen: make(chan struct{})}
+	// The hung fetch's own message: zupgrade prints the command line
+	// before the command runs.
+	applyLog := &watchWriter{want: hangMessage, seen: make(chan struct{})}
 	apply.Stdout, apply.Stderr = applyLog, applyLog
 	p, err := busy.m.Start(apply)
 	if err != nil {

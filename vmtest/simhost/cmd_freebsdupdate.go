@@ -698,6 +698,7 @@ func fuUpgrade(inv *Invocation, o fuOptions) int {
 		if editor == "" {
 			editor = "/usr/bin/vi"
 		}
+		inv.trapEnds()
 		inv.out("\nThe following file could not be merged automatically: %s\nPress Enter to edit this file in %s and resolve the conflicts\nmanually...\n", f, editor)
 		// The real tool now reads /dev/tty and runs the editor, and
 		// refuses to go on while conflict markers remain: unattended,

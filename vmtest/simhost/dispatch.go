@@ -41,6 +41,20 @@ type Invocation struct {
 	// process: the command runs as a process of its own (through the
 	// bin/ links), not inside the caller's process (Machine.Exec).
 	process bool
+	// ends receives the signals that end a waiting command (trapEnds).
+	ends chan os.Signal
+}
+
+// trapEnds makes SIGTERM, SIGINT and SIGHUP wait for waitKilled instead
+// of ending the process at once. A command that waits until it is killed
+// calls it before it shows that it waits (its message, the model release
+// saves), so that a signal sent by whoever saw that finds the command
+// waiting and is handled there.
+func (inv *Invocation) trapEnds() {
+	if inv.process && inv.ends == nil {
+		inv.ends = make(chan os.Signal, 1)
+		signal.Notify(inv.ends, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	}
 }
 
 // waitKilled blocks like a process waiting forever (on a terminal, an
@@ -51,6 +65,7 @@ type Invocation struct {
 // waits for a signal: SIGKILL, or SIGTERM, SIGINT or SIGHUP, whose default
 // action ends a process blocked on a terminal read, as it ends this one.
 func (inv *Invocation) waitKilled() int {
+	inv.trapEnds()
 	inv.waiting = true
 	inv.recordSelf()
 	inv.release()
@@ -58,9 +73,7 @@ func (inv *Invocation) waitKilled() int {
 		<-inv.Ctx.Done()
 		return 143
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	s := (<-sigs).(syscall.Signal)
+	s := (<-inv.ends).(syscall.Signal)
 	inv.m.forget(os.Getpid())
 	signal.Reset(s)
 	syscall.Kill(os.Getpid(), s)
@@ -236,6 +249,7 @@ func (m *Machine) exec(ctx context.Context, argv []string, stdin io.Reader, stdo
 			}
 			return finish(code)
 		case FaultHang:
+			inv.trapEnds()
 			switch {
 			case f.Partial:
 				fmt.Fprint(inv.Stdout, f.Message)

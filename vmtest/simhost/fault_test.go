@@ -32,10 +32,10 @@ func TestFaults(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		var out, errb strings.Builder
-		start := time.Now()
 		code := tm.Exec(ctx, []string{"zpool", "status"}, nil, &out, &errb, tm.env)
-		if code != 143 || time.Since(start) < 90*time.Millisecond {
-			t.Errorf("hung zpool status: exit %d after %v", code, time.Since(start))
+		// It returned once the context ended, not before.
+		if code != 143 || ctx.Err() == nil {
+			t.Errorf("hung zpool status: exit %d, the context's end %v", code, ctx.Err())
 		}
 		if r := tm.run("zpool", "status"); r.code != 0 {
 			t.Errorf("second zpool status: %v", r)

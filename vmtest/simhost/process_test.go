@@ -4,12 +4,15 @@ package simhost
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,6 +87,71 @@ func TestHangUntilKilled(t *testing.T) {
 	if m := tm.model(); len(m.Running.Processes) != 0 {
 		t.Errorf("processes after the hung command was killed: %+v", m.Running.Processes)
 	}
+}
+
+// TestHungCommandSignalledAtOnce: a hung command that a program of the
+// machine started gets SIGTERM as soon as its message says it hangs (an
+// admin, or the next zupgrade, stops it then); it ends by that signal,
+// the history keeps it as waiting, and it is no longer among the
+// machine's processes. The program is a shell,
+// whose Wait does not forget the command's pid for it.
+func TestHungCommandSignalledAtOnce(t *testing.T) {
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	faults, _ := json.Marshal([]Fault{{Command: "zpool", Action: FaultHang, Message: "waiting for an answer"}})
+	script := filepath.Join(t.TempDir(), "job")
+	if err := os.WriteFile(script, []byte("zpool status\necho \"zpool ended: $?\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", script)
+	cmd.Env = append(tm.Env(), FaultsEnv+"="+string(faults))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	p, err := tm.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stderr, "waiting for an answer")
+	hung := childOf(t, cmd.Process.Pid)
+	if err := syscall.Kill(hung, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(); err != nil || out.String() != fmt.Sprintf("zpool ended: %d\n", 128+int(syscall.SIGTERM)) {
+		t.Fatalf("the shell ended with %v after printing %q; want the hung command ended by SIGTERM", err, out.String())
+	}
+	m := tm.model()
+	if len(m.History) != 1 || !m.History[0].Waiting || m.History[0].Pid != hung || strings.Join(m.History[0].Argv, " ") != "zpool status" {
+		t.Errorf("history: %+v; want the stopped command (pid %d), waiting", m.History, hung)
+	}
+	if len(m.Running.Processes) != 0 {
+		t.Errorf("processes after the hung command was stopped: %+v", m.Running.Processes)
+	}
+}
+
+// childOf returns the pid of the one child of the process pid (from
+// /proc, so Linux only).
+func childOf(t *testing.T, pid int) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, not ")".
+		rest := stat[bytes.LastIndexByte(stat, ')')+1:]
+		if f := strings.Fields(string(rest)); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			child, err := strconv.Atoi(e.Name())
+			if err == nil {
+				return child
+			}
+		}
+	}
+	t.Fatalf("process %d has no child", pid)
+	return 0
 }
 
 // TestPowerCutKillsProcesses: a power cut ends every process of the
