@@ -172,7 +172,8 @@ func (o *LockOwner) String() string {
 // Owner returns the live holder of the lock as its record names it, or
 // nil: no record, one zupgrade cannot read, one written in another boot
 // environment than s.BootEnv (when both are known), or one whose process
-// is gone (killed, or the host rebooted). It does not touch the lock.
+// is gone (killed, or the host rebooted) or holds no lock (its pid reused
+// after a boot). It does not take the lock for a run.
 func (s Store) Owner() *LockOwner {
 	data, err := os.ReadFile(s.lockPath() + ".owner")
 	if err != nil {
@@ -188,7 +189,33 @@ func (s Store) Owner() *LockOwner {
 	if err := syscall.Kill(o.Pid, 0); errors.Is(err, syscall.ESRCH) {
 		return nil
 	}
+	if !s.lockHeld() {
+		// The record outlived its run (a power cut), and its pid went
+		// to another process since: a boot hands pids out in the same
+		// order each time.
+		return nil
+	}
 	return &o
+}
+
+// lockHeld reports whether a process holds the state directory's lock,
+// asked with a shared flock(2) that fails only while the exclusive one is
+// held, and released at once. It creates no file. Asked only when a record
+// names a live pid, so the moment it holds the shared lock can delay no
+// run but one that starts in the same instant a stale record is read.
+func (s Store) lockHeld() bool {
+	f, err := os.Open(s.lockPath())
+	if err != nil {
+		// No lock file: no holder. One this user cannot open: the
+		// record is trusted, as before there was this check.
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
 }
 
 // JournalPath is the journal file.

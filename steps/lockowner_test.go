@@ -15,7 +15,9 @@ import (
 
 // TestLockOwnerNeverStale: the owner record names the live holder only:
 // not one written in another boot environment (a copy of the state
-// directory), not one whose process is gone.
+// directory), not one whose process is gone, not one whose pid a process
+// that holds no lock has taken since (after a power cut and a boot, which
+// hands out pids in the same order each time).
 func TestLockOwnerNeverStale(t *testing.T) {
 	dir := t.TempDir()
 	store := steps.Store{Dir: dir, BootEnv: "zroot/ROOT/default"}
@@ -51,4 +53,20 @@ func TestLockOwnerNeverStale(t *testing.T) {
 	if o := store.Owner(); o != nil {
 		t.Errorf("the record of a process that is gone taken for a live run: %v", o)
 	}
+
+	// A record left by a power cut whose pid now belongs to a live
+	// process (this one) that does not hold the lock.
+	rec, _ = json.Marshal(steps.LockOwner{Pid: os.Getpid(), BootEnv: "zroot/ROOT/default", Since: time.Now()})
+	if err := os.WriteFile(filepath.Join(dir, "lock.owner"), rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o := store.Owner(); o != nil {
+		t.Errorf("the record of a pid reused by a process that holds no lock taken for a live run: %v", o)
+	}
+	// The lock is still free for a run.
+	unlock, err = store.Lock()
+	if err != nil {
+		t.Fatalf("lock after status read a stale record: %v", err)
+	}
+	unlock()
 }
