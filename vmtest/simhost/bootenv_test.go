@@ -201,15 +201,7 @@ func TestBootenvLegacyAndRaw(t *testing.T) {
 // the other keys stay; bectl list's T follows the labels; an invalid
 // value is said and ignored.
 func TestTakeBootonceFromRealLabels(t *testing.T) {
-	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "14.2-RELEASE", Disks: 2})
-	if err := tm.UseRealZFS(fakeRealZFS(t)); err != nil {
-		t.Fatal(err)
-	}
-	devDir := t.TempDir()
-	if err := tm.UseRealDisks(devDir); err != nil {
-		t.Fatal(err)
-	}
-	tm.must("bectl", "create", "-r", "next")
+	tm, devDir := realLabelsMachine(t)
 	model := tm.model()
 	pool := model.pool("zroot")
 	devs := bootenvLeaves(model, pool, devDir)
@@ -325,15 +317,7 @@ func TestPermanentActivateKeepsBootonce(t *testing.T) {
 // labels' bootenv as it found it (be_activate does not call
 // lzbe_set_boot_device then), and bectl list still shows it.
 func TestPermanentActivateKeepsRealBootonce(t *testing.T) {
-	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "14.2-RELEASE", Disks: 2})
-	if err := tm.UseRealZFS(fakeRealZFS(t)); err != nil {
-		t.Fatal(err)
-	}
-	devDir := t.TempDir()
-	if err := tm.UseRealDisks(devDir); err != nil {
-		t.Fatal(err)
-	}
-	tm.must("bectl", "create", "-r", "next")
+	tm, devDir := realLabelsMachine(t)
 	tm.must("bectl", "create", "-r", "other")
 	model := tm.model()
 	devs := bootenvLeaves(model, model.pool("zroot"), devDir)
@@ -363,4 +347,21 @@ func TestPermanentActivateKeepsRealBootonce(t *testing.T) {
 	if list := tm.must("bectl", "list", "-H"); !strings.Contains(list, "next\tT\t") || !strings.Contains(list, "other\tR\t") {
 		t.Errorf("bectl list -H after a permanent activate:\n%s", list)
 	}
+}
+
+// realLabelsMachine makes a BIOS+UEFI mirror on real disks under the test's
+// stand-in for real OpenZFS, with a boot environment "next" beside the
+// running one, and returns it with the directory of its device files.
+func realLabelsMachine(t *testing.T) (*testMachine, string) {
+	t.Helper()
+	tm := newMachine(t, Spec{Preset: "bios+uefi", Release: "14.2-RELEASE", Disks: 2})
+	if err := tm.UseRealZFS(fakeRealZFS(t)); err != nil {
+		t.Fatal(err)
+	}
+	devDir := t.TempDir()
+	if err := tm.UseRealDisks(devDir); err != nil {
+		t.Fatal(err)
+	}
+	tm.must("bectl", "create", "-r", "next")
+	return tm, devDir
 }

@@ -4,6 +4,7 @@ package simhost
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,18 +19,7 @@ import (
 // running, and the history shows a command started after it as running
 // beside it.
 func TestHungChildOutlivesItsParent(t *testing.T) {
-	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
-	faults, _ := json.Marshal([]Fault{{Command: "freebsd-update", Action: FaultHang, Message: "waiting for an answer"}})
-	script := filepath.Join(t.TempDir(), "job")
-	if err := os.WriteFile(script, []byte("freebsd-update install\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/bin/sh", script)
-	cmd.Env = append(tm.Env(), FaultsEnv+"="+string(faults))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm, cmd, stderr := hangingScript(t, "freebsd-update", "freebsd-update install\n")
 	p, err := tm.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
@@ -58,4 +48,24 @@ func TestHungChildOutlivesItsParent(t *testing.T) {
 	if last := m.History[len(m.History)-1]; !slices.Contains(last.Beside, hung) {
 		t.Errorf("freebsd-version ran beside the hung freebsd-update (pid %d), the history says %v", hung, last.Beside)
 	}
+}
+
+// hangingScript makes a machine whose command hangs with the message
+// "waiting for an answer", and returns a shell running script on it (not
+// started) with the pipe of its standard error.
+func hangingScript(t *testing.T, command, script string) (*testMachine, *exec.Cmd, io.ReadCloser) {
+	t.Helper()
+	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
+	faults, _ := json.Marshal([]Fault{{Command: command, Action: FaultHang, Message: "waiting for an answer"}})
+	path := filepath.Join(t.TempDir(), "job")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", path)
+	cmd.Env = append(tm.Env(), FaultsEnv+"="+string(faults))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm, cmd, stderr
 }

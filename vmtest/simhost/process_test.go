@@ -96,18 +96,7 @@ func TestHangUntilKilled(t *testing.T) {
 // machine's processes. The program is a shell,
 // whose Wait does not forget the command's pid for it.
 func TestHungCommandSignalledAtOnce(t *testing.T) {
-	tm := newMachineWithLinks(t, Spec{Preset: "bios", Release: "14.2-RELEASE"})
-	faults, _ := json.Marshal([]Fault{{Command: "zpool", Action: FaultHang, Message: "waiting for an answer"}})
-	script := filepath.Join(t.TempDir(), "job")
-	if err := os.WriteFile(script, []byte("zpool status\necho \"zpool ended: $?\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/bin/sh", script)
-	cmd.Env = append(tm.Env(), FaultsEnv+"="+string(faults))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm, cmd, stderr := hangingScript(t, "zpool", "zpool status\necho \"zpool ended: $?\"\n")
 	var out strings.Builder
 	cmd.Stdout = &out
 	p, err := tm.Start(cmd)
