@@ -213,16 +213,7 @@ func TestTakeBootonceFromRealLabels(t *testing.T) {
 		{Name: bootenvKeyVer, Type: nvTypeUint64, U64: bootenvNVList},
 		{Name: bootenvBootonce, Type: nvTypeString, Str: "zfs:zroot/ROOT/next:"},
 	}
-	block, err := encodeBootenv(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range devs {
-		bootenvDisk(t, d, 64<<20)
-		if err := writeLeafBootenv(d, block); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeBootenvLabels(t, devs, env)
 	if model.pool("zroot").NextBoot != "" {
 		t.Fatal("the model has a one-time activation")
 	}
@@ -270,7 +261,7 @@ func TestTakeBootonceFromRealLabels(t *testing.T) {
 	}
 
 	// An invalid value: said, ignored, and gone all the same.
-	block, _ = encodeBootenv(nvList{{Name: bootenvKeyVer, Type: nvTypeUint64, U64: 1}, {Name: bootenvBootonce, Type: nvTypeString, Str: "zroot/ROOT/next"}})
+	block, _ := encodeBootenv(nvList{{Name: bootenvKeyVer, Type: nvTypeUint64, U64: 1}, {Name: bootenvBootonce, Type: nvTypeString, Str: "zroot/ROOT/next"}})
 	writeLeafBootenv(devs[1], block)
 	if be, rep := take(); be != "" || !strings.Contains(strings.Join(rep.Console, "\n"), "INVALID zfs bootonce: zroot/ROOT/next") {
 		t.Errorf("an invalid bootonce: took %q, console %v", be, rep.Console)
@@ -321,19 +312,10 @@ func TestPermanentActivateKeepsRealBootonce(t *testing.T) {
 	tm.must("bectl", "create", "-r", "other")
 	model := tm.model()
 	devs := bootenvLeaves(model, model.pool("zroot"), devDir)
-	block, err := encodeBootenv(nvList{
+	writeBootenvLabels(t, devs, nvList{
 		{Name: bootenvKeyVer, Type: nvTypeUint64, U64: bootenvNVList},
 		{Name: bootenvBootonce, Type: nvTypeString, Str: "zfs:zroot/ROOT/next:"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range devs {
-		bootenvDisk(t, d, 64<<20)
-		if err := writeLeafBootenv(d, block); err != nil {
-			t.Fatal(err)
-		}
-	}
 	tm.must("bectl", "activate", "other")
 	for _, d := range devs {
 		env, err := readLeafBootenv(d)
@@ -364,4 +346,20 @@ func realLabelsMachine(t *testing.T) (*testMachine, string) {
 	}
 	tm.must("bectl", "create", "-r", "next")
 	return tm, devDir
+}
+
+// writeBootenvLabels writes env as the bootenv block of every leaf's
+// labels, each leaf a disk file of 64 MiB.
+func writeBootenvLabels(t *testing.T, devs []string, env nvList) {
+	t.Helper()
+	block, err := encodeBootenv(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		bootenvDisk(t, d, 64<<20)
+		if err := writeLeafBootenv(d, block); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
