@@ -40,20 +40,12 @@ func rollbackCommandsFailed(t *testing.T, out string) []string {
 // /etc/rc.conf) and on a rollback resumed after the first one had
 // removed it already.
 func TestRollbackHookOffRunsNoFailingSysrc(t *testing.T) {
-	if testing.Short() {
-		t.Skip("whole runs on simulated hosts; not in -short")
-	}
-	t.Parallel()
-	h := newStagedHost(t)
-	code, out := h.zupgrade(nil, "apply", "--to", stagedTo, "--no-reboot")
-	if code != ExitCheckpoint {
-		t.Fatalf("apply --no-reboot: exit %d\n%s", code, out)
-	}
+	h := stagedAtTrialReboot(t)
 	if got := h.sh("sysrc", "-f", "/etc/rc.conf.d/zupgrade", "-n", "zupgrade_enable"); got != "YES\n" {
 		t.Fatalf("the run did not enable its boot hook in /etc/rc.conf.d/zupgrade: %q", got)
 	}
 	before := h.journal()
-	code, out = h.zupgrade(nil, "rollback", "--json")
+	code, out := h.zupgrade(nil, "rollback", "--json")
 	if code != 0 {
 		t.Fatalf("rollback: exit %d\n%s", code, out)
 	}

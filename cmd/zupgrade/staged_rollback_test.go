@@ -46,19 +46,11 @@ func (h *testHost) assertRebootsIntoOld() {
 // next boot; rollback takes that one-time activation back, so that the
 // host stays on the boot environment it runs, with nothing to reboot.
 func TestStagedRollbackBeforeTrial(t *testing.T) {
-	if testing.Short() {
-		t.Skip("whole runs on simulated hosts; not in -short")
-	}
-	t.Parallel()
-	h := newStagedHost(t)
-	code, out := h.zupgrade(nil, "apply", "--to", stagedTo, "--no-reboot")
-	if code != ExitCheckpoint {
-		t.Fatalf("apply --no-reboot: exit %d\n%s", code, out)
-	}
+	h := stagedAtTrialReboot(t)
 	if list := h.sh("bectl", "list", "-H"); !strings.Contains(list, stagedTo+"\tT\t") {
 		t.Fatalf("the staged boot environment is not activated for the next boot:\n%s", list)
 	}
-	code, out = h.zupgrade(nil, "rollback")
+	code, out := h.zupgrade(nil, "rollback")
 	if code != 0 || !strings.Contains(out, "bectl activate -T") || !strings.Contains(out, "default") {
 		t.Fatalf("rollback: exit %d\n%s", code, out)
 	}
@@ -191,4 +183,21 @@ func TestStagedRollbackBeforeBootEnv(t *testing.T) {
 	if list := h.sh("bectl", "list", "-H"); strings.Contains(list, stagedTo) {
 		t.Errorf("bectl list -H after rollback:\n%s", list)
 	}
+}
+
+// stagedAtTrialReboot runs a staged apply on a host of its own (a whole
+// run, so not in -short; in parallel) up to its trial reboot, which
+// --no-reboot leaves to the admin, and returns the host.
+func stagedAtTrialReboot(t *testing.T) *testHost {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("whole runs on simulated hosts; not in -short")
+	}
+	t.Parallel()
+	h := newStagedHost(t)
+	code, out := h.zupgrade(nil, "apply", "--to", stagedTo, "--no-reboot")
+	if code != ExitCheckpoint {
+		t.Fatalf("apply --no-reboot: exit %d\n%s", code, out)
+	}
+	return h
 }
