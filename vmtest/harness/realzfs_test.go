@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -286,13 +286,19 @@ func TestRealZFSScenarios(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	l, install := newZFSLab(t, "vmtest-realzfs-")
+	l := newZFSLab(t, "vmtest-realzfs-")
 	dir, zkit, assets := l.dir, l.kit, l.assets
-	checkInstalled(t, l, install, l.golden[bsdinstallLayout.Name])
+	// The golden pool of each layout a scenario uses, bsdinstall's
+	// first, all installed at once.
+	layouts := []*DiskLayout{bsdinstallLayout}
 	for _, sc := range scs {
-		if layout := sc.layout(); l.golden[layout.Name] == nil {
-			checkInstalled(t, l, l.install(layout), l.golden[layout.Name])
+		if layout := sc.layout(); !slices.Contains(layouts, layout) {
+			layouts = append(layouts, layout)
 		}
+	}
+	installs := l.install(t, layouts...)
+	for _, layout := range layouts {
+		checkInstalled(t, l, installs[layout.Name], l.golden[layout.Name])
 	}
 	if t.Failed() {
 		return
@@ -309,12 +315,8 @@ func TestRealZFSScenarios(t *testing.T) {
 	}
 	// Two guests at a time (the build machine's two cores): the kit
 	// staggers their boots.
-	var mu sync.Mutex
 	readPool := func(t *testing.T, name string, disks []ZFSDisk) *ZFSRun {
-		mu.Lock()
-		l.n++
-		n := l.n
-		mu.Unlock()
+		n := l.next()
 		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 		defer cancel()
 		r, err := zkit.Launch(ctx, dir, n, disks, importJob(disks)+reportJob+beKernelsJob+beJournalsJob)
@@ -332,7 +334,7 @@ func TestRealZFSScenarios(t *testing.T) {
 			})
 		}
 	})
-	msg := fmt.Sprintf("vmtest: %d scenarios on real OpenZFS %s, %d reports of the real pool: wall %.1fs in all", len(scs), assets.Versions["zfs-dkms"], l.n, time.Since(start).Seconds())
+	msg := fmt.Sprintf("vmtest: %d scenarios on real OpenZFS %s, %d reports of the real pool: wall %.1fs in all", len(scs), assets.Versions["zfs-dkms"], l.launches(), time.Since(start).Seconds())
 	t.Log(msg)
 	fmt.Fprintln(os.Stderr, msg)
 }
