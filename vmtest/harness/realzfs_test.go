@@ -276,11 +276,13 @@ sec be-journals bejournals
 // scenarios use, made once), bectl's datasets are real, and what stays simulated is
 // FreeBSD's alone. Each scenario also runs in process: the back-ends must
 // reach the same end state; then the real pool is read again from the
-// scenario's disks by a guest of its own.
+// scenario's disks by a guest of its own. It runs beside the package's
+// other guest tests (t.Parallel).
 func TestRealZFSScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests with OpenZFS under QEMU; not in -short")
 	}
+	t.Parallel()
 	scs, err := LoadDir(realZFSScenarioDir)
 	if err != nil {
 		t.Fatal(err)
@@ -309,6 +311,7 @@ func TestRealZFSScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gk.boot = guestBootGate
 	kit, err := gk.WithZFS(dir, assets, l.golden)
 	if err != nil {
 		t.Fatal(err)

@@ -197,12 +197,16 @@ sec compat-off zpool set compatibility=off zroot
 // the guest kernel) on real GPT disks with FreeBSD partition types in the
 // Linux guest: a bsdinstall mirror made once, then on copies of it a
 // zpool upgrade booted from each disk alone, a power cut during zpool
-// upgrade, and a compatibility profile. zupgrade's zpool parsers read
-// everything real zpool prints, and go-zfs reads the pools independently.
+// upgrade, a compatibility profile and a member replaced, each on copies
+// of its own and so side by side (t.Parallel, as many at once as
+// -parallel lets run). zupgrade's zpool parsers read everything real
+// zpool prints, and go-zfs reads the pools independently. It runs beside
+// the package's other guest tests (t.Parallel).
 func TestRealOpenZFSGuest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests with OpenZFS under QEMU; not in -short")
 	}
+	t.Parallel()
 	start := time.Now()
 	l := newZFSLab(t, "vmtest-zfs-")
 	installs := l.install(t, bsdinstallLayout)
@@ -212,13 +216,26 @@ func TestRealOpenZFSGuest(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	t.Run("upgrade-then-each-disk-alone", func(t *testing.T) { upgradeEachDiskAlone(t, l) })
-	t.Run("cut-during-zpool-upgrade", func(t *testing.T) { cutDuringUpgrade(t, l) })
-	t.Run("compatibility-profile", func(t *testing.T) { compatibilityProfile(t, l) })
-	t.Run("member-replaced-and-resilvered", func(t *testing.T) { replaceMember(t, l) })
-	msg := fmt.Sprintf("vmtest: real OpenZFS %s on %s, %s: %d launches, wall %.1fs", l.assets.Versions["zfs-dkms"], l.assets.Kernel, "linux-guest/TCG", l.launches(), time.Since(start).Seconds())
-	t.Log(msg)
-	fmt.Fprintln(os.Stderr, msg)
+	// The summary once the parallel subtests below are done too.
+	t.Cleanup(func() {
+		msg := fmt.Sprintf("vmtest: real OpenZFS %s on %s, %s: %d launches, wall %.1fs", l.assets.Versions["zfs-dkms"], l.assets.Kernel, "linux-guest/TCG", l.launches(), time.Since(start).Seconds())
+		t.Log(msg)
+		fmt.Fprintln(os.Stderr, msg)
+	})
+	for _, sub := range []struct {
+		name string
+		run  func(*testing.T, *zfsLab)
+	}{
+		{"upgrade-then-each-disk-alone", upgradeEachDiskAlone},
+		{"cut-during-zpool-upgrade", cutDuringUpgrade},
+		{"compatibility-profile", compatibilityProfile},
+		{"member-replaced-and-resilvered", replaceMember},
+	} {
+		t.Run(sub.name, func(t *testing.T) {
+			t.Parallel()
+			sub.run(t, l)
+		})
+	}
 }
 
 // newZFSLab sets up what the tests on real OpenZFS share: it skips the
