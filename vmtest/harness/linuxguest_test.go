@@ -104,10 +104,15 @@ func TestScenariosLinuxGuest(t *testing.T) {
 			}
 			defer g.Close()
 			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), kit.ScenarioLimit)
+			// The limit runs from when the scenario's guest starts, not
+			// while it waits for another scenario's boot (t.Parallel).
+			ctx, cancel := withScenarioLimit(context.Background(), kit.ScenarioLimit)
 			defer cancel()
 			res, err := Execute(ctx, sc, g)
 			if err != nil {
+				if ctx.Err() != nil {
+					t.Fatalf("%v: %v", err, context.Cause(ctx))
+				}
 				t.Fatal(err)
 			}
 			wall := time.Since(start)

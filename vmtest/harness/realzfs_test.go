@@ -372,10 +372,15 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 	}
 	defer g.Close()
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*kit.ScenarioLimit)
+	// The limit runs from when the scenario's guest starts, not while it
+	// waits for another guest's boot (t.Parallel).
+	ctx, cancel := withScenarioLimit(context.Background(), 2*kit.ScenarioLimit)
 	defer cancel()
 	res, err := Execute(ctx, sc, g)
 	if err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("%v: %v", err, context.Cause(ctx))
+		}
 		t.Fatal(err)
 	}
 	msg := fmt.Sprintf("%s %s with real OpenZFS: %d launches %s, %d boots, %d cuts, wall %.1fs, boot-to-ready %s",
