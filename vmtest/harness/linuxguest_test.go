@@ -17,10 +17,11 @@ import (
 // few, for CI's time; zupgrade-vmtest runs any of them there.
 var guestScenarios = []string{"bios-mirror-major", "cut-mid-install-2", "cut-after-journal-write", "patch-update"}
 
-// TestScenariosLinuxGuest runs the guestScenarios in the Linux guest under
-// QEMU (back-end 2), one at a time (two TCG guests booting at once on two
-// cores can starve each other), and also in process: both must pass and
-// observe the same end state.
+// guestBootGate is the boot gate of every guest kit the package's tests
+// make: the tests that run side by side (t.Parallel) boot one guest at a
+// time among them all, not one per kit.
+var guestBootGate = newBootGate()
+
 // needTools skips the test when the machine lacks the tools missing
 // names (what needs them, then the list), and fails it in CI (CIEnv set),
 // where .ci/run installs them.
@@ -36,10 +37,17 @@ func needTools(t *testing.T, what string, missing []string) {
 	t.Skip(msg + " (a failure in CI, where " + CIEnv + " is set)")
 }
 
+// TestScenariosLinuxGuest runs the guestScenarios in the Linux guest under
+// QEMU (back-end 2), as many at once as -parallel lets run (the kit's
+// boot gate lets one guest boot at a time: two TCG guests booting at once
+// on two cores can starve each other), and also in process: both must
+// pass and observe the same end state. It runs beside the package's
+// other guest tests (t.Parallel).
 func TestScenariosLinuxGuest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests under QEMU; not in -short")
 	}
+	t.Parallel()
 	needTools(t, "the Linux guest needs: ", MissingGuestTools())
 	b := binaries(t)
 	kitDir := t.TempDir()
@@ -47,6 +55,7 @@ func TestScenariosLinuxGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kit.boot = guestBootGate
 	accel, err := kit.ChooseAccel(context.Background(), kitDir)
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +67,7 @@ func TestScenariosLinuxGuest(t *testing.T) {
 			continue
 		}
 		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
 			dir, err := os.MkdirTemp("", "vmtest-"+sc.Name+"-")
 			if err != nil {
 				t.Fatal(err)
@@ -94,10 +104,15 @@ func TestScenariosLinuxGuest(t *testing.T) {
 			}
 			defer g.Close()
 			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), kit.ScenarioLimit)
+			// The limit runs from when the scenario's guest starts, not
+			// while it waits for another scenario's boot (t.Parallel).
+			ctx, cancel := withScenarioLimit(context.Background(), kit.ScenarioLimit)
 			defer cancel()
 			res, err := Execute(ctx, sc, g)
 			if err != nil {
+				if ctx.Err() != nil {
+					t.Fatalf("%v: %v", err, context.Cause(ctx))
+				}
 				t.Fatal(err)
 			}
 			wall := time.Since(start)

@@ -17,8 +17,10 @@ import (
 // FAT ESP, the files the machine's model was installed with (read back
 // with mtools, byte for byte), and the model takes the real GPT; a disk
 // whose model ESP holds no file system gets a real ESP that holds none.
-// Both layouts: the ESP is where each one's real GPT has it.
+// Both layouts: the ESP is where each one's real GPT has it. It runs
+// beside the package's guest tests (t.Parallel): its disks are its own.
 func TestSeedRealESP(t *testing.T) {
+	t.Parallel()
 	needTools(t, "the ZFS guest's disks need: ", MissingZFSDiskTools())
 	for _, layout := range []*DiskLayout{bsdinstallLayout, handMadeLayout} {
 		t.Run(layout.Name, func(t *testing.T) {

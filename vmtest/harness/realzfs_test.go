@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -276,23 +276,31 @@ sec be-journals bejournals
 // scenarios use, made once), bectl's datasets are real, and what stays simulated is
 // FreeBSD's alone. Each scenario also runs in process: the back-ends must
 // reach the same end state; then the real pool is read again from the
-// scenario's disks by a guest of its own.
+// scenario's disks by a guest of its own. It runs beside the package's
+// other guest tests (t.Parallel).
 func TestRealZFSScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests with OpenZFS under QEMU; not in -short")
 	}
+	t.Parallel()
 	scs, err := LoadDir(realZFSScenarioDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	l, install := newZFSLab(t, "vmtest-realzfs-")
+	l := newZFSLab(t, "vmtest-realzfs-")
 	dir, zkit, assets := l.dir, l.kit, l.assets
-	checkInstalled(t, l, install, l.golden[bsdinstallLayout.Name])
+	// The golden pool of each layout a scenario uses, bsdinstall's
+	// first, all installed at once.
+	layouts := []*DiskLayout{bsdinstallLayout}
 	for _, sc := range scs {
-		if layout := sc.layout(); l.golden[layout.Name] == nil {
-			checkInstalled(t, l, l.install(layout), l.golden[layout.Name])
+		if layout := sc.layout(); !slices.Contains(layouts, layout) {
+			layouts = append(layouts, layout)
 		}
+	}
+	installs := l.install(t, layouts...)
+	for _, layout := range layouts {
+		checkInstalled(t, l, installs[layout.Name], l.golden[layout.Name])
 	}
 	if t.Failed() {
 		return
@@ -303,18 +311,15 @@ func TestRealZFSScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gk.boot = guestBootGate
 	kit, err := gk.WithZFS(dir, assets, l.golden)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Two guests at a time (the build machine's two cores): the kit
 	// staggers their boots.
-	var mu sync.Mutex
 	readPool := func(t *testing.T, name string, disks []ZFSDisk) *ZFSRun {
-		mu.Lock()
-		l.n++
-		n := l.n
-		mu.Unlock()
+		n := l.next()
 		ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 		defer cancel()
 		r, err := zkit.Launch(ctx, dir, n, disks, importJob(disks)+reportJob+beKernelsJob+beJournalsJob)
@@ -332,7 +337,7 @@ func TestRealZFSScenarios(t *testing.T) {
 			})
 		}
 	})
-	msg := fmt.Sprintf("vmtest: %d scenarios on real OpenZFS %s, %d reports of the real pool: wall %.1fs in all", len(scs), assets.Versions["zfs-dkms"], l.n, time.Since(start).Seconds())
+	msg := fmt.Sprintf("vmtest: %d scenarios on real OpenZFS %s, %d reports of the real pool: wall %.1fs in all", len(scs), assets.Versions["zfs-dkms"], l.launches(), time.Since(start).Seconds())
 	t.Log(msg)
 	fmt.Fprintln(os.Stderr, msg)
 }
@@ -367,10 +372,15 @@ func runRealZFSScenario(t *testing.T, sc *Scenario, kit *GuestKit, b *Binaries, 
 	}
 	defer g.Close()
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*kit.ScenarioLimit)
+	// The limit runs from when the scenario's guest starts, not while it
+	// waits for another guest's boot (t.Parallel).
+	ctx, cancel := withScenarioLimit(context.Background(), 2*kit.ScenarioLimit)
 	defer cancel()
 	res, err := Execute(ctx, sc, g)
 	if err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("%v: %v", err, context.Cause(ctx))
+		}
 		t.Fatal(err)
 	}
 	msg := fmt.Sprintf("%s %s with real OpenZFS: %d launches %s, %d boots, %d cuts, wall %.1fs, boot-to-ready %s",

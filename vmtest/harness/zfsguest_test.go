@@ -5,12 +5,15 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,35 +30,67 @@ const ZFSCaptureEnv = "VMTEST_ZFS_CAPTURE"
 // golden disks made once per disk layout, and a launch counter for
 // artefact names.
 type zfsLab struct {
-	t      *testing.T
 	kit    *ZFSKit
 	assets *guestzfs.Assets
 	dir    string
 	golden map[string][]ZFSDisk
-	n      int
+	// mu guards n, counted by launches that run at once.
+	mu sync.Mutex
+	n  int
 	// disabled are the installed pool's disabled features, sorted.
 	disabled []string
 }
 
-// launch runs one job on disks and fails the test on an infrastructure
-// error; the console logs stay in the lab's directory.
-func (l *zfsLab) launch(name string, disks []ZFSDisk, job string) *ZFSRun {
-	l.t.Helper()
+// next numbers a launch: its artefacts are console-N.log and the like.
+func (l *zfsLab) next() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.n++
+	return l.n
+}
+
+// launches is how many launches the lab numbered.
+func (l *zfsLab) launches() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
+}
+
+// launch runs one job on disks and fails t on an infrastructure error;
+// the console logs stay in the lab's directory.
+func (l *zfsLab) launch(t *testing.T, name string, disks []ZFSDisk, job string) *ZFSRun {
+	t.Helper()
+	r, err := l.run(name, disks, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: launch %d, boot-to-ready %.1fs, wall %.1fs", name, r.n, r.BootToReady.Seconds(), r.Wall.Seconds())
+	return r.ZFSRun
+}
+
+// labRun is a launch of the lab with its number.
+type labRun struct {
+	*ZFSRun
+	n int
+}
+
+// run is launch without a test: it returns the infrastructure error
+// instead (named), so that a goroutine beside the test can run it.
+func (l *zfsLab) run(name string, disks []ZFSDisk, job string) (labRun, error) {
+	n := l.next()
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
-	r, err := l.kit.Launch(ctx, l.dir, l.n, disks, job)
+	r, err := l.kit.Launch(ctx, l.dir, n, disks, job)
 	if err != nil {
-		l.t.Fatalf("%s: %v", name, err)
+		return labRun{}, fmt.Errorf("%s: %v", name, err)
 	}
-	l.t.Logf("%s: launch %d, boot-to-ready %.1fs, wall %.1fs", name, l.n, r.BootToReady.Seconds(), r.Wall.Seconds())
 	if d := os.Getenv(ZFSCaptureEnv); d != "" {
 		for s, sec := range r.Sections {
 			os.MkdirAll(d, 0o755)
 			os.WriteFile(filepath.Join(d, fmt.Sprintf("%s-%s.txt", name, s)), []byte(sec.Out), 0o644)
 		}
 	}
-	return r
+	return labRun{r, n}, nil
 }
 
 // ok returns a section's output, failing unless the command exited 0.
@@ -162,34 +197,52 @@ sec compat-off zpool set compatibility=off zroot
 // the guest kernel) on real GPT disks with FreeBSD partition types in the
 // Linux guest: a bsdinstall mirror made once, then on copies of it a
 // zpool upgrade booted from each disk alone, a power cut during zpool
-// upgrade, and a compatibility profile. zupgrade's zpool parsers read
-// everything real zpool prints, and go-zfs reads the pools independently.
+// upgrade, a compatibility profile and a member replaced, each on copies
+// of its own and so side by side (t.Parallel, as many at once as
+// -parallel lets run). zupgrade's zpool parsers read everything real
+// zpool prints, and go-zfs reads the pools independently. It runs beside
+// the package's other guest tests (t.Parallel).
 func TestRealOpenZFSGuest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots Linux guests with OpenZFS under QEMU; not in -short")
 	}
+	t.Parallel()
 	start := time.Now()
-	l, install := newZFSLab(t, "vmtest-zfs-")
-	t.Run("bsdinstall-mirror", func(t *testing.T) { checkInstalled(t, l, install, l.golden[bsdinstallLayout.Name]) })
+	l := newZFSLab(t, "vmtest-zfs-")
+	installs := l.install(t, bsdinstallLayout)
+	t.Run("bsdinstall-mirror", func(t *testing.T) {
+		checkInstalled(t, l, installs[bsdinstallLayout.Name], l.golden[bsdinstallLayout.Name])
+	})
 	if t.Failed() {
 		return
 	}
-	t.Run("upgrade-then-each-disk-alone", func(t *testing.T) { upgradeEachDiskAlone(t, l) })
-	t.Run("cut-during-zpool-upgrade", func(t *testing.T) { cutDuringUpgrade(t, l) })
-	t.Run("compatibility-profile", func(t *testing.T) { compatibilityProfile(t, l) })
-	t.Run("member-replaced-and-resilvered", func(t *testing.T) { replaceMember(t, l) })
-	msg := fmt.Sprintf("vmtest: real OpenZFS %s on %s, %s: %d launches, wall %.1fs", l.assets.Versions["zfs-dkms"], l.assets.Kernel, "linux-guest/TCG", l.n, time.Since(start).Seconds())
-	t.Log(msg)
-	fmt.Fprintln(os.Stderr, msg)
+	// The summary once the parallel subtests below are done too.
+	t.Cleanup(func() {
+		msg := fmt.Sprintf("vmtest: real OpenZFS %s on %s, %s: %d launches, wall %.1fs", l.assets.Versions["zfs-dkms"], l.assets.Kernel, "linux-guest/TCG", l.launches(), time.Since(start).Seconds())
+		t.Log(msg)
+		fmt.Fprintln(os.Stderr, msg)
+	})
+	for _, sub := range []struct {
+		name string
+		run  func(*testing.T, *zfsLab)
+	}{
+		{"upgrade-then-each-disk-alone", upgradeEachDiskAlone},
+		{"cut-during-zpool-upgrade", cutDuringUpgrade},
+		{"compatibility-profile", compatibilityProfile},
+		{"member-replaced-and-resilvered", replaceMember},
+	} {
+		t.Run(sub.name, func(t *testing.T) {
+			t.Parallel()
+			sub.run(t, l)
+		})
+	}
 }
 
 // newZFSLab sets up what the tests on real OpenZFS share: it skips the
 // test (fails it in CI) when the host lacks the guest's tools or the
 // OpenZFS assets, builds go-zfs's report program and the ZFS kit in a
-// directory of its own (kept when the test fails), makes the two golden
-// disks of the bsdinstall layout and installs the mirror on them; it
-// returns the lab and what the install launch printed.
-func newZFSLab(t *testing.T, prefix string) (*zfsLab, *ZFSRun) {
+// directory of its own (kept when the test fails).
+func newZFSLab(t *testing.T, prefix string) *zfsLab {
 	missing := append(MissingGuestTools(), MissingZFSDiskTools()...)
 	var assets *guestzfs.Assets
 	if len(missing) == 0 {
@@ -222,30 +275,76 @@ func newZFSLab(t *testing.T, prefix string) (*zfsLab, *ZFSRun) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &zfsLab{t: t, kit: kit, assets: assets, dir: dir, golden: map[string][]ZFSDisk{}}
-	return l, l.install(bsdinstallLayout)
+	return &zfsLab{kit: kit, assets: assets, dir: dir, golden: map[string][]ZFSDisk{}}
 }
 
-// install makes the two golden disks of a layout (ada0 and ada1), reads
-// their partitions back from their real GPTs, and installs the mirror
-// on them (installJob); it returns what the install launch printed.
-func (l *zfsLab) install(layout *DiskLayout) *ZFSRun {
-	l.t.Helper()
-	var disks []ZFSDisk
-	for i := range 2 {
-		name := fmt.Sprintf("ada%d", i)
-		img := filepath.Join(l.dir, fmt.Sprintf("golden-%s-%s.img", layout.Name, name))
-		if err := MakeFreeBSDDisk(img, layout, i); err != nil {
-			l.t.Fatal(err)
-		}
-		d, err := readZFSDisk(name, img, layout)
-		if err != nil {
-			l.t.Fatal(err)
-		}
-		disks = append(disks, d)
+// install makes the two golden disks of each layout (ada0 and ada1),
+// reads their partitions back from their real GPTs, and installs the
+// mirror on them (installJob), the layouts' guests at once, as many as
+// -parallel lets tests run at once (each guest is a pool of its own, on
+// disks of its own); it returns what each install launch printed, by
+// layout name, and fails t on an infrastructure error of any of them.
+func (l *zfsLab) install(t *testing.T, layouts ...*DiskLayout) map[string]*ZFSRun {
+	t.Helper()
+	type done struct {
+		layout string
+		r      labRun
+		err    error
 	}
-	l.golden[layout.Name] = disks
-	return l.launch("install-"+layout.Name, disks, installJob(disks))
+	for _, layout := range layouts {
+		var disks []ZFSDisk
+		for i := range 2 {
+			name := fmt.Sprintf("ada%d", i)
+			img := filepath.Join(l.dir, fmt.Sprintf("golden-%s-%s.img", layout.Name, name))
+			if err := MakeFreeBSDDisk(img, layout, i); err != nil {
+				t.Fatal(err)
+			}
+			d, err := readZFSDisk(name, img, layout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			disks = append(disks, d)
+		}
+		l.golden[layout.Name] = disks
+	}
+	slots := make(chan struct{}, parallelFlag())
+	c := make(chan done, len(layouts))
+	for _, layout := range layouts {
+		disks := l.golden[layout.Name]
+		go func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			r, err := l.run("install-"+layout.Name, disks, installJob(disks))
+			c <- done{layout.Name, r, err}
+		}()
+	}
+	runs := map[string]*ZFSRun{}
+	for range layouts {
+		d := <-c
+		if d.err != nil {
+			t.Error(d.err)
+			continue
+		}
+		t.Logf("install-%s: launch %d, boot-to-ready %.1fs, wall %.1fs", d.layout, d.r.n, d.r.BootToReady.Seconds(), d.r.Wall.Seconds())
+		runs[d.layout] = d.r.ZFSRun
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return runs
+}
+
+// parallelFlag is go test's -parallel: how many tests (here: guests) run
+// at once; GOMAXPROCS by default.
+func parallelFlag() int {
+	if f := flag.Lookup("test.parallel"); f != nil {
+		if g, ok := f.Value.(flag.Getter); ok {
+			if n, ok := g.Get().(int); ok && n > 0 {
+				return n
+			}
+		}
+	}
+	return max(runtime.GOMAXPROCS(0), 1)
 }
 
 // parsed is what zupgrade's parsers and go-zfs make of a report.
@@ -408,7 +507,7 @@ func checkInstalled(t *testing.T, l *zfsLab, r *ZFSRun, disks []ZFSDisk) {
 // as FreeBSD names it, every feature enabled, the boot environment there.
 func upgradeEachDiskAlone(t *testing.T, l *zfsLab) {
 	disks := l.overlays(t)
-	r := l.launch("upgrade", disks, importJob(disks)+"sec zpool-upgrade zpool upgrade zroot\n"+reportJob+"sec export zpool export zroot\n")
+	r := l.launch(t, "upgrade", disks, importJob(disks)+"sec zpool-upgrade zpool upgrade zroot\n"+reportJob+"sec export zpool export zroot\n")
 	ok(t, r, "import")
 	ok(t, r, "zpool-upgrade")
 	p := parseReport(t, r)
@@ -421,7 +520,7 @@ func upgradeEachDiskAlone(t *testing.T, l *zfsLab) {
 	for i, d := range disks {
 		name, other := d.Name, disks[1-i].poolDev()
 		alone := []ZFSDisk{d}
-		r := l.launch("alone-"+name, alone, importJob(alone)+"sec be cat /mnt/be-name\n"+reportJob)
+		r := l.launch(t, "alone-"+name, alone, importJob(alone)+"sec be cat /mnt/be-name\n"+reportJob)
 		ok(t, r, "import")
 		if be := strings.TrimSpace(ok(t, r, "be")); be != "default" {
 			t.Errorf("%s alone: the boot environment reads %q", name, be)
@@ -471,14 +570,14 @@ func cutDuringUpgrade(t *testing.T, l *zfsLab) {
 		fmt.Fprintf(&job, "sec set-%s zpool set feature@%s=enabled zroot\n", f, f)
 	}
 	job.WriteString("zpool upgrade zroot > /dev/null 2>&1 &\ncut\n")
-	r := l.launch("cut", disks, job.String())
+	r := l.launch(t, "cut", disks, job.String())
 	if !r.Cut {
 		t.Fatal("the launch was not cut")
 	}
 	for _, f := range first {
 		ok(t, r, "set-"+f)
 	}
-	after := l.launch("cut-after", disks, importJob(disks)+reportJob+"sec zpool-upgrade zpool upgrade zroot\nsec scrub zpool scrub -w zroot\nsec status-scrubbed zpool status\nsec get-upgraded zpool get -H -p all\n")
+	after := l.launch(t, "cut-after", disks, importJob(disks)+reportJob+"sec zpool-upgrade zpool upgrade zroot\nsec scrub zpool scrub -w zroot\nsec status-scrubbed zpool status\nsec get-upgraded zpool get -H -p all\n")
 	p := parseReport(t, after)
 	if p.pool.State != "ONLINE" || len(p.pool.Problems()) > 0 {
 		t.Errorf("after the cut: state %s, problems %v", p.pool.State, p.pool.Problems())
@@ -512,7 +611,7 @@ func cutDuringUpgrade(t *testing.T, l *zfsLab) {
 func compatibilityProfile(t *testing.T, l *zfsLab) {
 	disks := l.overlays(t)
 	const profile = "openzfs-2.2-freebsd"
-	r := l.launch("compat", disks, importJob(disks)+"sec set-compat zpool set compatibility="+profile+" zroot\n"+reportJob+
+	r := l.launch(t, "compat", disks, importJob(disks)+"sec set-compat zpool set compatibility="+profile+" zroot\n"+reportJob+
 		"sec zpool-upgrade zpool upgrade zroot\nsec get-upgraded zpool get -H -p all\n")
 	ok(t, r, "set-compat")
 	p := parseReport(t, r)
@@ -555,7 +654,7 @@ func replaceMember(t *testing.T, l *zfsLab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := l.launch("replace", append(disks, spare),
+	r := l.launch(t, "replace", append(disks, spare),
 		importJob(disks)+"sec replace zpool replace zroot "+disks[1].poolDev()+" /dev/"+spare.poolDev()+"\nsec wait zpool wait -t resilver zroot\nsec status-resilvered zpool status\n"+
 			"sec wait-replace zpool wait -t replace zroot\nsec status zpool status\n")
 	ok(t, r, "import")
