@@ -4,7 +4,6 @@ package harness
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,19 +30,7 @@ func TestSeedRealESP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var golden []ZFSDisk
-			for i := range 2 {
-				name := fmt.Sprintf("ada%d", i)
-				img := filepath.Join(dir, "golden-"+name+".img")
-				if err := MakeFreeBSDDisk(img, layout, i); err != nil {
-					t.Fatal(err)
-				}
-				d, err := readZFSDisk(name, img, layout)
-				if err != nil {
-					t.Fatal(err)
-				}
-				golden = append(golden, d)
-			}
+			golden := makeGoldenDisks(t, dir, "golden-", layout)
 			pool, err := realPoolDisks(m, golden, dir)
 			if err != nil {
 				t.Fatal(err)

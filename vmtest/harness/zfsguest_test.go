@@ -292,20 +292,7 @@ func (l *zfsLab) install(t *testing.T, layouts ...*DiskLayout) map[string]*ZFSRu
 		err    error
 	}
 	for _, layout := range layouts {
-		var disks []ZFSDisk
-		for i := range 2 {
-			name := fmt.Sprintf("ada%d", i)
-			img := filepath.Join(l.dir, fmt.Sprintf("golden-%s-%s.img", layout.Name, name))
-			if err := MakeFreeBSDDisk(img, layout, i); err != nil {
-				t.Fatal(err)
-			}
-			d, err := readZFSDisk(name, img, layout)
-			if err != nil {
-				t.Fatal(err)
-			}
-			disks = append(disks, d)
-		}
-		l.golden[layout.Name] = disks
+		l.golden[layout.Name] = makeGoldenDisks(t, l.dir, "golden-"+layout.Name+"-", layout)
 	}
 	slots := make(chan struct{}, parallelFlag())
 	c := make(chan done, len(layouts))
@@ -678,4 +665,25 @@ func replaceMember(t *testing.T, l *zfsLab) {
 	if len(p.Scans) == 0 || p.Scans[0].Kind != zpool.ScanResilver || p.Scans[0].Running() {
 		t.Errorf("after the resilver: scans %+v", p.Scans)
 	}
+}
+
+// makeGoldenDisks makes the two disks of layout in dir (ada0 and ada1, in
+// files named prefix, then the disk's name, then .img) and reads their
+// partitions back from their real GPTs.
+func makeGoldenDisks(t *testing.T, dir, prefix string, layout *DiskLayout) []ZFSDisk {
+	t.Helper()
+	var disks []ZFSDisk
+	for i := range 2 {
+		name := fmt.Sprintf("ada%d", i)
+		img := filepath.Join(dir, prefix+name+".img")
+		if err := MakeFreeBSDDisk(img, layout, i); err != nil {
+			t.Fatal(err)
+		}
+		d, err := readZFSDisk(name, img, layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		disks = append(disks, d)
+	}
+	return disks
 }
